@@ -1,0 +1,1 @@
+"""Command line: typer, one command (group) per file. Parses input, renders output, nothing else."""

@@ -1,0 +1,53 @@
+"""What every command shares: the console, turning user errors into exit status 2, preset parsing."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import click
+import typer
+from rich.console import Console
+
+from stakework.spec.errors import StakeworkError
+from stakework.spec.presets import Preset, load_preset
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_USAGE = 2
+
+
+def fail(message: str) -> NoReturn:
+    """Print `message` as an error and exit with status 2 (a mistake in the user's input)."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def parse_preset(value: str) -> Preset:
+    """`--preset` accepts a built-in name or a TOML/YAML file overriding a base preset."""
+    try:
+        return load_preset(value)
+    except StakeworkError as exc:
+        fail(str(exc))
+
+
+def run_app(app: typer.Typer) -> int:
+    """Run the typer app; a StakeworkError anywhere becomes a one-line message and exit status 2."""
+    try:
+        result = app(standalone_mode=False)
+    except StakeworkError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        return EXIT_USAGE
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        err_console.print("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show(file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        return 130
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,43 @@
+"""The `stakework` command. Each sub-command lives in its own module and is registered here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from stakework import __version__
+from stakework.cli.common import run_app
+
+app = typer.Typer(
+    name="stakework",
+    help="Proof-of-stake staking, inspectable: an Electra-exact chain, staking products and a risk analyzer.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stakework {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+) -> None:
+    """stakework: proof-of-stake staking, inspectable."""
+
+
+# Sub-commands (one module each under stakework/cli/).
+
+
+def main() -> None:
+    """Console entry point."""
+    sys.exit(run_app(app))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,110 @@
+"""The chain state (Spec: BeaconState at Electra, without the execution payload header and sync committees).
+
+Validators are columns (`state.validators`, a Registry); everything else is a plain field with the spec's name.
+The state is mutable: transition functions take it and change it in place, as the spec's do.
+"""
+
+from __future__ import annotations
+
+import copy as _copy
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from stakework.spec.constants import UNSET_DEPOSIT_REQUESTS_START_INDEX
+from stakework.spec.presets import Preset
+from stakework.spec.types import Epoch, Slot
+from stakework.state.containers import (
+    BeaconBlockHeader,
+    Checkpoint,
+    HistoricalSummary,
+    PendingConsolidation,
+    PendingDeposit,
+    PendingPartialWithdrawal,
+)
+from stakework.state.registry import Registry
+
+
+def _roots(length: int) -> npt.NDArray[np.uint8]:
+    return np.zeros((length, 32), dtype=np.uint8)
+
+
+@dataclass(eq=False)
+class BeaconState:
+    """All consensus state. Field names and meanings are the spec's."""
+
+    preset: Preset
+    validators: Registry = field(default_factory=Registry)
+    genesis_time: int = 0
+    genesis_validators_root: bytes = b"\x00" * 32
+    slot: int = 0
+    fork_previous_version: bytes = b"\x00" * 4
+    fork_current_version: bytes = b"\x00" * 4
+    fork_epoch: int = 0
+    latest_block_header: BeaconBlockHeader = field(default_factory=BeaconBlockHeader)
+    block_roots: npt.NDArray[np.uint8] = field(default_factory=lambda: _roots(0))
+    state_roots: npt.NDArray[np.uint8] = field(default_factory=lambda: _roots(0))
+    randao_mixes: npt.NDArray[np.uint8] = field(default_factory=lambda: _roots(0))
+    slashings: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, dtype=np.uint64))
+    justification_bits: list[bool] = field(default_factory=lambda: [False] * 4)
+    previous_justified_checkpoint: Checkpoint = field(default_factory=lambda: Checkpoint(0))
+    current_justified_checkpoint: Checkpoint = field(default_factory=lambda: Checkpoint(0))
+    finalized_checkpoint: Checkpoint = field(default_factory=lambda: Checkpoint(0))
+    eth1_deposit_index: int = 0
+    deposit_requests_start_index: int = UNSET_DEPOSIT_REQUESTS_START_INDEX
+    deposit_balance_to_consume: int = 0
+    exit_balance_to_consume: int = 0
+    earliest_exit_epoch: int = 0
+    consolidation_balance_to_consume: int = 0
+    earliest_consolidation_epoch: int = 0
+    pending_deposits: list[PendingDeposit] = field(default_factory=list)
+    pending_partial_withdrawals: list[PendingPartialWithdrawal] = field(default_factory=list)
+    pending_consolidations: list[PendingConsolidation] = field(default_factory=list)
+    next_withdrawal_index: int = 0
+    next_withdrawal_validator_index: int = 0
+    historical_summaries: list[HistoricalSummary] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        p = self.preset
+        if len(self.block_roots) == 0:
+            self.block_roots = _roots(p.SLOTS_PER_HISTORICAL_ROOT)
+        if len(self.state_roots) == 0:
+            self.state_roots = _roots(p.SLOTS_PER_HISTORICAL_ROOT)
+        if len(self.randao_mixes) == 0:
+            self.randao_mixes = _roots(p.EPOCHS_PER_HISTORICAL_VECTOR)
+        if len(self.slashings) == 0:
+            self.slashings = np.zeros(p.EPOCHS_PER_SLASHINGS_VECTOR, dtype=np.uint64)
+
+    # -- spec accessors -------------------------------------------------------------------------------------
+    @property
+    def balances(self) -> npt.NDArray[np.uint64]:
+        return self.validators.balances
+
+    def current_epoch(self) -> Epoch:
+        """Spec: get_current_epoch."""
+        return Epoch(self.slot // self.preset.SLOTS_PER_EPOCH)
+
+    def previous_epoch(self) -> Epoch:
+        """Spec: get_previous_epoch (the genesis epoch is its own previous epoch)."""
+        current = self.current_epoch()
+        return Epoch(current - 1 if current > 0 else 0)
+
+    def start_slot(self, epoch: int) -> Slot:
+        """Spec: compute_start_slot_at_epoch."""
+        return Slot(epoch * self.preset.SLOTS_PER_EPOCH)
+
+    def copy(self) -> BeaconState:
+        """A deep copy: nothing is shared with the original."""
+        new = _copy.copy(self)
+        new.validators = self.validators.copy()
+        new.block_roots = self.block_roots.copy()
+        new.state_roots = self.state_roots.copy()
+        new.randao_mixes = self.randao_mixes.copy()
+        new.slashings = self.slashings.copy()
+        new.justification_bits = list(self.justification_bits)
+        new.pending_deposits = list(self.pending_deposits)
+        new.pending_partial_withdrawals = list(self.pending_partial_withdrawals)
+        new.pending_consolidations = list(self.pending_consolidations)
+        new.historical_summaries = list(self.historical_summaries)
+        return new

@@ -1,0 +1,240 @@
+"""The validator registry as a struct of numpy columns (Spec: BeaconState.validators, balances, participation,
+inactivity_scores). One row per validator; epoch processing works on whole columns.
+
+Columns live in over-allocated buffers that double when full, so appending a validator is amortised O(1); the
+public attributes are views of the first `len(registry)` rows and are re-sliced after every growth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import numpy.typing as npt
+
+from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
+from stakework.spec.errors import StakeworkError
+from stakework.spec.types import FAR_FUTURE_EPOCH, BLSPubkey, ValidatorIndex
+
+U64: Final = np.uint64
+
+# name -> (dtype, trailing shape, value of a new row). Order is the canonical order (state root, snapshots).
+COLUMNS: Final[dict[str, tuple[type[np.generic], tuple[int, ...], int]]] = {
+    "pubkey": (np.uint8, (48,), 0),
+    "withdrawal_credentials": (np.uint8, (32,), 0),
+    "effective_balance": (np.uint64, (), 0),
+    "slashed": (np.bool_, (), 0),
+    "activation_eligibility_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
+    "activation_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
+    "exit_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
+    "withdrawable_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
+    "balances": (np.uint64, (), 0),
+    "previous_epoch_participation": (np.uint8, (), 0),
+    "current_epoch_participation": (np.uint8, (), 0),
+    "inactivity_scores": (np.uint64, (), 0),
+}
+VALIDATOR_FIELDS: Final = (
+    "pubkey",
+    "withdrawal_credentials",
+    "effective_balance",
+    "slashed",
+    "activation_eligibility_epoch",
+    "activation_epoch",
+    "exit_epoch",
+    "withdrawable_epoch",
+)
+
+
+class RegistryError(StakeworkError):
+    """Columns that cannot form a registry (different lengths, wrong shapes)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Validator:
+    """One validator's record, for the API edge and tests. Epoch processing never builds these."""
+
+    index: ValidatorIndex
+    pubkey: BLSPubkey
+    withdrawal_credentials: bytes
+    effective_balance: int
+    slashed: bool
+    activation_eligibility_epoch: int
+    activation_epoch: int
+    exit_epoch: int
+    withdrawable_epoch: int
+    balance: int
+    inactivity_score: int
+
+
+class Registry:
+    """Columnar validators. Attribute names are the spec's field names."""
+
+    pubkey: npt.NDArray[np.uint8]
+    withdrawal_credentials: npt.NDArray[np.uint8]
+    effective_balance: npt.NDArray[np.uint64]
+    slashed: npt.NDArray[np.bool_]
+    activation_eligibility_epoch: npt.NDArray[np.uint64]
+    activation_epoch: npt.NDArray[np.uint64]
+    exit_epoch: npt.NDArray[np.uint64]
+    withdrawable_epoch: npt.NDArray[np.uint64]
+    balances: npt.NDArray[np.uint64]
+    previous_epoch_participation: npt.NDArray[np.uint8]
+    current_epoch_participation: npt.NDArray[np.uint8]
+    inactivity_scores: npt.NDArray[np.uint64]
+
+    def __init__(self, capacity: int = 0) -> None:
+        self._n = 0
+        self._buffers: dict[str, npt.NDArray[Any]] = {
+            name: np.full((capacity, *shape), fill, dtype=dtype) for name, (dtype, shape, fill) in COLUMNS.items()
+        }
+        self._pubkey_index: dict[bytes, int] | None = None
+        self._reslice()
+
+    # -- construction ---------------------------------------------------------------------------------------
+    @classmethod
+    def from_columns(cls, columns: dict[str, npt.ArrayLike]) -> Registry:
+        """A registry from whole columns (every name in COLUMNS, same length). Copies the data."""
+        missing = [name for name in COLUMNS if name not in columns]
+        if missing:
+            raise RegistryError(f"missing column {missing[0]!r}")
+        lengths = {name: len(np.asarray(columns[name])) for name in COLUMNS}
+        n = lengths["effective_balance"]
+        for name, length in lengths.items():
+            if length != n:
+                raise RegistryError(f"column {name!r} has {length} rows, expected {n} (as effective_balance)")
+        reg = cls(capacity=n)
+        for name, (dtype, shape, _) in COLUMNS.items():
+            arr = np.asarray(columns[name])
+            if arr.shape[1:] != shape:
+                raise RegistryError(f"column {name!r} has shape {arr.shape}, expected (n, {', '.join(map(str, shape))})")
+            reg._buffers[name][:n] = arr.astype(dtype, copy=False)
+        reg._n = n
+        reg._reslice()
+        return reg
+
+    def copy(self) -> Registry:
+        """A deep copy (buffers sized to the rows in use, plus growth room)."""
+        reg = Registry(capacity=0)
+        reg._buffers = {name: buf[: max(self._n, 1)].copy() for name, buf in self._buffers.items()}
+        reg._n = self._n
+        reg._pubkey_index = dict(self._pubkey_index) if self._pubkey_index is not None else None
+        reg._reslice()
+        return reg
+
+    def _reslice(self) -> None:
+        n = self._n
+        for name, buf in self._buffers.items():
+            setattr(self, name, buf[:n])
+
+    def _grow(self, need: int) -> None:
+        capacity = len(self._buffers["effective_balance"])
+        if need <= capacity:
+            return
+        new_capacity = max(need, 2 * capacity, 16)
+        for name, (dtype, shape, fill) in COLUMNS.items():
+            buf = np.full((new_capacity, *shape), fill, dtype=dtype)
+            buf[: self._n] = self._buffers[name][: self._n]
+            self._buffers[name] = buf
+
+    def append(
+        self,
+        pubkey: bytes,
+        withdrawal_credentials: bytes,
+        effective_balance: int,
+        balance: int,
+        *,
+        slashed: bool = False,
+        activation_eligibility_epoch: int = FAR_FUTURE_EPOCH,
+        activation_epoch: int = FAR_FUTURE_EPOCH,
+        exit_epoch: int = FAR_FUTURE_EPOCH,
+        withdrawable_epoch: int = FAR_FUTURE_EPOCH,
+    ) -> ValidatorIndex:
+        """Add a validator at the end (Spec: add_validator_to_registry's set_or_append_list). Amortised O(1)."""
+        if len(pubkey) != 48 or len(withdrawal_credentials) != 32:
+            raise RegistryError("pubkey must be 48 bytes and withdrawal_credentials 32 bytes")
+        index = self._n
+        self._grow(index + 1)
+        b = self._buffers
+        b["pubkey"][index] = np.frombuffer(pubkey, dtype=np.uint8)
+        b["withdrawal_credentials"][index] = np.frombuffer(withdrawal_credentials, dtype=np.uint8)
+        b["effective_balance"][index] = effective_balance
+        b["slashed"][index] = slashed
+        b["activation_eligibility_epoch"][index] = activation_eligibility_epoch
+        b["activation_epoch"][index] = activation_epoch
+        b["exit_epoch"][index] = exit_epoch
+        b["withdrawable_epoch"][index] = withdrawable_epoch
+        b["balances"][index] = balance
+        b["previous_epoch_participation"][index] = 0
+        b["current_epoch_participation"][index] = 0
+        b["inactivity_scores"][index] = 0
+        self._n = index + 1
+        self._reslice()
+        if self._pubkey_index is not None:
+            self._pubkey_index.setdefault(bytes(pubkey), index)
+        return ValidatorIndex(index)
+
+    # -- queries --------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def capacity(self) -> int:
+        return len(self._buffers["effective_balance"])
+
+    def columns(self) -> Iterable[tuple[str, npt.NDArray[Any]]]:
+        """(name, view) for every column in canonical order."""
+        for name in COLUMNS:
+            yield name, getattr(self, name)
+
+    def index_of_pubkey(self, pubkey: bytes) -> ValidatorIndex | None:
+        """The first index holding `pubkey`, or None (Spec: `validator_pubkeys.index(pubkey)`)."""
+        if self._pubkey_index is None:
+            index: dict[bytes, int] = {}
+            raw = self.pubkey.tobytes()
+            for i in range(self._n - 1, -1, -1):  # reversed so the lowest index wins
+                index[raw[48 * i : 48 * i + 48]] = i
+            self._pubkey_index = index
+        found = self._pubkey_index.get(bytes(pubkey))
+        return None if found is None else ValidatorIndex(found)
+
+    def invalidate_pubkey_index(self) -> None:
+        """Call after writing the pubkey column directly."""
+        self._pubkey_index = None
+
+    def withdrawal_prefix(self) -> npt.NDArray[np.uint8]:
+        """First byte of each validator's withdrawal credentials."""
+        return self.withdrawal_credentials[:, 0]
+
+    def has_compounding_withdrawal_credential(self) -> npt.NDArray[np.bool_]:
+        """Spec: has_compounding_withdrawal_credential (EIP-7251), per validator."""
+        return self.withdrawal_credentials[:, 0] == COMPOUNDING_WITHDRAWAL_PREFIX
+
+    def has_execution_withdrawal_credential(self) -> npt.NDArray[np.bool_]:
+        """Spec: has_execution_withdrawal_credential — 0x01 or 0x02."""
+        prefix = self.withdrawal_credentials[:, 0]
+        return (prefix == COMPOUNDING_WITHDRAWAL_PREFIX) | (prefix == ETH1_ADDRESS_WITHDRAWAL_PREFIX)
+
+    def validator(self, index: int) -> Validator:
+        """One validator as a record (API edge, tests)."""
+        if not 0 <= index < self._n:
+            raise IndexError(f"validator index {index} out of range (registry has {self._n})")
+        return Validator(
+            index=ValidatorIndex(index),
+            pubkey=BLSPubkey(self.pubkey[index].tobytes()),
+            withdrawal_credentials=self.withdrawal_credentials[index].tobytes(),
+            effective_balance=int(self.effective_balance[index]),
+            slashed=bool(self.slashed[index]),
+            activation_eligibility_epoch=int(self.activation_eligibility_epoch[index]),
+            activation_epoch=int(self.activation_epoch[index]),
+            exit_epoch=int(self.exit_epoch[index]),
+            withdrawable_epoch=int(self.withdrawable_epoch[index]),
+            balance=int(self.balances[index]),
+            inactivity_score=int(self.inactivity_scores[index]),
+        )
+
+    def equals(self, other: Registry) -> bool:
+        return len(self) == len(other) and all(
+            np.array_equal(a, getattr(other, name)) for name, a in self.columns()
+        )
