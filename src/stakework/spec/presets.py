@@ -139,10 +139,20 @@ class Preset:
 
 _BYTES_FIELDS = {"GENESIS_FORK_VERSION": 4, "ELECTRA_FORK_VERSION": 4}
 _STR_FIELDS = {"PRESET_NAME", "PRESET_BASE"}
-_POWER_OF_TWO_FIELDS = {"SLOTS_PER_HISTORICAL_ROOT", "EPOCHS_PER_HISTORICAL_VECTOR", "EPOCHS_PER_SLASHINGS_VECTOR"}
-_ALLOW_ZERO = {"MIN_SEED_LOOKAHEAD", "MIN_ATTESTATION_INCLUSION_DELAY", "SHARD_COMMITTEE_PERIOD",
-               "HYSTERESIS_DOWNWARD_MULTIPLIER", "MIN_EPOCHS_TO_INACTIVITY_PENALTY", "INACTIVITY_SCORE_RECOVERY_RATE",
-               "MIN_VALIDATOR_WITHDRAWABILITY_DELAY"}
+_POWER_OF_TWO_FIELDS = {
+    "SLOTS_PER_HISTORICAL_ROOT",
+    "EPOCHS_PER_HISTORICAL_VECTOR",
+    "EPOCHS_PER_SLASHINGS_VECTOR",
+}
+_ALLOW_ZERO = {
+    "MIN_SEED_LOOKAHEAD",
+    "MIN_ATTESTATION_INCLUSION_DELAY",
+    "SHARD_COMMITTEE_PERIOD",
+    "HYSTERESIS_DOWNWARD_MULTIPLIER",
+    "MIN_EPOCHS_TO_INACTIVITY_PENALTY",
+    "INACTIVITY_SCORE_RECOVERY_RATE",
+    "MIN_VALIDATOR_WITHDRAWABILITY_DELAY",
+}
 
 
 def _validate(p: Preset) -> None:
@@ -169,29 +179,63 @@ def _validate(p: Preset) -> None:
             raise PresetError(f"{key}: {message}")
 
     inc = p.EFFECTIVE_BALANCE_INCREMENT
-    need(p.MAX_EFFECTIVE_BALANCE_ELECTRA >= p.MIN_ACTIVATION_BALANCE, "MAX_EFFECTIVE_BALANCE_ELECTRA",
-         f"{p.MAX_EFFECTIVE_BALANCE_ELECTRA} is below MIN_ACTIVATION_BALANCE {p.MIN_ACTIVATION_BALANCE}")
+    need(
+        p.MAX_EFFECTIVE_BALANCE_ELECTRA >= p.MIN_ACTIVATION_BALANCE,
+        "MAX_EFFECTIVE_BALANCE_ELECTRA",
+        f"{p.MAX_EFFECTIVE_BALANCE_ELECTRA} is below MIN_ACTIVATION_BALANCE {p.MIN_ACTIVATION_BALANCE}",
+    )
     for key in ("MIN_ACTIVATION_BALANCE", "MAX_EFFECTIVE_BALANCE_ELECTRA", "EJECTION_BALANCE"):
         need(getattr(p, key) % inc == 0, key, f"must be a multiple of EFFECTIVE_BALANCE_INCREMENT ({inc})")
-    need(p.EJECTION_BALANCE < p.MIN_ACTIVATION_BALANCE, "EJECTION_BALANCE",
-         "must be below MIN_ACTIVATION_BALANCE, or every new validator is ejected")
-    need(p.MIN_DEPOSIT_AMOUNT <= p.MIN_ACTIVATION_BALANCE, "MIN_DEPOSIT_AMOUNT",
-         "must not exceed MIN_ACTIVATION_BALANCE")
-    need(p.MAX_SEED_LOOKAHEAD >= p.MIN_SEED_LOOKAHEAD, "MAX_SEED_LOOKAHEAD", "must be at least MIN_SEED_LOOKAHEAD")
-    need(p.EPOCHS_PER_HISTORICAL_VECTOR > p.MAX_SEED_LOOKAHEAD + 1, "EPOCHS_PER_HISTORICAL_VECTOR",
-         "must exceed MAX_SEED_LOOKAHEAD + 1 so seeds are not overwritten before use")
-    need(p.SLOTS_PER_HISTORICAL_ROOT % p.SLOTS_PER_EPOCH == 0, "SLOTS_PER_HISTORICAL_ROOT",
-         "must be a multiple of SLOTS_PER_EPOCH")
-    need(p.SLOTS_PER_HISTORICAL_ROOT >= 2 * p.SLOTS_PER_EPOCH, "SLOTS_PER_HISTORICAL_ROOT",
-         "must hold at least two epochs of block roots (justification reads the previous epoch's)")
-    need(p.MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT >= inc, "MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT",
-         "must be at least one EFFECTIVE_BALANCE_INCREMENT")
-    need(p.MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA >= inc, "MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA",
-         "must be at least one EFFECTIVE_BALANCE_INCREMENT")
-    need(p.HYSTERESIS_UPWARD_MULTIPLIER >= p.HYSTERESIS_DOWNWARD_MULTIPLIER, "HYSTERESIS_UPWARD_MULTIPLIER",
-         "must be at least HYSTERESIS_DOWNWARD_MULTIPLIER")
-    need(p.MAX_VALIDATORS_PER_COMMITTEE >= p.TARGET_COMMITTEE_SIZE, "MAX_VALIDATORS_PER_COMMITTEE",
-         "must be at least TARGET_COMMITTEE_SIZE")
+    need(
+        p.EJECTION_BALANCE < p.MIN_ACTIVATION_BALANCE,
+        "EJECTION_BALANCE",
+        "must be below MIN_ACTIVATION_BALANCE, or every new validator is ejected",
+    )
+    need(
+        p.MIN_DEPOSIT_AMOUNT <= p.MIN_ACTIVATION_BALANCE,
+        "MIN_DEPOSIT_AMOUNT",
+        "must not exceed MIN_ACTIVATION_BALANCE",
+    )
+    need(
+        p.MAX_SEED_LOOKAHEAD >= p.MIN_SEED_LOOKAHEAD,
+        "MAX_SEED_LOOKAHEAD",
+        "must be at least MIN_SEED_LOOKAHEAD",
+    )
+    need(
+        p.EPOCHS_PER_HISTORICAL_VECTOR > p.MAX_SEED_LOOKAHEAD + 1,
+        "EPOCHS_PER_HISTORICAL_VECTOR",
+        "must exceed MAX_SEED_LOOKAHEAD + 1 so seeds are not overwritten before use",
+    )
+    need(
+        p.SLOTS_PER_HISTORICAL_ROOT % p.SLOTS_PER_EPOCH == 0,
+        "SLOTS_PER_HISTORICAL_ROOT",
+        "must be a multiple of SLOTS_PER_EPOCH",
+    )
+    need(
+        p.SLOTS_PER_HISTORICAL_ROOT >= 2 * p.SLOTS_PER_EPOCH,
+        "SLOTS_PER_HISTORICAL_ROOT",
+        "must hold at least two epochs of block roots (justification reads the previous epoch's)",
+    )
+    need(
+        inc <= p.MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT,
+        "MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT",
+        "must be at least one EFFECTIVE_BALANCE_INCREMENT",
+    )
+    need(
+        inc <= p.MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA,
+        "MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA",
+        "must be at least one EFFECTIVE_BALANCE_INCREMENT",
+    )
+    need(
+        p.HYSTERESIS_UPWARD_MULTIPLIER >= p.HYSTERESIS_DOWNWARD_MULTIPLIER,
+        "HYSTERESIS_UPWARD_MULTIPLIER",
+        "must be at least HYSTERESIS_DOWNWARD_MULTIPLIER",
+    )
+    need(
+        p.MAX_VALIDATORS_PER_COMMITTEE >= p.TARGET_COMMITTEE_SIZE,
+        "MAX_VALIDATORS_PER_COMMITTEE",
+        "must be at least TARGET_COMMITTEE_SIZE",
+    )
     need(p.SHUFFLE_ROUND_COUNT <= 255, "SHUFFLE_ROUND_COUNT", "must fit in one byte (at most 255)")
 
 

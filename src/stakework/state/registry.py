@@ -108,7 +108,9 @@ class Registry:
         for name, (dtype, shape, _) in COLUMNS.items():
             arr = np.asarray(columns[name])
             if arr.shape[1:] != shape:
-                raise RegistryError(f"column {name!r} has shape {arr.shape}, expected (n, {', '.join(map(str, shape))})")
+                raise RegistryError(
+                    f"column {name!r} has shape {arr.shape}, expected (n, {', '.join(map(str, shape))})"
+                )
             reg._buffers[name][:n] = arr.astype(dtype, copy=False)
         reg._n = n
         reg._reslice()
@@ -235,6 +237,4 @@ class Registry:
         )
 
     def equals(self, other: Registry) -> bool:
-        return len(self) == len(other) and all(
-            np.array_equal(a, getattr(other, name)) for name, a in self.columns()
-        )
+        return len(self) == len(other) and all(np.array_equal(a, getattr(other, name)) for name, a in self.columns())

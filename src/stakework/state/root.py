@@ -51,6 +51,11 @@ def hash_state(state: BeaconState) -> bytes:
         cp = getattr(state, name)
         h.int(f"{name}.epoch", cp.epoch)
         h.bytes(f"{name}.root", cp.root)
-    for name in ("pending_deposits", "pending_partial_withdrawals", "pending_consolidations", "historical_summaries"):
+    for name in (
+        "pending_deposits",
+        "pending_partial_withdrawals",
+        "pending_consolidations",
+        "historical_summaries",
+    ):
         h.bytes(name, msgspec.msgpack.encode(getattr(state, name)))
     return h.digest()

@@ -1,0 +1,1 @@
+"""Keys and signatures: BLS12-381 (blspy, Ethereum's proof-of-possession ciphersuite)."""
