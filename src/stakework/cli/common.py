@@ -15,6 +15,14 @@ from stakework.spec.presets import Preset, load_preset
 console = Console()
 err_console = Console(stderr=True)
 
+
+def wide_console() -> Console:
+    """The console, at least 132 columns wide when output goes to a file or pipe (tables stay readable)."""
+    if not console.is_terminal and console.width < 132:
+        console.width = 132
+    return console
+
+
 EXIT_USAGE = 2
 
 

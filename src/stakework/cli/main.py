@@ -7,6 +7,7 @@ import sys
 import typer
 
 from stakework import __version__
+from stakework.cli import genesis, simulate, spec_test
 from stakework.cli.common import run_app
 
 app = typer.Typer(
@@ -32,6 +33,9 @@ def _root(
 
 
 # Sub-commands (one module each under stakework/cli/).
+app.command("simulate")(simulate.simulate)
+app.command("genesis")(genesis.genesis)
+app.command("spec-test")(spec_test.spec_test)
 
 
 def main() -> None:

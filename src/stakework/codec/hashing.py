@@ -78,7 +78,7 @@ class CanonicalHasher:
         self._tag(name, b"i", len(raw))
         self._h.update(raw)
 
-    def bytes(self, name: str, value: bytes) -> None:
+    def raw(self, name: str, value: bytes) -> None:
         self._tag(name, b"b", len(value))
         self._h.update(value)
 
@@ -88,7 +88,7 @@ class CanonicalHasher:
             arr = arr.astype(arr.dtype.newbyteorder("<"))
         descr = arr.dtype.str.encode() + b"|" + ",".join(map(str, arr.shape)).encode()
         self._tag(name, b"a" + struct.pack("<I", len(descr)) + descr, arr.nbytes)
-        self._h.update(memoryview(arr).cast("B"))
+        self._h.update(arr.tobytes() if not arr.flags.c_contiguous else arr.data.cast("B"))
 
     def digest(self) -> bytes:
         return self._h.digest()

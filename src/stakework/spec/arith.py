@@ -65,8 +65,8 @@ def mul_div_floor(a: U64Array, b: U64Array | int, c: int) -> U64Array:
     b = np.asarray(b, dtype=np.uint64)
     with np.errstate(divide="ignore"):
         # a > MAX // b  <=>  a * b > MAX  (for b > 0)
-        limit = np.where(b == 0, U64(UINT64_MAX), U64(UINT64_MAX) // np.maximum(b, U64(1)))
-    overflow = a > limit
+        limits = np.where(b == 0, U64(UINT64_MAX), U64(UINT64_MAX) // np.maximum(b, U64(1)))
+    overflow = a > limits
     out = (a * b) // U64(c)
     if overflow.any():
         idx = np.flatnonzero(overflow)

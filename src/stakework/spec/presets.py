@@ -327,12 +327,12 @@ DEVNET = MINIMAL.replace(
     SLOT_DURATION_MS=2_000,
     MIN_VALIDATOR_WITHDRAWABILITY_DELAY=8,
     SHARD_COMMITTEE_PERIOD=4,
-    INACTIVITY_PENALTY_QUOTIENT_BELLATRIX=2**16,
+    INACTIVITY_PENALTY_QUOTIENT_BELLATRIX=2**12,
     GENESIS_FORK_VERSION=bytes.fromhex("5357cb00"),
     ELECTRA_FORK_VERSION=bytes.fromhex("5357cb05"),
 )
 """A chain for one machine: the minimal preset (8-slot epochs, small committees, 64-epoch slashings window) with
-2-second slots, an 8-epoch withdrawability delay, exits allowed after 4 epochs, and an inactivity leak 256× faster
+2-second slots, an 8-epoch withdrawability delay, exits allowed after 4 epochs, and an inactivity leak 4096× faster
 than Ethereum's so that a leak shows in a few dozen epochs. Its own fork versions keep its signatures from
 verifying on any other chain."""
 

@@ -211,12 +211,16 @@ class Registry:
 
     def has_compounding_withdrawal_credential(self) -> npt.NDArray[np.bool_]:
         """Spec: has_compounding_withdrawal_credential (EIP-7251), per validator."""
-        return self.withdrawal_credentials[:, 0] == COMPOUNDING_WITHDRAWAL_PREFIX
+        result: npt.NDArray[np.bool_] = self.withdrawal_credentials[:, 0] == COMPOUNDING_WITHDRAWAL_PREFIX
+        return result
 
     def has_execution_withdrawal_credential(self) -> npt.NDArray[np.bool_]:
         """Spec: has_execution_withdrawal_credential — 0x01 or 0x02."""
         prefix = self.withdrawal_credentials[:, 0]
-        return (prefix == COMPOUNDING_WITHDRAWAL_PREFIX) | (prefix == ETH1_ADDRESS_WITHDRAWAL_PREFIX)
+        result: npt.NDArray[np.bool_] = (prefix == COMPOUNDING_WITHDRAWAL_PREFIX) | (
+            prefix == ETH1_ADDRESS_WITHDRAWAL_PREFIX
+        )
+        return result
 
     def validator(self, index: int) -> Validator:
         """One validator as a record (API edge, tests)."""

@@ -32,13 +32,13 @@ _SCALARS = (
 def hash_state(state: BeaconState) -> bytes:
     """The 32-byte state root."""
     h = CanonicalHasher(STATE_ROOT_DOMAIN)
-    h.bytes("preset", state.preset.PRESET_NAME.encode())
-    h.bytes("genesis_validators_root", state.genesis_validators_root)
-    h.bytes("fork_previous_version", state.fork_previous_version)
-    h.bytes("fork_current_version", state.fork_current_version)
+    h.raw("preset", state.preset.PRESET_NAME.encode())
+    h.raw("genesis_validators_root", state.genesis_validators_root)
+    h.raw("fork_previous_version", state.fork_previous_version)
+    h.raw("fork_current_version", state.fork_current_version)
     for name in _SCALARS:
         h.int(name, getattr(state, name))
-    h.bytes("latest_block_header", msgspec.msgpack.encode(state.latest_block_header))
+    h.raw("latest_block_header", msgspec.msgpack.encode(state.latest_block_header))
     h.int("validator_count", len(state.validators))
     for name, column in state.validators.columns():
         h.array(f"validators.{name}", column)
@@ -50,12 +50,12 @@ def hash_state(state: BeaconState) -> bytes:
     for name in ("previous_justified_checkpoint", "current_justified_checkpoint", "finalized_checkpoint"):
         cp = getattr(state, name)
         h.int(f"{name}.epoch", cp.epoch)
-        h.bytes(f"{name}.root", cp.root)
+        h.raw(f"{name}.root", cp.root)
     for name in (
         "pending_deposits",
         "pending_partial_withdrawals",
         "pending_consolidations",
         "historical_summaries",
     ):
-        h.bytes(name, msgspec.msgpack.encode(getattr(state, name)))
+        h.raw(name, msgspec.msgpack.encode(getattr(state, name)))
     return h.digest()

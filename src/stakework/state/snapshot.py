@@ -270,6 +270,12 @@ def check_state(state: BeaconState, *, where: str = "state") -> None:
         raise SnapshotError(f"{where}.next_withdrawal_validator_index: beyond the registry ({len(v)} validators)")
 
 
+def u64(values: npt.NDArray[np.uint64]) -> list[int]:
+    """A uint64 column as Python ints."""
+    result: list[int] = values.tolist()
+    return result
+
+
 def _total_active_balance(state: BeaconState) -> int:
     """Spec: get_total_active_balance — derived, written for readers of the vector format."""
     v = state.validators
@@ -299,7 +305,6 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
             v.index_of_pubkey(d.pubkey),
         )
 
-    u64 = lambda a: a.tolist()  # noqa: E731
     doc = StateJSON(
         slot=state.slot,
         epoch=epoch,
@@ -536,7 +541,7 @@ def save_binary(state: BeaconState, path: str | Path) -> None:
                 f.write(chunk)
                 digest.update(chunk)
             for _, arr in arrays:
-                data = memoryview(np.ascontiguousarray(arr)).cast("B")
+                data = np.ascontiguousarray(arr).tobytes()
                 pad = b"\x00" * (-len(data) % 8)
                 f.write(data)
                 f.write(pad)
@@ -550,9 +555,9 @@ def save_binary(state: BeaconState, path: str | Path) -> None:
 
 class _BinHeader(msgspec.Struct):
     version: int
+    bytes_fields: dict[str, bytes] = msgspec.field(name="bytes")
     preset: str | dict[str, Any]
     scalars: dict[str, int]
-    bytes: dict[str, bytes]
     justification_bits: list[bool]
     checkpoints: dict[str, Checkpoint]
     latest_block_header: BeaconBlockHeader
@@ -604,7 +609,7 @@ def load_binary(path: str | Path, raw: bytes | None = None) -> BeaconState:
     for n in _BIN_SCALARS:
         setattr(state, n, header.scalars[n])
     for n in _BIN_BYTES:
-        setattr(state, n, header.bytes[n])
+        setattr(state, n, header.bytes_fields[n])
     for n in _BIN_ARRAYS:
         setattr(state, n, arrays[n])
     for n, c in header.checkpoints.items():

@@ -56,7 +56,8 @@ def get_block_root(state: BeaconState, epoch: int) -> Root:
 
 def get_randao_mix(state: BeaconState, epoch: int) -> bytes:
     """Spec: get_randao_mix."""
-    return state.randao_mixes[epoch % state.preset.EPOCHS_PER_HISTORICAL_VECTOR].tobytes()
+    mix: bytes = state.randao_mixes[epoch % state.preset.EPOCHS_PER_HISTORICAL_VECTOR].tobytes()
+    return mix
 
 
 def get_finality_delay(state: BeaconState) -> int:

@@ -97,7 +97,7 @@ class EpochContext:
             active_current=active_current,
             active_previous=active_previous,
             eligible=eligible,
-            previous_participating=previous_participating,  # type: ignore[arg-type]
+            previous_participating=previous_participating,
             current_target=current_target,
             total_active_balance=total_active_balance,
             base_reward_per_increment=get_base_reward_per_increment(state, total_active_balance),

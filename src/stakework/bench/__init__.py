@@ -1,0 +1,1 @@
+"""Benchmark workloads: realistic states for timing the transition (edge tooling, like the CLI)."""
