@@ -7,7 +7,7 @@ import sys
 import typer
 
 from stakework import __version__
-from stakework.cli import genesis, simulate, spec_test
+from stakework.cli import bench, genesis, simulate, spec_test
 from stakework.cli.common import run_app
 
 app = typer.Typer(
@@ -36,6 +36,7 @@ def _root(
 app.command("simulate")(simulate.simulate)
 app.command("genesis")(genesis.genesis)
 app.command("spec-test")(spec_test.spec_test)
+app.add_typer(bench.app, name="bench")
 
 
 def main() -> None:
