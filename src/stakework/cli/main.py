@@ -7,7 +7,7 @@ import sys
 import typer
 
 from stakework import __version__
-from stakework.cli import bench, genesis, simulate, spec_test
+from stakework.cli import bench, genesis, risk, simulate, spec_test
 from stakework.cli.common import run_app
 
 app = typer.Typer(
@@ -37,6 +37,7 @@ app.command("simulate")(simulate.simulate)
 app.command("genesis")(genesis.genesis)
 app.command("spec-test")(spec_test.spec_test)
 app.add_typer(bench.app, name="bench")
+app.add_typer(risk.app, name="risk")
 
 
 def main() -> None:

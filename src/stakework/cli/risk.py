@@ -1,0 +1,407 @@
+"""`stakework risk`: what staking a real coin is likely to earn or lose, by route, in tokens and in dollars.
+
+    stakework risk --coin ETH --amount 32 --route liquid --days 365 [--paths N] [--price-csv F] [--json]
+    stakework risk compare --coin ETH --amount 32 [--plot eth.png] [--html eth.html]
+    stakework risk explain [--apy 0.2 --price-change -0.5] [--coin ETH]
+    stakework risk sweep --coin ETH --amount 32 --route liquid --param total_staked=30e6,40e6 \\
+        --param volatility=0.4,0.8 [--workers 2] [--ray-address auto]
+
+Only parsing and rendering live here; the models are in `stakework.sim`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from stakework.cli.common import console, err_console, fail
+from stakework.spec.errors import StakeworkError
+
+app = typer.Typer(
+    help="Risk analyzer: what staking ETH, SOL, ATOM, ADA or POL earns and can lose, by route.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+Coin = Annotated[str, typer.Option("--coin", help="ETH, SOL, ATOM, ADA or POL.")]
+Amount = Annotated[float | None, typer.Option("--amount", help="Tokens to stake.")]
+Days = Annotated[int | None, typer.Option("--days", help="Horizon in days (you ask to leave on that day).")]
+Paths = Annotated[int | None, typer.Option("--paths", help="Monte Carlo paths (default 20,000).")]
+Seed = Annotated[int | None, typer.Option("--seed", help="Seed for a reproducible run.")]
+PriceCsv = Annotated[Path | None, typer.Option("--price-csv", help="Bootstrap daily returns from a date,close CSV.")]
+Price = Annotated[float | None, typer.Option("--price", help="Starting price in USD.")]
+Vol = Annotated[float | None, typer.Option("--volatility", help="Annual price volatility (GBM sigma), e.g. 0.6.")]
+Drift = Annotated[float | None, typer.Option("--drift", help="Annual expected price return (GBM mu).")]
+Staked = Annotated[float | None, typer.Option("--total-staked", help="Network-wide stake in tokens.")]
+Compound = Annotated[
+    int | None, typer.Option("--compound-days", help="Add rewards to the stake every N days (0: never; default 1).")
+]
+Sets = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override any preset field: chain.participation=0.95, routes.liquid.fee=0.1."),
+]
+Config = Annotated[Path | None, typer.Option("--config", help="TOML file with [chain], [routes.*], [price], [run].")]
+Json = Annotated[bool, typer.Option("--json", help="Print the numbers as JSON instead of a table.")]
+Plot = Annotated[Path | None, typer.Option("--plot", help="Write a PNG chart (fan chart, histogram, routes).")]
+Html = Annotated[Path | None, typer.Option("--html", help="Write an interactive HTML chart (plotly).")]
+Csv = Annotated[
+    Path | None, typer.Option("--csv", help="Write the summary here and sampled paths to <stem>.paths.csv.")
+]
+Parquet = Annotated[Path | None, typer.Option("--parquet", help="Same as --csv, as Parquet.")]
+ExportPaths = Annotated[int, typer.Option("--export-paths", help="Paths written by --csv/--parquet.")]
+Lang = Annotated[str, typer.Option("--lang", help="Language of tables, explanations and plots: en, zh-TW.")]
+
+DEFAULT_PATHS = 20_000
+
+
+def _tree(
+    *,
+    config: Path | None,
+    sets: list[str] | None,
+    amount: float | None,
+    days: int | None,
+    paths: int | None,
+    seed: int | None,
+    compound_days: int | None,
+    price_csv: Path | None,
+    price: float | None,
+    volatility: float | None,
+    drift: float | None,
+    total_staked: float | None,
+) -> dict[str, Any]:
+    """Defaults < config file < --set < explicit options."""
+    from stakework.sim.config import load_config, merge, parse_assignments
+
+    tree: dict[str, Any] = {"run": {"days": 365, "paths": DEFAULT_PATHS}}
+    if config is not None:
+        tree = merge(tree, load_config(config))
+    if sets:
+        tree = merge(tree, parse_assignments(sets))
+    run = {k: v for k, v in (("amount", amount), ("days", days), ("paths", paths), ("seed", seed),
+                             ("compound_days", compound_days)) if v is not None}  # fmt: skip
+    price_tree = {k: v for k, v in (("price_usd", price), ("volatility", volatility), ("drift", drift),
+                                    ("csv", str(price_csv) if price_csv else None)) if v is not None}  # fmt: skip
+    extra: dict[str, Any] = {"run": run, "price": price_tree}
+    if total_staked is not None:
+        extra["chain"] = {"total_staked": total_staked}
+    return merge(tree, extra)
+
+
+def _pct(x: float) -> str:
+    return f"{x:.2%}"
+
+
+def _money(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+
+
+def _tok(x: float) -> str:
+    return f"{x:,.4f}" if abs(x) < 1e5 else f"{x:,.0f}"
+
+
+def _rows(s: Any, m: Any) -> list[tuple[str, str]]:
+    """(label, value) pairs for one route summary."""
+    return [
+        (m.t("table.apr"), _pct(s.apr)),
+        (m.t("table.apy"), _pct(s.apy)),
+        (m.t("table.tokens_mean"), _tok(s.tokens_mean)),
+        (m.t("table.tokens_q"), " / ".join(_tok(v) for v in s.tokens_q)),
+        (m.t("table.fiat_mean"), _money(s.fiat_mean)),
+        (m.t("table.fiat_q"), " / ".join(_money(v) for v in s.fiat_q)),
+        (m.t("table.fiat_return"), f"{s.fiat_return_mean:+.2%}"),
+        (m.t("table.p_below_hold"), _pct(s.p_below_hold)),
+        (m.t("table.p_fiat_loss"), _pct(s.p_fiat_loss)),
+        (m.t("table.exit_mean"), f"{s.exit_days_mean:.1f}"),
+        (m.t("table.exit_max"), f"{s.exit_days_max:.1f}"),
+        (m.t("table.hazard_share"), _pct(s.hazard_loss_share)),
+        (m.t("table.p_hazard"), _pct(s.p_hazard)),
+    ]
+
+
+def _execute(
+    coin: str,
+    route_names: list[str] | None,
+    tree: dict[str, Any],
+    *,
+    as_json: bool,
+    plot: Path | None,
+    html: Path | None,
+    csv_out: Path | None,
+    parquet_out: Path | None,
+    export_paths: int,
+    lang: str,
+) -> None:
+    from stakework.sim.i18n import Messages
+    from stakework.sim.report.summary import run_metadata, summarize
+    from stakework.sim.scenario import build_scenario
+
+    messages = Messages(lang)
+    scenario = build_scenario(coin, tree, route_names)
+    result = scenario.run()
+    summaries = summarize(result)
+    chain = result.chain
+    notices = [
+        messages.t("notice.skipped_route", route=messages.t(f"route.{name}"), min=f"{minimum:g}", coin=chain.coin)
+        for name, minimum in scenario.skipped
+    ]
+    written: list[Path] = []
+    if plot is not None:
+        from stakework.sim.report.plots import render_png
+
+        notices += render_png(result, summaries, plot, messages)
+        written.append(plot)
+    if html is not None:
+        from stakework.sim.report.plots import render_html
+
+        notices += render_html(result, summaries, html, messages)
+        written.append(html)
+    if csv_out is not None:
+        from stakework.sim.report.export import write_csv
+
+        written += write_csv(result, summaries, csv_out, export_paths)
+    if parquet_out is not None:
+        from stakework.sim.report.export import write_parquet
+
+        written += write_parquet(result, summaries, parquet_out, export_paths)
+
+    if as_json:
+        payload = {
+            "run": run_metadata(result),
+            "routes": [s.as_dict() for s in summaries],
+            "files": [str(p) for p in written],
+            "notices": notices,
+        }
+        sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+        for n in notices:
+            err_console.print(n, highlight=False)
+        return
+
+    cfg = result.config
+    title_key = "table.compare_title" if route_names is None else "table.title"
+    title = messages.t(
+        title_key, chain=chain.name, amount=f"{cfg.amount:g}", coin=chain.coin, days=cfg.days,
+        paths=f"{cfg.paths:,}", price=_money(result.price0), model=result.price_source,
+    )  # fmt: skip
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column(messages.t("table.metric"), style="bold")
+    for s in summaries:
+        table.add_column(messages.t(f"route.{s.route}"), justify="right")
+    per_route = [_rows(s, messages) for s in summaries]
+    for i, (label, _) in enumerate(per_route[0]):
+        table.add_row(label, *(rows[i][1] for rows in per_route))
+    console.print(table)
+    console.print(
+        messages.t(
+            "table.start_value", value=_money(result.initial_fiat), hold=_money(float(result.hold_final.mean()))
+        ),
+        highlight=False,
+    )
+    console.print(messages.t("table.footnote", days=cfg.days, as_of=chain.as_of), style="dim", highlight=False)
+    for n in notices:
+        console.print(n, style="yellow", highlight=False)
+    for p in written:
+        console.print(messages.t("notice.wrote", path=p), style="green", highlight=False)
+
+
+@app.callback(invoke_without_command=True)
+def risk(
+    ctx: typer.Context,
+    coin: Coin = "ETH",
+    amount: Amount = None,
+    route: Annotated[str, typer.Option("--route", help="solo, pool, liquid, exchange or hold.")] = "pool",
+    days: Days = None,
+    paths: Paths = None,
+    seed: Seed = None,
+    price_csv: PriceCsv = None,
+    price: Price = None,
+    volatility: Vol = None,
+    drift: Drift = None,
+    total_staked: Staked = None,
+    compound_days: Compound = None,
+    sets: Sets = None,
+    config: Config = None,
+    as_json: Json = False,
+    plot: Plot = None,
+    html: Html = None,
+    csv: Csv = None,
+    parquet: Parquet = None,
+    export_paths: ExportPaths = 200,
+    lang: Lang = "en",
+) -> None:
+    """One route against holding: APR/APY, expected and 5/50/95% outcomes in tokens and USD, the chance of
+    ending below holding or at a dollar loss, time to exit and the hazards' share."""
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        tree = _tree(config=config, sets=sets, amount=amount, days=days, paths=paths, seed=seed,
+                     compound_days=compound_days, price_csv=price_csv, price=price, volatility=volatility,
+                     drift=drift, total_staked=total_staked)  # fmt: skip
+        _execute(coin, [route], tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
+                 export_paths=export_paths, lang=lang)  # fmt: skip
+    except StakeworkError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def compare(
+    coin: Coin = "ETH",
+    amount: Amount = None,
+    days: Days = None,
+    paths: Paths = None,
+    seed: Seed = None,
+    price_csv: PriceCsv = None,
+    price: Price = None,
+    volatility: Vol = None,
+    drift: Drift = None,
+    total_staked: Staked = None,
+    compound_days: Compound = None,
+    sets: Sets = None,
+    config: Config = None,
+    as_json: Json = False,
+    plot: Plot = None,
+    html: Html = None,
+    csv: Csv = None,
+    parquet: Parquet = None,
+    export_paths: ExportPaths = 200,
+    lang: Lang = "en",
+) -> None:
+    """Every route side by side on the same price paths."""
+    try:
+        tree = _tree(config=config, sets=sets, amount=amount, days=days, paths=paths, seed=seed,
+                     compound_days=compound_days, price_csv=price_csv, price=price, volatility=volatility,
+                     drift=drift, total_staked=total_staked)  # fmt: skip
+        _execute(coin, None, tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
+                 export_paths=export_paths, lang=lang)  # fmt: skip
+    except StakeworkError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def explain(
+    coin: Coin = "ETH",
+    amount: Annotated[float, typer.Option("--amount", help="Tokens staked.")] = 32.0,
+    apy: Annotated[float, typer.Option("--apy", help="Yearly staking yield, e.g. 0.2 for 20%.")] = 0.20,
+    price_change: Annotated[
+        float, typer.Option("--price-change", help="Price change over the period, e.g. -0.5 for a halving.")
+    ] = -0.50,
+    price: Price = None,
+    sets: Sets = None,
+    config: Config = None,
+    lang: Lang = "en",
+) -> None:
+    """Walk through the arithmetic with your numbers, then compare proof of work and proof of stake."""
+    from stakework.sim.chains import CHAINS, get_chain
+    from stakework.sim.config import load_config, merge, parse_assignments
+    from stakework.sim.i18n import Messages
+    from stakework.sim.report.explain import PowReference, security_table, walkthrough
+
+    try:
+        m = Messages(lang)
+        tree: dict[str, Any] = load_config(config) if config else {}
+        if sets:
+            tree = merge(tree, parse_assignments(sets))
+        over = dict(tree.get("chain", {}))
+        if price is not None:
+            over["price_usd"] = price
+        chain = get_chain(coin, over)
+        w = walkthrough(amount, apy, price_change, chain.price_usd)
+    except StakeworkError as exc:
+        fail(str(exc))
+    console.print(m.t("explain.title"), style="bold", highlight=False)
+    result = (m.t("explain.gain", pct=f"{w.fiat_return:.1%}") if w.fiat_return >= 0
+              else m.t("explain.loss", pct=f"{-w.fiat_return:.1%}"))  # fmt: skip
+    lines = [
+        m.t("explain.tokens", amount=f"{amount:g}", coin=chain.coin, apy=f"{apy:.1%}", growth=f"{w.growth:g}",
+            tokens=f"{w.tokens:,.4g}"),
+        m.t("explain.price", price0=_money(w.price0), change=f"{price_change:+.1%}", price_factor=f"{w.price_factor:g}",
+            price1=_money(w.price1)),
+        m.t("explain.fiat", growth=f"{w.growth:g}", price_factor=f"{w.price_factor:g}", ratio=f"{w.ratio:.4g}",
+            start=_money(w.start_fiat), end=_money(w.end_fiat), result=result),
+        m.t("explain.breakeven", apy=f"{apy:.1%}", breakeven=f"{w.breakeven_drop:.1%}"),
+        m.t("explain.vs_hold", hold=_money(w.hold_fiat), extra=_money(w.extra_vs_hold), growth=f"{w.growth:g}"),
+    ]  # fmt: skip
+    for line in lines:
+        console.print(line, highlight=False)
+    chains = [chain if c.coin == chain.coin else c for c in CHAINS.values()]
+    ref = PowReference()
+    table = Table(title=m.t("explain.pow_title", as_of=ref.as_of), title_justify="left")
+    for key in ("consensus", "mechanism", "energy_tx", "energy_year", "attack_halt", "attack_control"):
+        table.add_column(m.t(f"explain.{key}"), justify="left" if key in ("consensus", "mechanism") else "right")
+    for row in security_table(chains, ref):
+        style = "bold" if row.coin == chain.coin else None
+        table.add_row(
+            f"{row.name} ({row.coin})", m.t(f"explain.{row.proof}"), f"{row.energy_per_tx_kwh:,.4g}",
+            f"{row.energy_per_year_gwh:,.4g}", f"{row.attack_halt_usd:,.3g}", f"{row.attack_control_usd:,.3g}",
+            style=style,
+        )  # fmt: skip
+    console.print(table)
+    console.print(m.t("explain.attack_note"), style="dim", highlight=False)
+    console.print(m.t("explain.coin_age"), highlight=False)
+
+
+@app.command()
+def sweep(
+    coin: Coin = "ETH",
+    amount: Amount = None,
+    route: Annotated[str, typer.Option("--route", help="Route to sweep.")] = "pool",
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="name=v1,v2,... (chain field, or dotted: routes.liquid.fee=0.05,0.1)."),
+    ] = None,
+    days: Days = None,
+    paths: Annotated[int, typer.Option("--paths", help="Paths per cell.")] = 5_000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed shared by all cells.")] = 0,
+    price_csv: PriceCsv = None,
+    sets: Sets = None,
+    config: Config = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Local processes (default: CPU count).")] = None,
+    ray_address: Annotated[
+        str | None, typer.Option("--ray-address", help="Run the cells on this Ray cluster (e.g. auto).")
+    ] = None,
+    as_json: Json = False,
+    lang: Lang = "en",
+) -> None:
+    """Run one route over a grid of parameters (e.g. total staked × volatility), in processes or on Ray."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from stakework.sim.i18n import Messages
+    from stakework.sim.sweep import make_tasks, parse_param, run_sweep
+
+    try:
+        m = Messages(lang)
+        tree = _tree(config=config, sets=sets, amount=amount, days=days, paths=paths, seed=seed,
+                     compound_days=None, price_csv=price_csv, price=None, volatility=None, drift=None,
+                     total_staked=None)  # fmt: skip
+        params = dict(parse_param(p) for p in (param or []))
+        tasks = make_tasks(coin, route.strip().lower(), tree, params)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            console=err_console, transient=as_json,
+        ) as progress:  # fmt: skip
+            bar = progress.add_task(m.t("sweep.running", n=len(tasks)), total=len(tasks))
+            results = run_sweep(tasks, workers=workers, ray_address=ray_address,
+                                on_done=lambda _r: progress.advance(bar))  # fmt: skip
+    except StakeworkError as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps({"coin": coin.upper(), "route": route, "cells": results}, indent=2) + "\n")
+        return
+    keys = list(params)
+    table = Table(
+        title=m.t("sweep.title", params=" × ".join(keys), route=m.t(f"route.{route.strip().lower()}"),
+                  coin=coin.upper(), days=tree["run"]["days"], paths=f"{paths:,}"),
+        title_justify="left",
+    )  # fmt: skip
+    for k in keys:
+        table.add_column(k, justify="right")
+    for col in ("table.apr", "sweep.median", "sweep.p_loss", "sweep.p_below"):
+        table.add_column(m.t(col), justify="right")
+    for r in results:
+        s = r["summary"]
+        table.add_row(*(f"{r['params'][k]:g}" for k in keys), _pct(s["apr"]), _money(s["fiat_q"]["p50"]),
+                      _pct(s["p_fiat_loss"]), _pct(s["p_below_hold"]))  # fmt: skip
+    console.print(table)
