@@ -176,7 +176,7 @@ def build_state(
         bits = [bool(b) for b in rng.integers(0, 2, 4)] if E >= 1 else [False] * 4
         fin = pj = cj = 0
     elif scenario == "leak":
-        lag = int(rng.integers(6, 61))
+        lag = int(rng.integers(4, 61))  # finality delay 3..59: includes both sides of the leak threshold (4)
         fin = ep(E - lag)
         pj = min(E - 1, fin + int(rng.integers(0, 3)))
         cj = min(E - 1, pj + int(rng.integers(0, 3)))
@@ -233,10 +233,12 @@ def build_state(
         aee[i], act[i] = activated()
         if kind == "hysteresis":
             r = rng.integers(0, 3)
+            # around the thresholds, sometimes exactly on them (balance + 0.25 == EB, EB + 1.25 == balance)
+            jitter = int(rng.integers(-1, 2)) if rng.random() < 0.4 else int(rng.integers(-2_000_000, 2_000_001))
             if r == 0:
-                b = e - ETH // 4 + int(rng.integers(-2_000_000, 2_000_001))
+                b = e - ETH // 4 + jitter
             elif r == 1:
-                b = e + ETH + ETH // 4 + int(rng.integers(-2_000_000, 2_000_001))
+                b = e + ETH + ETH // 4 + jitter
             else:
                 e = max_eb
                 b = max_eb + int(rng.integers(0, 3 * ETH))
@@ -249,6 +251,9 @@ def build_state(
         elif kind == "exited":
             ext[i] = ep(E - int(rng.integers(0, 2 * delay)))
             wde[i] = ext[i] + delay
+            if rng.random() < 0.25 and delay <= E:  # withdrawable right at the queue boundaries (E, E+1, E+2)
+                wde[i] = E + int(rng.integers(0, 3))
+                ext[i] = wde[i] - delay
             if rng.random() < 0.3:
                 b = int(rng.integers(0, ETH))  # partly withdrawn
         elif kind.startswith("slashed"):
