@@ -15,7 +15,12 @@ VECTORS = Path(__file__).parent.parent / "conformance" / "vectors"
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "stakework.cli.main", *args], capture_output=True, text=True, timeout=300, cwd=cwd
+        [sys.executable, "-m", "stakework.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        check=False,
     )
 
 
