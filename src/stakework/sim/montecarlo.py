@@ -7,15 +7,18 @@ Value of a path on a route = amount × G(t) × H(t) × P(t) × (1 − discount),
 - G is the route's token growth from the chain's daily reward rate after fees and uptime, compounded every
   `compound_days` days (deterministic: a one-dimensional array over days),
 - H is what the route's loss hazards left (sparse Poisson strikes per path),
-- P is the price path (GBM or bootstrap): the only dense paths × days array, generated in chunks of paths,
+- P is the price path (GBM or bootstrap): the only dense paths × days array, generated in blocks of paths
+  (each block with its own random stream, so blocks run on threads and results do not depend on their number),
   float32 for the random part and float64 for the deterministic part.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import zlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -50,8 +53,11 @@ class RunConfig:
     """Paths kept at every grid day for the fan chart and the path export."""
     grid_points: int = 74
     """Days kept for the fan chart (evenly spaced from 0 to the horizon)."""
-    chunk_elements: int = 1 << 22
-    """Paths × days elements generated at once (bounds memory: 4 bytes each)."""
+    block_elements: int = 1 << 19
+    """Paths × horizon days per block (2 MB of float32: stays in cache between generating and summing). Each
+    block has its own random stream; changing this changes the draws."""
+    threads: int = 0
+    """Threads generating blocks (0: up to 2, the CPU count); results do not depend on it."""
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.amount) or self.amount <= 0:
@@ -66,8 +72,8 @@ class RunConfig:
             raise InputValueError(f"seed must be >= 0, got {self.seed}")
         if self.compound_days < 0:
             raise InputValueError("compound_days must be >= 0")
-        if self.grid_points < 2 or self.fan_paths < 0 or self.chunk_elements < 1:
-            raise InputValueError("grid_points must be >= 2, fan_paths >= 0, chunk_elements >= 1")
+        if self.grid_points < 2 or self.fan_paths < 0 or self.block_elements < 1 or self.threads < 0:
+            raise InputValueError("grid_points must be >= 2, fan_paths >= 0, block_elements >= 1, threads >= 0")
 
 
 @dataclass(slots=True)
@@ -165,6 +171,11 @@ def _entropy(seed: int | None) -> int:
     return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
 
 
+def _block_rng(entropy: int, part: int, block: int) -> np.random.Generator:
+    """The price stream of one block of paths (`part` 0: days up to the horizon, 1: after it)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([entropy, 0, part, block])))
+
+
 def _route_rng(entropy: int, tag: int, name: str) -> np.random.Generator:
     """An independent stream per (purpose, route name): adding a route does not change another's draws."""
     return np.random.default_rng(np.random.SeedSequence([entropy, tag, zlib.crc32(name.encode())]))
@@ -243,8 +254,9 @@ def simulate(
     D = max([T] + [int(p.exit_index.max()) for p in plans.values()])
     for plan in plans.values():
         rng = _route_rng(entropy, 2, plan.route.name)
+        span = max(T, int(plan.exit_index.max()))
         for hazard in plan.route.hazards:
-            events = sample_events(hazard, rng, P, D)
+            events = sample_events(hazard, rng, P, span)
             if hazard.kind == "depeg":
                 plan.depeg_events.append((events, hazard.duration_days))
             else:
@@ -259,18 +271,34 @@ def simulate(
     logp_exit = {name: np.empty(P) for name in plans}
     price_fan = np.empty((nf, grid.size), dtype=np.float32)
 
-    chunk = max(1, min(P, cfg.chunk_elements // max(D, 1)))
-    buf = np.empty((chunk, D), dtype=np.float32)
-    price_rng = _route_rng(entropy, 0, "price")
-    for start in range(0, P, chunk):
-        n = min(chunk, P - start)
-        z = buf[:n]
-        scale = price_model.fill_increments(price_rng, z)
-        np.cumsum(z, axis=1, out=z)
+    # Days 1..T come from one stream and days T+1..D (only needed while exits are pending) from another, so
+    # the paths up to the horizon do not depend on which routes run: a single-route run and a comparison with
+    # the same seed agree on that route.
+    E = D - T
+    block = max(16, cfg.block_elements // T)
+    starts = list(range(0, P, block))
+    cols = np.maximum(grid - 1, 0)
+
+    def run_block(index: int) -> None:
+        start = starts[index]
+        n = min(block, P - start)
+        zm = np.empty((n, T), dtype=np.float32)
+        scale = price_model.fill_increments(_block_rng(entropy, 0, index), zm)
+        np.cumsum(zm, axis=1, out=zm)
+        if E:
+            ze = np.empty((n, E), dtype=np.float32)
+            scale_e = price_model.fill_increments(_block_rng(entropy, 1, index), ze)
+            if scale and scale_e != scale:
+                ze *= scale_e / scale
+            np.cumsum(ze, axis=1, out=ze)
+            ze += zm[:, -1:]
         rows = np.arange(n)
 
-        def at(day: np.ndarray, z: np.ndarray = z, rows: np.ndarray = rows, scale: float = scale) -> np.ndarray:
-            vals = z[rows, np.maximum(day - 1, 0)].astype(np.float64)
+        def at(day: np.ndarray) -> np.ndarray:
+            vals = zm[rows, np.clip(day - 1, 0, T - 1)].astype(np.float64)
+            if E:
+                late = day > T
+                vals[late] = ze[rows[late], day[late] - T - 1]
             vals[day == 0] = 0.0
             return vals * scale + drift[day]
 
@@ -279,10 +307,17 @@ def simulate(
             logp_exit[name][start : start + n] = at(plan.exit_index[start : start + n])
         if start < nf:
             m = min(n, nf - start)
-            cols = np.maximum(grid - 1, 0)
-            g = z[:m][:, cols].astype(np.float64) * scale
+            g = zm[:m][:, cols].astype(np.float64) * scale
             g[:, grid == 0] = 0.0
             price_fan[start : start + m] = price0 * np.exp(g + drift[grid])
+
+    threads = cfg.threads or min(2, os.cpu_count() or 1)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(max_workers=threads) as pool:
+            list(pool.map(run_block, range(len(starts))))
+    else:
+        for i in range(len(starts)):
+            run_block(i)
 
     price_final = price0 * np.exp(logp_T)
     result = SimulationResult(

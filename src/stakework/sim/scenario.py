@@ -3,7 +3,7 @@ the Monte Carlo runs: the chain preset, the routes, the price model and the run 
 
 The mapping has up to four tables: `chain` (chain preset fields), `routes.<name>` (route fields, hazards by
 name), `price` (`price_usd`, `volatility`, `drift`, `csv`) and `run` (`amount`, `days`, `paths`, `seed`,
-`compound_days`, `fan_paths`, `grid_points`, `chunk_elements`). Unknown keys are errors naming the key."""
+`compound_days`, `fan_paths`, `grid_points`, `block_elements`, `threads`). Unknown keys are errors naming the key."""
 
 from __future__ import annotations
 

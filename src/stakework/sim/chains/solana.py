@@ -69,7 +69,7 @@ class Solana(ChainPreset):
     def cooldown_epochs(self, deactivating_share: np.ndarray) -> np.ndarray:
         """Epochs to deactivate: at most `warmup_cooldown_rate` of the stake leaves per epoch, shared pro rata,
         so ceil(deactivating share / rate) epochs (at least one)."""
-        return np.maximum(np.ceil(deactivating_share / self.warmup_cooldown_rate), 1.0)
+        return np.maximum(np.ceil(deactivating_share / self.warmup_cooldown_rate - 1e-9), 1.0)
 
     def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Wait for the epoch boundary (uniform within an epoch), then cool down; no rewards meanwhile."""
