@@ -16,6 +16,7 @@ from stakework.transition.shuffling import (
     compute_shuffled_index,
     compute_shuffled_indices,
     shuffle_indices,
+    shuffle_permutation,
 )
 from support.pyspec_bridge import spec_module
 
@@ -36,10 +37,11 @@ def test_vectorized_equals_scalar_and_pyspec(preset, n):
     for s in range(3):
         seed = _seed(1000 * n + s)
         vectorized = compute_shuffled_indices(np.arange(n), n, seed, rounds).tolist()
+        whole_list = shuffle_permutation(n, seed, rounds).tolist()
         scalar = [compute_shuffled_index(i, n, seed, rounds) for i in range(n)]
         # (the reference divides by zero on an empty list; the shuffle of nothing is nothing)
         reference = [int(x) for x in spec.compute_shuffled_permutation(n, spec.Bytes32(seed))] if n else []
-        assert vectorized == scalar == reference
+        assert vectorized == whole_list == scalar == reference
         assert sorted(vectorized) == list(range(n))  # a permutation
 
 
@@ -61,6 +63,7 @@ def test_property_vectorized_equals_scalar(n, seed, data):
     positions = data.draw(st.lists(st.integers(min_value=0, max_value=n - 1), min_size=1, max_size=20))
     got = compute_shuffled_indices(positions, n, seed, rounds).tolist()
     assert got == [compute_shuffled_index(i, n, seed, rounds) for i in positions]
+    assert got == shuffle_permutation(n, seed, rounds)[positions].tolist()
 
 
 @pytest.mark.parametrize("preset", PRESETS)

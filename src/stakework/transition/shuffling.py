@@ -129,16 +129,53 @@ def _round_bits_sparse(
     return bits
 
 
+def shuffle_permutation(index_count: int, seed: bytes, rounds: int) -> IndexArray:
+    """The whole shuffle as a permutation: `out[i] = compute_shuffled_index(i, index_count, seed, rounds)`
+    (Spec: compute_shuffled_permutation).
+
+    Works on the list rather than on tracked positions, as production clients do: a round of swap-or-not pairs
+    each position `x` with its mirror `flip = (pivot - x) mod n`; the pairs are `(i, pivot - i)` below the
+    pivot and `(pivot + 1 + k, n - 1 - k)` above it, and a pair swaps when the bit of its upper position is
+    set. Both halves are contiguous (one of them reversed) slices, so a round is a few branch-free passes over
+    slices of the list and of the round's bit table, with no gather. Applying the rounds from last to first to
+    the list `0..n-1` leaves `out[i] = f_last(...f_0(i))`, which is compute_shuffled_index.
+    """
+    n = int(index_count)
+    dtype: np.dtype[Any] = np.dtype(np.int32) if n < 2**31 else np.dtype(np.int64)
+    out = np.arange(n, dtype=dtype)
+    if n <= 1:
+        return out.astype(np.int64)
+    keys = _bucket_keys((n + 255) // 256)
+    for current_round in range(rounds - 1, -1, -1):
+        round_bytes = current_round.to_bytes(1, "little")
+        pivot = _pivot(seed, round_bytes, n)
+        bits = _round_bits_all(seed, round_bytes, keys)
+        # (first position of the lower run, one past the last position of the upper run, number of pairs)
+        for low, high_end, pairs in ((0, pivot + 1, (pivot + 1) // 2), (pivot + 1, n, (n - 1 - pivot) // 2)):
+            if pairs == 0:
+                continue
+            lower = out[low : low + pairs]
+            upper = out[high_end - pairs : high_end][::-1]  # the mirror of lower[k] is upper[k]
+            mask = bits[high_end - pairs : high_end][::-1].astype(dtype)  # bit of max(x, flip) = the upper one
+            np.negative(mask, out=mask)
+            diff = lower ^ upper
+            diff &= mask
+            lower ^= diff  # branch-free conditional swap through views of `out`
+            upper ^= diff
+    return out.astype(np.int64)
+
+
 def shuffle_indices(indices: npt.ArrayLike, seed: bytes, rounds: int) -> IndexArray:
     """The whole shuffled list: `out[i] = indices[compute_shuffled_index(i, len(indices), seed, rounds)]`.
 
     This is the order the spec's `compute_committee` draws from, so committee `k` of `count` is the slice
-    `out[len * k // count : len * (k + 1) // count]`. Vectorized: SHUFFLE_ROUND_COUNT passes over the list.
+    `out[len * k // count : len * (k + 1) // count]`. Vectorized (`shuffle_permutation`): SHUFFLE_ROUND_COUNT
+    rounds of slice operations over the list.
     """
     arr = np.asarray(indices, dtype=np.int64).reshape(-1)
     if arr.size == 0:
         return arr.copy()
-    return arr[compute_shuffled_indices(np.arange(arr.size, dtype=np.int64), arr.size, seed, rounds)]
+    return arr[shuffle_permutation(arr.size, seed, rounds)]
 
 
 def compute_committee(

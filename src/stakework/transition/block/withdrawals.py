@@ -188,6 +188,8 @@ def process_withdrawals(state: BeaconState, withdrawals: list[Withdrawal]) -> No
     # Spec: update_next_withdrawal_validator_index
     n = len(state.validators)
     if n == 0:
+        # [Differs from Electra: with an empty registry the spec's `% len(state.validators)` divides by zero;
+        # stakework leaves the sweep cursor where it is (there is nothing to sweep).]
         return
     if len(expected.withdrawals) == p.MAX_WITHDRAWALS_PER_PAYLOAD:
         state.next_withdrawal_validator_index = (expected.withdrawals[-1].validator_index + 1) % n
