@@ -185,6 +185,6 @@ def test_unknown_coin__lists_known_coins() -> None:
 
 
 def test_chain_override__unknown_key__names_it() -> None:
-    with pytest.raises(ConfigError, match="chain.participaton"):
+    with pytest.raises(ConfigError, match=r"chain\.participaton"):
         get_chain("ETH", {"participaton": 0.9})
     assert get_chain("eth", {"participation": "0.9"}).participation == 0.9  # type: ignore[attr-defined]

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stakework.sim.errors import ConfigError
+from stakework.spec.errors import StakeworkError
 
 T = TypeVar("T")
 
@@ -84,6 +85,8 @@ def apply_overrides(obj: T, changes: Mapping[str, Any], where: str) -> T:
             new[key] = _coerce(value, hints.get(key), path)
     try:
         return dataclasses.replace(obj, **new)  # type: ignore[type-var]
+    except StakeworkError:
+        raise
     except (ValueError, TypeError) as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
