@@ -14,12 +14,15 @@ run with HYPOTHESIS_PROFILE=thorough for a long soak.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from stakework.spec.presets import DEVNET, MAINNET, MINIMAL
 from stakework.state import BeaconState, Checkpoint, PendingDeposit
+from stakework.state.snapshot import load_vector
 from stakework.transition.epoch import EPOCH_STEPS, EpochContext, process_epoch
 from stakework.transition.epoch.rewards import get_flag_index_deltas, get_inactivity_penalty_deltas
 from support.pyspec_bridge import (
@@ -27,20 +30,14 @@ from support.pyspec_bridge import (
     first_difference,
     from_pyspec,
     preset_mismatches,
+    process_registry_updates_alias_fixed,
     pyspec_process_epoch,
     run_pyspec_epoch,
     run_pyspec_step,
     spec_for,
     to_pyspec,
 )
-from support.strategies import beacon_states, build_state, deposit_pool
-
-
-def examples(n: int) -> settings:
-    """Few examples, no deadline: the reference takes about a second per example."""
-    return settings(
-        max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-    )
+from support.strategies import beacon_states, build_state, deposit_pool, examples
 
 
 def _assert_same(expected: BeaconState, actual: BeaconState, what: str) -> None:
@@ -115,7 +112,7 @@ def test_deposit_pool_signatures_verify_in_the_reference_as_labelled():
 
 # -- stakework vs reference ---------------------------------------------------------------------------------
 @pytest.mark.slow
-@examples(20)
+@examples(40)
 @given(state=beacon_states(max_validators=160))
 def test_process_epoch_matches_the_reference_on_random_states(state):
     expected = pyspec_process_epoch(state)
@@ -125,7 +122,7 @@ def test_process_epoch_matches_the_reference_on_random_states(state):
 
 
 @pytest.mark.slow
-@examples(4)
+@examples(8)
 @given(state=beacon_states(min_validators=200, max_validators=300, scenarios=("leak", "hysteresis", "normal")))
 def test_process_epoch_matches_the_reference_on_larger_states(state):
     expected = pyspec_process_epoch(state)
@@ -150,7 +147,7 @@ def test_epoch_steps_are_the_spec_steps_in_spec_order():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", EPOCH_STEP_NAMES)
-@examples(5)
+@examples(8)
 @given(state=beacon_states(max_validators=100))
 def test_each_epoch_step_matches_the_reference_step(name, state):
     expected, actual = _run_step_both(name, state)
@@ -158,7 +155,7 @@ def test_each_epoch_step_matches_the_reference_step(name, state):
 
 
 @pytest.mark.slow
-@examples(8)
+@examples(15)
 @given(state=beacon_states(max_validators=120))
 def test_reward_deltas_match_the_reference_deltas(state):
     spec = spec_for(state.preset)
@@ -180,7 +177,7 @@ def test_reward_deltas_match_the_reference_deltas(state):
 
 
 @pytest.mark.slow
-@examples(3)
+@examples(6)
 @given(state=beacon_states(min_validators=16, max_validators=64, presets=(MINIMAL,)))
 def test_three_epochs_in_a_row_match_the_reference(state):
     """Carried state (churn balances, queues, scores, finality) must agree epoch after epoch."""
@@ -197,3 +194,47 @@ def test_three_epochs_in_a_row_match_the_reference(state):
         flags = rng.integers(0, 8, len(actual.validators), dtype=np.uint8)
         actual.validators.current_epoch_participation[:] = flags
         ps = to_pyspec(actual)
+
+
+# -- the harness itself against the reference vectors ---------------------------------------------------------
+VECTORS = Path(__file__).resolve().parents[1] / "conformance" / "vectors"
+SMALL_VECTORS = sorted(VECTORS.glob("epoch_00[0-4]_*.json.gz"))
+
+
+def _without_credential_tails(state: BeaconState) -> BeaconState:
+    """The vector format keeps only the first byte of withdrawal credentials."""
+    state = state.copy()
+    state.validators.withdrawal_credentials[:, 1:] = 0
+    return state
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SMALL_VECTORS, reason="reference vectors not copied into tests/conformance/vectors")
+@pytest.mark.parametrize("path", SMALL_VECTORS, ids=lambda p: p.name.split(".")[0])
+def test_reference_harness_reproduces_the_reference_vectors(path):
+    """The bridge plus the alias-fixed reference must turn each vector's pre-state into its post-state, or the
+    differential tests above would be comparing against the wrong thing."""
+    vector = load_vector(path)
+    assert vector.meta["registry_updates_alias_fix"] is True
+    out = pyspec_process_epoch(vector.pre)
+    diff = first_difference(_without_credential_tails(vector.post), _without_credential_tails(out))
+    assert diff is None, f"{path.name}: harness output differs from the vector at {diff}"
+
+
+def test_unfixed_reference_reverts_an_ejection_that_the_fixed_one_keeps():
+    """consensus-specs issue 3925, shown: the Python build's own process_registry_updates loses an ejection's
+    exit epoch but keeps the churn it consumed; the alias-fixed version (used above) keeps the exit."""
+    state = build_state(MINIMAL, 24, "normal", 900, seed=4, pending_deposits=False, pending_consolidations=False)
+    v = state.validators
+    i = int(np.flatnonzero((v.activation_epoch <= 900) & (v.exit_epoch == 2**64 - 1) & ~v.slashed)[0])
+    v.effective_balance[i] = MINIMAL.EJECTION_BALANCE
+    spec = spec_for(MINIMAL)
+    unfixed, fixed = to_pyspec(state), to_pyspec(state)
+    spec.process_registry_updates(unfixed)
+    process_registry_updates_alias_fixed(spec, fixed)
+    assert int(fixed.validators[i].exit_epoch) != 2**64 - 1
+    assert int(unfixed.validators[i].exit_epoch) == 2**64 - 1  # reverted by the aliased write-back
+    assert int(unfixed.earliest_exit_epoch) == int(fixed.earliest_exit_epoch)  # ...while the churn stays used
+    actual = state.copy()
+    dict(EPOCH_STEPS)["process_registry_updates"](actual, EpochContext.build(actual))
+    _assert_same(from_pyspec(fixed, MINIMAL), actual, "process_registry_updates")

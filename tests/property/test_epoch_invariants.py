@@ -25,16 +25,10 @@ from stakework.transition.epoch import EPOCH_STEPS, EpochContext, process_epoch
 from stakework.transition.epoch.rewards import get_flag_index_deltas, get_inactivity_penalty_deltas
 from stakework.transition.mutators import initiate_validator_exit, slash_validator
 from support.pyspec_bridge import first_difference
-from support.strategies import beacon_states, build_state, deposit_pool, shapes, state_from_shape
+from support.strategies import beacon_states, build_state, deposit_pool, examples, shapes, state_from_shape
 
 FAR = FAR_FUTURE_EPOCH
 STEP = dict(EPOCH_STEPS)
-
-
-def examples(n: int) -> settings:
-    return settings(
-        max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-    )
 
 
 # -- independent helpers (from the spec's definitions, Python ints) -----------------------------------------------

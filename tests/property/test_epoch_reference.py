@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 
 from reference import epoch_reference as ref
 from stakework.spec.presets import MAINNET, MINIMAL
@@ -15,15 +15,9 @@ from stakework.state import BeaconState
 from stakework.transition.epoch import EPOCH_STEPS, EpochContext, process_epoch
 from stakework.transition.epoch.rewards import get_flag_index_deltas, get_inactivity_penalty_deltas
 from support.pyspec_bridge import first_difference
-from support.strategies import beacon_states, build_state
+from support.strategies import beacon_states, build_state, examples
 
 REFERENCE_STEPS = dict(ref.EPOCH_STEPS)
-
-
-def examples(n: int) -> settings:
-    return settings(
-        max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
-    )
 
 
 def _assert_same(expected: BeaconState, actual: BeaconState, what: str) -> None:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from stakework.spec.presets import MAINNET, MINIMAL, Preset
@@ -510,3 +511,14 @@ def beacon_states(
 ) -> st.SearchStrategy[BeaconState]:
     """Random valid states at the last slot of an epoch (see the module docstring)."""
     return shapes(presets, min_validators, max_validators, scenarios).map(state_from_shape)
+
+
+def examples(n: int) -> settings:
+    """Settings for `n` examples without a deadline (the reference is slow). Under a hypothesis profile that asks
+    for more examples than the default (HYPOTHESIS_PROFILE=thorough), the profile's count wins, for soak runs."""
+    profile_count = settings.default.max_examples if settings.default is not None else 100
+    return settings(
+        max_examples=max(n, profile_count) if profile_count > 100 else n,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
