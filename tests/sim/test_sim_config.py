@@ -36,7 +36,7 @@ def test_route_override__hazard_by_name__changes_only_that_hazard() -> None:
 
 
 def test_route_override__unknown_route_for_chain__error_lists_routes() -> None:
-    with pytest.raises(ConfigError, match="routes.liquid"):
+    with pytest.raises(ConfigError, match=r"routes\.liquid"):
         routes_for(get_chain("ADA"), {"liquid": {"fee": 0.1}})
 
 

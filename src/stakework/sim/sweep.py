@@ -79,7 +79,7 @@ def make_tasks(
 ) -> list[SweepTask]:
     """Validate the scenario once (so bad input fails before any worker starts) and list the cells."""
     grid = cells(params)
-    if not grid:
+    if not params or not grid:
         raise ConfigError("a sweep needs at least one --param with at least one value")
     build_scenario(coin, merge(dict(tree), _tree_for(grid[0])), [route])
     return [SweepTask(index=i, coin=coin, route=route, tree=dict(tree), params=c) for i, c in enumerate(grid)]

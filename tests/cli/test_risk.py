@@ -1,0 +1,153 @@
+"""`stakework risk`: the real command (subprocess) for the done-when line, bad input and JSON; the rest
+in-process through typer's runner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from stakework.cli.main import app
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+runner = CliRunner()
+
+
+def _stakework(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stakework.cli.main", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+        check=False,
+    )
+
+
+@pytest.mark.e2e
+def test_compare_eth_with_plot__done_when_command__prints_table_and_writes_png(tmp_path: Path) -> None:
+    proc = _stakework("risk", "compare", "--coin", "ETH", "--amount", "32", "--plot", "eth.png", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for word in ("solo", "liquid", "exchange", "hold", "APY", "P(below"):
+        assert word in proc.stdout
+    png = tmp_path / "eth.png"
+    assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 30_000
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--coin", "DOGE", "--amount", "1"], "known coins: ETH, ATOM, ADA, SOL, POL"),
+        (["--coin", "ETH", "--amount", "0"], "amount must be greater than 0"),
+        (["--coin", "ETH", "--amount", "-3"], "amount must be greater than 0"),
+        (["--coin", "ETH", "--amount", "1", "--days", "20000"], "at most 50 years"),
+        (["--coin", "ETH", "--amount", "1", "--route", "yolo"], "known routes: solo, pool, liquid"),
+        (["--coin", "ETH", "--amount", "1", "--price-csv", "bad.csv"], "bad.csv line 3"),
+        (["--coin", "ETH", "--amount", "1", "--set", "chain.participaton=0.9"], "chain.participaton"),
+    ],
+)
+def test_risk__bad_input__exit_2_with_message_and_no_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    (tmp_path / "bad.csv").write_text("date,close\n2024-01-01,10\n2024-01-02,ten\n", encoding="utf-8")
+    proc = _stakework("risk", *args, "--paths", "100", cwd=tmp_path)
+    assert proc.returncode == 2, (proc.stdout, proc.stderr)
+    assert "error:" in proc.stderr and message in " ".join(proc.stderr.split())
+    assert "Traceback" not in proc.stderr + proc.stdout
+
+
+@pytest.mark.e2e
+def test_risk_json__single_route__parses_with_every_number() -> None:
+    proc = _stakework("risk", "--coin", "ETH", "--amount", "32", "--route", "liquid", "--days", "365",
+                      "--paths", "2000", "--seed", "1", "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["run"]["coin"] == "ETH" and data["run"]["paths"] == 2000
+    routes = {r["route"]: r for r in data["routes"]}
+    assert set(routes) == {"liquid", "hold"}
+    liquid = routes["liquid"]
+    for key in ("apr", "apy", "tokens_mean", "tokens_q", "fiat_mean", "fiat_q", "p_below_hold", "p_fiat_loss",
+                "exit_days_mean", "exit_days_max", "hazard_loss_share"):  # fmt: skip
+        assert key in liquid
+    assert 0.01 < liquid["apr"] < 0.06
+
+
+def test_risk__same_seed__same_json() -> None:
+    args = ["risk", "--coin", "SOL", "--amount", "10", "--route", "pool", "--paths", "500", "--seed", "4", "--json"]
+    a, b = runner.invoke(app, args), runner.invoke(app, args)
+    assert a.exit_code == 0, a.output
+    assert json.loads(a.stdout)["routes"] == json.loads(b.stdout)["routes"]
+
+
+def test_risk_compare__zh_tw__chinese_table_and_english_plot_notice(tmp_path: Path) -> None:
+    out = tmp_path / "ada.png"
+    res = runner.invoke(app, ["risk", "compare", "--coin", "ADA", "--amount", "1000", "--paths", "500",
+                              "--lang", "zh-TW", "--plot", str(out)])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "委託" in res.stdout and "美元" in res.stdout
+    assert out.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_risk_compare__small_amount__skips_solo_with_notice() -> None:
+    res = runner.invoke(app, ["risk", "compare", "--coin", "ETH", "--amount", "1", "--paths", "300"])
+    assert res.exit_code == 0, res.output
+    assert "skipped solo validator: needs at least 32 ETH" in " ".join(res.stdout.split())
+
+
+def test_risk__exports_and_html__files_written(tmp_path: Path) -> None:
+    res = runner.invoke(app, [
+        "risk", "--coin", "POL", "--amount", "5000", "--route", "liquid", "--paths", "300", "--seed", "2",
+        "--csv", str(tmp_path / "pol.csv"), "--parquet", str(tmp_path / "pol.parquet"),
+        "--html", str(tmp_path / "pol.html"), "--export-paths", "5",
+    ])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    for name in ("pol.csv", "pol.paths.csv", "pol.parquet", "pol.paths.parquet", "pol.html"):
+        assert (tmp_path / name).stat().st_size > 0, name
+
+
+def test_risk__config_file_and_flags__flags_win(tmp_path: Path) -> None:
+    cfg = tmp_path / "risk.toml"
+    cfg.write_text("[run]\namount = 5\npaths = 200\nseed = 1\n[price]\nvolatility = 0.0\nprice_usd = 10\n")
+    res = runner.invoke(app, ["risk", "--coin", "ATOM", "--config", str(cfg), "--amount", "7", "--json"])
+    assert res.exit_code == 0, res.output
+    run = json.loads(res.stdout)["run"]
+    assert run["amount"] == 7 and run["paths"] == 200 and run["price0"] == 10
+
+
+def test_risk_explain__seed_example__shows_point_six_and_forty_percent_loss() -> None:
+    res = runner.invoke(app, ["risk", "explain", "--apy", "0.2", "--price-change", "-0.5"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())
+    assert "1.2 × 0.5 = 0.6" in text and "a loss of 40.0%" in text
+    assert "Bitcoin" in text and "Peercoin" in text
+
+
+def test_risk_explain__zh_tw__chinese_walkthrough() -> None:
+    res = runner.invoke(app, ["risk", "explain", "--coin", "SOL", "--lang", "zh-TW"])
+    assert res.exit_code == 0, res.output
+    assert "虧損 40.0%" in res.stdout and "權益證明" in res.stdout
+
+
+def test_risk_sweep__two_params__table_of_cells() -> None:
+    res = runner.invoke(app, ["risk", "sweep", "--coin", "ETH", "--amount", "32", "--route", "liquid",
+                              "--param", "total_staked=30e6,40e6", "--param", "volatility=0.4,0.8",
+                              "--paths", "300", "--days", "60", "--workers", "1", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    cells = json.loads(res.stdout)["cells"]
+    assert len(cells) == 4
+    assert cells[0]["summary"]["apr"] > cells[2]["summary"]["apr"]
+
+
+def test_risk_sweep__no_param__exit_2() -> None:
+    res = runner.invoke(app, ["risk", "sweep", "--coin", "ETH", "--amount", "32"])
+    assert res.exit_code == 2
+    assert "at least one --param" in res.output
+
+
+def test_risk__missing_amount__exit_2() -> None:
+    res = runner.invoke(app, ["risk", "--coin", "ETH"])
+    assert res.exit_code == 2
+    assert "--amount" in res.output
