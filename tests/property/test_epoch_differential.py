@@ -19,12 +19,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from stakework.spec.presets import DEVNET, MAINNET, MINIMAL
 from stakework.state import BeaconState, Checkpoint, PendingDeposit
 from stakework.state.snapshot import load_vector
 from stakework.transition.epoch import EPOCH_STEPS, EpochContext, process_epoch
 from stakework.transition.epoch.rewards import get_flag_index_deltas, get_inactivity_penalty_deltas
+from stakework.transition.mutators import initiate_validator_exit, slash_validator
 from support.pyspec_bridge import (
     EPOCH_STEP_NAMES,
     first_difference,
@@ -238,3 +240,65 @@ def test_unfixed_reference_reverts_an_ejection_that_the_fixed_one_keeps():
     actual = state.copy()
     dict(EPOCH_STEPS)["process_registry_updates"](actual, EpochContext.build(actual))
     _assert_same(from_pyspec(fixed, MINIMAL), actual, "process_registry_updates")
+
+
+# -- the mutators that run between epochs (exits and slashings from blocks) -------------------------------------
+def _slashable(state: BeaconState) -> np.ndarray:
+    """Spec: is_slashable_validator — not slashed, activated, not yet withdrawable."""
+    v = state.validators
+    e = state.current_epoch()
+    return np.flatnonzero(~v.slashed & (v.activation_epoch <= e) & (e < v.withdrawable_epoch))
+
+
+@pytest.mark.slow
+@examples(15)
+@given(
+    state=beacon_states(max_validators=120, scenarios=("normal", "leak", "stress", "hysteresis")),
+    picks=st.lists(st.integers(0, 10**6), min_size=1, max_size=5),
+    exits_only=st.booleans(),
+    whistleblower=st.booleans(),
+)
+def test_exits_and_slashings_match_the_reference(state, picks, exits_only, whistleblower):
+    spec = spec_for(state.preset)
+    ps = to_pyspec(state)
+    actual = state.copy()
+    for pick in picks:
+        candidates = _slashable(actual)
+        if not len(candidates):
+            break
+        index = int(candidates[pick % len(candidates)])
+        if exits_only:
+            spec.initiate_validator_exit(ps, index)
+            initiate_validator_exit(actual, index)
+        else:
+            other = int(pick // 7 % len(actual.validators)) if whistleblower else None
+            spec.slash_validator(ps, index, other)
+            slash_validator(actual, index, other)
+        _assert_same(from_pyspec(ps, state.preset), actual, f"after {'exit' if exits_only else 'slashing'} of {index}")
+
+
+@pytest.mark.slow
+@examples(6)
+@given(
+    state=beacon_states(min_validators=16, max_validators=64, presets=(MINIMAL,), scenarios=("normal", "leak")),
+    slash_picks=st.lists(st.integers(0, 10**6), min_size=3, max_size=3),
+)
+def test_epochs_with_slashings_between_them_match_the_reference(state, slash_picks):
+    """A slashing lands in the slashings vector and the exit churn, and is paid out epochs later: the two must
+    agree on every epoch in between."""
+    spec = spec_for(state.preset)
+    ps = to_pyspec(state)
+    actual = state.copy()
+    rng = np.random.default_rng(int(state.slot))
+    for pick in slash_picks:
+        candidates = _slashable(actual)
+        if len(candidates):
+            index = int(candidates[pick % len(candidates)])
+            spec.slash_validator(ps, index)
+            slash_validator(actual, index)
+        run_pyspec_epoch(spec, ps)
+        process_epoch(actual)
+        _assert_same(from_pyspec(ps, state.preset), actual, f"epoch {actual.current_epoch()}")
+        actual.slot += state.preset.SLOTS_PER_EPOCH
+        actual.validators.current_epoch_participation[:] = rng.integers(0, 8, len(actual.validators), dtype=np.uint8)
+        ps = to_pyspec(actual)

@@ -42,7 +42,7 @@ ETH = 10**9
 FAR = FAR_FUTURE_EPOCH
 UNSET_INDEX = 2**64 - 1
 
-SCENARIOS = ("normal", "leak", "low_participation", "finality_rules", "hysteresis", "genesis")
+SCENARIOS = ("normal", "leak", "low_participation", "finality_rules", "hysteresis", "genesis", "stress")
 
 # Validator kinds and their weights per scenario.
 KINDS = (
@@ -67,6 +67,8 @@ _WEIGHTS = {
     "finality_rules": (45, 4, 2, 3, 3, 2, 2, 2, 4, 4, 2, 2, 2),
     "hysteresis": (20, 40, 4, 3, 3, 2, 2, 2, 2, 2, 2, 2, 2),
     "genesis": (60, 10, 2, 0, 0, 0, 0, 0, 8, 0, 0, 10, 5),
+    # few active validators: mostly exited, slashed, ejected or queued (total active balance near its floor)
+    "stress": (4, 4, 20, 10, 25, 10, 10, 10, 5, 5, 5, 5, 5),
 }
 
 
