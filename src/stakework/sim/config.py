@@ -84,7 +84,7 @@ def apply_overrides(obj: T, changes: Mapping[str, Any], where: str) -> T:
         else:
             new[key] = _coerce(value, hints.get(key), path)
     try:
-        return dataclasses.replace(obj, **new)  # type: ignore[type-var]
+        return dataclasses.replace(obj, **new)
     except StakeworkError:
         raise
     except (ValueError, TypeError) as exc:

@@ -161,7 +161,7 @@ def apy_from_apr(apr: float, compound_days: int) -> float:
     if compound_days == 0:
         return apr
     n = DAYS_PER_YEAR / compound_days
-    return (1.0 + apr / n) ** n - 1.0
+    return float((1.0 + apr / n) ** n - 1.0)
 
 
 def _entropy(seed: int | None) -> int:
@@ -300,7 +300,8 @@ def simulate(
                 late = day > T
                 vals[late] = ze[rows[late], day[late] - T - 1]
             vals[day == 0] = 0.0
-            return vals * scale + drift[day]
+            out: np.ndarray = vals * scale + drift[day]
+            return out
 
         logp_T[start : start + n] = at(np.full(n, T))
         for name, plan in plans.items():

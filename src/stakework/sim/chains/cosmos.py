@@ -109,7 +109,7 @@ class CosmosHub(ChainPreset):
         """Per bonded ATOM per day: inflation × (1 − community_tax) / bonded ratio / 365 (+ fee yield)."""
         ratios = np.array([self.bonded_ratio(d) for d in range(n_days)])
         apr = self.inflation_path(n_days) * (1.0 - self.community_tax) / ratios + self.fee_yield
-        return apr / DAYS_PER_YEAR
+        return np.asarray(apr / DAYS_PER_YEAR, dtype=np.float64)
 
     def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Unbonding takes `unbonding_days`, earning nothing."""

@@ -19,7 +19,10 @@ DAYS_PER_YEAR = 365.0
 class PriceModel(Protocol):
     """What the Monte Carlo needs from a price model."""
 
-    price0: float
+    @property
+    def price0(self) -> float:
+        """Starting price."""
+        ...
 
     def log_drift(self, n_days: int) -> np.ndarray:
         """Deterministic log-price offset for days 0..n_days (float64, length n_days + 1, starting at 0)."""

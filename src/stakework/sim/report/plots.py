@@ -92,7 +92,7 @@ def render_png(
     start = result.initial_fiat
     grid = result.grid
     staking = [n for n in result.routes if n != "hold"]
-    with plt.rc_context(rc):
+    with plt.rc_context(rc):  # type: ignore[arg-type]
         fig, axes = plt.subplots(1, 3, figsize=(18, 5.6), constrained_layout=True)
         ax = axes[0]
         hold_q = np.quantile(result.price_fan.astype(np.float64) * result.config.amount, [0.05, 0.5, 0.95], axis=0)
@@ -107,9 +107,9 @@ def render_png(
         else:
             for name in staking:
                 q = np.quantile(result.routes[name].fan, [0.25, 0.5, 0.75], axis=0)
-                c = _COLORS.get(name)
-                ax.fill_between(grid, q[0], q[2], color=c, alpha=0.10)
-                ax.plot(grid, q[1], color=c, lw=1.8, label=_route_label(m, name))
+                color = _COLORS.get(name)
+                ax.fill_between(grid, q[0], q[2], color=color, alpha=0.10)
+                ax.plot(grid, q[1], color=color, lw=1.8, label=_route_label(m, name))
             ax.set_title(m.t("plot.fan_title_compare"))
         ax.plot(grid, hold_q[1], color="black", ls="--", lw=1.5, label=m.t("plot.hold"))
         ax.plot(grid, hold_q[0], color="black", ls=":", lw=1)
