@@ -234,6 +234,22 @@ def test_voluntary_exit_rejected_bad_signatures():
         process_voluntary_exit(state.copy(), SignedVoluntaryExit(message, b"\x01" * 96))
 
 
+def test_voluntary_exit_with_ethereums_domain_for_official_cases():
+    """An exit signed the Ethereum way (CAPELLA_FORK_VERSION) verifies when the runner of the official cases
+    says so, and only then."""
+    state = make_state(MINIMAL, 8)
+    spec = spec_for(MINIMAL)
+    _, theirs = signed_exits(state, 1, 0)
+    ours = SignedVoluntaryExit(VoluntaryExit(0, 1), bytes(theirs.signature))
+    with pytest.raises(InvalidOperation, match="invalid signature"):
+        process_voluntary_exit(state.copy(), ours)
+    run_both(
+        state,
+        lambda s: process_voluntary_exit(s, ours, domain_fork_version=bytes(spec.config.CAPELLA_FORK_VERSION)),
+        lambda spec_, ps: spec_.process_voluntary_exit(ps, theirs),
+    )
+
+
 def test_voluntary_exit_unknown_validator():
     state = make_state(MINIMAL, 8)
     ours, theirs = signed_exits(state, 1, 0)
@@ -429,6 +445,56 @@ def test_consolidation_queue_full_is_ignored():
     state.pending_consolidations = [PendingConsolidation(6, 7)] * state.preset.PENDING_CONSOLIDATIONS_LIMIT
     post = run_both(state, *cr_fns(ConsolidationRequest(address(0), pubkey(0), pubkey(5))))
     assert_unchanged(state, post)
+
+
+@st.composite
+def request_sequences(draw: st.DrawFn) -> tuple[BeaconState, list[Any]]:
+    """A registry of mixed credentials, balances and lifecycle stages, and a random sequence of withdrawal and
+    consolidation requests among its validators (some with wrong addresses or unknown pubkeys)."""
+    n = draw(st.integers(min_value=4, max_value=10))
+    # three 2048-SWK compounding validators first: enough stake for a consolidation churn above 32 SWK
+    prefixes = [2, 2, 2] + [draw(st.sampled_from([0, 1, 1, 2, 2])) for _ in range(n - 3)]
+    balances = [2048 * ETH] * 3 + [
+        draw(st.sampled_from([31 * ETH, 32 * ETH, 33 * ETH + 7, 100 * ETH, 2048 * ETH, 2100 * ETH]))
+        for _ in range(n - 3)
+    ]
+    state = make_state(MINIMAL, n, prefixes=prefixes, balances=balances)
+    epoch = state.current_epoch()
+    for i in range(n):
+        stage = draw(st.sampled_from(["active"] * 6 + ["young", "exiting", "pending"]))
+        if stage == "young":
+            state.validators.activation_epoch[i] = epoch - 3
+        elif stage == "exiting":
+            state.validators.exit_epoch[i] = epoch + 2
+        elif stage == "pending":
+            state.pending_partial_withdrawals.append(PendingPartialWithdrawal(i, ETH, epoch + 5))
+    validator = st.integers(min_value=0, max_value=n)  # n: an unknown pubkey
+    requests: list[Any] = []
+    for _ in range(draw(st.integers(min_value=1, max_value=6))):
+        source = draw(validator)
+        addr = address(source if draw(st.integers(0, 5)) else source + 1)
+        if draw(st.booleans()):
+            requests.append(WithdrawalRequest(addr, pubkey(source), draw(st.sampled_from([0, 0, 1, ETH, 50 * ETH]))))
+        else:
+            target = draw(st.one_of(st.just(source), st.sampled_from([0, 1, 2]), validator))
+            requests.append(ConsolidationRequest(addr, pubkey(source), pubkey(target)))
+    return state, requests
+
+
+@settings(max_examples=80)
+@given(request_sequences())
+def test_request_sequences_equal_pyspec(case):
+    state, requests = case
+
+    def ours(s: BeaconState) -> None:
+        for r in requests:
+            (wr_fns(r) if isinstance(r, WithdrawalRequest) else cr_fns(r))[0](s)
+
+    def theirs(spec: Any, ps: Any) -> None:
+        for r in requests:
+            (wr_fns(r) if isinstance(r, WithdrawalRequest) else cr_fns(r))[1](spec, ps)
+
+    run_both(state, ours, theirs)
 
 
 # -- slashing ----------------------------------------------------------------------------------------------------

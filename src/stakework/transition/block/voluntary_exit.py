@@ -17,25 +17,33 @@ from stakework.transition.errors import InvalidOperation
 from stakework.transition.mutators import initiate_validator_exit
 
 
-def voluntary_exit_signing_root(state: BeaconState, voluntary_exit: VoluntaryExit) -> bytes:
+def voluntary_exit_signing_root(
+    state: BeaconState, voluntary_exit: VoluntaryExit, domain_fork_version: bytes | None = None
+) -> bytes:
     """The root a validator signs to exit: compute_signing_root(exit, domain) with
     domain = compute_domain(DOMAIN_VOLUNTARY_EXIT, GENESIS_FORK_VERSION, genesis_validators_root).
+
+    `domain_fork_version` overrides the fixed version; it exists only to run Ethereum's own test cases, which
+    are signed with Ethereum's CAPELLA_FORK_VERSION. Chains never set it.
     """
     # [Differs from Electra: the spec (Deneb, EIP-7044) pins the voluntary-exit domain to CAPELLA_FORK_VERSION
     # so that a signed exit stays valid forever across forks; stakework has no Capella fork, so it pins the
     # domain to the one version every stakework chain has from its start, GENESIS_FORK_VERSION. Same rule
     # (one fixed version), different constant.]
-    domain = compute_domain(DOMAIN_VOLUNTARY_EXIT, state.preset.GENESIS_FORK_VERSION, state.genesis_validators_root)
+    version = state.preset.GENESIS_FORK_VERSION if domain_fork_version is None else domain_fork_version
+    domain = compute_domain(DOMAIN_VOLUNTARY_EXIT, version, state.genesis_validators_root)
     return compute_signing_root(voluntary_exit.hash_tree_root(), domain)
 
 
-def process_voluntary_exit(state: BeaconState, signed_voluntary_exit: SignedVoluntaryExit) -> None:
+def process_voluntary_exit(
+    state: BeaconState, signed_voluntary_exit: SignedVoluntaryExit, *, domain_fork_version: bytes | None = None
+) -> None:
     """Spec: process_voluntary_exit — checks, in the spec's order, then initiate_validator_exit.
 
     Raises InvalidOperation naming the first failing check: the validator index exists (the spec fails on the
     list lookup), the validator is active, its exit is not initiated, the exit's epoch has been reached, it has
     been active SHARD_COMMITTEE_PERIOD epochs, it has no pending partial withdrawals (Electra), and the
-    signature verifies.
+    signature verifies. `domain_fork_version`: see voluntary_exit_signing_root (official test cases only).
     """
     voluntary_exit = signed_voluntary_exit.message
     index = voluntary_exit.validator_index
@@ -68,6 +76,8 @@ def process_voluntary_exit(state: BeaconState, signed_voluntary_exit: SignedVolu
             "(get_pending_balance_to_withdraw != 0)"
         )
     pubkey = state.validators.pubkey[index].tobytes()
-    if not bls.verify(pubkey, voluntary_exit_signing_root(state, voluntary_exit), signed_voluntary_exit.signature):
+    if not bls.verify(
+        pubkey, voluntary_exit_signing_root(state, voluntary_exit, domain_fork_version), signed_voluntary_exit.signature
+    ):
         raise InvalidOperation(f"process_voluntary_exit: invalid signature for validator {index} (bls.Verify)")
     initiate_validator_exit(state, index)
