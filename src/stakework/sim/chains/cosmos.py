@@ -52,7 +52,7 @@ class CosmosHub(ChainPreset):
     inflation_min: float = 0.07
     """x/mint InflationMin."""
     inflation_max: float = 0.10
-    """x/mint InflationMax (0.20 until governance proposal 848 lowered it to 0.10)."""
+    """x/mint InflationMax (Cosmos Hub governance lowered it from the SDK default 0.20 to 0.10)."""
     inflation_rate_change: float = 1.0
     """x/mint InflationRateChange: largest yearly change of the inflation rate (Hub: 1.0; SDK default 0.13)."""
     goal_bonded: float = 0.67
