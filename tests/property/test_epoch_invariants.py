@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from stakework.spec.presets import MAINNET, MINIMAL, Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state import BeaconState, PendingDeposit
+from stakework.state.snapshot import check_state
 from stakework.transition.epoch import EPOCH_STEPS, EpochContext, process_epoch
 from stakework.transition.epoch.rewards import get_flag_index_deltas, get_inactivity_penalty_deltas
 from stakework.transition.mutators import initiate_validator_exit, slash_validator
@@ -394,12 +395,43 @@ class EpochRun(RuleBasedStateMachine):
 
 
 EpochRun.TestCase.settings = settings(
-    max_examples=30,
-    stateful_step_count=15,
+    max_examples=50,
+    stateful_step_count=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 test_epochs_in_a_row_keep_every_invariant = EpochRun.TestCase
+
+
+@examples(60)
+@given(state=beacon_states(max_validators=800))
+def test_generated_states_are_valid_chain_states(state):
+    """The strategies must only produce states some history could have produced (else a difference found by
+    the differential tests could be an artefact)."""
+    check_state(state)
+    p = state.preset
+    v = state.validators
+    e = state.current_epoch()
+    assert state.slot == e * p.SLOTS_PER_EPOCH + p.SLOTS_PER_EPOCH - 1
+    check_effective_balances(state)
+    far = np.uint64(FAR)
+    set_exit = v.exit_epoch != far
+    assert (
+        v.activation_eligibility_epoch[v.activation_epoch != far] <= v.activation_epoch[v.activation_epoch != far]
+    ).all()
+    assert (v.activation_epoch[set_exit] <= v.exit_epoch[set_exit]).all()
+    assert (v.exit_epoch[set_exit] <= v.withdrawable_epoch[set_exit]).all()
+    assert (v.exit_epoch[v.slashed] != far).all(), "a slashed validator must be exiting"
+    assert (v.withdrawable_epoch[~set_exit] == far).all()
+    assert len({bytes(pk) for pk in v.pubkey}) == len(v), "duplicate validator pubkeys"
+    cps = (state.finalized_checkpoint, state.previous_justified_checkpoint, state.current_justified_checkpoint)
+    assert cps[0].epoch <= cps[1].epoch <= cps[2].epoch <= max(e - 1, 0)
+    slots = [d.slot for d in state.pending_deposits]
+    assert slots == sorted(slots)
+    assert all(d.slot <= state.slot for d in state.pending_deposits)
+    for c in state.pending_consolidations:
+        assert v.exit_epoch[c.source_index] != far
+        assert v.withdrawal_credentials[c.target_index, 0] == 0x02
 
 
 def test_build_state_is_deterministic():

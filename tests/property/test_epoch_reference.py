@@ -30,7 +30,7 @@ def test_reference_has_every_epoch_step_in_the_same_order():
 
 
 @pytest.mark.parametrize("name", [name for name, _ in EPOCH_STEPS])
-@examples(25)
+@examples(50)
 @given(state=beacon_states(max_validators=2000))
 def test_each_vectorized_step_matches_its_plain_loop_reference(name, state):
     expected = state.copy()
@@ -40,7 +40,7 @@ def test_each_vectorized_step_matches_its_plain_loop_reference(name, state):
     _assert_same(expected, actual, name)
 
 
-@examples(40)
+@examples(80)
 @given(state=beacon_states(max_validators=2000))
 def test_process_epoch_matches_the_plain_loop_reference(state):
     expected = state.copy()

@@ -146,6 +146,12 @@ class Shape:
     mass_slashing: bool = False
     requests_unset: bool = False
 
+    def __repr__(self) -> str:  # short, and pasteable: `build_state(<the same arguments>)` rebuilds the state
+        names = ("n", "scenario", "epoch", "seed")
+        names += ("pending_deposits", "pending_consolidations", "mass_slashing", "requests_unset")
+        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
+        return f"Shape(preset={self.preset.PRESET_NAME.upper()}, {args})"
+
 
 def build_state(
     preset: Preset,
@@ -408,7 +414,8 @@ def _pending_deposits(state: BeaconState, rng: np.random.Generator, fin_slot: in
             return 0
         if r < 0.9:
             return int(rng.integers(1, fin_slot + 1))
-        return fin_slot + 1 + int(rng.integers(0, 3 * state.preset.SLOTS_PER_EPOCH))  # blocks the queue
+        # not finalized yet: blocks the queue (a deposit request is never from a slot after the state's)
+        return min(fin_slot + 1 + int(rng.integers(0, 3 * state.preset.SLOTS_PER_EPOCH)), state.slot)
 
     count = int(rng.choice([0, int(rng.integers(1, 6)), int(rng.integers(6, 25))]))
     exited = np.flatnonzero((reg.exit_epoch < FAR) & (reg.withdrawable_epoch > E))
