@@ -25,6 +25,27 @@ from stakework.state.containers import (
 )
 from stakework.state.registry import Registry
 
+SCALAR_FIELDS = (
+    "genesis_time",
+    "slot",
+    "fork_epoch",
+    "eth1_deposit_index",
+    "deposit_requests_start_index",
+    "deposit_balance_to_consume",
+    "exit_balance_to_consume",
+    "earliest_exit_epoch",
+    "consolidation_balance_to_consume",
+    "earliest_consolidation_epoch",
+    "next_withdrawal_index",
+    "next_withdrawal_validator_index",
+)
+"""The integer fields, in canonical order (state root, binary snapshot)."""
+BYTES_FIELDS = ("genesis_validators_root", "fork_previous_version", "fork_current_version")
+ARRAY_FIELDS = ("block_roots", "state_roots", "randao_mixes", "slashings")
+"""The ring buffers (numpy arrays)."""
+CHECKPOINT_FIELDS = ("previous_justified_checkpoint", "current_justified_checkpoint", "finalized_checkpoint")
+QUEUE_FIELDS = ("pending_deposits", "pending_partial_withdrawals", "pending_consolidations", "historical_summaries")
+
 
 def _roots(length: int) -> npt.NDArray[np.uint8]:
     return np.zeros((length, 32), dtype=np.uint8)

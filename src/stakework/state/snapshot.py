@@ -27,7 +27,7 @@ import numpy.typing as npt
 
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import PRESETS, Preset, PresetError, get_preset, preset_from_mapping
-from stakework.state.beacon_state import BeaconState
+from stakework.state.beacon_state import ARRAY_FIELDS, BYTES_FIELDS, CHECKPOINT_FIELDS, SCALAR_FIELDS, BeaconState
 from stakework.state.containers import (
     BeaconBlockHeader,
     Checkpoint,
@@ -484,29 +484,13 @@ def load_json(path: str | Path, raw: bytes | None = None) -> BeaconState:
 
 
 # -- binary -------------------------------------------------------------------------------------------------
-_BIN_SCALARS = (
-    "genesis_time",
-    "slot",
-    "fork_epoch",
-    "eth1_deposit_index",
-    "deposit_requests_start_index",
-    "deposit_balance_to_consume",
-    "exit_balance_to_consume",
-    "earliest_exit_epoch",
-    "consolidation_balance_to_consume",
-    "earliest_consolidation_epoch",
-    "next_withdrawal_index",
-    "next_withdrawal_validator_index",
-)
-_BIN_BYTES = ("genesis_validators_root", "fork_previous_version", "fork_current_version")
-_BIN_ARRAYS = ("block_roots", "state_roots", "randao_mixes", "slashings")
 
 
 def save_binary(state: BeaconState, path: str | Path) -> None:
     """Write a binary snapshot (see the module docstring)."""
     path = Path(path)
     arrays: list[tuple[str, npt.NDArray[Any]]] = [(f"validators.{n}", a) for n, a in state.validators.columns()]
-    arrays += [(n, getattr(state, n)) for n in _BIN_ARRAYS]
+    arrays += [(n, getattr(state, n)) for n in ARRAY_FIELDS]
     layout = []
     offset = 0
     for name, column in arrays:
@@ -516,13 +500,10 @@ def save_binary(state: BeaconState, path: str | Path) -> None:
     header = {
         "version": SNAPSHOT_VERSION,
         "preset": _preset_to_json(state.preset),
-        "scalars": {n: getattr(state, n) for n in _BIN_SCALARS},
-        "bytes": {n: getattr(state, n) for n in _BIN_BYTES},
+        "scalars": {n: getattr(state, n) for n in SCALAR_FIELDS},
+        "bytes": {n: getattr(state, n) for n in BYTES_FIELDS},
         "justification_bits": list(state.justification_bits),
-        "checkpoints": {
-            n: getattr(state, n)
-            for n in ("previous_justified_checkpoint", "current_justified_checkpoint", "finalized_checkpoint")
-        },
+        "checkpoints": {n: getattr(state, n) for n in CHECKPOINT_FIELDS},
         "latest_block_header": state.latest_block_header,
         "pending_deposits": state.pending_deposits,
         "pending_partial_withdrawals": state.pending_partial_withdrawals,
@@ -606,11 +587,11 @@ def load_binary(path: str | Path, raw: bytes | None = None) -> BeaconState:
     except (KeyError, RegistryError) as exc:
         raise SnapshotError(f"{path}: {exc}") from None
     state = BeaconState(preset=preset, validators=registry)
-    for n in _BIN_SCALARS:
+    for n in SCALAR_FIELDS:
         setattr(state, n, header.scalars[n])
-    for n in _BIN_BYTES:
+    for n in BYTES_FIELDS:
         setattr(state, n, header.bytes_fields[n])
-    for n in _BIN_ARRAYS:
+    for n in ARRAY_FIELDS:
         setattr(state, n, arrays[n])
     for n, c in header.checkpoints.items():
         setattr(state, n, c)
