@@ -13,6 +13,7 @@ from stakework.state.beacon_state import (
     ARRAY_FIELDS,
     BYTES_FIELDS,
     CHECKPOINT_FIELDS,
+    QUEUE_FIELDS,
     SCALAR_FIELDS,
     BeaconState,
 )
