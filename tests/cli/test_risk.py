@@ -87,7 +87,7 @@ def test_risk_compare__zh_tw__chinese_table_and_english_plot_notice(tmp_path: Pa
     res = runner.invoke(app, ["risk", "compare", "--coin", "ADA", "--amount", "1000", "--paths", "500",
                               "--lang", "zh-TW", "--plot", str(out)])  # fmt: skip
     assert res.exit_code == 0, res.output
-    assert "委託" in res.stdout and "美元" in res.stdout
+    assert "質押池" in res.stdout and "美元" in res.stdout
     assert out.read_bytes()[:8] == PNG_MAGIC
 
 

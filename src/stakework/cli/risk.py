@@ -24,7 +24,7 @@ from stakework.spec.errors import StakeworkError
 app = typer.Typer(
     help="Risk analyzer: what staking ETH, SOL, ATOM, ADA or POL earns and can lose, by route.",
     invoke_without_command=True,
-    no_args_is_help=False,
+    no_args_is_help=True,
 )
 
 Coin = Annotated[str, typer.Option("--coin", help="ETH, SOL, ATOM, ADA or POL.")]
@@ -109,9 +109,13 @@ def _rows(s: Any, m: Any) -> list[tuple[str, str]]:
         (m.t("table.apr"), _pct(s.apr)),
         (m.t("table.apy"), _pct(s.apy)),
         (m.t("table.tokens_mean"), _tok(s.tokens_mean)),
-        (m.t("table.tokens_q"), " / ".join(_tok(v) for v in s.tokens_q)),
+        (m.t("table.tokens_p05"), _tok(s.tokens_q[0])),
+        (m.t("table.tokens_p50"), _tok(s.tokens_q[1])),
+        (m.t("table.tokens_p95"), _tok(s.tokens_q[2])),
         (m.t("table.fiat_mean"), _money(s.fiat_mean)),
-        (m.t("table.fiat_q"), " / ".join(_money(v) for v in s.fiat_q)),
+        (m.t("table.fiat_p05"), _money(s.fiat_q[0])),
+        (m.t("table.fiat_p50"), _money(s.fiat_q[1])),
+        (m.t("table.fiat_p95"), _money(s.fiat_q[2])),
         (m.t("table.fiat_return"), f"{s.fiat_return_mean:+.2%}"),
         (m.t("table.p_below_hold"), _pct(s.p_below_hold)),
         (m.t("table.p_fiat_loss"), _pct(s.p_fiat_loss)),
@@ -187,9 +191,9 @@ def _execute(
         paths=f"{cfg.paths:,}", price=_money(result.price0), model=result.price_source,
     )  # fmt: skip
     table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column(messages.t("table.metric"), style="bold")
+    table.add_column(messages.t("table.metric"), style="bold", no_wrap=True)
     for s in summaries:
-        table.add_column(messages.t(f"route.{s.route}"), justify="right")
+        table.add_column(messages.t(f"route_short.{s.route}"), justify="right")
     per_route = [_rows(s, messages) for s in summaries]
     for i, (label, _) in enumerate(per_route[0]):
         table.add_row(label, *(rows[i][1] for rows in per_route))
@@ -200,7 +204,9 @@ def _execute(
         ),
         highlight=False,
     )
-    console.print(messages.t("table.footnote", days=cfg.days, as_of=chain.as_of), style="dim", highlight=False)
+    console.print(
+        messages.t("table.footnote", days=cfg.days, as_of=chain.as_of, seed=result.seed), style="dim", highlight=False
+    )
     for n in notices:
         console.print(n, style="yellow", highlight=False)
     for p in written:

@@ -121,6 +121,8 @@ class SimulationResult:
     """Price on day T, per path."""
     price_fan: np.ndarray
     """Price at the grid days for the first fan paths."""
+    seed: int = 0
+    """The seed used (drawn from fresh entropy when the config had none): rerun with it to reproduce."""
     routes: dict[str, RouteResult] = field(default_factory=dict)
 
     @property
@@ -168,7 +170,7 @@ def _entropy(seed: int | None) -> int:
     """The seed, or fresh entropy when None."""
     if seed is not None:
         return int(seed)
-    return int(np.random.SeedSequence().entropy)  # type: ignore[arg-type]
+    return int(np.random.SeedSequence().entropy) % 2**32  # type: ignore[arg-type]
 
 
 def _block_rng(entropy: int, part: int, block: int) -> np.random.Generator:
@@ -330,6 +332,7 @@ def simulate(
         hold_final=cfg.amount * price_final,
         price_final=price_final,
         price_fan=price_fan,
+        seed=entropy,
     )
     for name, plan in plans.items():
         route = plan.route

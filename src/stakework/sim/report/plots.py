@@ -34,6 +34,13 @@ _CJK_PROBE = "價值"
 _COLORS = {"solo": "#1f77b4", "pool": "#2ca02c", "liquid": "#9467bd", "exchange": "#d62728", "hold": "#7f7f7f"}
 
 
+def _mpl_at_least(major: int, minor: int) -> bool:
+    import matplotlib
+
+    parts = matplotlib.__version__.split(".")
+    return (int(parts[0]), int(parts[1])) >= (major, minor)
+
+
 @cache
 def find_cjk_font() -> str | None:
     """Name of an installed font that has Chinese glyphs, or None."""
@@ -93,7 +100,8 @@ def render_png(
     grid = result.grid
     staking = [n for n in result.routes if n != "hold"]
     with plt.rc_context(rc):  # type: ignore[arg-type]
-        fig, axes = plt.subplots(1, 3, figsize=(18, 5.6), constrained_layout=True)
+        fig, grid_axes = plt.subplots(2, 2, figsize=(15, 10), constrained_layout=True)
+        axes = grid_axes.ravel()
         ax = axes[0]
         hold_q = np.quantile(result.price_fan.astype(np.float64) * result.config.amount, [0.05, 0.5, 0.95], axis=0)
         if len(staking) == 1:
@@ -112,7 +120,7 @@ def render_png(
                 ax.plot(grid, q[1], color=color, lw=1.8, label=_route_label(m, name))
             ax.set_title(m.t("plot.fan_title_compare"))
         ax.plot(grid, hold_q[1], color="black", ls="--", lw=1.5, label=m.t("plot.hold"))
-        ax.plot(grid, hold_q[0], color="black", ls=":", lw=1)
+        ax.plot(grid, hold_q[0], color="black", ls=":", lw=1, label=f"{m.t('plot.hold')} {m.t('plot.band_90')}")
         ax.plot(grid, hold_q[2], color="black", ls=":", lw=1)
         ax.axhline(start, color="grey", lw=0.8)
         ax.set_xlabel(m.t("plot.days"))
@@ -158,6 +166,18 @@ def render_png(
         ax.set_title(m.t("plot.compare_title"))
         ax.set_xlabel(m.t("plot.value_usd"))
         ax.legend(fontsize=8, loc="lower right")
+        ax.grid(alpha=0.3, axis="x")
+
+        ax = axes[3]
+        gains = [(result.routes[s.route].final_fiat - result.hold_final) / start * 100.0 for s in summaries]
+        # matplotlib >= 3.10 takes `orientation`; `vert` is deprecated there but the only option before
+        horizontal = {"orientation": "horizontal"} if _mpl_at_least(3, 10) else {"vert": False}
+        ax.boxplot(gains, whis=(5, 95), showfliers=False, widths=0.6, medianprops={"color": "black"}, **horizontal)
+        ax.set_yticks(ys + 1, [_route_label(m, s.route) for s in summaries])
+        ax.axvline(0.0, color="black", ls="--", lw=1)
+        ax.invert_yaxis()
+        ax.set_title(m.t("plot.vs_hold_title"))
+        ax.set_xlabel(m.t("plot.vs_hold_axis"))
         ax.grid(alpha=0.3, axis="x")
         fig.suptitle(
             f"{chain.name}: {result.config.amount:g} {chain.coin}, {result.config.days} d, "

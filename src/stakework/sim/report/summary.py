@@ -100,7 +100,7 @@ def run_metadata(result: SimulationResult) -> dict[str, Any]:
         "amount": cfg.amount,
         "days": cfg.days,
         "paths": cfg.paths,
-        "seed": cfg.seed,
+        "seed": result.seed,
         "compound_days": cfg.compound_days,
         "price0": result.price0,
         "price_model": result.price_source,
