@@ -9,20 +9,21 @@ import time
 import typer
 
 from stakework.cli.common import console, fail, parse_preset
+from stakework.state.beacon_state import BeaconState
 
 app = typer.Typer(help="Benchmarks: median timings on realistic states.", no_args_is_help=True)
 
 
-def _time_reference(state: object, runs: int) -> float | None:
+def _time_reference(state: BeaconState, runs: int) -> float | None:
     """Median ms of the reference spec's process_epoch on the same state, or None when it is not installed."""
     try:
         from stakework.conformance.pyspec_bridge import run_pyspec_epoch, spec_for, to_pyspec
     except ImportError:
         return None
-    spec = spec_for(state.preset)  # type: ignore[attr-defined]
+    spec = spec_for(state.preset)
     times = []
     for _ in range(runs):
-        ps = to_pyspec(state)  # type: ignore[arg-type]
+        ps = to_pyspec(state)
         t0 = time.perf_counter()
         run_pyspec_epoch(spec, ps)
         times.append(time.perf_counter() - t0)
