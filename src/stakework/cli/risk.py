@@ -44,7 +44,10 @@ Sets = Annotated[
     list[str] | None,
     typer.Option("--set", help="Override any preset field: chain.participation=0.95, routes.liquid.fee=0.1."),
 ]
-Config = Annotated[Path | None, typer.Option("--config", help="TOML file with [chain], [routes.*], [price], [run].")]
+Config = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML file with tables chain, routes.<name>, price and run (see docs/risk.md)."),
+]
 Json = Annotated[bool, typer.Option("--json", help="Print the numbers as JSON instead of a table.")]
 Plot = Annotated[Path | None, typer.Option("--plot", help="Write a PNG chart (fan chart, histogram, routes).")]
 Html = Annotated[Path | None, typer.Option("--html", help="Write an interactive HTML chart (plotly).")]

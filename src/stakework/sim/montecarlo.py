@@ -61,7 +61,7 @@ class RunConfig:
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.amount) or self.amount <= 0:
-            raise InputValueError(f"amount must be greater than 0, got {self.amount:g}")
+            raise InputValueError(f"amount must be a finite number greater than 0, got {self.amount:g}")
         if self.days < 1:
             raise InputValueError(f"horizon must be at least 1 day, got {self.days}")
         if self.days > MAX_DAYS:

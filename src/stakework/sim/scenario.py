@@ -8,6 +8,7 @@ name), `price` (`price_usd`, `volatility`, `drift`, `csv`) and `run` (`amount`, 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -66,6 +67,8 @@ def build_scenario(coin: str, tree: Mapping[str, Any], route_names: Sequence[str
         raise ConfigError(f"run.amount: expected a number, got {run['amount']!r}") from None
     if not amount > 0:
         raise InputValueError(f"amount must be greater than 0, got {amount:g}")
+    if not math.isfinite(amount):
+        raise InputValueError(f"amount must be a finite number, got {amount:g}")
     config = apply_overrides(base, run, "run")
 
     all_routes = routes_for(chain, tree.get("routes"))
