@@ -70,6 +70,15 @@ def test_token_growth__daily__is_compound_interest(rate: float, days: int) -> No
     assert token_growth(np.full(days, rate), 0)[-1] <= g[-1] + 1e-12
 
 
+@given(rate=st.floats(1e-6, 0.002), days=st.integers(30, 800), period=st.integers(2, 120))
+@settings(max_examples=50)
+def test_token_growth__compounding_more_often__never_earns_less(rate: float, days: int, period: int) -> None:
+    rates = np.full(days, rate)
+    daily, periodic, never = (token_growth(rates, c)[-1] for c in (1, period, 0))
+    assert daily >= periodic * (1 - 1e-12)
+    assert periodic >= never * (1 - 1e-12)
+
+
 def test_gbm__mean_and_variance__match_theory() -> None:
     mu, sigma, days = 0.1, 0.6, 365
     cfg = RunConfig(amount=1.0, days=days, paths=200_000, seed=11)
