@@ -401,12 +401,12 @@ def sweep(
         return
     keys = list(params)
     table = Table(
-        title=m.t("sweep.title", params=" × ".join(keys), route=m.t(f"route.{route.strip().lower()}"),
+        title=m.t("sweep.title", params=" × ".join(k.removeprefix("chain.") for k in keys), route=m.t(f"route.{route.strip().lower()}"),
                   coin=coin.upper(), days=tree["run"]["days"], paths=f"{paths:,}"),
         title_justify="left",
     )  # fmt: skip
     for k in keys:
-        table.add_column(k, justify="right")
+        table.add_column(k.removeprefix("chain."), justify="right", no_wrap=True)
     for col in ("table.apr", "sweep.median", "sweep.p_loss", "sweep.p_below"):
         table.add_column(m.t(col), justify="right")
     for r in results:

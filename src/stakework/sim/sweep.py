@@ -6,6 +6,7 @@ All cells use the same seed, so neighbouring cells differ by the parameter, not 
 from __future__ import annotations
 
 import itertools
+import multiprocessing
 import os
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -107,7 +108,9 @@ def run_sweep(
                 if on_done:
                     on_done(res)
         else:
-            with ProcessPoolExecutor(max_workers=min(n, len(tasks))) as pool:
+            # spawn, not fork: the caller may be running threads (a progress bar, numpy's pools)
+            ctx = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=min(n, len(tasks)), mp_context=ctx) as pool:
                 futures = [pool.submit(run_cell, t) for t in tasks]
                 for fut in as_completed(futures):
                     res = fut.result()
