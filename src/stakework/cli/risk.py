@@ -400,13 +400,14 @@ def sweep(
         sys.stdout.write(json.dumps({"coin": coin.upper(), "route": route, "cells": results}, indent=2) + "\n")
         return
     keys = list(params)
+    shown = [k.removeprefix("chain.") for k in keys]
     table = Table(
-        title=m.t("sweep.title", params=" × ".join(k.removeprefix("chain.") for k in keys), route=m.t(f"route.{route.strip().lower()}"),
+        title=m.t("sweep.title", params=" × ".join(shown), route=m.t(f"route.{route.strip().lower()}"),
                   coin=coin.upper(), days=tree["run"]["days"], paths=f"{paths:,}"),
         title_justify="left",
     )  # fmt: skip
-    for k in keys:
-        table.add_column(k.removeprefix("chain."), justify="right", no_wrap=True)
+    for name in shown:
+        table.add_column(name, justify="right", no_wrap=True)
     for col in ("table.apr", "sweep.median", "sweep.p_loss", "sweep.p_below"):
         table.add_column(m.t(col), justify="right")
     for r in results:
