@@ -87,3 +87,15 @@ def test_scenario__compare_with_small_amount__skips_solo() -> None:
     scenario = build_scenario("ETH", {"run": {"amount": 1}})
     assert "solo" not in scenario.routes
     assert scenario.skipped == (("solo", 32.0),)
+
+
+def test_scenario__price_csv__starts_at_last_close_unless_price_given(tmp_path: Path) -> None:
+    csv_file = tmp_path / "p.csv"
+    csv_file.write_text("date,close\n2024-01-01,10\n2024-01-02,11\n2024-01-03,12.5\n", encoding="utf-8")
+    base = {"run": {"amount": 1, "paths": 10, "seed": 1}}
+    from_csv = build_scenario("SOL", merge(base, {"price": {"csv": str(csv_file)}}), ["pool"])
+    assert from_csv.price_model.price0 == 12.5 and from_csv.price_source == "bootstrap p.csv"
+    given = build_scenario("SOL", merge(base, {"price": {"csv": str(csv_file), "price_usd": 100}}), ["pool"])
+    assert given.price_model.price0 == 100
+    result = given.run()
+    assert result.price0 == 100 and result.hold_final.shape == (10,)
