@@ -184,3 +184,10 @@ def test_long_horizon__fifty_years__runs_in_bounded_memory() -> None:
     cfg = RunConfig(amount=1.0, days=MAX_DAYS, paths=300, seed=1)
     res = simulate(get_chain("SOL"), routes_for(get_chain("SOL")), GBM(price0=1.0, sigma=0.5), cfg)
     assert np.isfinite(res.routes["pool"].final_fiat).all()
+
+
+def test_progress__callback__reports_every_path_once() -> None:
+    seen: list[int] = []
+    cfg = RunConfig(amount=1.0, days=50, paths=5_000, seed=1, block_elements=5_000)
+    simulate(_flat_chain(), {"pool": _flat_route()}, GBM(price0=1.0), cfg, progress=lambda n, _t: seen.append(n))
+    assert sum(seen) == 5_000 and len(seen) == 50

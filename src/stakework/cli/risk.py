@@ -59,6 +59,8 @@ ExportPaths = Annotated[int, typer.Option("--export-paths", help="Paths written 
 Lang = Annotated[str, typer.Option("--lang", help="Language of tables, explanations and plots: en, zh-TW.")]
 
 DEFAULT_PATHS = 20_000
+PROGRESS_WORK = 50_000_000
+"""Runs of at least this many paths × days show a progress bar (about a second of work and up)."""
 
 
 def _tree(
@@ -148,7 +150,18 @@ def _execute(
 
     messages = Messages(lang)
     scenario = build_scenario(coin, tree, route_names)
-    result = scenario.run()
+    if scenario.work >= PROGRESS_WORK:
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+            TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task(messages.t("notice.simulating", paths=f"{scenario.config.paths:,}"),
+                                total=scenario.config.paths)  # fmt: skip
+            result = scenario.run(progress=lambda done, _total: bar.advance(task, done))
+    else:
+        result = scenario.run()
     summaries = summarize(result)
     chain = result.chain
     notices = [

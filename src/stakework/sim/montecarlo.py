@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -236,9 +236,11 @@ def simulate(
     config: RunConfig,
     *,
     price_source: str = "gbm",
+    progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
     """Run every route in `routes` on the same price paths (common random numbers) and return per-path results.
 
+    `progress(done, total)` is called as blocks of paths finish (from worker threads).
     Raises InputValueError if a route's minimum stake exceeds the amount."""
     cfg = config
     for route in routes.values():
@@ -313,6 +315,8 @@ def simulate(
             g = zm[:m][:, cols].astype(np.float64) * scale
             g[:, grid == 0] = 0.0
             price_fan[start : start + m] = price0 * np.exp(g + drift[grid])
+        if progress is not None:
+            progress(n, P)
 
     threads = cfg.threads or min(2, os.cpu_count() or 1)
     if threads > 1 and len(starts) > 1:

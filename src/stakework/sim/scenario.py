@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +35,16 @@ class Scenario:
     skipped: tuple[tuple[str, float], ...] = ()
     """Routes left out of a comparison because the amount is below their minimum: (name, minimum)."""
 
-    def run(self) -> SimulationResult:
-        """Simulate every route of the scenario."""
-        return simulate(self.chain, self.routes, self.price_model, self.config, price_source=self.price_source)
+    def run(self, progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+        """Simulate every route of the scenario; `progress(paths_done, paths_total)` as blocks finish."""
+        return simulate(
+            self.chain, self.routes, self.price_model, self.config, price_source=self.price_source, progress=progress
+        )
+
+    @property
+    def work(self) -> int:
+        """Paths × days: how big the run is (for deciding to show a progress bar)."""
+        return self.config.paths * self.config.days
 
 
 def build_scenario(coin: str, tree: Mapping[str, Any], route_names: Sequence[str] | None = None) -> Scenario:
