@@ -15,12 +15,25 @@ import numpy as np
 
 from stakework.sim.chains.base import DAYS_PER_YEAR, ChainPreset
 from stakework.sim.hazards import Hazard
+from stakework.spec.constants import (
+    PROPOSER_WEIGHT,
+    SYNC_REWARD_WEIGHT,
+    TIMELY_HEAD_WEIGHT,
+    TIMELY_SOURCE_WEIGHT,
+    TIMELY_TARGET_WEIGHT,
+    WEIGHT_DENOMINATOR,
+)
 from stakework.spec.presets import MAINNET, Preset
+from stakework.spec.types import GWEI_PER_SWK
 
-GWEI_PER_ETH = 10**9
-PARTICIPATION_WEIGHTS = 64
-"""WEIGHT_DENOMINATOR: source 14 + target 26 + head 14 + sync 2 + proposer 8 = 64 (Altair)."""
-ATTESTATION_PENALTY_WEIGHT = 14 + 26
+GWEI_PER_ETH = GWEI_PER_SWK
+"""Ethereum amounts are Gwei, as stakework's base unit."""
+ALL_DUTY_WEIGHTS = (
+    TIMELY_SOURCE_WEIGHT + TIMELY_TARGET_WEIGHT + TIMELY_HEAD_WEIGHT + SYNC_REWARD_WEIGHT + PROPOSER_WEIGHT
+)
+"""Source 14 + target 26 + head 14 + sync 2 + proposer 8 = WEIGHT_DENOMINATOR (64): on average a validator that
+does every duty earns one base reward per increment per epoch."""
+ATTESTATION_PENALTY_WEIGHT = TIMELY_SOURCE_WEIGHT + TIMELY_TARGET_WEIGHT
 """A slashed validator misses source and target duties and is penalized their weight each epoch."""
 
 
@@ -110,7 +123,8 @@ class Ethereum(ChainPreset):
             key = gwei // MAINNET.EFFECTIVE_BALANCE_INCREMENT
             if key not in cache:
                 brpi = base_reward_per_increment(gwei)
-                cache[key] = brpi * per_day / MAINNET.EFFECTIVE_BALANCE_INCREMENT * self.participation
+                share = ALL_DUTY_WEIGHTS / WEIGHT_DENOMINATOR  # = 1
+                cache[key] = brpi * share * per_day / MAINNET.EFFECTIVE_BALANCE_INCREMENT * self.participation
             out[day] = cache[key]
         return out + self.el_yield / DAYS_PER_YEAR
 
@@ -145,7 +159,7 @@ class Ethereum(ChainPreset):
         missed = (
             brpi
             * ATTESTATION_PENALTY_WEIGHT
-            / PARTICIPATION_WEIGHTS
+            / WEIGHT_DENOMINATOR
             * MAINNET.EPOCHS_PER_SLASHINGS_VECTOR
             / MAINNET.EFFECTIVE_BALANCE_INCREMENT
         )
