@@ -43,3 +43,24 @@ def compute_domain(domain_type: bytes, fork_version: bytes, genesis_validators_r
 def compute_signing_root(object_root: bytes, domain: bytes) -> bytes:
     """Spec: compute_signing_root — hash_tree_root(SigningData(object_root, domain))."""
     return sha256(object_root + domain)
+
+
+def checkpoint_root(epoch: int, root: bytes) -> bytes:
+    """Spec: hash_tree_root(Checkpoint(epoch, root))."""
+    return hash_tree_root_container([pack_uint64(epoch), root])
+
+
+def attestation_data_root(
+    slot: int, index: int, beacon_block_root: bytes, source: tuple[int, bytes], target: tuple[int, bytes]
+) -> bytes:
+    """Spec: hash_tree_root(AttestationData(slot, index, beacon_block_root, source, target))."""
+    return hash_tree_root_container(
+        [pack_uint64(slot), pack_uint64(index), beacon_block_root, checkpoint_root(*source), checkpoint_root(*target)]
+    )
+
+
+def block_header_root(slot: int, proposer_index: int, parent_root: bytes, state_root: bytes, body_root: bytes) -> bytes:
+    """Spec: hash_tree_root(BeaconBlockHeader(...)) — the block root."""
+    return hash_tree_root_container(
+        [pack_uint64(slot), pack_uint64(proposer_index), parent_root, state_root, body_root]
+    )

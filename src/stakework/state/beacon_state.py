@@ -15,6 +15,7 @@ import numpy.typing as npt
 from stakework.spec.constants import UNSET_DEPOSIT_REQUESTS_START_INDEX
 from stakework.spec.presets import Preset
 from stakework.spec.types import Epoch, Slot
+from stakework.state.accounts import Accounts
 from stakework.state.containers import (
     BeaconBlockHeader,
     Checkpoint,
@@ -85,6 +86,8 @@ class BeaconState:
     next_withdrawal_index: int = 0
     next_withdrawal_validator_index: int = 0
     historical_summaries: list[HistoricalSummary] = field(default_factory=list)
+    accounts: Accounts = field(default_factory=Accounts)
+    """stakework: the native account ledger (withdrawals credit it, transactions move it)."""
 
     def __post_init__(self) -> None:
         p = self.preset
@@ -128,4 +131,5 @@ class BeaconState:
         new.pending_partial_withdrawals = list(self.pending_partial_withdrawals)
         new.pending_consolidations = list(self.pending_consolidations)
         new.historical_summaries = list(self.historical_summaries)
+        new.accounts = self.accounts.copy()
         return new

@@ -42,4 +42,9 @@ def hash_state(state: BeaconState) -> bytes:
         h.raw(f"{name}.root", cp.root)
     for name in QUEUE_FIELDS:
         h.raw(name, msgspec.msgpack.encode(getattr(state, name)))
+    h.int("account_count", len(state.accounts))
+    for address, account in state.accounts.items():
+        h.raw("account.address", address)
+        h.int("account.balance", account.balance)
+        h.int("account.nonce", account.nonce)
     return h.digest()

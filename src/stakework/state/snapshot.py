@@ -27,6 +27,7 @@ import numpy.typing as npt
 
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import PRESETS, Preset, PresetError, get_preset, preset_from_mapping
+from stakework.state.accounts import Account, Accounts
 from stakework.state.beacon_state import ARRAY_FIELDS, BYTES_FIELDS, CHECKPOINT_FIELDS, SCALAR_FIELDS, BeaconState
 from stakework.state.containers import (
     BeaconBlockHeader,
@@ -39,6 +40,7 @@ from stakework.state.containers import (
 from stakework.state.registry import COLUMNS, Registry, RegistryError
 from stakework.state.root import hash_state
 from stakework.state.snapshot_schema import (
+    AccountJSON,
     BlockHeaderJSON,
     CheckpointJSON,
     ForkJSON,
@@ -241,6 +243,8 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
         state.next_withdrawal_index = doc.next_withdrawal_index
     if doc.next_withdrawal_validator_index is not None:
         state.next_withdrawal_validator_index = doc.next_withdrawal_validator_index
+    if doc.accounts is not None:
+        state.accounts = _accounts_from([(_unhex(a.address), a.balance, a.nonce) for a in doc.accounts], where)
     if doc.historical_summaries is not None:
         state.historical_summaries = [
             HistoricalSummary(_unhex(h.block_summary_root), _unhex(h.state_summary_root))
@@ -248,6 +252,17 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
         ]
     check_state(state, where=where)
     return state
+
+
+def _accounts_from(rows: list[tuple[bytes, int, int]], where: str) -> Accounts:
+    accounts: dict[bytes, Account] = {}
+    for i, (address, balance, nonce) in enumerate(rows):
+        if address in accounts:
+            raise SnapshotError(f"{where}.accounts[{i}]: address 0x{address.hex()} appears twice")
+        if balance > 2**64 - 1 or nonce > 2**64 - 1:
+            raise SnapshotError(f"{where}.accounts[{i}]: balance or nonce does not fit in 64 bits")
+        accounts[address] = Account(balance, nonce)
+    return Accounts(accounts)
 
 
 def check_state(state: BeaconState, *, where: str = "state") -> None:
@@ -368,6 +383,7 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
     ]
     doc.next_withdrawal_index = state.next_withdrawal_index
     doc.next_withdrawal_validator_index = state.next_withdrawal_validator_index
+    doc.accounts = [AccountJSON(_hex(addr), a.balance, a.nonce) for addr, a in state.accounts.items()]
     doc.historical_summaries = [
         HistoricalSummaryJSON(_hex(h.block_summary_root), _hex(h.state_summary_root))
         for h in state.historical_summaries
@@ -509,6 +525,7 @@ def save_binary(state: BeaconState, path: str | Path) -> None:
         "pending_partial_withdrawals": state.pending_partial_withdrawals,
         "pending_consolidations": state.pending_consolidations,
         "historical_summaries": state.historical_summaries,
+        "accounts": [(addr, a.balance, a.nonce) for addr, a in state.accounts.items()],
         "validator_count": len(state.validators),
         "arrays": layout,
         "state_root": hash_state(state),
@@ -546,6 +563,7 @@ class _BinHeader(msgspec.Struct):
     pending_partial_withdrawals: list[PendingPartialWithdrawal]
     pending_consolidations: list[PendingConsolidation]
     historical_summaries: list[HistoricalSummary]
+    accounts: list[tuple[bytes, int, int]]
     validator_count: int
     arrays: list[dict[str, Any]]
     state_root: bytes
@@ -601,6 +619,7 @@ def load_binary(path: str | Path, raw: bytes | None = None) -> BeaconState:
     state.pending_partial_withdrawals = header.pending_partial_withdrawals
     state.pending_consolidations = header.pending_consolidations
     state.historical_summaries = header.historical_summaries
+    state.accounts = _accounts_from(header.accounts, str(path))
     check_state(state, where=str(path))
     if hash_state(state) != header.state_root:
         raise SnapshotError(f"{path}: state root mismatch: the snapshot is corrupted")

@@ -15,6 +15,7 @@ U64 = Annotated[int, msgspec.Meta(ge=0)]
 """Non-negative; the upper bound 2**64 - 1 is checked on conversion (msgspec bounds stop at int64)."""
 U8 = Annotated[int, msgspec.Meta(ge=0, le=255)]
 Hex4 = Annotated[str, msgspec.Meta(pattern=r"^0x[0-9a-fA-F]{8}$")]
+Hex20 = Annotated[str, msgspec.Meta(pattern=r"^0x[0-9a-fA-F]{40}$")]
 Hex32 = Annotated[str, msgspec.Meta(pattern=r"^0x[0-9a-fA-F]{64}$")]
 Hex48 = Annotated[str, msgspec.Meta(pattern=r"^0x[0-9a-fA-F]{96}$")]
 Hex96 = Annotated[str, msgspec.Meta(pattern=r"^0x[0-9a-fA-F]{192}$")]
@@ -73,6 +74,12 @@ class BlockHeaderJSON(msgspec.Struct, forbid_unknown_fields=True):
     body_root: Hex32
 
 
+class AccountJSON(msgspec.Struct, forbid_unknown_fields=True):
+    address: Hex20
+    balance: U64
+    nonce: U64
+
+
 class ForkJSON(msgspec.Struct, forbid_unknown_fields=True):
     previous_version: Hex4
     current_version: Hex4
@@ -125,6 +132,7 @@ class StateJSON(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     next_withdrawal_index: U64 | None = None
     next_withdrawal_validator_index: U64 | None = None
     historical_summaries: list[HistoricalSummaryJSON] | None = None
+    accounts: list[AccountJSON] | None = None
 
 
 class VectorJSON(msgspec.Struct, forbid_unknown_fields=True):

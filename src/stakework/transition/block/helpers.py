@@ -48,3 +48,9 @@ def get_pending_balance_to_withdraw(state: BeaconState, validator_index: int) ->
     """Spec: get_pending_balance_to_withdraw (EIP-7251) — the sum of the validator's queued partial
     withdrawals."""
     return sum(w.amount for w in state.pending_partial_withdrawals if w.validator_index == validator_index)
+
+
+def is_slashable_validator(state: BeaconState, index: int, epoch: int) -> bool:
+    """Spec: is_slashable_validator — not slashed, and activation_epoch <= epoch < withdrawable_epoch."""
+    v = state.validators
+    return (not bool(v.slashed[index])) and int(v.activation_epoch[index]) <= epoch < int(v.withdrawable_epoch[index])

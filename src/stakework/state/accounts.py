@@ -1,0 +1,102 @@
+"""Accounts: the native ledger of SWK outside validator balances (address → balance, nonce).
+
+An address is 20 bytes (`crypto.ed25519.address_of(pubkey)` for a user key); validators' 0x01/0x02 withdrawal
+credentials name an address, and withdrawals credit it. Balances are Gwei; a nonce counts the transactions the
+account has sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from stakework.spec.errors import StakeworkError
+
+ADDRESS_LENGTH = 20
+
+
+class AccountError(StakeworkError):
+    """An account operation the ledger refuses (insufficient balance, malformed address)."""
+
+
+@dataclass(slots=True)
+class Account:
+    balance: int = 0
+    nonce: int = 0
+
+
+class Accounts:
+    """The account ledger. Unknown addresses read as empty accounts; empty accounts are not stored."""
+
+    __slots__ = ("_accounts",)
+
+    def __init__(self, accounts: dict[bytes, Account] | None = None) -> None:
+        self._accounts: dict[bytes, Account] = dict(accounts or {})
+
+    @staticmethod
+    def _check(address: bytes) -> bytes:
+        if len(address) != ADDRESS_LENGTH:
+            raise AccountError(f"an address has {ADDRESS_LENGTH} bytes, got {len(address)}")
+        return bytes(address)
+
+    def get(self, address: bytes) -> Account:
+        """A copy of the account at `address` (empty if never used)."""
+        found = self._accounts.get(self._check(address))
+        return Account(found.balance, found.nonce) if found else Account()
+
+    def balance(self, address: bytes) -> int:
+        found = self._accounts.get(self._check(address))
+        return found.balance if found else 0
+
+    def nonce(self, address: bytes) -> int:
+        found = self._accounts.get(self._check(address))
+        return found.nonce if found else 0
+
+    def credit(self, address: bytes, amount: int) -> None:
+        if amount < 0:
+            raise AccountError("cannot credit a negative amount")
+        if amount == 0:
+            return
+        account = self._accounts.setdefault(self._check(address), Account())
+        account.balance += amount
+
+    def debit(self, address: bytes, amount: int) -> None:
+        """Take `amount`; refuses (AccountError) rather than going negative."""
+        if amount < 0:
+            raise AccountError("cannot debit a negative amount")
+        key = self._check(address)
+        account = self._accounts.get(key)
+        have = account.balance if account else 0
+        if have < amount:
+            raise AccountError(f"insufficient balance: 0x{key.hex()} has {have} Gwei, needs {amount}")
+        if account is not None and amount:
+            account.balance -= amount
+            self._drop_if_empty(key)
+
+    def increment_nonce(self, address: bytes) -> None:
+        self._accounts.setdefault(self._check(address), Account()).nonce += 1
+
+    def _drop_if_empty(self, key: bytes) -> None:
+        account = self._accounts.get(key)
+        if account is not None and account.balance == 0 and account.nonce == 0:
+            del self._accounts[key]
+
+    def total(self) -> int:
+        """Sum of all account balances (the supply outside validators)."""
+        return sum(a.balance for a in self._accounts.values())
+
+    def __len__(self) -> int:
+        return len(self._accounts)
+
+    def items(self) -> Iterator[tuple[bytes, Account]]:
+        """(address, account) in address order: the canonical order for hashing and snapshots."""
+        for key in sorted(self._accounts):
+            yield key, self._accounts[key]
+
+    def copy(self) -> Accounts:
+        return Accounts({k: Account(a.balance, a.nonce) for k, a in self._accounts.items()})
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Accounts) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None  # type: ignore[assignment]

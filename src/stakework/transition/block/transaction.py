@@ -1,0 +1,174 @@
+"""Native transactions: account-signed (Ed25519) messages that move SWK and stake it.
+
+Kinds (a tagged union, `kind` on the wire):
+- `transfer`: move `amount` to another account.
+- `stake`: deposit `amount` from the account into a new or existing validator (EIP-6110 deposit request →
+  Electra pending deposit → churn); the validator's credentials must be 0x01/0x02 naming an account.
+- `exit`: carry a voluntary exit signed by the validator's BLS key (Spec: process_voluntary_exit).
+- `withdraw`: EIP-7002 withdrawal request from the account named in the validator's credentials (amount 0 = full
+  exit; else a partial withdrawal of compounding excess).
+- `consolidate`: EIP-7251 consolidation request from the account in the source's credentials; source == target
+  switches the validator to compounding (0x02) credentials — the credential change the spec allows.
+
+Fee rule: each transaction names a `fee` in Gwei (any amount ≥ 0; block producers order by fee); the sender
+pays `fee` (+ `amount` for transfers and stakes); the fee is credited to the account named by the block
+proposer's withdrawal credentials, or burned if the proposer has BLS (0x00) credentials.
+
+Nonces: a transaction's nonce must equal the sender's current nonce, which then increases by one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import msgspec
+
+from stakework.crypto import ed25519
+from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
+from stakework.state.accounts import AccountError
+from stakework.state.beacon_state import BeaconState
+from stakework.transition.block.consolidation_request import process_consolidation_request
+from stakework.transition.block.deposit_request import process_deposit_request
+from stakework.transition.block.operations import (
+    ConsolidationRequest,
+    DepositRequest,
+    SignedVoluntaryExit,
+    WithdrawalRequest,
+)
+from stakework.transition.block.voluntary_exit import process_voluntary_exit
+from stakework.transition.block.withdrawal_request import process_withdrawal_request
+from stakework.transition.errors import InvalidOperation
+
+TX_DOMAIN = b"stakework/transaction/v1"
+
+
+class InvalidTransaction(InvalidOperation):
+    """A transaction the rules refuse; the message says which rule."""
+
+
+class Transfer(msgspec.Struct, frozen=True, tag="transfer"):
+    to: bytes
+    amount: int
+
+
+class Stake(msgspec.Struct, frozen=True, tag="stake"):
+    pubkey: bytes
+    withdrawal_credentials: bytes
+    amount: int
+    signature: bytes
+    """The validator key's proof of possession over the DepositMessage (as for an Ethereum deposit)."""
+
+
+class Exit(msgspec.Struct, frozen=True, tag="exit"):
+    voluntary_exit: SignedVoluntaryExit
+
+
+class Withdraw(msgspec.Struct, frozen=True, tag="withdraw"):
+    validator_pubkey: bytes
+    amount: int
+
+
+class Consolidate(msgspec.Struct, frozen=True, tag="consolidate"):
+    source_pubkey: bytes
+    target_pubkey: bytes
+
+
+Payload = Transfer | Stake | Exit | Withdraw | Consolidate
+
+
+class Transaction(msgspec.Struct, frozen=True):
+    sender: bytes
+    """The sender's 32-byte Ed25519 public key; its address is `crypto.ed25519.address_of(sender)`."""
+    nonce: int
+    fee: int
+    payload: Payload
+
+
+class SignedTransaction(msgspec.Struct, frozen=True):
+    transaction: Transaction
+    signature: bytes
+
+    def hash(self) -> bytes:
+        """The transaction id: SHA-256 of the signed transaction's canonical encoding."""
+        return hashlib.sha256(msgspec.msgpack.encode(self)).digest()
+
+
+def transaction_signing_message(state: BeaconState, tx: Transaction) -> bytes:
+    """What the sender signs: a domain tag, the chain (genesis validators root, so a signature is valid on one
+    chain only) and the canonical encoding of the transaction."""
+    return TX_DOMAIN + state.genesis_validators_root + msgspec.msgpack.encode(tx)
+
+
+def sign_transaction(state: BeaconState, tx: Transaction, key: ed25519.AccountKey) -> SignedTransaction:
+    return SignedTransaction(tx, key.sign(transaction_signing_message(state, tx)))
+
+
+def _need(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidTransaction(message)
+
+
+def process_transaction(
+    state: BeaconState, signed: SignedTransaction, proposer_index: int, *, deposit_index: int = 0
+) -> None:
+    """Apply one transaction (stakework's native operation). Checks come first; a failing check raises
+    InvalidTransaction and changes nothing."""
+    tx = signed.transaction
+    _need(len(tx.sender) == 32, "sender must be a 32-byte Ed25519 public key")
+    _need(tx.fee >= 0 and tx.nonce >= 0, "fee and nonce must be non-negative")
+    _need(
+        ed25519.verify(tx.sender, transaction_signing_message(state, tx), signed.signature),
+        "bad signature: the transaction is not signed by its sender for this chain",
+    )
+    sender = ed25519.address_of(tx.sender)
+    accounts = state.accounts
+    expected_nonce = accounts.nonce(sender)
+    _need(tx.nonce == expected_nonce, f"bad nonce {tx.nonce}: the sender's next nonce is {expected_nonce}")
+    payload = tx.payload
+    amount = payload.amount if isinstance(payload, Transfer | Stake) else 0
+    _need(amount >= 0, "amount must be non-negative")
+    _need(
+        accounts.balance(sender) >= amount + tx.fee,
+        f"insufficient balance: needs {amount + tx.fee} Gwei (amount + fee), has {accounts.balance(sender)}",
+    )
+    if isinstance(payload, Transfer):
+        _need(len(payload.to) == 20, "transfer recipient must be a 20-byte address")
+        _need(payload.amount > 0, "a transfer moves a positive amount")
+    elif isinstance(payload, Stake):
+        _need(len(payload.pubkey) == 48 and len(payload.signature) == 96, "stake: malformed pubkey or signature")
+        creds = payload.withdrawal_credentials
+        _need(
+            len(creds) == 32 and creds[0] in (ETH1_ADDRESS_WITHDRAWAL_PREFIX, COMPOUNDING_WITHDRAWAL_PREFIX),
+            "stake: withdrawal credentials must be 0x01 or 0x02 naming an account",
+        )
+        _need(payload.amount >= state.preset.MIN_DEPOSIT_AMOUNT, "stake: amount is below MIN_DEPOSIT_AMOUNT")
+    elif isinstance(payload, Exit):
+        # Validated (and applied) by the spec function, before any money moves.
+        process_voluntary_exit(state, payload.voluntary_exit)
+
+    try:
+        accounts.debit(sender, amount + tx.fee)
+    except AccountError as exc:  # pragma: no cover - checked above
+        raise InvalidTransaction(str(exc)) from None
+    accounts.increment_nonce(sender)
+    _pay_fee(state, proposer_index, tx.fee)
+
+    if isinstance(payload, Transfer):
+        accounts.credit(payload.to, payload.amount)
+    elif isinstance(payload, Stake):
+        process_deposit_request(
+            state,
+            DepositRequest(
+                payload.pubkey, payload.withdrawal_credentials, payload.amount, payload.signature, deposit_index
+            ),
+        )
+    elif isinstance(payload, Withdraw):
+        process_withdrawal_request(state, WithdrawalRequest(sender, payload.validator_pubkey, payload.amount))
+    elif isinstance(payload, Consolidate):
+        process_consolidation_request(state, ConsolidationRequest(sender, payload.source_pubkey, payload.target_pubkey))
+
+
+def _pay_fee(state: BeaconState, proposer_index: int, fee: int) -> None:
+    creds = state.validators.withdrawal_credentials[proposer_index]
+    if fee and creds[0] in (ETH1_ADDRESS_WITHDRAWAL_PREFIX, COMPOUNDING_WITHDRAWAL_PREFIX):
+        state.accounts.credit(creds[12:].tobytes(), fee)

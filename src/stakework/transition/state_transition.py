@@ -1,0 +1,120 @@
+"""Spec: state_transition, process_slots, process_slot, process_block — the whole transition for a block.
+
+Pure: a state and a signed block in, the post-state out (in place), or InvalidOperation naming the first rule
+the block breaks. Callers that must keep the pre-state on failure work on `state.copy()`.
+"""
+
+from __future__ import annotations
+
+from stakework.codec.ssz import compute_signing_root
+from stakework.crypto import bls
+from stakework.spec.constants import DOMAIN_BEACON_PROPOSER
+from stakework.state.beacon_state import BeaconState
+from stakework.state.containers import BeaconBlockHeader
+from stakework.state.root import hash_state
+from stakework.transition.accessors import get_total_active_balance
+from stakework.transition.block.attestation import process_attestation
+from stakework.transition.block.attester_slashing import process_attester_slashing
+from stakework.transition.block.block import BeaconBlock, SignedBeaconBlock, header_root
+from stakework.transition.block.header import process_block_header, process_randao
+from stakework.transition.block.proposer_slashing import process_proposer_slashing
+from stakework.transition.block.transaction import process_transaction
+from stakework.transition.block.voluntary_exit import process_voluntary_exit
+from stakework.transition.block.withdrawals import process_withdrawals
+from stakework.transition.committees import get_beacon_proposer_index
+from stakework.transition.epoch import process_epoch
+from stakework.transition.errors import InvalidOperation
+from stakework.transition.signing import get_domain
+
+ZERO32 = b"\x00" * 32
+
+
+def process_slot(state: BeaconState) -> None:
+    """Spec: process_slot — cache the state root and the latest block root of the slot that ends."""
+    p = state.preset
+    previous_state_root = hash_state(state)
+    state.state_roots[state.slot % p.SLOTS_PER_HISTORICAL_ROOT] = list(previous_state_root)
+    if state.latest_block_header.state_root == ZERO32:
+        h = state.latest_block_header
+        state.latest_block_header = BeaconBlockHeader(
+            h.slot, h.proposer_index, h.parent_root, previous_state_root, h.body_root
+        )
+    state.block_roots[state.slot % p.SLOTS_PER_HISTORICAL_ROOT] = list(header_root(state.latest_block_header))
+
+
+def process_slots(state: BeaconState, slot: int) -> None:
+    """Spec: process_slots — advance to `slot`, running process_epoch at each epoch's last slot."""
+    if slot <= state.slot:
+        raise InvalidOperation(f"process_slots: target slot {slot} is not after the state's slot {state.slot}")
+    spe = state.preset.SLOTS_PER_EPOCH
+    while state.slot < slot:
+        process_slot(state)
+        if (state.slot + 1) % spe == 0:
+            process_epoch(state)
+        state.slot += 1
+
+
+def block_signing_root(state: BeaconState, block: BeaconBlock) -> bytes:
+    """The root a proposer signs: compute_signing_root(block, DOMAIN_BEACON_PROPOSER at the block's epoch)."""
+    epoch = block.slot // state.preset.SLOTS_PER_EPOCH
+    return compute_signing_root(block.hash_tree_root(), get_domain(state, DOMAIN_BEACON_PROPOSER, epoch))
+
+
+def verify_block_signature(state: BeaconState, signed_block: SignedBeaconBlock) -> bool:
+    """Spec: verify_block_signature."""
+    index = signed_block.message.proposer_index
+    if not 0 <= index < len(state.validators):
+        return False
+    pubkey = state.validators.pubkey[index].tobytes()
+    return bls.verify(pubkey, block_signing_root(state, signed_block.message), signed_block.signature)
+
+
+def process_block(state: BeaconState, block: BeaconBlock, *, verify_signatures: bool = True) -> None:
+    """Spec: process_block, stakework's body: header, withdrawals (credited to accounts), RANDAO, then the
+    operations in the spec's order — proposer slashings, attester slashings, attestations, voluntary exits —
+    and last the native transactions."""
+    body = block.body
+    proposer = int(get_beacon_proposer_index(state))
+    process_block_header(state, block, proposer)
+    process_withdrawals(state, body.withdrawals)
+    for withdrawal in body.withdrawals:
+        state.accounts.credit(withdrawal.address, withdrawal.amount)
+    process_randao(state, body, proposer, verify_signature=verify_signatures)
+    p = state.preset
+    limits = (
+        ("proposer_slashings", body.proposer_slashings, p.MAX_PROPOSER_SLASHINGS),
+        ("attester_slashings", body.attester_slashings, p.MAX_ATTESTER_SLASHINGS_ELECTRA),
+        ("attestations", body.attestations, p.MAX_ATTESTATIONS_ELECTRA),
+        ("voluntary_exits", body.voluntary_exits, p.MAX_VOLUNTARY_EXITS),
+    )
+    for name, items, limit in limits:
+        if len(items) > limit:
+            raise InvalidOperation(f"process_operations: {len(items)} {name} exceed the limit {limit}")
+    for proposer_slashing in body.proposer_slashings:
+        process_proposer_slashing(state, proposer_slashing)
+    for attester_slashing in body.attester_slashings:
+        process_attester_slashing(state, attester_slashing)
+    total = get_total_active_balance(state)
+    for attestation in body.attestations:
+        process_attestation(
+            state, attestation, verify_signature=verify_signatures, total_active_balance=total, proposer_index=proposer
+        )
+    for exit_ in body.voluntary_exits:
+        process_voluntary_exit(state, exit_)
+    for tx in body.transactions:
+        process_transaction(state, tx, proposer)
+
+
+def state_transition(
+    state: BeaconState, signed_block: SignedBeaconBlock, *, validate_result: bool = True, verify_signatures: bool = True
+) -> None:
+    """Spec: state_transition — advance slots, check the proposer's signature, apply the block, check the state
+    root the block commits to."""
+    block = signed_block.message
+    if block.slot > state.slot:
+        process_slots(state, block.slot)
+    if verify_signatures and not verify_block_signature(state, signed_block):
+        raise InvalidOperation("state_transition: the block signature is not the proposer's")
+    process_block(state, block, verify_signatures=verify_signatures)
+    if validate_result and block.state_root != hash_state(state):
+        raise InvalidOperation("state_transition: the block's state root does not match the resulting state")
