@@ -18,6 +18,8 @@ VECTORS = Path(__file__).parent.parent / "conformance" / "vectors"
 def state():  # type: ignore[no-untyped-def]
     s = realistic_state(300, preset=MINIMAL, epoch=500)
     s.validators.balances[3] = 2**63 + 5  # large values survive
+    s.accounts.credit(b"\x05" * 20, 123)
+    s.accounts.increment_nonce(b"\x06" * 20)
     return s
 
 
@@ -29,6 +31,7 @@ def test_save_load__each_format__round_trips_with_same_root(tmp_path: Path, stat
     assert hash_state(loaded) == hash_state(state)
     assert loaded.validators.equals(state.validators)
     assert loaded.pending_deposits == state.pending_deposits
+    assert loaded.accounts == state.accounts and len(loaded.accounts) == 2
 
 
 def test_state_root__same_state_twice__identical_and_sensitive() -> None:
