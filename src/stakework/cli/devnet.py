@@ -1,0 +1,62 @@
+"""`stakework devnet`: start a whole chain in this process."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from pathlib import Path
+
+import typer
+
+from stakework.cli.common import fail, parse_preset, wide_console
+
+
+def devnet(
+    data_dir: Path = typer.Option(
+        Path("devnet-data"), "--data-dir", "-d", help="Where the chain, keys and protection live."
+    ),
+    validators: int = typer.Option(
+        64, "--validators", "-n", min=1, help="Genesis validators (all run in this process)."
+    ),
+    preset: str = typer.Option("devnet", "--preset", "-p", help="devnet, minimal, mainnet or a TOML/YAML file."),
+    slot_seconds: float | None = typer.Option(
+        None, "--slot-seconds", min=0.05, help="Seconds per slot (default: the preset's)."
+    ),
+    slots: int | None = typer.Option(
+        None, "--slots", min=1, help="Stop after this many slots (default: run until Ctrl-C)."
+    ),
+) -> None:
+    """Start a devnet: genesis (deterministic INSECURE devnet keys, stored as EIP-2335 keystores in the data
+    directory), a slot clock, every validator proposing and attesting with slashing protection, the fork choice
+    picking the head. Logs one line per slot; Ctrl-C stops cleanly."""
+    from stakework.node.devnet import DevnetConfig, SlotReport, run_devnet
+
+    config = DevnetConfig(
+        data_dir=data_dir, preset=parse_preset(preset), validators=validators, slot_seconds=slot_seconds
+    )
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def log(r: SlotReport) -> None:
+        mark = "proposed" if r.proposed else "missed  "
+        console.print(
+            f"slot {r.slot:>6} epoch {r.epoch:>5}  {mark}  head {r.head_slot:>6} 0x{r.head_root.hex()[:8]}  "
+            f"justified {r.justified_epoch:>4}  finalized {r.finalized_epoch:>4}  "
+            f"participation {100 * r.participation:5.1f}%",
+            highlight=False,
+        )
+
+    console = wide_console()
+    console.print(
+        f"[bold]stakework devnet[/]: {validators} validators, preset {config.preset.PRESET_NAME}, "
+        f"{config.seconds_per_slot:g} s slots, data in {data_dir}  [yellow](INSECURE devnet keys)[/]",
+        highlight=False,
+    )
+    try:
+        run_devnet(config, on_slot=log, stop=stop, max_slots=slots)
+    except OSError as exc:
+        fail(f"{data_dir}: {exc.strerror or exc}")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    console.print("stopped")

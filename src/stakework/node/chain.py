@@ -1,0 +1,177 @@
+"""The node's view of the chain: post-states by block root, the fork choice, the attestation pool.
+
+Blocks are validated by the pure transition (`state_transition` on a copy of the parent's post-state); the
+fork choice (LMD-GHOST + FFG) picks the head. States below the finalized checkpoint are pruned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from stakework.forkchoice import ForkChoice
+from stakework.state.beacon_state import BeaconState
+from stakework.state.containers import Checkpoint
+from stakework.transition.accessors import is_active_validator
+from stakework.transition.block.attestation import get_attesting_indices
+from stakework.transition.block.block import Attestation, SignedBeaconBlock, header_root
+from stakework.transition.epoch.context import EpochContext
+from stakework.transition.epoch.justification import process_justification_and_finalization
+from stakework.transition.errors import TransitionError
+from stakework.transition.state_transition import process_slots, state_transition
+
+
+def anchor_root(state: BeaconState) -> bytes:
+    """The root of the block a state's latest header describes, with its state root filled in (as
+    process_slot does): for a genesis state, the genesis block root."""
+    from stakework.state.containers import BeaconBlockHeader
+    from stakework.state.root import hash_state
+
+    h = state.latest_block_header
+    if h.state_root == b"\x00" * 32:
+        h = BeaconBlockHeader(h.slot, h.proposer_index, h.parent_root, hash_state(state), h.body_root)
+    return header_root(h)
+
+
+def justified_balances(state: BeaconState) -> np.ndarray:
+    """Effective balances of active, unslashed validators (Spec: get_weight's balance source)."""
+    v = state.validators
+    active = is_active_validator(state, state.current_epoch()) & ~v.slashed
+    return np.where(active, v.effective_balance, np.uint64(0))
+
+
+def pulled_up_checkpoints(state: BeaconState) -> tuple[Checkpoint, Checkpoint]:
+    """Spec: compute_pulled_up_tip — the checkpoints the state would reach if its epoch ended now."""
+    work = state.copy()
+    process_justification_and_finalization(work, EpochContext.build(work))
+    return work.current_justified_checkpoint, work.finalized_checkpoint
+
+
+@dataclass
+class Chain:
+    """Block tree, fork choice and attestation pool of one node."""
+
+    genesis: BeaconState
+    on_finalized: Callable[[BeaconState], None] | None = None
+    states: dict[bytes, BeaconState] = field(default_factory=dict)
+    blocks: dict[bytes, SignedBeaconBlock] = field(default_factory=dict)
+    pool: dict[int, list[Attestation]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        root = anchor_root(self.genesis)
+        self.anchor = root
+        self.states[root] = self.genesis
+        cp = Checkpoint(self.genesis.current_epoch(), root)
+        p = self.genesis.preset
+        self.forkchoice = ForkChoice(
+            root,
+            self.genesis.slot,
+            cp,
+            cp,
+            justified_balances(self.genesis),
+            p.SLOTS_PER_EPOCH,
+            min_seed_lookahead=p.MIN_SEED_LOOKAHEAD,
+        )
+        self._justified_root = root
+        self._finalized_epoch = self.genesis.finalized_checkpoint.epoch
+
+    @property
+    def head_root(self) -> bytes:
+        return self.forkchoice.get_head()
+
+    @property
+    def head_state(self) -> BeaconState:
+        return self.states[self.head_root]
+
+    def state_at_slot(self, slot: int) -> BeaconState:
+        """A copy of the head state advanced (empty slots) to `slot`."""
+        state = self.head_state.copy()
+        if slot > state.slot:
+            process_slots(state, slot)
+        return state
+
+    def import_block(self, signed: SignedBeaconBlock, *, current_slot: int, timely: bool = True) -> bytes:
+        """Validate and add a block; returns its root. Raises TransitionError (InvalidOperation) when invalid."""
+        block = signed.message
+        root = block.hash_tree_root()
+        if root in self.states:
+            return root
+        parent = self.states.get(block.parent_root)
+        if parent is None:
+            raise TransitionError(f"block {root.hex()[:16]}: unknown parent {block.parent_root.hex()[:16]}")
+        state = parent.copy()
+        state_transition(state, signed)
+        self.states[root] = state
+        self.blocks[root] = signed
+        justified, finalized = pulled_up_checkpoints(state)
+        self.forkchoice.on_block(
+            root,
+            block.parent_root,
+            block.slot,
+            state.current_justified_checkpoint,
+            state.finalized_checkpoint,
+            justified,
+            finalized,
+            current_slot=current_slot,
+            timely=timely,
+        )
+        for attestation in block.body.attestations:
+            self._vote(state, attestation)
+            pooled = self.pool.get(attestation.data.slot)
+            if pooled and attestation in pooled:  # included: no need to include it again
+                pooled.remove(attestation)
+        self._after_checkpoints_change()
+        return root
+
+    def _vote(self, state: BeaconState, attestation: Attestation) -> None:
+        try:
+            indices = get_attesting_indices(state, attestation)
+        except TransitionError:
+            return
+        self.forkchoice.on_attestation(indices, attestation.data.beacon_block_root, attestation.data.target.epoch)
+
+    def on_attestation(self, attestation: Attestation) -> None:
+        """A gossiped (here: locally made) aggregate: count its votes, keep it for inclusion in a block."""
+        state = self.states.get(attestation.data.beacon_block_root)
+        if state is None:
+            return
+        self._vote(state, attestation)
+        self.pool.setdefault(attestation.data.slot, []).append(attestation)
+
+    def attestations_for_block(self, slot: int) -> list[Attestation]:
+        """Pooled attestations a block at `slot` may include (Electra: from the current or previous epoch,
+        at least MIN_ATTESTATION_INCLUSION_DELAY old), newest first."""
+        p = self.genesis.preset
+        epoch = slot // p.SLOTS_PER_EPOCH
+        out: list[Attestation] = []
+        for att_slot in sorted(self.pool, reverse=True):
+            if att_slot + p.MIN_ATTESTATION_INCLUSION_DELAY <= slot and att_slot // p.SLOTS_PER_EPOCH >= epoch - 1:
+                out.extend(self.pool[att_slot])
+        return out[: p.MAX_ATTESTATIONS_ELECTRA]
+
+    def _after_checkpoints_change(self) -> None:
+        fc = self.forkchoice
+        justified = fc.justified_checkpoint
+        if justified.root != self._justified_root and justified.root in self.states:
+            self._justified_root = justified.root
+            fc.set_justified_balances(justified_balances(self.states[justified.root]))
+        finalized = fc.finalized_checkpoint
+        if finalized.epoch > self._finalized_epoch:
+            self._finalized_epoch = finalized.epoch
+            fc.prune()
+            keep = set(fc.roots())
+            for root in [r for r in self.states if r not in keep]:
+                del self.states[root]
+                self.blocks.pop(root, None)
+            p = self.genesis.preset
+            start = finalized.epoch * p.SLOTS_PER_EPOCH
+            for att_slot in [s for s in self.pool if s < start - p.SLOTS_PER_EPOCH]:
+                del self.pool[att_slot]
+            if self.on_finalized is not None and finalized.root in self.states:
+                self.on_finalized(self.states[finalized.root])
+
+    def tick(self, slot: int) -> None:
+        self.forkchoice.on_tick(slot)
+        self._after_checkpoints_change()

@@ -1,0 +1,174 @@
+"""`stakework devnet`: a whole chain in one process — genesis, a slot clock, the validator client proposing and
+attesting for every validator, the fork choice choosing the head — with its data directory on disk."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from stakework.crypto.bls import SecretKey
+from stakework.crypto.keystore import decrypt_bls_key, generate_devnet_keystores, load_keystore, write_private_file
+from stakework.crypto.slashing_protection import SlashingProtection
+from stakework.node.chain import Chain
+from stakework.node.validator import ValidatorClient
+from stakework.spec.errors import StakeworkError
+from stakework.spec.presets import Preset
+from stakework.state.beacon_state import BeaconState
+from stakework.transition.errors import TransitionError
+from stakework.transition.genesis import devnet_genesis
+
+
+class DevnetError(StakeworkError):
+    """A devnet data directory that cannot be used as asked."""
+
+
+@dataclass(frozen=True)
+class SlotReport:
+    slot: int
+    epoch: int
+    proposed: bool
+    head_slot: int
+    head_root: bytes
+    justified_epoch: int
+    finalized_epoch: int
+    participation: float
+    """Share of the active balance whose previous-epoch target votes are in the head state."""
+
+
+@dataclass(frozen=True)
+class DevnetConfig:
+    data_dir: Path
+    preset: Preset
+    validators: int = 64
+    slot_seconds: float | None = None
+    """Seconds per slot; default the preset's SLOT_DURATION_MS."""
+
+    @property
+    def seconds_per_slot(self) -> float:
+        return self.slot_seconds if self.slot_seconds is not None else self.preset.SLOT_DURATION_MS / 1000
+
+
+def _load_or_create_keys(config: DevnetConfig) -> dict[int, SecretKey]:
+    key_dir = config.data_dir / "keys"
+    password_file = config.data_dir / "keys.password"
+    if not password_file.exists():
+        key_dir.mkdir(parents=True, exist_ok=True)
+        password = secrets.token_urlsafe(24)
+        write_private_file(password_file, password.encode())
+        generate_devnet_keystores(key_dir, range(config.validators), password)
+    password = password_file.read_text().strip()
+    keys: dict[int, SecretKey] = {}
+    for path in sorted(key_dir.glob("keystore-*.json")):
+        index = int(path.name.split("-")[1])
+        keys[index] = decrypt_bls_key(load_keystore(path), password)
+    if len(keys) != config.validators:
+        raise DevnetError(
+            f"{key_dir} holds {len(keys)} validator keystores but --validators is {config.validators}; "
+            "use the same number as when the data directory was created, or a new --data-dir"
+        )
+    return keys
+
+
+def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chain, ValidatorClient, BeaconState]:
+    """Create (first start) or reopen a devnet's data directory; returns the chain, the validator client and
+    the genesis state."""
+    data = config.data_dir
+    data.mkdir(parents=True, exist_ok=True)
+    meta_path = data / "devnet.json"
+    if meta_path.exists():
+        try:
+            meta = json.loads(meta_path.read_text())
+            genesis_time = int(meta["genesis_time"])
+            preset_name = str(meta["preset"])
+            validators = int(meta["validators"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise DevnetError(
+                f"{meta_path}: unreadable ({exc}); move the data directory away to start afresh"
+            ) from None
+        if preset_name != config.preset.PRESET_NAME or validators != config.validators:
+            raise DevnetError(
+                f"{data} holds a devnet of {validators} validators on preset {preset_name}; start it with the same "
+                "settings or use a new --data-dir"
+            )
+    else:
+        genesis_time = int(time.time() if now is None else now) + 1
+        write_private_file(
+            meta_path,
+            json.dumps(
+                {"genesis_time": genesis_time, "preset": config.preset.PRESET_NAME, "validators": config.validators}
+            ).encode(),
+        )
+    genesis = devnet_genesis(config.preset, config.validators, genesis_time=genesis_time)
+    keys = _load_or_create_keys(config)
+    protection = SlashingProtection(data / "slashing_protection.sqlite", genesis.genesis_validators_root)
+    return Chain(genesis), ValidatorClient(keys, protection), genesis
+
+
+def _participation(state: BeaconState) -> float:
+    from stakework.transition.epoch.context import EpochContext
+
+    ctx = EpochContext.build(state)
+    return ctx.participating_balance(state, ctx.previous_participating[1]) / ctx.total_active_balance
+
+
+def run_slot(chain: Chain, client: ValidatorClient, slot: int) -> SlotReport:
+    """Everything one slot does: tick the fork choice, propose (if ours), attest to the head."""
+    chain.tick(slot)
+    state = chain.state_at_slot(slot)
+    proposed = False
+    block = client.propose(state, chain.attestations_for_block(slot))
+    if block is not None:
+        try:
+            chain.import_block(block, current_slot=slot)
+            proposed = True
+        except TransitionError:
+            proposed = False
+    head_root = chain.head_root
+    head = chain.states[head_root]
+    attest_state = chain.state_at_slot(slot) if head.slot < slot else head
+    attestation = client.attest(attest_state, head_root)
+    if attestation is not None:
+        chain.on_attestation(attestation)
+    head = chain.states[chain.head_root]
+    return SlotReport(
+        slot=slot,
+        epoch=slot // chain.genesis.preset.SLOTS_PER_EPOCH,
+        proposed=proposed,
+        head_slot=head.slot,
+        head_root=chain.head_root,
+        justified_epoch=chain.forkchoice.justified_checkpoint.epoch,
+        finalized_epoch=chain.forkchoice.finalized_checkpoint.epoch,
+        participation=_participation(head) if head.slot >= chain.genesis.preset.SLOTS_PER_EPOCH else 0.0,
+    )
+
+
+def run_devnet(
+    config: DevnetConfig,
+    *,
+    on_slot: Callable[[SlotReport], None],
+    stop: threading.Event,
+    max_slots: int | None = None,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], object] = time.sleep,
+) -> None:
+    """Run slots on the wall clock until `stop` is set (or `max_slots` slots have run)."""
+    chain, client, genesis = open_devnet(config)
+    seconds = config.seconds_per_slot
+    done = 0
+    last = genesis.slot
+    while not stop.is_set() and (max_slots is None or done < max_slots):
+        now = clock()
+        slot = int((now - genesis.genesis_time) // seconds) if now >= genesis.genesis_time else 0
+        if slot <= last:
+            wait = genesis.genesis_time + (last + 1) * seconds - now
+            stop.wait(max(0.0, min(wait, 0.5)))
+            continue
+        last = slot
+        on_slot(run_slot(chain, client, slot))
+        done += 1
+    client.protection.close()

@@ -1,0 +1,123 @@
+"""The in-process validator client: proposes blocks and makes attestations for the keys it holds, consulting
+EIP-3076 slashing protection before every signature (the record is durable before the signature exists)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from stakework.codec.ssz import compute_signing_root
+from stakework.crypto import bls
+from stakework.crypto.slashing_protection import SlashableError, SlashingProtection
+from stakework.spec.constants import DOMAIN_BEACON_ATTESTER
+from stakework.state.beacon_state import BeaconState
+from stakework.state.containers import Checkpoint
+from stakework.state.root import hash_state
+from stakework.transition.accessors import get_block_root
+from stakework.transition.block.attestation import process_attestation
+from stakework.transition.block.block import (
+    Attestation,
+    AttestationData,
+    BeaconBlock,
+    BeaconBlockBody,
+    SignedBeaconBlock,
+    header_root,
+    pack_bits,
+)
+from stakework.transition.block.header import randao_signing_root
+from stakework.transition.block.transaction import SignedTransaction
+from stakework.transition.block.withdrawals import get_expected_withdrawals
+from stakework.transition.committees import get_beacon_proposer_index, get_epoch_shuffling
+from stakework.transition.errors import TransitionError
+from stakework.transition.signing import get_domain
+from stakework.transition.state_transition import block_signing_root, process_block
+
+
+class ValidatorClient:
+    """Signs for the validators whose secret keys it holds (validator index → key)."""
+
+    def __init__(self, keys: Mapping[int, bls.SecretKey], protection: SlashingProtection) -> None:
+        self.keys = dict(keys)
+        self.pubkeys = {i: k.public_key() for i, k in self.keys.items()}
+        self.protection = protection
+        self.refused = 0
+        """Signatures slashing protection refused (should stay 0 for an honest node)."""
+
+    def propose(
+        self,
+        state: BeaconState,
+        attestations: list[Attestation],
+        transactions: list[SignedTransaction] = (),  # type: ignore[assignment]
+    ) -> SignedBeaconBlock | None:
+        """A signed block for `state.slot` (state already advanced to the slot) if one of our validators is the
+        proposer; attestations that would not apply are dropped."""
+        proposer = int(get_beacon_proposer_index(state))
+        key = self.keys.get(proposer)
+        if key is None:
+            return None
+        usable = []
+        probe = state.copy()
+        for attestation in attestations:
+            try:
+                process_attestation(probe, attestation, verify_signature=False, proposer_index=proposer)
+            except TransitionError:
+                continue
+            usable.append(attestation)
+        body = BeaconBlockBody(
+            randao_reveal=key.sign(randao_signing_root(state, state.current_epoch())),
+            attestations=usable,
+            transactions=list(transactions),
+            withdrawals=get_expected_withdrawals(state).withdrawals,
+        )
+        parent_root = header_root(state.latest_block_header)
+        work = state.copy()
+        process_block(work, BeaconBlock(state.slot, proposer, parent_root, b"\x00" * 32, body), verify_signatures=False)
+        block = BeaconBlock(state.slot, proposer, parent_root, hash_state(work), body)
+        signing_root = block_signing_root(state, block)
+        try:
+            self.protection.check_and_record_block(self.pubkeys[proposer], block.slot, signing_root)
+        except SlashableError:
+            self.refused += 1
+            return None
+        return SignedBeaconBlock(block, key.sign(signing_root))
+
+    def attest(self, state: BeaconState, head_root: bytes) -> Attestation | None:
+        """One aggregate of our validators' votes in the committees of `state.slot`, for `head_root` (the head
+        block, whose post-state advanced to the slot is `state`). Electra aggregates all committees in one."""
+        p = state.preset
+        slot = state.slot
+        epoch = slot // p.SLOTS_PER_EPOCH
+        start = epoch * p.SLOTS_PER_EPOCH
+        # The target is the block at the epoch's first slot: the head itself when that slot is now.
+        target_root = head_root if start == slot else get_block_root(state, epoch)
+        data = AttestationData(slot, 0, head_root, state.current_justified_checkpoint, Checkpoint(epoch, target_root))
+        signing_root = compute_signing_root(data.hash_tree_root(), get_domain(state, DOMAIN_BEACON_ATTESTER, epoch))
+        shuffling = get_epoch_shuffling(state, epoch)
+        bits: list[bool] = []
+        committee_bits = [False] * p.MAX_COMMITTEES_PER_SLOT
+        signatures: list[bytes] = []
+        for index in range(shuffling.committees_per_slot):
+            committee = shuffling.committee(slot, index)
+            member_bits = []
+            for validator in (int(i) for i in committee):
+                signed = False
+                key = self.keys.get(validator)
+                if key is not None:
+                    try:
+                        self.protection.check_and_record_attestation(
+                            self.pubkeys[validator], data.source.epoch, data.target.epoch, signing_root
+                        )
+                        signatures.append(key.sign(signing_root))
+                        signed = True
+                    except SlashableError:
+                        self.refused += 1
+                member_bits.append(signed)
+            if any(member_bits):  # committees without one of our signatures stay out of the aggregate
+                committee_bits[index] = True
+                bits.extend(member_bits)
+        if not signatures:
+            return None
+        return Attestation(
+            pack_bits(np.array(bits)), len(bits), data, bls.aggregate(signatures), pack_bits(committee_bits)
+        )
