@@ -8,6 +8,8 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from stakework.crypto.bls import SecretKey, devnet_secret_key
 from stakework.crypto.keystore import (
@@ -290,3 +292,13 @@ def test_kdf_by_name__unknown__keystore_error() -> None:
 def test_keystore_files__not_a_folder__keystore_error(tmp_path: Path) -> None:
     with pytest.raises(KeystoreError, match="not a folder"):
         keystore_files(tmp_path / "missing")
+
+
+@settings(max_examples=50)
+@given(password=st.text(max_size=40), secret=st.binary(min_size=32, max_size=32))
+def test_round_trip__any_password__same_secret_and_control_chars_irrelevant(password: str, secret: bytes) -> None:
+    ks = Keystore.encrypt(secret, password, pubkey=b"\x00" * 48, kdf=Pbkdf2(c=2))
+    assert Keystore.from_json(ks.to_json()).decrypt(password) == secret
+    assert ks.decrypt("\t" + password + "\n\x7f") == secret  # EIP-2335 strips control codes
+    processed = normalize_password(password)
+    assert not any(b < 0x20 or b == 0x7F for b in processed)

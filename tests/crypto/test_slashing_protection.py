@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,9 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 
 
 @pytest.fixture
-def sp(tmp_path: Path) -> SlashingProtection:
-    return SlashingProtection(tmp_path / "sp.sqlite", GVR)
+def sp(tmp_path: Path) -> Iterator[SlashingProtection]:
+    with SlashingProtection(tmp_path / "sp.sqlite", GVR) as db:
+        yield db
 
 
 # -- blocks (EIP-3076 conditions 1, 2) ------------------------------------------------------------------------------
@@ -255,7 +257,13 @@ def test_two_processes__racing_conflicting_votes__never_both_recorded(tmp_path: 
         assert p.stdin is not None
         p.stdin.write("go\n")
         p.stdin.close()
-    outs = [(p.stdout.read(), p.wait(timeout=120)) for p in procs if p.stdout is not None]
+    outs = []
+    for p in procs:
+        assert p.stdout is not None and p.stderr is not None
+        outs.append((p.stdout.read(), p.stderr.read()))
+        p.stdout.close()
+        p.stderr.close()
+        p.wait(timeout=120)
     assert all(p.returncode == 0 for p in procs), outs
     won = [set(map(int, out.split())) for out, _ in outs]
     assert not won[0] & won[1]  # never both votes for one target
