@@ -102,3 +102,9 @@ def test_bench_epoch__json__has_the_documented_keys() -> None:
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["validators"] == 2000 and result["runs"] == 3 and result["median_ms"] > 0
+
+
+def test_unknown_option__usage_error__exit_2_no_traceback() -> None:
+    r = run("simulate", "--epoks", "3")
+    assert r.returncode == 2
+    assert "No such option" in r.stderr and "Traceback" not in r.stderr

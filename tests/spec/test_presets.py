@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from stakework.spec.presets import DEVNET, MAINNET, MINIMAL, PresetError, load_preset
+from stakework.spec.presets import DEVNET, MAINNET, MINIMAL, STAKEWORK_ONLY_FIELDS, PresetError, load_preset
 
 
 def test_mainnet__electra_values__match_the_spec() -> None:
@@ -19,7 +19,7 @@ def test_presets__every_field__equals_the_reference_spec_module() -> None:
 
     for preset, spec in ((MAINNET, mainnet), (MINIMAL, minimal)):
         for name in preset.__dataclass_fields__:
-            if name in {"PRESET_NAME", "PRESET_BASE"}:
+            if name in STAKEWORK_ONLY_FIELDS:
                 continue
             expected = getattr(spec, name, None)
             if expected is None:

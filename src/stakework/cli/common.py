@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import NoReturn
 
-import click
 import typer
+
+# typer >= 0.20 vendors its own copy of click, whose exceptions are not click's; older typer uses click itself.
+try:
+    click_exceptions = importlib.import_module("typer._click.exceptions")
+except ImportError:  # pragma: no cover
+    click_exceptions = importlib.import_module("click.exceptions")
 from rich.console import Console
 
 from stakework.spec.errors import StakeworkError
@@ -17,9 +23,10 @@ err_console = Console(stderr=True)
 
 
 def wide_console() -> Console:
-    """The console, at least 132 columns wide when output goes to a file or pipe (tables stay readable)."""
-    if not console.is_terminal and console.width < 132:
-        console.width = 132
+    """The console, at least 160 columns wide when output goes to a file or pipe (tables and log lines stay on
+    one line)."""
+    if not console.is_terminal and console.width < 160:
+        console.width = 160
     return console
 
 
@@ -47,12 +54,12 @@ def run_app(app: typer.Typer) -> int:
     except StakeworkError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         return EXIT_USAGE
-    except click.exceptions.Exit as exc:
+    except (typer.Exit, getattr(click_exceptions, "Exit", typer.Exit)) as exc:
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer.Abort, getattr(click_exceptions, "Abort", typer.Abort)):
         err_console.print("aborted")
         return 130
-    except click.ClickException as exc:
+    except click_exceptions.ClickException as exc:
         exc.show(file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

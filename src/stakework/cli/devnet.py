@@ -25,6 +25,7 @@ def devnet(
     slots: int | None = typer.Option(
         None, "--slots", min=1, help="Stop after this many slots (default: run until Ctrl-C)."
     ),
+    load: float = typer.Option(0.0, "--load", min=0.0, help="Submit this many signed transfers per second."),
 ) -> None:
     """Start a devnet: genesis (deterministic INSECURE devnet keys, stored as EIP-2335 keystores in the data
     directory), a slot clock, every validator proposing and attesting with slashing protection, the fork choice
@@ -32,7 +33,7 @@ def devnet(
     from stakework.node.devnet import DevnetConfig, SlotReport, run_devnet
 
     config = DevnetConfig(
-        data_dir=data_dir, preset=parse_preset(preset), validators=validators, slot_seconds=slot_seconds
+        data_dir=data_dir, preset=parse_preset(preset), validators=validators, slot_seconds=slot_seconds, load=load
     )
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -43,7 +44,7 @@ def devnet(
         console.print(
             f"slot {r.slot:>6} epoch {r.epoch:>5}  {mark}  head {r.head_slot:>6} 0x{r.head_root.hex()[:8]}  "
             f"justified {r.justified_epoch:>4}  finalized {r.finalized_epoch:>4}  "
-            f"participation {100 * r.participation:5.1f}%",
+            f"participation {100 * r.participation:5.1f}%  txs {r.transactions:>5}  mempool {r.mempool:>6}",
             highlight=False,
         )
 

@@ -15,10 +15,12 @@ from stakework.crypto.bls import SecretKey
 from stakework.crypto.keystore import decrypt_bls_key, generate_devnet_keystores, load_keystore, write_private_file
 from stakework.crypto.slashing_protection import SlashingProtection
 from stakework.node.chain import Chain
+from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.validator import ValidatorClient
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import Preset
 from stakework.state.beacon_state import BeaconState
+from stakework.transition.block.transaction import SignedTransaction, Transaction, Transfer, sign_transaction
 from stakework.transition.errors import TransitionError
 from stakework.transition.genesis import devnet_genesis
 
@@ -32,6 +34,9 @@ class SlotReport:
     slot: int
     epoch: int
     proposed: bool
+    transactions: int
+    """Transactions in the slot's block."""
+    mempool: int
     head_slot: int
     head_root: bytes
     justified_epoch: int
@@ -47,6 +52,10 @@ class DevnetConfig:
     validators: int = 64
     slot_seconds: float | None = None
     """Seconds per slot; default the preset's SLOT_DURATION_MS."""
+    funded_accounts: int = 8
+    """Devnet accounts (`crypto.ed25519.devnet_account_key(i)`, INSECURE) funded at genesis."""
+    load: float = 0.0
+    """Transfers per second the built-in load generator submits (0: none)."""
 
     @property
     def seconds_per_slot(self) -> float:
@@ -103,7 +112,9 @@ def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chai
                 {"genesis_time": genesis_time, "preset": config.preset.PRESET_NAME, "validators": config.validators}
             ).encode(),
         )
-    genesis = devnet_genesis(config.preset, config.validators, genesis_time=genesis_time)
+    genesis = devnet_genesis(
+        config.preset, config.validators, genesis_time=genesis_time, funded_accounts=config.funded_accounts
+    )
     keys = _load_or_create_keys(config)
     protection = SlashingProtection(data / "slashing_protection.sqlite", genesis.genesis_validators_root)
     return Chain(genesis), ValidatorClient(keys, protection), genesis
@@ -116,18 +127,47 @@ def _participation(state: BeaconState) -> float:
     return ctx.participating_balance(state, ctx.previous_participating[1]) / ctx.total_active_balance
 
 
-def run_slot(chain: Chain, client: ValidatorClient, slot: int) -> SlotReport:
-    """Everything one slot does: tick the fork choice, propose (if ours), attest to the head."""
+class LoadGenerator:
+    """Signed transfers between the funded devnet accounts, at a steady rate (for demos and load tests)."""
+
+    def __init__(self, accounts: int, seed: int = 0) -> None:
+        from stakework.crypto.ed25519 import devnet_account_key
+
+        self.keys = [devnet_account_key(i) for i in range(accounts)]
+        self.next_nonce: dict[bytes, int] = {}
+        self.count = seed
+
+    def make(self, state: BeaconState, n: int) -> list[SignedTransaction]:
+        out = []
+        for _ in range(n):
+            key = self.keys[self.count % len(self.keys)]
+            to = self.keys[(self.count + 1) % len(self.keys)].address
+            nonce = max(self.next_nonce.get(key.address, 0), state.accounts.nonce(key.address))
+            tx = Transaction(key.public_key, nonce, 1_000, Transfer(to, 1_000_000 + self.count % 1000))
+            out.append(sign_transaction(state, tx, key))
+            self.next_nonce[key.address] = nonce + 1
+            self.count += 1
+        return out
+
+
+def run_slot(chain: Chain, client: ValidatorClient, slot: int, mempool: Mempool | None = None) -> SlotReport:
+    """Everything one slot does: tick the fork choice, propose (if ours) with the mempool's best transactions,
+    attest to the head."""
     chain.tick(slot)
     state = chain.state_at_slot(slot)
     proposed = False
-    block = client.propose(state, chain.attestations_for_block(slot))
+    txs = mempool.select(state, state.preset.MAX_TRANSACTIONS_PER_BLOCK) if mempool is not None else []
+    block = client.propose(state, chain.attestations_for_block(slot), txs)
+    included = 0
     if block is not None:
         try:
             chain.import_block(block, current_slot=slot)
             proposed = True
+            included = len(block.message.body.transactions)
         except TransitionError:
             proposed = False
+    if mempool is not None:
+        mempool.prune(chain.head_state)
     head_root = chain.head_root
     head = chain.states[head_root]
     attest_state = chain.state_at_slot(slot) if head.slot < slot else head
@@ -139,6 +179,8 @@ def run_slot(chain: Chain, client: ValidatorClient, slot: int) -> SlotReport:
         slot=slot,
         epoch=slot // chain.genesis.preset.SLOTS_PER_EPOCH,
         proposed=proposed,
+        transactions=included,
+        mempool=len(mempool) if mempool is not None else 0,
         head_slot=head.slot,
         head_root=chain.head_root,
         justified_epoch=chain.forkchoice.justified_checkpoint.epoch,
@@ -159,6 +201,8 @@ def run_devnet(
     """Run slots on the wall clock until `stop` is set (or `max_slots` slots have run)."""
     chain, client, genesis = open_devnet(config)
     seconds = config.seconds_per_slot
+    mempool = Mempool()
+    load = LoadGenerator(config.funded_accounts) if config.load > 0 and config.funded_accounts > 1 else None
     done = 0
     last = genesis.slot
     while not stop.is_set() and (max_slots is None or done < max_slots):
@@ -169,6 +213,13 @@ def run_devnet(
             stop.wait(max(0.0, min(wait, 0.5)))
             continue
         last = slot
-        on_slot(run_slot(chain, client, slot))
+        if load is not None:
+            head = chain.head_state
+            for tx in load.make(head, max(1, round(config.load * seconds))):
+                try:
+                    mempool.add(tx, head)
+                except MempoolError:
+                    load.next_nonce.clear()  # resynchronise nonces with the chain next time
+        on_slot(run_slot(chain, client, slot, mempool))
         done += 1
     client.protection.close()

@@ -116,6 +116,9 @@ class Preset:
     MAX_ATTESTER_SLASHINGS_ELECTRA: int
     MAX_ATTESTATIONS_ELECTRA: int
     MAX_VOLUNTARY_EXITS: int
+    MAX_TRANSACTIONS_PER_BLOCK: int
+    """stakework: native transactions a block may carry (no Ethereum counterpart: there the execution payload's
+    gas limit bounds them)."""
 
     # -- forks --------------------------------------------------------------------------------------------
     GENESIS_FORK_VERSION: bytes
@@ -268,6 +271,7 @@ _ETHEREUM_COMMON: dict[str, Any] = dict(
     MAX_ATTESTER_SLASHINGS_ELECTRA=1,
     MAX_ATTESTATIONS_ELECTRA=8,
     MAX_VOLUNTARY_EXITS=16,
+    MAX_TRANSACTIONS_PER_BLOCK=16_384,
 )
 
 MAINNET = Preset(
@@ -335,6 +339,9 @@ DEVNET = MINIMAL.replace(
 2-second slots, an 8-epoch withdrawability delay, exits allowed after 4 epochs, and an inactivity leak 4096× faster
 than Ethereum's so that a leak shows in a few dozen epochs. Its own fork versions keep its signatures from
 verifying on any other chain."""
+
+STAKEWORK_ONLY_FIELDS = frozenset({"PRESET_NAME", "PRESET_BASE", "MAX_TRANSACTIONS_PER_BLOCK"})
+"""Fields with no counterpart in the reference specification."""
 
 PRESETS: dict[str, Preset] = {p.PRESET_NAME: p for p in (MAINNET, MINIMAL, DEVNET)}
 

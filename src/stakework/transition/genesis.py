@@ -23,6 +23,8 @@ from stakework.state.registry import Registry
 from stakework.transition.errors import TransitionError
 
 U64 = np.uint64
+DEVNET_ACCOUNT_BALANCE = 1_000_000 * 10**9
+"""What each funded devnet account holds at genesis: 1,000,000 SWK."""
 
 
 def devnet_withdrawal_address(index: int) -> bytes:
@@ -106,11 +108,15 @@ def devnet_genesis(
     compounding_every: int = 0,
     genesis_time: int = 0,
     progress: Callable[[int], None] | None = None,
+    funded_accounts: int = 0,
+    account_balance: int = DEVNET_ACCOUNT_BALANCE,
 ) -> BeaconState:
     """A devnet genesis with deterministic validator keys (`crypto.bls.devnet_secret_key(i)`) and withdrawal
     addresses (`devnet_withdrawal_address(i)`). INSECURE: anyone can derive every key; for devnets and tests.
 
     `compounding_every = k` gives every k-th validator 0x02 credentials; `progress(i)` is called per key.
+    `funded_accounts = m` credits `account_balance` to the accounts of `crypto.ed25519.devnet_account_key(0..m-1)`
+    (INSECURE too), so that a devnet has money to move from its first block.
     """
     if validator_count <= 0:
         raise TransitionError("a devnet needs at least one validator")
@@ -126,4 +132,12 @@ def devnet_genesis(
         )
         for i in range(validator_count)
     ]
-    return initialize_genesis_state(preset, pubkeys, credentials, [amount] * validator_count, genesis_time=genesis_time)
+    state = initialize_genesis_state(
+        preset, pubkeys, credentials, [amount] * validator_count, genesis_time=genesis_time
+    )
+    if funded_accounts:
+        from stakework.crypto.ed25519 import devnet_account_key
+
+        for i in range(funded_accounts):
+            state.accounts.credit(devnet_account_key(i).address, account_balance)
+    return state

@@ -86,6 +86,7 @@ def process_block(state: BeaconState, block: BeaconBlock, *, verify_signatures: 
         ("attester_slashings", body.attester_slashings, p.MAX_ATTESTER_SLASHINGS_ELECTRA),
         ("attestations", body.attestations, p.MAX_ATTESTATIONS_ELECTRA),
         ("voluntary_exits", body.voluntary_exits, p.MAX_VOLUNTARY_EXITS),
+        ("transactions", body.transactions, p.MAX_TRANSACTIONS_PER_BLOCK),
     )
     for name, items, limit in limits:
         if len(items) > limit:
