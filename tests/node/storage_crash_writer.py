@@ -1,0 +1,117 @@
+"""The writer process of the storage crash tests (not a test module).
+
+`python storage_crash_writer.py DATA_DIR STOP_SLOT [PAUSE_MS]` resumes the chain stored in DATA_DIR (creating it from
+`genesis()` the first time), replays the stored blocks from the newest snapshot, then builds and imports real
+signed blocks (every validator attesting, one transfer each) up to STOP_SLOT. It prints `begin <slot>` before
+each import, `committed <slot> <finalized epoch>` once it is committed and `snapshot <epoch>` after each
+snapshot. With PAUSE_MS, each import sleeps up to that long inside its transaction, after the block, its
+transactions and the head are written and before COMMIT, so that a kill right after `begin` lands there. A test
+kills it with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from stakework.crypto.ed25519 import devnet_account_key
+from stakework.node.storage import ChainStore, StorageError
+from stakework.spec.presets import MINIMAL
+from stakework.state.beacon_state import BeaconState
+from stakework.state.root import hash_state
+from stakework.transition.block.transaction import SignedTransaction, Transaction, Transfer, sign_transaction
+from stakework.transition.genesis import devnet_genesis
+from stakework.transition.state_transition import state_transition
+
+SWK = 10**9
+ACCOUNTS = 4
+
+
+def genesis() -> BeaconState:
+    """The crash tests' chain: 64 validators on the minimal preset, four funded accounts."""
+    state = devnet_genesis(MINIMAL, 64)
+    for i in range(ACCOUNTS):
+        state.accounts.credit(devnet_account_key(i).address, 1000 * SWK)
+    return state
+
+
+def transfer_for(state: BeaconState, slot: int) -> SignedTransaction:
+    """One transfer per block, from account `slot % 4` to the next one (state: the parent's post-state)."""
+    k = devnet_account_key(slot % ACCOUNTS)
+    to = devnet_account_key((slot + 1) % ACCOUNTS).address
+    return sign_transaction(state, Transaction(k.public_key, state.accounts.nonce(k.address), 7, Transfer(to, SWK)), k)
+
+
+def replay(store: ChainStore) -> tuple[dict[bytes, BeaconState], bytes]:
+    """Rebuild every post-state from the newest snapshot; each must match the stored post-state root."""
+    stored = store.load_latest()
+    states = {stored.anchor_root: stored.anchor_state}
+    for block in stored.blocks:
+        state = states[block.message.parent_root].copy()
+        state_transition(state, block)
+        root = block.message.hash_tree_root()
+        if hash_state(state) != store.post_state_root(root):
+            raise SystemExit(f"replayed post-state of slot {block.message.slot} differs from the stored root")
+        states[root] = state
+    return states, stored.head.root
+
+
+class PausingStore(ChainStore):
+    """Sleeps inside each write transaction, after the updates and before COMMIT."""
+
+    pause_s = 0.0
+
+    def _update(self, *args: Any, **kwargs: Any) -> None:
+        super()._update(*args, **kwargs)
+        time.sleep(random.uniform(self.pause_s / 2, self.pause_s))
+
+
+def main(data_dir: str, stop_slot: int, pause_ms: int = 0) -> None:
+    from support.chain import attestations_for_slot, build_block
+
+    store = PausingStore(data_dir, genesis=genesis())
+    store.pause_s = pause_ms / 1000
+    states, head_root = replay(store)
+    state = states[head_root]
+    snapshot_epoch = store.snapshots()[0][2]
+    atts = attestations_for_slot(state, head_root) if state.slot > 0 else []
+    for slot in range(state.slot + 1, stop_slot + 1):
+        block = build_block(state, slot, attestations=atts, transactions=[transfer_for(state, slot)])
+        post = state.copy()
+        state_transition(post, block)
+        root = block.message.hash_tree_root()
+        finalized = post.finalized_checkpoint
+        print(f"begin {slot}", flush=True)
+        store.import_block(
+            block,
+            hash_state(post),
+            head=root,
+            justified=post.current_justified_checkpoint,
+            finalized=finalized,
+            forkchoice_blob=msgspec.msgpack.encode({"head": root, "slot": slot}),
+        )
+        print(f"committed {slot} {finalized.epoch}", flush=True)
+        states[root] = post
+        if finalized.epoch > snapshot_epoch and finalized.root in states:
+            store.save_finalized_state(states[finalized.root], finalized)
+            snapshot_epoch = finalized.epoch
+            print(f"snapshot {finalized.epoch}", flush=True)
+        for old in [r for r, s in states.items() if s.slot + 4 * MINIMAL.SLOTS_PER_EPOCH < slot]:
+            del states[old]
+        state = post
+        atts = attestations_for_slot(state, root)
+    store.close()
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support.*
+    try:
+        main(sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:4]))
+    except StorageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
