@@ -96,3 +96,35 @@ def test_devnet_command__ctrl_c__stops_cleanly(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert "stopped" in out and "Traceback" not in err
+
+
+def test_equivocate__double_voters__detected_slashed_penalised_and_exited(tmp_path: Path) -> None:
+    from stakework.node.slasher import Slasher
+    from stakework.transition.state_transition import process_slots
+
+    config = DevnetConfig(tmp_path, DEVNET, validators=32, equivocate=2)
+    chain, client, _ = open_devnet(config)
+    slasher = Slasher()
+    offenders = (30, 31)
+    spe = DEVNET.SLOTS_PER_EPOCH
+    slashed_in: dict[int, bytes] = {}
+    for slot in range(1, 4 * spe):
+        run_slot(chain, client, slot, slasher=slasher)
+        root = chain.head_root
+        for i in offenders:
+            if i not in slashed_in and chain.states[root].validators.slashed[i]:
+                slashed_in[i] = root
+    assert set(slashed_in) == set(offenders), "a double voter was not slashed"
+    assert client.refused == 0  # the honest path never tried to sign a slashable message
+    final = chain.head_state.validators
+    assert int(final.slashed.sum()) == 2
+    for i, root in slashed_in.items():
+        block = chain.blocks[root].message
+        assert block.body.attester_slashings, "slashed by something other than an attester slashing"
+        pre = chain.states[block.parent_root].copy()
+        process_slots(pre, block.slot)
+        post = chain.states[root]
+        penalty = 32 * 10**9 // DEVNET.MIN_SLASHING_PENALTY_QUOTIENT_ELECTRA  # Electra: EB / 4096
+        assert int(pre.validators.balances[i]) - int(post.validators.balances[i]) == penalty
+        assert int(final.exit_epoch[i]) != 2**64 - 1
+        assert int(final.withdrawable_epoch[i]) >= post.current_epoch() + DEVNET.EPOCHS_PER_SLASHINGS_VECTOR

@@ -26,14 +26,25 @@ def devnet(
         None, "--slots", min=1, help="Stop after this many slots (default: run until Ctrl-C)."
     ),
     load: float = typer.Option(0.0, "--load", min=0.0, help="Submit this many signed transfers per second."),
+    equivocate: int = typer.Option(
+        0, "--equivocate", min=0, help="TEST HOOK: make the last K validators double-vote (they get slashed)."
+    ),
 ) -> None:
     """Start a devnet: genesis (deterministic INSECURE devnet keys, stored as EIP-2335 keystores in the data
     directory), a slot clock, every validator proposing and attesting with slashing protection, the fork choice
     picking the head. Logs one line per slot; Ctrl-C stops cleanly."""
     from stakework.node.devnet import DevnetConfig, SlotReport, run_devnet
 
+    if equivocate > validators:
+        fail(f"--equivocate {equivocate} is more than the {validators} validators")
+
     config = DevnetConfig(
-        data_dir=data_dir, preset=parse_preset(preset), validators=validators, slot_seconds=slot_seconds, load=load
+        data_dir=data_dir,
+        preset=parse_preset(preset),
+        validators=validators,
+        slot_seconds=slot_seconds,
+        load=load,
+        equivocate=equivocate,
     )
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -44,7 +55,8 @@ def devnet(
         console.print(
             f"slot {r.slot:>6} epoch {r.epoch:>5}  {mark}  head {r.head_slot:>6} 0x{r.head_root.hex()[:8]}  "
             f"justified {r.justified_epoch:>4}  finalized {r.finalized_epoch:>4}  "
-            f"participation {100 * r.participation:5.1f}%  txs {r.transactions:>5}  mempool {r.mempool:>6}",
+            f"participation {100 * r.participation:5.1f}%  txs {r.transactions:>5}  mempool {r.mempool:>6}  "
+            f"slashed {r.slashed:>3}",
             highlight=False,
         )
 

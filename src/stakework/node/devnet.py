@@ -16,6 +16,7 @@ from stakework.crypto.keystore import decrypt_bls_key, generate_devnet_keystores
 from stakework.crypto.slashing_protection import SlashingProtection
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool, MempoolError
+from stakework.node.slasher import Slasher
 from stakework.node.validator import ValidatorClient
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import Preset
@@ -37,6 +38,8 @@ class SlotReport:
     transactions: int
     """Transactions in the slot's block."""
     mempool: int
+    slashed: int
+    """Validators slashed in the head state."""
     head_slot: int
     head_root: bytes
     justified_epoch: int
@@ -56,6 +59,8 @@ class DevnetConfig:
     """Devnet accounts (`crypto.ed25519.devnet_account_key(i)`, INSECURE) funded at genesis."""
     load: float = 0.0
     """Transfers per second the built-in load generator submits (0: none)."""
+    equivocate: int = 0
+    """TEST HOOK: the last `equivocate` validators double-vote every slot (see ValidatorClient.equivocate)."""
 
     @property
     def seconds_per_slot(self) -> float:
@@ -117,7 +122,8 @@ def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chai
     )
     keys = _load_or_create_keys(config)
     protection = SlashingProtection(data / "slashing_protection.sqlite", genesis.genesis_validators_root)
-    return Chain(genesis), ValidatorClient(keys, protection), genesis
+    equivocators = frozenset(range(config.validators - config.equivocate, config.validators))
+    return Chain(genesis), ValidatorClient(keys, protection, equivocators=equivocators), genesis
 
 
 def _participation(state: BeaconState) -> float:
@@ -150,22 +156,35 @@ class LoadGenerator:
         return out
 
 
-def run_slot(chain: Chain, client: ValidatorClient, slot: int, mempool: Mempool | None = None) -> SlotReport:
-    """Everything one slot does: tick the fork choice, propose (if ours) with the mempool's best transactions,
-    attest to the head."""
+def run_slot(
+    chain: Chain,
+    client: ValidatorClient,
+    slot: int,
+    mempool: Mempool | None = None,
+    slasher: Slasher | None = None,
+) -> SlotReport:
+    """Everything one slot does: tick the fork choice, propose (if ours) with the mempool's best transactions
+    and the slasher's findings, attest to the head (and let the slasher see every vote)."""
     chain.tick(slot)
     state = chain.state_at_slot(slot)
+    p = state.preset
     proposed = False
-    txs = mempool.select(state, state.preset.MAX_TRANSACTIONS_PER_BLOCK) if mempool is not None else []
-    block = client.propose(state, chain.attestations_for_block(slot), txs)
+    txs = mempool.select(state, p.MAX_TRANSACTIONS_PER_BLOCK) if mempool is not None else []
+    attester_slashings, proposer_slashings = (
+        slasher.take(p.MAX_ATTESTER_SLASHINGS_ELECTRA, p.MAX_PROPOSER_SLASHINGS) if slasher else ([], [])
+    )
+    block = client.propose(state, chain.attestations_for_block(slot), txs, attester_slashings, proposer_slashings)
     included = 0
     if block is not None:
         try:
             chain.import_block(block, current_slot=slot)
             proposed = True
             included = len(block.message.body.transactions)
+            attester_slashings, proposer_slashings = [], []
         except TransitionError:
             proposed = False
+    if slasher is not None:
+        slasher.restore(attester_slashings, proposer_slashings)
     if mempool is not None:
         mempool.prune(chain.head_state)
     head_root = chain.head_root
@@ -174,6 +193,12 @@ def run_slot(chain: Chain, client: ValidatorClient, slot: int, mempool: Mempool 
     attestation = client.attest(attest_state, head_root)
     if attestation is not None:
         chain.on_attestation(attestation)
+        if slasher is not None:
+            slasher.on_attestation(attest_state, attestation)
+            conflicting = client.equivocate(attest_state, attestation)
+            if conflicting is not None:
+                slasher.on_attestation(attest_state, conflicting)
+            slasher.prune(chain.forkchoice.finalized_checkpoint.epoch, p.SLOTS_PER_EPOCH)
     head = chain.states[chain.head_root]
     return SlotReport(
         slot=slot,
@@ -181,6 +206,7 @@ def run_slot(chain: Chain, client: ValidatorClient, slot: int, mempool: Mempool 
         proposed=proposed,
         transactions=included,
         mempool=len(mempool) if mempool is not None else 0,
+        slashed=int(head.validators.slashed.sum()),
         head_slot=head.slot,
         head_root=chain.head_root,
         justified_epoch=chain.forkchoice.justified_checkpoint.epoch,
@@ -202,6 +228,7 @@ def run_devnet(
     chain, client, genesis = open_devnet(config)
     seconds = config.seconds_per_slot
     mempool = Mempool()
+    slasher = Slasher()
     load = LoadGenerator(config.funded_accounts) if config.load > 0 and config.funded_accounts > 1 else None
     done = 0
     last = genesis.slot
@@ -220,6 +247,6 @@ def run_devnet(
                     mempool.add(tx, head)
                 except MempoolError:
                     load.next_nonce.clear()  # resynchronise nonces with the chain next time
-        on_slot(run_slot(chain, client, slot, mempool))
+        on_slot(run_slot(chain, client, slot, mempool, slasher))
         done += 1
     client.protection.close()

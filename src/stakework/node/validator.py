@@ -7,6 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from stakework.codec.hashing import sha256
 from stakework.codec.ssz import compute_signing_root
 from stakework.crypto import bls
 from stakework.crypto.slashing_protection import SlashableError, SlashingProtection
@@ -19,8 +20,10 @@ from stakework.transition.block.attestation import process_attestation
 from stakework.transition.block.block import (
     Attestation,
     AttestationData,
+    AttesterSlashing,
     BeaconBlock,
     BeaconBlockBody,
+    ProposerSlashing,
     SignedBeaconBlock,
     header_root,
     pack_bits,
@@ -37,8 +40,17 @@ from stakework.transition.state_transition import block_signing_root, process_bl
 class ValidatorClient:
     """Signs for the validators whose secret keys it holds (validator index → key)."""
 
-    def __init__(self, keys: Mapping[int, bls.SecretKey], protection: SlashingProtection) -> None:
+    def __init__(
+        self,
+        keys: Mapping[int, bls.SecretKey],
+        protection: SlashingProtection,
+        *,
+        equivocators: frozenset[int] = frozenset(),
+    ) -> None:
         self.keys = dict(keys)
+        self.equivocators = equivocators
+        """TEST HOOK (`stakework devnet --equivocate K`): validators that also sign a conflicting vote each slot,
+        bypassing slashing protection, so that detection, inclusion and penalties can be watched."""
         self.pubkeys = {i: k.public_key() for i, k in self.keys.items()}
         self.protection = protection
         self.refused = 0
@@ -49,13 +61,15 @@ class ValidatorClient:
         state: BeaconState,
         attestations: list[Attestation],
         transactions: list[SignedTransaction] = (),  # type: ignore[assignment]
+        attester_slashings: list[AttesterSlashing] = (),  # type: ignore[assignment]
+        proposer_slashings: list[ProposerSlashing] = (),  # type: ignore[assignment]
     ) -> SignedBeaconBlock | None:
         """A signed block for `state.slot` (state already advanced to the slot) if one of our validators is the
         proposer; attestations that would not apply are dropped."""
         proposer = int(get_beacon_proposer_index(state))
         key = self.keys.get(proposer)
-        if key is None:
-            return None
+        if key is None or state.validators.slashed[proposer]:
+            return None  # not ours, or slashed: the spec refuses a slashed proposer's block (a missed slot)
         usable = []
         probe = state.copy()
         for attestation in attestations:
@@ -68,6 +82,8 @@ class ValidatorClient:
             randao_reveal=key.sign(randao_signing_root(state, state.current_epoch())),
             attestations=usable,
             transactions=list(transactions),
+            attester_slashings=list(attester_slashings),
+            proposer_slashings=list(proposer_slashings),
             withdrawals=get_expected_withdrawals(state).withdrawals,
         )
         parent_root = header_root(state.latest_block_header)
@@ -120,4 +136,34 @@ class ValidatorClient:
             return None
         return Attestation(
             pack_bits(np.array(bits)), len(bits), data, bls.aggregate(signatures), pack_bits(committee_bits)
+        )
+
+    def equivocate(self, state: BeaconState, honest: Attestation) -> Attestation | None:
+        """TEST HOOK: the equivocators among `honest`'s committees sign a second vote for the same target with a
+        different head (a double vote), WITHOUT slashing protection. None when none of them is in the slot."""
+        if not self.equivocators:
+            return None
+        p = state.preset
+        data = honest.data
+        conflicting = AttestationData(
+            data.slot, 0, sha256(b"equivocation" + data.beacon_block_root), data.source, data.target
+        )
+        signing_root = compute_signing_root(
+            conflicting.hash_tree_root(), get_domain(state, DOMAIN_BEACON_ATTESTER, data.target.epoch)
+        )
+        shuffling = get_epoch_shuffling(state, data.slot // p.SLOTS_PER_EPOCH)
+        bits: list[bool] = []
+        committee_bits = [False] * p.MAX_COMMITTEES_PER_SLOT
+        signatures: list[bytes] = []
+        for index in range(shuffling.committees_per_slot):
+            members = [int(i) for i in shuffling.committee(data.slot, index)]
+            member_bits = [v in self.equivocators and v in self.keys for v in members]
+            if any(member_bits):
+                committee_bits[index] = True
+                bits.extend(member_bits)
+                signatures += [self.keys[v].sign(signing_root) for v, b in zip(members, member_bits, strict=True) if b]
+        if not signatures:
+            return None
+        return Attestation(
+            pack_bits(np.array(bits)), len(bits), conflicting, bls.aggregate(signatures), pack_bits(committee_bits)
         )
