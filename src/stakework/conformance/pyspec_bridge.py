@@ -53,7 +53,7 @@ VALIDATOR_DTYPE = np.dtype(
 assert VALIDATOR_DTYPE.itemsize == 121
 
 # Preset fields that are not protocol constants of the reference (names, timing, or stakework-only).
-_NOT_IN_SPEC = {"PRESET_NAME", "PRESET_BASE", "SLOT_DURATION_MS"}
+_NOT_IN_SPEC = {"PRESET_NAME", "PRESET_BASE", "SLOT_DURATION_MS", "MAX_TRANSACTIONS_PER_BLOCK"}
 
 _SPEC_CACHE: dict[str, ModuleType] = {}
 

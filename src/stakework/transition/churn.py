@@ -5,9 +5,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from stakework.spec.arith import UINT64_MAX
 from stakework.spec.types import Epoch
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.accessors import get_total_active_balance
+from stakework.transition.errors import TransitionError
 from stakework.transition.misc import compute_activation_exit_epoch
 
 
@@ -60,11 +62,24 @@ def compute_exit_epochs_and_update_churn(
     budget = np.uint64(budget0)
     beyond = cumulative - np.minimum(cumulative, budget)
     k = np.where(beyond > 0, (beyond - np.uint64(1)) // np.uint64(per_epoch_churn) + np.uint64(1), np.uint64(0))
-    epochs = k + np.uint64(earliest)
     last_k = int(k[-1])
+    if earliest + last_k > UINT64_MAX:  # the spec's uint64 Epoch arithmetic raises; numpy would wrap
+        raise TransitionError(f"compute_exit_epoch_and_update_churn: exit epoch {earliest + last_k} overflows uint64")
+    epochs = k + np.uint64(earliest)
     state.exit_balance_to_consume = budget0 + last_k * per_epoch_churn - int(cumulative[-1])
     state.earliest_exit_epoch = earliest + last_k
     return epochs
+
+
+def check_withdrawable_epoch(state: BeaconState, last_exit_epoch: int) -> None:
+    """Raise TransitionError when `last_exit_epoch + MIN_VALIDATOR_WITHDRAWABILITY_DELAY` does not fit in a
+    uint64 epoch (the spec's `Epoch` addition raises there; numpy columns would wrap silently). Spec test:
+    registry_updates/invalid_large_withdrawable_epoch."""
+    delay = state.preset.MIN_VALIDATOR_WITHDRAWABILITY_DELAY
+    if last_exit_epoch > UINT64_MAX - delay:
+        raise TransitionError(
+            f"initiate_validator_exit: withdrawable epoch {last_exit_epoch} + {delay} overflows uint64"
+        )
 
 
 def compute_consolidation_epoch_and_update_churn(

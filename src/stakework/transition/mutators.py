@@ -6,7 +6,7 @@ from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, PROPOSER_WEI
 from stakework.spec.types import FAR_FUTURE_EPOCH, GENESIS_SLOT
 from stakework.state.beacon_state import BeaconState
 from stakework.state.containers import PendingDeposit
-from stakework.transition.churn import compute_exit_epoch_and_update_churn
+from stakework.transition.churn import check_withdrawable_epoch, compute_exit_epoch_and_update_churn
 from stakework.transition.committees import get_beacon_proposer_index
 
 G2_POINT_AT_INFINITY = b"\xc0" + b"\x00" * 95
@@ -34,6 +34,7 @@ def initiate_validator_exit(state: BeaconState, index: int, total_active_balance
     if int(v.exit_epoch[index]) != FAR_FUTURE_EPOCH:
         return
     exit_queue_epoch = compute_exit_epoch_and_update_churn(state, int(v.effective_balance[index]), total_active_balance)
+    check_withdrawable_epoch(state, exit_queue_epoch)
     v.exit_epoch[index] = exit_queue_epoch
     v.withdrawable_epoch[index] = exit_queue_epoch + state.preset.MIN_VALIDATOR_WITHDRAWABILITY_DELAY
 

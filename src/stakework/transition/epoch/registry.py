@@ -7,7 +7,7 @@ import numpy as np
 
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.churn import compute_exit_epochs_and_update_churn
+from stakework.transition.churn import check_withdrawable_epoch, compute_exit_epochs_and_update_churn
 from stakework.transition.epoch.context import EpochContext
 from stakework.transition.misc import compute_activation_exit_epoch
 
@@ -45,6 +45,7 @@ def process_registry_updates(state: BeaconState, ctx: EpochContext) -> None:
     ejected = np.flatnonzero(to_eject & (v.exit_epoch == far))
     if ejected.size:
         exit_epochs = compute_exit_epochs_and_update_churn(state, eb[ejected], ctx.total_active_balance)
+        check_withdrawable_epoch(state, int(exit_epochs.max()))
         v.exit_epoch[ejected] = exit_epochs
         v.withdrawable_epoch[ejected] = exit_epochs + U64(p.MIN_VALIDATOR_WITHDRAWABILITY_DELAY)
 
