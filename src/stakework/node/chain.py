@@ -6,7 +6,7 @@ fork choice (LMD-GHOST + FFG) picks the head. States below the finalized checkpo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -92,8 +92,16 @@ class Chain:
             process_slots(state, slot)
         return state
 
-    def import_block(self, signed: SignedBeaconBlock, *, current_slot: int, timely: bool = True) -> bytes:
-        """Validate and add a block; returns its root. Raises TransitionError (InvalidOperation) when invalid."""
+    def import_block(
+        self,
+        signed: SignedBeaconBlock,
+        *,
+        current_slot: int,
+        timely: bool = True,
+        verified_transactions: Container[bytes] = frozenset(),
+    ) -> bytes:
+        """Validate and add a block; returns its root. Raises TransitionError (InvalidOperation) when invalid.
+        `verified_transactions`: hashes of transactions whose signatures this node has verified already."""
         block = signed.message
         root = block.hash_tree_root()
         if root in self.states:
@@ -102,7 +110,7 @@ class Chain:
         if parent is None:
             raise TransitionError(f"block {root.hex()[:16]}: unknown parent {block.parent_root.hex()[:16]}")
         state = parent.copy()
-        state_transition(state, signed)
+        state_transition(state, signed, verified_transactions=verified_transactions)
         self.states[root] = state
         self.blocks[root] = signed
         justified, finalized = pulled_up_checkpoints(state)

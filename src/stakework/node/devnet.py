@@ -177,7 +177,8 @@ def run_slot(
     included = 0
     if block is not None:
         try:
-            chain.import_block(block, current_slot=slot)
+            verified = mempool.verified if mempool is not None else frozenset()
+            chain.import_block(block, current_slot=slot, verified_transactions=verified)
             proposed = True
             included = len(block.message.body.transactions)
             attester_slashings, proposer_slashings = [], []

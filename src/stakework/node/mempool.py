@@ -56,7 +56,11 @@ class Mempool:
         self.max_nonce_gap = max_nonce_gap
         self._by_sender: dict[bytes, dict[int, _Entry]] = {}
         self._by_hash: dict[bytes, tuple[bytes, int]] = {}
+        self._pending_cost: dict[bytes, int] = {}
         self._arrivals = itertools.count()
+        self.verified: set[bytes] = set()
+        """Hashes of transactions whose signatures this pool verified (block import need not verify them again);
+        bounded: cleared of transactions no longer pending when the chain moves on."""
 
     def __len__(self) -> int:
         return len(self._by_hash)
@@ -84,7 +88,8 @@ class Mempool:
         if t.nonce > account_nonce + self.max_nonce_gap:
             raise MempoolError(f"nonce {t.nonce} is too far ahead of the sender's next nonce {account_nonce}")
         queue = self._by_sender.setdefault(sender, {})
-        pending_cost = sum(_cost(e.tx) for n, e in queue.items() if n != t.nonce)
+        replaced = queue.get(t.nonce)
+        pending_cost = self._pending_cost.get(sender, 0) - (_cost(replaced.tx) if replaced else 0)
         if state.accounts.balance(sender) < pending_cost + _cost(tx):
             raise MempoolError("insufficient balance for this and the sender's other pending transactions")
         existing = queue.get(t.nonce)
@@ -101,6 +106,8 @@ class Mempool:
         queue = self._by_sender.setdefault(sender, {})  # a drop may have removed the sender's (emptied) queue
         queue[t.nonce] = _Entry(t.fee, next(self._arrivals), tx, tx_hash, len(encoded))
         self._by_hash[tx_hash] = (sender, t.nonce)
+        self._pending_cost[sender] = self._pending_cost.get(sender, 0) + _cost(tx)
+        self.verified.add(tx_hash)
         return tx_hash
 
     def _drop(self, sender: bytes, nonce: int) -> None:
@@ -109,8 +116,10 @@ class Mempool:
             return
         entry = queue.pop(nonce)
         self._by_hash.pop(entry.tx_hash, None)
+        self._pending_cost[sender] -= _cost(entry.tx)
         if not queue:
             del self._by_sender[sender]
+            del self._pending_cost[sender]
 
     def select(self, state: BeaconState, limit: int) -> list[SignedTransaction]:
         """Up to `limit` transactions valid in sequence on `state` (see the module docstring)."""
@@ -137,7 +146,9 @@ class Mempool:
         return out
 
     def prune(self, state: BeaconState) -> int:
-        """Drop transactions whose nonce the chain has used (included, or replaced by another). Returns how many."""
+        """Drop transactions whose nonce the chain has used (included, or replaced by another). Returns how many.
+        Signature verifications of transactions no longer pending are forgotten."""
+        self.verified.intersection_update(self._by_hash)
         dropped = 0
         for sender in list(self._by_sender):
             used = state.accounts.nonce(sender)

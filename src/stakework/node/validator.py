@@ -88,6 +88,7 @@ class ValidatorClient:
         )
         parent_root = header_root(state.latest_block_header)
         work = state.copy()
+        # Our own block: every operation in it was verified on admission; only the post-state root is needed.
         process_block(work, BeaconBlock(state.slot, proposer, parent_root, b"\x00" * 32, body), verify_signatures=False)
         block = BeaconBlock(state.slot, proposer, parent_root, hash_state(work), body)
         signing_root = block_signing_root(state, block)

@@ -6,6 +6,8 @@ the block breaks. Callers that must keep the pre-state on failure work on `state
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from stakework.codec.ssz import compute_signing_root
 from stakework.crypto import bls
 from stakework.spec.constants import DOMAIN_BEACON_PROPOSER
@@ -69,10 +71,19 @@ def verify_block_signature(state: BeaconState, signed_block: SignedBeaconBlock) 
     return bls.verify(pubkey, block_signing_root(state, signed_block.message), signed_block.signature)
 
 
-def process_block(state: BeaconState, block: BeaconBlock, *, verify_signatures: bool = True) -> None:
+def process_block(
+    state: BeaconState,
+    block: BeaconBlock,
+    *,
+    verify_signatures: bool = True,
+    verified_transactions: Container[bytes] = frozenset(),
+) -> None:
     """Spec: process_block, stakework's body: header, withdrawals (credited to accounts), RANDAO, then the
     operations in the spec's order — proposer slashings, attester slashings, attestations, voluntary exits —
-    and last the native transactions."""
+    and last the native transactions.
+
+    `verified_transactions` holds hashes of transactions whose signatures the caller has verified on this chain
+    (a node's mempool); their signatures are not checked again. Everything else is."""
     body = block.body
     proposer = int(get_beacon_proposer_index(state))
     process_block_header(state, block, proposer)
@@ -103,11 +114,17 @@ def process_block(state: BeaconState, block: BeaconBlock, *, verify_signatures: 
     for exit_ in body.voluntary_exits:
         process_voluntary_exit(state, exit_)
     for tx in body.transactions:
-        process_transaction(state, tx, proposer)
+        check = verify_signatures and (not verified_transactions or tx.hash() not in verified_transactions)
+        process_transaction(state, tx, proposer, verify_signature=check)
 
 
 def state_transition(
-    state: BeaconState, signed_block: SignedBeaconBlock, *, validate_result: bool = True, verify_signatures: bool = True
+    state: BeaconState,
+    signed_block: SignedBeaconBlock,
+    *,
+    validate_result: bool = True,
+    verify_signatures: bool = True,
+    verified_transactions: Container[bytes] = frozenset(),
 ) -> None:
     """Spec: state_transition — advance slots, check the proposer's signature, apply the block, check the state
     root the block commits to."""
@@ -116,6 +133,6 @@ def state_transition(
         process_slots(state, block.slot)
     if verify_signatures and not verify_block_signature(state, signed_block):
         raise InvalidOperation("state_transition: the block signature is not the proposer's")
-    process_block(state, block, verify_signatures=verify_signatures)
+    process_block(state, block, verify_signatures=verify_signatures, verified_transactions=verified_transactions)
     if validate_result and block.state_root != hash_state(state):
         raise InvalidOperation("state_transition: the block's state root does not match the resulting state")

@@ -109,17 +109,24 @@ def _need(condition: bool, message: str) -> None:
 
 
 def process_transaction(
-    state: BeaconState, signed: SignedTransaction, proposer_index: int, *, deposit_index: int = 0
+    state: BeaconState,
+    signed: SignedTransaction,
+    proposer_index: int,
+    *,
+    deposit_index: int = 0,
+    verify_signature: bool = True,
 ) -> None:
     """Apply one transaction (stakework's native operation). Checks come first; a failing check raises
-    InvalidTransaction and changes nothing."""
+    InvalidTransaction and changes nothing. `verify_signature=False` is for a caller that has verified this very
+    transaction's signature on this chain already (a block producer's own mempool)."""
     tx = signed.transaction
     _need(len(tx.sender) == 32, "sender must be a 32-byte Ed25519 public key")
     _need(tx.fee >= 0 and tx.nonce >= 0, "fee and nonce must be non-negative")
-    _need(
-        ed25519.verify(tx.sender, transaction_signing_message(state, tx), signed.signature),
-        "bad signature: the transaction is not signed by its sender for this chain",
-    )
+    if verify_signature:
+        _need(
+            ed25519.verify(tx.sender, transaction_signing_message(state, tx), signed.signature),
+            "bad signature: the transaction is not signed by its sender for this chain",
+        )
     sender = ed25519.address_of(tx.sender)
     accounts = state.accounts
     expected_nonce = accounts.nonce(sender)
