@@ -231,6 +231,7 @@ def test_process_epoch_equals_the_steps_run_with_fresh_contexts(state):
     process_epoch(state)
     diff = first_difference(stepwise, state)
     assert diff is None, f"process_epoch differs from the steps with fresh contexts at {diff}"
+    assert stepwise.accounts == state.accounts
 
 
 @pytest.mark.parametrize("preset", [MAINNET, MINIMAL], ids=lambda p: p.PRESET_NAME)

@@ -23,6 +23,7 @@ REFERENCE_STEPS = dict(ref.EPOCH_STEPS)
 def _assert_same(expected: BeaconState, actual: BeaconState, what: str) -> None:
     diff = first_difference(expected, actual)
     assert diff is None, f"{what}: vectorized differs from the plain-loop reference at {diff}"
+    assert expected.accounts == actual.accounts, f"{what}: the account ledger differs"
 
 
 def test_reference_has_every_epoch_step_in_the_same_order():

@@ -25,7 +25,7 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from stakework.spec.presets import MAINNET, MINIMAL, Preset
+from stakework.spec.presets import MAINNET, MINIMAL, PRESETS, Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state import (
     BeaconBlockHeader,
@@ -134,9 +134,10 @@ def deposit_pool(preset: Preset) -> list[SignedDeposit]:
 # -- the builder -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Shape:
-    """Structural choices hypothesis makes; the rest is drawn from `seed`."""
+    """Structural choices hypothesis makes; the rest is drawn from `seed`. A failing example prints as
+    `Shape(preset='minimal', n=..., ...)`: `build_state(MINIMAL, n, scenario, epoch, seed, ...)` rebuilds it."""
 
-    preset: Preset
+    preset: str
     n: int
     scenario: str
     epoch: int
@@ -145,12 +146,6 @@ class Shape:
     pending_consolidations: bool = True
     mass_slashing: bool = False
     requests_unset: bool = False
-
-    def __repr__(self) -> str:  # short, and pasteable: `build_state(<the same arguments>)` rebuilds the state
-        names = ("n", "scenario", "epoch", "seed")
-        names += ("pending_deposits", "pending_consolidations", "mass_slashing", "requests_unset")
-        args = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-        return f"Shape(preset={self.preset.PRESET_NAME.upper()}, {args})"
 
 
 def build_state(
@@ -395,6 +390,15 @@ def build_state(
         for _ in range(int(rng.integers(0, 3)))
     ]
 
+    # stakework's native account ledger: some withdrawal addresses of validators, some other addresses
+    owners = rng.integers(0, max(n, 1), int(rng.integers(0, 6))).tolist() if n else []
+    for address in [cols["withdrawal_credentials"][i, 12:].tobytes() for i in owners] + [
+        rng.bytes(20) for _ in range(int(rng.integers(0, 3)))
+    ]:
+        state.accounts.credit(address, int(rng.integers(1, 100 * ETH)))
+        for _ in range(int(rng.integers(0, 3))):
+            state.accounts.increment_nonce(address)
+
     if pending_deposits:
         state.pending_deposits = _pending_deposits(state, rng, fin_slot)
     if pending_consolidations:
@@ -418,6 +422,17 @@ def _pending_deposits(state: BeaconState, rng: np.random.Generator, fin_slot: in
         return min(fin_slot + 1 + int(rng.integers(0, 3 * state.preset.SLOTS_PER_EPOCH)), state.slot)
 
     count = int(rng.choice([0, int(rng.integers(1, 6)), int(rng.integers(6, 25))]))
+    if rng.random() < 0.2 and n:  # a burst of small finalized top-ups: more than MAX_PENDING_DEPOSITS_PER_EPOCH fit
+        for i in rng.integers(0, n, int(rng.integers(14, 30))).tolist():
+            amount = int(rng.integers(1, 3)) * ETH + int(rng.integers(0, 1000))
+            deposits.append(
+                (
+                    0,
+                    PendingDeposit(
+                        reg.pubkey[i].tobytes(), reg.withdrawal_credentials[i].tobytes(), amount, b"\x00" * 96, 0
+                    ),
+                )
+            )
     exited = np.flatnonzero((reg.exit_epoch < FAR) & (reg.withdrawable_epoch > E))
     pool = deposit_pool(state.preset)
     for _ in range(count):
@@ -486,7 +501,7 @@ def shapes(
     preset = draw(st.sampled_from(presets))
     scenario = draw(st.sampled_from(scenarios))
     return Shape(
-        preset=preset,
+        preset=preset.PRESET_NAME,
         n=draw(st.integers(min_validators, max_validators)),
         scenario=scenario,
         epoch=draw(_epochs(preset, scenario)),
@@ -500,7 +515,7 @@ def shapes(
 
 def state_from_shape(shape: Shape) -> BeaconState:
     return build_state(
-        shape.preset,
+        PRESETS[shape.preset],
         shape.n,
         shape.scenario,
         shape.epoch,
