@@ -443,3 +443,57 @@ def test_anchor__checkpoints_must_name_the_anchor() -> None:
         ForkChoice(GENESIS, 0, Checkpoint(0, r("x")), G0, np.zeros(1, dtype=np.uint64), SPE)
     fc = ForkChoice(r("anchor"), 64, Checkpoint(16, r("anchor")), Checkpoint(15, r("anchor")), [32, 32], SPE)
     assert fc.get_head() == r("anchor") and fc.current_slot == 64
+
+
+def test_weights__balances_without_common_divisor_beyond_float_precision__exact() -> None:
+    """Balances that share no divisor and sum past 2**53 take the exact fallback of the vectorized sums."""
+    balances = np.array([2**52 + 1, 2**52 + 3, 2**52 + 7, 5], dtype=np.uint64)
+    fc = ForkChoice(GENESIS, 0, G0, G0, balances, SPE)
+    add(fc, "a", GENESIS, 1)
+    fc.on_attestation([0, 1, 2, 3], r("a"), 0)
+    assert fc.weight(r("a")) == 3 * 2**52 + 16
+    fc.on_attestation([1], GENESIS, 1)
+    assert fc.weight(r("a")) == 2 * 2**52 + 13
+    assert fc.weight(GENESIS) == 3 * 2**52 + 16
+
+
+def test_weights__many_validators_random_votes__equal_a_plain_loop() -> None:
+    """The vectorized deltas against a per-validator loop over a random tree, through vote moves, balance
+    changes and equivocations."""
+    rng = np.random.default_rng(3)
+    validators = 20_000
+    fc = ForkChoice(GENESIS, 0, G0, G0, rng.integers(0, 65, validators).astype(np.uint64) * 10**9, SPE)
+    roots = [GENESIS]
+    parents = {GENESIS: b""}
+    for k in range(1, 60):
+        parent = roots[int(rng.integers(max(0, len(roots) - 8), len(roots)))]
+        root = r(f"n{k}")
+        add(fc, f"n{k}", parent, fc.node(parent).slot + 1 + int(rng.integers(0, 2)))
+        roots.append(root)
+        parents[root] = parent
+    votes: dict[int, bytes] = {}
+    balances = rng.integers(0, 65, validators).astype(np.uint64) * 10**9
+    fc.set_justified_balances(balances)
+    for step in range(4):
+        for _ in range(40):
+            chosen = rng.choice(validators, size=int(rng.integers(1, 800)), replace=False)
+            root = roots[int(rng.integers(0, len(roots)))]
+            fc.on_attestation(chosen, root, step)
+            for i in chosen.tolist():
+                if fc.latest_message(i) == (step, root):
+                    votes[i] = root
+        if step == 1:
+            balances = rng.integers(0, 2049, validators).astype(np.uint64) * 10**9
+            fc.set_justified_balances(balances)
+        if step == 2:
+            slashed = rng.choice(validators, size=500, replace=False)
+            fc.on_attester_slashing(slashed)
+            for i in slashed.tolist():
+                votes.pop(i, None)
+        expected = dict.fromkeys(roots, 0)
+        for i, root in votes.items():
+            node: bytes = root
+            while node:
+                expected[node] += int(balances[i])
+                node = parents[node]
+        assert {root: fc.weight(root) for root in roots} == expected

@@ -29,13 +29,13 @@ from stakework.forkchoice.errors import (
     UnknownParentError,
 )
 from stakework.forkchoice.proto_array import ProtoArray, ProtoNode
-from stakework.forkchoice.votes import NONE, BalanceArray, ValidatorIndices, VoteTracker
+from stakework.forkchoice.votes import NONE, Balances, ValidatorIndices, VoteTracker
 from stakework.state.containers import Checkpoint
 
 ZERO_ROOT = b"\x00" * 32
 
 
-def _balances(values: npt.ArrayLike) -> BalanceArray:
+def _balances(values: npt.ArrayLike) -> npt.NDArray[np.uint64]:
     array = np.asarray(values)
     if array.ndim != 1:
         raise ValueError("justified balances must be a one-dimensional array indexed by validator")
@@ -82,7 +82,7 @@ class ForkChoice:
         self._current_slot = anchor_slot if current_slot is None else max(current_slot, anchor_slot)
         self._boost_root: bytes | None = None
         self._applied_boost: tuple[bytes, int] | None = None
-        self._balances: BalanceArray = np.zeros(0, dtype=np.uint64)
+        self._balances = Balances(np.zeros(0, dtype=np.uint64))
         self._total_active_balance = 0
         self.set_justified_balances(justified_balances, total_active_balance)
 
@@ -93,10 +93,11 @@ class ForkChoice:
         `total_active_balance` is the state's `get_total_active_balance` for the proposer score; it differs from
         `sum(balances)` only by active slashed validators (counted in the total, never in a vote) and the spec's
         floor of one increment. Default: `sum(balances)`."""
-        self._balances = _balances(balances)
-        total = int(self._balances.sum(dtype=np.uint64)) if total_active_balance is None else total_active_balance
+        values = _balances(balances)
+        total = int(values.sum(dtype=np.uint64)) if total_active_balance is None else total_active_balance
         if total < 0:
             raise ValueError("total active balance must be non-negative")
+        self._balances = Balances(values)
         self._total_active_balance = total
 
     def on_tick(self, current_slot: int) -> None:
