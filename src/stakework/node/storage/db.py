@@ -511,7 +511,7 @@ class ChainStore:
             self._insert_snapshot(state, root, data, epoch)
             conn.execute(
                 "DELETE FROM snapshots WHERE block_root NOT IN "
-                "(SELECT block_root FROM snapshots ORDER BY slot DESC, epoch DESC LIMIT ?)",
+                "(SELECT block_root FROM snapshots ORDER BY slot DESC, epoch DESC, block_root LIMIT ?)",
                 (KEEP_SNAPSHOTS,),
             )
             if checkpoint is not None:
@@ -521,7 +521,9 @@ class ChainStore:
     def snapshots(self) -> list[tuple[bytes, int, int]]:
         """The stored snapshots as (block root, state slot, checkpoint epoch), newest first."""
         with self._read("list snapshots") as conn:
-            rows = conn.execute("SELECT block_root, slot, epoch FROM snapshots ORDER BY slot DESC, epoch DESC")
+            rows = conn.execute(
+                "SELECT block_root, slot, epoch FROM snapshots ORDER BY slot DESC, epoch DESC, block_root"
+            )
             return [(bytes(r), int(s), int(e)) for r, s, e in rows]
 
     # -- blocks and checkpoints ------------------------------------------------------------------------------
@@ -761,7 +763,8 @@ class ChainStore:
         is damaged."""
         with self._read("load the chain") as conn:
             snap = conn.execute(
-                "SELECT block_root, block_slot, state_root, data FROM snapshots ORDER BY slot DESC, epoch DESC LIMIT 1"
+                "SELECT block_root, block_slot, state_root, data FROM snapshots "
+                "ORDER BY slot DESC, epoch DESC, block_root LIMIT 1"
             ).fetchone()
             if snap is None:
                 raise self._fail("has no state snapshot to start from")
