@@ -497,3 +497,31 @@ def test_weights__many_validators_random_votes__equal_a_plain_loop() -> None:
                 expected[node] += int(balances[i])
                 node = parents[node]
         assert {root: fc.weight(root) for root in roots} == expected
+
+
+def test_long_run__finality_every_epoch_and_prune__node_count_stays_bounded() -> None:
+    """Fifty epochs of a chain with a fork every other slot, all validators voting for the canonical tip,
+    justification one epoch behind and finality two behind, pruned at each new finalized checkpoint: the tree
+    never holds more than about three epochs of blocks, and the head is always the canonical tip."""
+    fc = make(validators=64)
+    tip = GENESIS
+    checkpoint_root = {0: GENESIS}
+    sizes = []
+    for slot in range(1, 50 * SPE + 1):
+        epoch = slot // SPE
+        justified = Checkpoint(max(0, epoch - 1), checkpoint_root[max(0, epoch - 1)])
+        finalized = Checkpoint(max(0, epoch - 2), checkpoint_root[max(0, epoch - 2)])
+        if slot % 2 == 0:
+            add(fc, f"fork{slot}", tip, slot, justified, finalized)
+        tip = add(fc, f"main{slot}", tip, slot, justified, finalized, timely=True)
+        if slot % SPE == 0:
+            checkpoint_root[epoch] = tip
+        fc.on_attestation(np.arange(64), tip, epoch)
+        before = fc.finalized_checkpoint
+        assert fc.get_head() == tip
+        if fc.finalized_checkpoint != before or slot % SPE == 0:
+            fc.prune()
+        sizes.append(fc.node_count)
+        assert all(fc.is_descendant(fc.finalized_checkpoint.root, root) for root in fc.roots())
+    assert fc.finalized_checkpoint.epoch == 48
+    assert max(sizes) <= 3 * SPE * 2 + 2

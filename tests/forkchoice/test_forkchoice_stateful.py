@@ -36,8 +36,13 @@ class ForkChoiceMachine(RuleBasedStateMachine):
         self.counter += 1
         return hashlib.sha256(self.counter.to_bytes(8, "little")).digest()
 
-    @initialize(balances=st.lists(st.sampled_from(BALANCE_CHOICES), min_size=VALIDATORS, max_size=VALIDATORS))
-    def start(self, balances: list[int]) -> None:
+    @initialize(
+        balances=st.lists(st.sampled_from(BALANCE_CHOICES), min_size=VALIDATORS, max_size=VALIDATORS),
+        unit=st.sampled_from([1, 10**9]),
+    )
+    def start(self, balances: list[int], unit: int) -> None:
+        self.unit = unit
+        balances = [b * unit for b in balances]
         self.anchor = self.new_root()
         genesis = Checkpoint(0, self.anchor)
         array = np.array(balances, dtype=np.uint64)
@@ -115,6 +120,7 @@ class ForkChoiceMachine(RuleBasedStateMachine):
 
     @rule(balances=st.lists(st.sampled_from(BALANCE_CHOICES), min_size=0, max_size=VALIDATORS + 4))
     def set_balances(self, balances: list[int]) -> None:
+        balances = [b * self.unit for b in balances]
         self.fc.set_justified_balances(np.array(balances, dtype=np.uint64))
         self.ref.justified_balances = list(balances)
         self.ref.total_active_balance = sum(balances)
@@ -189,5 +195,8 @@ class ForkChoiceMachine(RuleBasedStateMachine):
         assert all(self.fc.is_descendant(roots[0], root) for root in roots)
 
 
-ForkChoiceMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=40, deadline=None)
+# At least 200 examples; 1000 with HYPOTHESIS_PROFILE=thorough.
+ForkChoiceMachine.TestCase.settings = settings(
+    settings(), max_examples=max(200, settings().max_examples), stateful_step_count=50, deadline=None
+)
 TestForkChoiceAgainstReference = ForkChoiceMachine.TestCase
