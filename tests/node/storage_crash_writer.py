@@ -1,12 +1,12 @@
 """The writer process of the storage crash tests (not a test module).
 
-`python storage_crash_writer.py DATA_DIR STOP_SLOT [PAUSE_MS]` resumes the chain stored in DATA_DIR (creating it from
-`genesis()` the first time), replays the stored blocks from the newest snapshot, then builds and imports real
-signed blocks (every validator attesting, one transfer each) up to STOP_SLOT. It prints `begin <slot>` before
-each import, `committed <slot> <finalized epoch>` once it is committed and `snapshot <epoch>` after each
-snapshot. With PAUSE_MS, each import sleeps up to that long inside its transaction, after the block, its
-transactions and the head are written and before COMMIT, so that a kill right after `begin` lands there. A test
-kills it with SIGKILL.
+`python storage_crash_writer.py DATA_DIR STOP_SLOT [PAUSE_MS]` resumes the chain stored in DATA_DIR (creating it
+from `genesis()` the first time), replays the stored blocks from the newest snapshot, then builds and imports
+real signed blocks (every validator attesting, a transfer from each of four accounts) up to STOP_SLOT. It prints
+`begin <slot>` before each import, `committed <slot> <finalized epoch>` once it is committed and `snapshot
+<epoch>` after each snapshot. With PAUSE_MS, each import sleeps up to that long inside its transaction, after
+the block, its transactions and the head are written and before COMMIT, so that a kill right after `begin`
+lands there. A test kills it with SIGKILL.
 """
 
 from __future__ import annotations
@@ -41,7 +41,8 @@ def genesis() -> BeaconState:
 
 
 def transfer_for(state: BeaconState, slot: int) -> SignedTransaction:
-    """One transfer per block, from account `slot % 4` to the next one (state: the parent's post-state)."""
+    """A transfer from account `slot % 4` to the next one, at the sender's next nonce in `state` (the parent's
+    post-state)."""
     k = devnet_account_key(slot % ACCOUNTS)
     to = devnet_account_key((slot + 1) % ACCOUNTS).address
     return sign_transaction(state, Transaction(k.public_key, state.accounts.nonce(k.address), 7, Transfer(to, SWK)), k)
@@ -81,7 +82,8 @@ def main(data_dir: str, stop_slot: int, pause_ms: int = 0) -> None:
     snapshot_epoch = store.snapshots()[0][2]
     atts = attestations_for_slot(state, head_root) if state.slot > 0 else []
     for slot in range(state.slot + 1, stop_slot + 1):
-        block = build_block(state, slot, attestations=atts, transactions=[transfer_for(state, slot)])
+        txs = [transfer_for(state, slot + k) for k in range(ACCOUNTS)]  # one from each account
+        block = build_block(state, slot, attestations=atts, transactions=txs)
         post = state.copy()
         state_transition(post, block)
         root = block.message.hash_tree_root()

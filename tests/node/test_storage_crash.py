@@ -57,12 +57,15 @@ def _read_until(proc: subprocess.Popen[str], count: int, deadline: float, *, the
 
 def _check(data: Path, reported: list[tuple[int, int]], floor: int) -> tuple[int, int]:
     """Reopen after a crash and check everything; returns (head slot, finalized epoch)."""
+    with ChainStore.open_readonly(data) as reader:  # first, as `stakework status` would, before any writer
+        seen = reader.head(), reader.finalized_checkpoint()
     with ChainStore(data, genesis=genesis()) as store:  # opens: header, quick_check, schema, same chain
         assert store.integrity_check() == []
         finalized = store.finalized_checkpoint()
         assert finalized.epoch >= floor, "the finalized checkpoint went backwards"
         assert finalized.epoch >= max((f for _, f in reported), default=0)
         head = store.head()
+        assert seen == (head, finalized)
         chain = store.blocks_by_range(0, head.slot + 1)
         slots = [b.message.slot for b in chain]
         assert slots == list(range(1, head.slot + 1))  # one unbroken chain from genesis to the head
