@@ -95,6 +95,15 @@ def test_new_database__genesis_is_anchor_head_and_checkpoints(tmp_path: Path, ch
     conn.close()
 
 
+def test_open__removes_snapshot_temp_dirs_a_killed_writer_left(tmp_path: Path, chain: Chain) -> None:
+    data = _filled(tmp_path, chain, upto=1)
+    stale = data / ".snapshot-abc123"
+    stale.mkdir()
+    (stale / "state.swk").write_bytes(b"partial")
+    ChainStore(data).close()
+    assert not stale.exists()
+
+
 def test_import__reopen__blocks_indexes_and_checkpoints_are_there(tmp_path: Path, chain: Chain) -> None:
     data = _filled(tmp_path, chain)
     with ChainStore(data) as store:

@@ -59,6 +59,8 @@ KEEP_SNAPSHOTS = 3
 """Snapshots kept: the newest at the finalized checkpoint and a couple before it, in case the newest is damaged
 and has to be deleted by hand."""
 BUSY_TIMEOUT_MS = 30_000
+WAL_SIZE_LIMIT = 64 * 2**20
+"""After a checkpoint the WAL file is cut back to this size (a snapshot of a big state passes through it)."""
 MAX_INTEGER = 2**63 - 1
 """SQLite integers are signed 64-bit; slots and epochs beyond are refused."""
 ZERO32 = b"\x00" * 32
@@ -322,6 +324,7 @@ class ChainStore:
                 raise StorageError(f"{self.path}: cannot switch to WAL journal mode (got {mode!r})")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
             conn.execute("BEGIN IMMEDIATE")
             try:
                 self._read_meta(genesis=genesis)
