@@ -215,9 +215,10 @@ class ChainStore:
 
     @classmethod
     def open_readonly(cls, data_dir: Path | str, *, check: bool = True) -> ChainStore:
-        """Open an existing database read-only (SQLite `mode=ro`): safe while a node writes it, never creates
-        or changes a file. Each read sees one committed state. `check=False` skips SQLite's quick check (which
-        reads the whole file)."""
+        """Open an existing database read-only (SQLite `mode=ro`): safe while a node writes it, never changes
+        the database (SQLite may create its empty -wal/-shm companions when no node has it open) and takes no
+        lock. Each read sees one committed state. `check=False` skips SQLite's quick check (which reads the whole
+        file)."""
         self = cls.__new__(cls)
         self.data_dir = Path(data_dir)
         self.path = self.data_dir / DB_FILENAME
