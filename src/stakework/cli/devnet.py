@@ -53,11 +53,12 @@ def devnet(
     def log(r: SlotReport) -> None:
         mark = "proposed" if r.proposed else "missed  "
         console.print(
-            f"slot {r.slot:>6} epoch {r.epoch:>5}  {mark}  head {r.head_slot:>6} 0x{r.head_root.hex()[:8]}  "
-            f"justified {r.justified_epoch:>4}  finalized {r.finalized_epoch:>4}  "
-            f"participation {100 * r.participation:5.1f}%  txs {r.transactions:>5}  mempool {r.mempool:>6}  "
-            f"slashed {r.slashed:>3}",
+            f"slot {r.slot:>6} epoch {r.epoch:>5} {mark} head {r.head_slot:>6} 0x{r.head_root.hex()[:8]} "
+            f"justified {r.justified_epoch:>4} finalized {r.finalized_epoch:>4} "
+            f"participation {100 * r.participation:5.1f}% txs {r.transactions:>5} mempool {r.mempool:>6} "
+            f"slashed {r.slashed:>3} refused {r.refused}",
             highlight=False,
+            soft_wrap=True,
         )
 
     console = wide_console()

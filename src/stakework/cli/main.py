@@ -7,7 +7,7 @@ import sys
 import typer
 
 from stakework import __version__
-from stakework.cli import bench, devnet, genesis, keys, risk, simulate, slashing_protection, spec_test
+from stakework.cli import bench, devnet, genesis, keys, risk, simulate, slashing_protection, spec_test, status
 from stakework.cli.common import run_app
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ def _root(
 
 # Sub-commands (one module each under stakework/cli/).
 app.command("devnet")(devnet.devnet)
+app.command("status")(status.status)
 app.command("simulate")(simulate.simulate)
 app.command("genesis")(genesis.genesis)
 app.command("spec-test")(spec_test.spec_test)

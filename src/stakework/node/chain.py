@@ -6,33 +6,23 @@ fork choice (LMD-GHOST + FFG) picks the head. States below the finalized checkpo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container
+from collections.abc import Container
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from stakework.forkchoice import ForkChoice
+from stakework.node.storage import ChainStore
+from stakework.node.storage.db import anchor_root
 from stakework.state.beacon_state import BeaconState
 from stakework.state.containers import Checkpoint
 from stakework.transition.accessors import is_active_validator
 from stakework.transition.block.attestation import get_attesting_indices
-from stakework.transition.block.block import Attestation, SignedBeaconBlock, header_root
+from stakework.transition.block.block import Attestation, SignedBeaconBlock
 from stakework.transition.epoch.context import EpochContext
 from stakework.transition.epoch.justification import process_justification_and_finalization
 from stakework.transition.errors import TransitionError
 from stakework.transition.state_transition import process_slots, state_transition
-
-
-def anchor_root(state: BeaconState) -> bytes:
-    """The root of the block a state's latest header describes, with its state root filled in (as
-    process_slot does): for a genesis state, the genesis block root."""
-    from stakework.state.containers import BeaconBlockHeader
-    from stakework.state.root import hash_state
-
-    h = state.latest_block_header
-    if h.state_root == b"\x00" * 32:
-        h = BeaconBlockHeader(h.slot, h.proposer_index, h.parent_root, hash_state(state), h.body_root)
-    return header_root(h)
 
 
 def justified_balances(state: BeaconState) -> np.ndarray:
@@ -54,7 +44,9 @@ class Chain:
     """Block tree, fork choice and attestation pool of one node."""
 
     genesis: BeaconState
-    on_finalized: Callable[[BeaconState], None] | None = None
+    """The anchor: the genesis state, or on restart the newest finalized snapshot."""
+    store: ChainStore | None = None
+    """Where imported blocks and finalized states are persisted (None: memory only)."""
     states: dict[bytes, BeaconState] = field(default_factory=dict)
     blocks: dict[bytes, SignedBeaconBlock] = field(default_factory=dict)
     pool: dict[int, list[Attestation]] = field(default_factory=dict)
@@ -131,6 +123,15 @@ class Chain:
             if pooled and attestation in pooled:  # included: no need to include it again
                 pooled.remove(attestation)
         self._after_checkpoints_change()
+        if self.store is not None:
+            fc = self.forkchoice
+            self.store.import_block(
+                signed,
+                block.state_root,
+                head=fc.get_head(),
+                justified=fc.justified_checkpoint,
+                finalized=fc.finalized_checkpoint,
+            )
         return root
 
     def _vote(self, state: BeaconState, attestation: Attestation) -> None:
@@ -177,8 +178,8 @@ class Chain:
             start = finalized.epoch * p.SLOTS_PER_EPOCH
             for att_slot in [s for s in self.pool if s < start - p.SLOTS_PER_EPOCH]:
                 del self.pool[att_slot]
-            if self.on_finalized is not None and finalized.root in self.states:
-                self.on_finalized(self.states[finalized.root])
+            if self.store is not None and finalized.root in self.states:
+                self.store.save_finalized_state(self.states[finalized.root], finalized)
 
     def tick(self, slot: int) -> None:
         self.forkchoice.on_tick(slot)

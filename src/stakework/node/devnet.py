@@ -17,6 +17,7 @@ from stakework.crypto.slashing_protection import SlashingProtection
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.slasher import Slasher
+from stakework.node.storage import ChainStore
 from stakework.node.validator import ValidatorClient
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import Preset
@@ -40,6 +41,8 @@ class SlotReport:
     mempool: int
     slashed: int
     """Validators slashed in the head state."""
+    refused: int
+    """Signatures slashing protection has refused since start (0 for an honest node)."""
     head_slot: int
     head_root: bytes
     justified_epoch: int
@@ -123,7 +126,13 @@ def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chai
     keys = _load_or_create_keys(config)
     protection = SlashingProtection(data / "slashing_protection.sqlite", genesis.genesis_validators_root)
     equivocators = frozenset(range(config.validators - config.equivocate, config.validators))
-    return Chain(genesis), ValidatorClient(keys, protection, equivocators=equivocators), genesis
+    store = ChainStore(data, genesis=genesis)
+    stored = store.load_latest()
+    chain = Chain(stored.anchor_state)
+    for signed in stored.blocks:  # replay what was stored after the newest finalized snapshot
+        chain.import_block(signed, current_slot=max(signed.message.slot, stored.head.slot))
+    chain.store = store
+    return chain, ValidatorClient(keys, protection, equivocators=equivocators), genesis
 
 
 def _participation(state: BeaconState) -> float:
@@ -208,6 +217,7 @@ def run_slot(
         transactions=included,
         mempool=len(mempool) if mempool is not None else 0,
         slashed=int(head.validators.slashed.sum()),
+        refused=client.refused,
         head_slot=head.slot,
         head_root=chain.head_root,
         justified_epoch=chain.forkchoice.justified_checkpoint.epoch,
@@ -251,3 +261,5 @@ def run_devnet(
         on_slot(run_slot(chain, client, slot, mempool, slasher))
         done += 1
     client.protection.close()
+    if chain.store is not None:
+        chain.store.close()
