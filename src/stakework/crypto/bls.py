@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
 
@@ -45,10 +46,17 @@ def devnet_secret_key(index: int) -> SecretKey:
     return SecretKey.from_seed(hashlib.sha256(b"stakework devnet validator " + index.to_bytes(8, "little")).digest())
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _public_key(data: bytes) -> G1Element:
+    """A deserialized (and subgroup-checked) public key, cached: validators' keys are verified against over and
+    over, and deserializing one costs more than a pairing's share of an aggregate verification."""
+    return G1Element.from_bytes(data)
+
+
 def verify(pubkey: bytes, message: bytes, signature: bytes) -> bool:
     """Spec: bls.Verify. False for malformed or invalid keys and signatures (never raises)."""
     try:
-        pk = G1Element.from_bytes(bytes(pubkey))
+        pk = _public_key(bytes(pubkey))
         sig = G2Element.from_bytes(bytes(signature))
     except (ValueError, RuntimeError):
         return False
@@ -72,7 +80,7 @@ def fast_aggregate_verify(pubkeys: Sequence[bytes], message: bytes, signature: b
     if not pubkeys:
         return False
     try:
-        pks = [G1Element.from_bytes(bytes(p)) for p in pubkeys]
+        pks = [_public_key(bytes(p)) for p in pubkeys]
         sig = G2Element.from_bytes(bytes(signature))
         return bool(PopSchemeMPL.fast_aggregate_verify(pks, bytes(message), sig))
     except (ValueError, RuntimeError):
