@@ -187,6 +187,19 @@ class ForkChoiceMachine(RuleBasedStateMachine):
         assert self.fc.is_descendant(self.fc.justified_checkpoint.root, head)
 
     @invariant()
+    def ancestry_agrees(self) -> None:
+        """Spec `get_ancestor` and `is_ancestor` on the newest nodes (an ancestor that was pruned is None)."""
+        if not hasattr(self, "fc"):
+            return
+        newest = self.fc.roots()[-5:]
+        for root in newest:
+            for slot in range(0, self.ref.blocks[root].slot + 1, 3):
+                want = ref.get_ancestor(self.ref, root, slot)
+                assert self.fc.ancestor(root, slot) == (want if want in self.fc else None)
+            for other in newest:
+                assert self.fc.is_descendant(other, root) == ref.is_ancestor(self.ref, root, other)
+
+    @invariant()
     def tree_rooted_at_a_single_node(self) -> None:
         if not hasattr(self, "fc"):
             return

@@ -132,9 +132,10 @@ class ForkChoice:
         copy of the post-state (spec `compute_pulled_up_tip`; default: the realized ones). `timely` says the
         block arrived before the attestation deadline of its slot (spec `record_block_timeliness`).
 
-        A block already known is ignored. Raises `UnknownParentError`, `FutureBlockError` (slot after
-        `current_slot`) or `InvalidBlockError` (not after its parent's slot, at or before the finalized epoch's
-        start slot, or not descending from the finalized checkpoint block).
+        Time first advances to `current_slot` (as `on_tick`). A block already known is ignored. Raises
+        `UnknownParentError`, `FutureBlockError` (slot after `current_slot`) or `InvalidBlockError` (not after its
+        parent's slot, at or before the finalized epoch's start slot, or not descending from the finalized
+        checkpoint block).
         """
         if root in self._proto:
             return
@@ -186,10 +187,11 @@ class ForkChoice:
         `validate_on_attestation`, signature, committee): each listed validator that is not equivocating and has
         no message with a target epoch at least `target_epoch` now votes for `block_root`.
 
-        Returns how many latest messages changed. A `block_root` not in the tree raises `UnknownBlockError`
-        (the node may hold the attestation until the block arrives; a block pruned as conflicting with finality
-        can never again gain weight, so its attestations may be dropped). Vectorized: a whole committee, or a
-        whole epoch of validators, is one call with an index array.
+        Returns how many latest messages changed (an index listed twice in one call counts twice). A
+        `block_root` not in the tree raises `UnknownBlockError`: the node may hold the attestation until the
+        block arrives, or drop it (a block pruned as conflicting with finality can never gain weight again; an
+        attestation inside a block may name a block older than this store's anchor). Vectorized: a whole
+        committee, or a whole epoch of validators, is one call with an index array.
         """
         node = self._proto.indices.get(block_root)
         if node is None:
