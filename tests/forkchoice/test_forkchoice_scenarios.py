@@ -525,3 +525,26 @@ def test_long_run__finality_every_epoch_and_prune__node_count_stays_bounded() ->
         assert all(fc.is_descendant(fc.finalized_checkpoint.root, root) for root in fc.roots())
     assert fc.finalized_checkpoint.epoch == 48
     assert max(sizes) <= 3 * SPE * 2 + 2
+
+
+def test_on_tick__several_epochs_at_once__pulls_up_and_clears_boost_and_never_goes_back() -> None:
+    """Spec `on_tick` runs `on_tick_per_slot` for every slot: crossing any epoch boundary pulls up."""
+    fc = make()
+    uj = Checkpoint(1, r("a"))
+    add(fc, "a", GENESIS, 5, unrealized_justified=uj, current_slot=5, timely=True)
+    assert fc.proposer_boost_root == r("a") and fc.justified_checkpoint == G0
+    fc.on_tick(17)
+    assert fc.proposer_boost_root is None and fc.justified_checkpoint == uj and fc.current_slot == 17
+    fc.on_tick(3)
+    assert fc.current_slot == 17
+
+
+def test_proposer_score__total_active_balance_given__used_instead_of_the_sum() -> None:
+    """Spec `get_proposer_score` reads `get_total_active_balance`, which counts active slashed validators too."""
+    fc = make()
+    fc.set_justified_balances(np.full(8, 32, dtype=np.uint64), total_active_balance=400)
+    assert fc.proposer_score() == (400 // SPE) * 40 // 100
+    with pytest.raises(ValueError):
+        fc.set_justified_balances([-1])
+    with pytest.raises(ValueError):
+        fc.set_justified_balances([[1, 2]])
