@@ -2,9 +2,10 @@
 
 Layout walked: `<DIR>/<preset>/electra/<runner>/<handler>/pyspec_tests/<case>/`, with `pre.ssz_snappy`,
 `post.ssz_snappy` (absent when the case must fail to apply) and the handler's inputs. Every file is a snappy
-*block* (not framed) compressing the SSZ serialisation; it is decoded with the reference specification's own
-SSZ types (`eth_consensus_specs.electra.<preset>`, via `pyspec_bridge`) and converted to stakework's state with
-`pyspec_bridge.from_pyspec`.
+*block* (not framed) compressing the SSZ serialisation. States are converted straight from their SSZ bytes with
+`pyspec_bridge.from_ssz_bytes` (the registry and long vectors with numpy, the other fields with the reference
+specification's own SSZ types, `eth_consensus_specs.electra.<preset>`); operations and deltas are decoded with
+the reference's types and converted to stakework's messages here.
 
 What a case checks:
 - `epoch_processing/<h>`: the stakework step `process_<h>` of `EPOCH_STEPS`, run on `EpochContext.build(pre)`,
@@ -33,7 +34,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from stakework.conformance.pyspec_bridge import first_difference, from_pyspec, spec_for, to_pyspec
+from stakework.conformance.pyspec_bridge import (
+    DROPPED_FIELDS,
+    SszError,
+    first_difference,
+    from_ssz_bytes,
+    spec_for,
+    ssz_field_bytes,
+    to_ssz_bytes,
+)
 from stakework.spec.constants import TIMELY_HEAD_FLAG_INDEX, TIMELY_SOURCE_FLAG_INDEX, TIMELY_TARGET_FLAG_INDEX
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import MAINNET, MINIMAL, Preset
@@ -84,18 +93,6 @@ SKIPPED_HANDLERS: dict[tuple[str, str], str] = {
     ("finality", "finality"): _BLOCK_PROCESSING_PENDING,
 }
 """(runner, handler) -> why stakework does not run it. The one place where official cases are skipped."""
-
-DROPPED_FIELDS: tuple[str, ...] = (
-    "eth1_data",
-    "eth1_data_votes",
-    "historical_roots",
-    "current_sync_committee",
-    "next_sync_committee",
-    "latest_execution_payload_header",
-)
-"""Fields of the reference Electra BeaconState that stakework's state does not keep (no eth1 bridge, no
-pre-Capella history, no sync committees, no execution layer). `from_pyspec` drops them and `to_pyspec` writes
-the reference's defaults; every other field survives the round trip byte for byte."""
 
 REWARD_DELTAS: tuple[tuple[str, int | None], ...] = (
     ("source_deltas", TIMELY_SOURCE_FLAG_INDEX),
@@ -191,13 +188,8 @@ def _subdirs(path: Path) -> list[Path]:
 
 
 # -- decoding ------------------------------------------------------------------------------------------------
-def decode_ssz_snappy(path: Path, typ: Any) -> Any:
-    """The reference SSZ view of type `typ` held in `path` (snappy block-compressed SSZ)."""
-    return _decode(path, typ)[1]
-
-
-def _decode(path: Path, typ: Any) -> tuple[bytes, Any]:
-    """(SSZ bytes, reference view of type `typ`) of the snappy block-compressed file `path`."""
+def read_ssz_snappy(path: Path) -> bytes:
+    """The SSZ bytes held in `path` (snappy block-compressed, as the reference generator writes them)."""
     import snappy  # python-snappy: a test/dev dependency, needed only for official cases
 
     try:
@@ -205,11 +197,18 @@ def _decode(path: Path, typ: Any) -> tuple[bytes, Any]:
     except OSError as exc:
         raise OfficialCaseError(f"{path}: cannot read ({exc.strerror})") from exc
     try:
-        data = snappy.decompress(raw)
+        data: bytes = snappy.decompress(raw)
     except Exception as exc:  # the library raises its own error types
         raise OfficialCaseError(f"{path}: not snappy-compressed data ({exc})") from exc
+    return data
+
+
+def decode_ssz_snappy(path: Path, typ: Any) -> Any:
+    """The reference SSZ view of type `typ` held in `path`."""
     try:
-        return data, typ.decode_bytes(data)
+        return typ.decode_bytes(read_ssz_snappy(path))
+    except OfficialCaseError:
+        raise
     except Exception as exc:  # remerkleable raises plain Exception/ValueError/AssertionError on bad SSZ
         raise OfficialCaseError(f"{path}: not a valid SSZ {typ.__name__} ({exc})") from exc
 
@@ -218,12 +217,16 @@ def _spec(case: OfficialCase) -> ModuleType:
     return spec_for(PRESETS[case.preset])
 
 
-def _load_state(case: OfficialCase, name: str) -> tuple[bytes, Any] | None:
-    """(SSZ bytes, reference BeaconState) of the case's `<name>.ssz_snappy`, None when there is no such file."""
+def _load_state(case: OfficialCase, name: str) -> tuple[bytes, BeaconState] | None:
+    """(SSZ bytes, stakework state) of the case's `<name>.ssz_snappy`, None when there is no such file."""
     path = case.path / f"{name}.ssz_snappy"
     if not path.exists():
         return None
-    return _decode(path, _spec(case).BeaconState)
+    data = read_ssz_snappy(path)
+    try:
+        return data, from_ssz_bytes(data, PRESETS[case.preset])
+    except SszError as exc:
+        raise OfficialCaseError(f"{path}: not a valid SSZ BeaconState ({exc})") from exc
 
 
 def _input(case: OfficialCase, name: str, type_name: str) -> Any:
@@ -234,41 +237,19 @@ def _input(case: OfficialCase, name: str, type_name: str) -> Any:
 
 
 # -- round trip ----------------------------------------------------------------------------------------------
-def ssz_field_bytes(typ: Any, data: bytes) -> dict[str, bytes]:
-    """The serialisation of each field of the SSZ container type `typ` inside `data` (the container's bytes):
-    fixed-size fields in place, variable-size ones between their offsets. No decoding, so it is cheap."""
-    out: dict[str, bytes] = {}
-    offsets: list[tuple[str, int]] = []
-    pos = 0
-    for name, ftyp in typ.fields().items():
-        if ftyp.is_fixed_byte_length():
-            size = ftyp.type_byte_length()
-            out[name] = data[pos : pos + size]
-            pos += size
-        else:
-            offsets.append((name, int.from_bytes(data[pos : pos + 4], "little")))
-            pos += 4
-    for i, (name, start) in enumerate(offsets):
-        end = offsets[i + 1][1] if i + 1 < len(offsets) else len(data)
-        out[name] = data[start:end]
-    return out
-
-
-def round_trip_difference(data: bytes, ps: Any, preset: Preset) -> str | None:
-    """None when the reference state `ps` (decoded from the SSZ bytes `data`) survives reference -> stakework
-    -> reference -> SSZ with the same bytes in every field but `DROPPED_FIELDS`; else the first field that
-    changed."""
-    typ = type(ps)
-    back = ssz_field_bytes(typ, to_pyspec(from_pyspec(ps, preset)).encode_bytes())
-    original = ssz_field_bytes(typ, data)
-    for name, raw in original.items():
+def round_trip_difference(data: bytes, state: BeaconState) -> str | None:
+    """None when `state` (converted from the reference BeaconState bytes `data`) converts back to the same
+    bytes in every field but DROPPED_FIELDS; else the first field that changed."""
+    typ = spec_for(state.preset).BeaconState
+    back = ssz_field_bytes(typ, to_ssz_bytes(state))
+    for name, raw in ssz_field_bytes(typ, data).items():
         if name not in DROPPED_FIELDS and raw != back[name]:
             return f"round trip changed {name}"
     return None
 
 
-def _check_round_trip(loaded: tuple[bytes, Any], case: OfficialCase, label: str) -> None:
-    diff = round_trip_difference(loaded[0], loaded[1], PRESETS[case.preset])
+def _check_round_trip(loaded: tuple[bytes, BeaconState], label: str) -> None:
+    diff = round_trip_difference(*loaded)
     if diff is not None:
         raise CaseFailure(f"{label}: {diff}")
 
@@ -349,16 +330,15 @@ OPERATIONS: dict[str, Callable[[OfficialCase], Apply]] = {
 
 
 def _run_transition(case: OfficialCase, build: Callable[[OfficialCase], Apply]) -> None:
-    preset = PRESETS[case.preset]
     pre = _load_state(case, "pre")
     if pre is None:
         raise OfficialCaseError(f"{case.path}: missing pre.ssz_snappy")
     post = _load_state(case, "post")
-    _check_round_trip(pre, case, "pre")
+    _check_round_trip(pre, "pre")
     if post is not None:
-        _check_round_trip(post, case, "post")
+        _check_round_trip(post, "post")
     apply = build(case)
-    state = from_pyspec(pre[1], preset)
+    state = pre[1]
     if post is None:
         try:
             apply(state)
@@ -373,7 +353,7 @@ def _run_transition(case: OfficialCase, build: Callable[[OfficialCase], Apply]) 
         apply(state)
     except Exception as exc:
         raise CaseFailure(f"raised {type(exc).__name__}: {exc}") from exc
-    diff = first_difference(from_pyspec(post[1], preset), state)
+    diff = first_difference(post[1], state)
     if diff is not None:
         raise CaseFailure(diff)
 
@@ -394,8 +374,8 @@ def _run_rewards(case: OfficialCase) -> None:
     pre = _load_state(case, "pre")
     if pre is None:
         raise OfficialCaseError(f"{case.path}: missing pre.ssz_snappy")
-    _check_round_trip(pre, case, "pre")
-    state = from_pyspec(pre[1], PRESETS[case.preset])
+    _check_round_trip(pre, "pre")
+    state = pre[1]
     ctx = EpochContext.build(state)
     for name, flag in REWARD_DELTAS:
         path = case.path / f"{name}.ssz_snappy"

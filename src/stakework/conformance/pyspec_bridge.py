@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import fields as dataclass_fields
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -191,13 +191,12 @@ def validators_to_ssz(reg: Registry) -> bytes:
     return arr.tobytes()
 
 
-def to_pyspec(state: BeaconState) -> Any:
-    """The reference BeaconState holding the same values as `state` (which is not modified)."""
-    spec = spec_for(state.preset)
+def _light_pyspec(spec: ModuleType, state: BeaconState) -> Any:
+    """A reference BeaconState with every field of `state` but the registry columns and the long vectors
+    (`HEAVY_FIELDS`), which stay at their defaults."""
     T = spec.BeaconState
     F = T.fields()
-    reg = state.validators
-    ps = T(
+    return T(
         genesis_time=state.genesis_time,
         genesis_validators_root=spec.Root(state.genesis_validators_root),
         slot=state.slot,
@@ -254,6 +253,14 @@ def to_pyspec(state: BeaconState) -> Any:
             for c in state.pending_consolidations
         ],
     )
+
+
+def to_pyspec(state: BeaconState) -> Any:
+    """The reference BeaconState holding the same values as `state` (which is not modified)."""
+    spec = spec_for(state.preset)
+    F = spec.BeaconState.fields()
+    reg = state.validators
+    ps = _light_pyspec(spec, state)
     ps.validators = F["validators"].decode_bytes(validators_to_ssz(reg))
     ps.balances = F["balances"].decode_bytes(np.ascontiguousarray(reg.balances, dtype="<u8").tobytes())
     ps.inactivity_scores = F["inactivity_scores"].decode_bytes(
@@ -293,14 +300,20 @@ def registry_from_pyspec(ps: Any) -> Registry:
     return Registry.from_columns(columns)
 
 
-def from_pyspec(ps: Any, preset: Preset) -> BeaconState:
-    """The stakework BeaconState holding the values of the reference state `ps` (fields stakework lacks are
-    dropped)."""
-    spec = spec_for(preset)
+def _assemble(
+    ps: Any,
+    preset: Preset,
+    registry: Registry,
+    vectors: tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint8], npt.NDArray[np.uint64]],
+) -> BeaconState:
+    """The stakework BeaconState from the registry, the long vectors (block_roots, state_roots, randao_mixes,
+    slashings) and the other fields read as attributes of `ps` (a reference state, or the same fields decoded
+    one by one)."""
+    block_roots, state_roots, randao_mixes, slashings = vectors
     header = ps.latest_block_header
     return BeaconState(
         preset=preset,
-        validators=registry_from_pyspec(ps),
+        validators=registry,
         genesis_time=int(ps.genesis_time),
         genesis_validators_root=bytes(ps.genesis_validators_root),
         slot=int(ps.slot),
@@ -314,10 +327,10 @@ def from_pyspec(ps: Any, preset: Preset) -> BeaconState:
             state_root=bytes(header.state_root),
             body_root=bytes(header.body_root),
         ),
-        block_roots=_rows_from_vector(ps.block_roots, spec.SLOTS_PER_HISTORICAL_ROOT),
-        state_roots=_rows_from_vector(ps.state_roots, spec.SLOTS_PER_HISTORICAL_ROOT),
-        randao_mixes=_rows_from_vector(ps.randao_mixes, spec.EPOCHS_PER_HISTORICAL_VECTOR),
-        slashings=_uint64s_from_vector(ps.slashings, spec.EPOCHS_PER_SLASHINGS_VECTOR),
+        block_roots=block_roots,
+        state_roots=state_roots,
+        randao_mixes=randao_mixes,
+        slashings=slashings,
         justification_bits=[bool(b) for b in ps.justification_bits],
         previous_justified_checkpoint=_cp_back(ps.previous_justified_checkpoint),
         current_justified_checkpoint=_cp_back(ps.current_justified_checkpoint),
@@ -360,6 +373,171 @@ def from_pyspec(ps: Any, preset: Preset) -> BeaconState:
             for h in ps.historical_summaries
         ],
     )
+
+
+def from_pyspec(ps: Any, preset: Preset) -> BeaconState:
+    """The stakework BeaconState holding the values of the reference state `ps` (fields stakework lacks are
+    dropped)."""
+    spec = spec_for(preset)
+    vectors = (
+        _rows_from_vector(ps.block_roots, spec.SLOTS_PER_HISTORICAL_ROOT),
+        _rows_from_vector(ps.state_roots, spec.SLOTS_PER_HISTORICAL_ROOT),
+        _rows_from_vector(ps.randao_mixes, spec.EPOCHS_PER_HISTORICAL_VECTOR),
+        _uint64s_from_vector(ps.slashings, spec.EPOCHS_PER_SLASHINGS_VECTOR),
+    )
+    return _assemble(ps, preset, registry_from_pyspec(ps), vectors)
+
+
+# -- SSZ bytes <-> stakework, without building the reference's tree ------------------------------------------
+# remerkleable decodes and encodes a state element by element (about 1 ms per validator on Python 3.11); the
+# official test files are SSZ bytes, so the registry columns and the long vectors are read and written with
+# numpy, and only the small fields go through the reference's types.
+HEAVY_FIELDS = frozenset(
+    {
+        "validators",
+        "balances",
+        "inactivity_scores",
+        "previous_epoch_participation",
+        "current_epoch_participation",
+        "block_roots",
+        "state_roots",
+        "randao_mixes",
+        "slashings",
+    }
+)
+"""Reference BeaconState fields read and written as numpy arrays by from_ssz_bytes / to_ssz_bytes."""
+
+DROPPED_FIELDS: tuple[str, ...] = (
+    "eth1_data",
+    "eth1_data_votes",
+    "historical_roots",
+    "current_sync_committee",
+    "next_sync_committee",
+    "latest_execution_payload_header",
+)
+"""Fields of the reference Electra BeaconState that stakework's state does not keep (no eth1 bridge, no
+pre-Capella history, no sync committees, no execution layer): from_pyspec / from_ssz_bytes drop them, and
+to_pyspec / to_ssz_bytes write the reference's defaults. Every other field survives the round trip."""
+
+
+class SszError(ValueError):
+    """Bytes that are not the SSZ serialisation of the expected reference container."""
+
+
+def ssz_field_bytes(typ: Any, data: bytes) -> dict[str, bytes]:
+    """The serialisation of each field of the SSZ container type `typ` inside `data` (the container's bytes):
+    fixed-size fields in place, variable-size ones between their offsets. Raises SszError on bad offsets."""
+    out: dict[str, bytes] = {}
+    offsets: list[tuple[str, int]] = []
+    pos = 0
+    for name, ftyp in typ.fields().items():
+        if ftyp.is_fixed_byte_length():
+            size = ftyp.type_byte_length()
+            out[name] = data[pos : pos + size]
+            if len(out[name]) != size:
+                raise SszError(f"{typ.__name__}: {len(data)} bytes end inside the fixed part ({name})")
+            pos += size
+        else:
+            if pos + 4 > len(data):
+                raise SszError(f"{typ.__name__}: {len(data)} bytes end inside the fixed part ({name})")
+            offsets.append((name, int.from_bytes(data[pos : pos + 4], "little")))
+            pos += 4
+    if offsets and offsets[0][1] != pos:
+        raise SszError(f"{typ.__name__}: first offset {offsets[0][1]} is not the fixed-part size {pos}")
+    if not offsets and pos != len(data):
+        raise SszError(f"{typ.__name__}: {len(data)} bytes, expected {pos}")
+    for i, (name, start) in enumerate(offsets):
+        end = offsets[i + 1][1] if i + 1 < len(offsets) else len(data)
+        if not start <= end <= len(data):
+            raise SszError(f"{typ.__name__}: offsets of {name} out of order or past the end")
+        out[name] = data[start:end]
+    return out
+
+
+def ssz_join(typ: Any, parts: dict[str, bytes]) -> bytes:
+    """The container's SSZ bytes from each field's serialisation (the inverse of ssz_field_bytes)."""
+    fields = typ.fields()
+    fixed_size = sum(f.type_byte_length() if f.is_fixed_byte_length() else 4 for f in fields.values())
+    head: list[bytes] = []
+    tail: list[bytes] = []
+    offset = fixed_size
+    for name, ftyp in fields.items():
+        if ftyp.is_fixed_byte_length():
+            head.append(parts[name])
+        else:
+            head.append(offset.to_bytes(4, "little"))
+            tail.append(parts[name])
+            offset += len(parts[name])
+    return b"".join(head + tail)
+
+
+def _array(raw: bytes, dtype: Any, name: str, count: int | None = None) -> npt.NDArray[Any]:
+    size = np.dtype(dtype).itemsize
+    if len(raw) % size or (count is not None and len(raw) != count * size):
+        want = f"{count} x {size}" if count is not None else f"a multiple of {size}"
+        raise SszError(f"BeaconState.{name}: {len(raw)} bytes, expected {want}")
+    return np.frombuffer(raw, dtype=dtype)
+
+
+def from_ssz_bytes(data: bytes, preset: Preset) -> BeaconState:
+    """The stakework BeaconState of the reference BeaconState serialised in `data` (same result as
+    `from_pyspec(spec.BeaconState.decode_bytes(data), preset)`, much faster). Raises SszError on bad bytes."""
+    spec = spec_for(preset)
+    T = spec.BeaconState
+    F = T.fields()
+    raw = ssz_field_bytes(T, data)
+    try:
+        light = {
+            name: F[name].decode_bytes(raw[name])
+            for name in F
+            if name not in HEAVY_FIELDS and name not in DROPPED_FIELDS
+        }
+    except Exception as exc:  # remerkleable raises plain Exception / ValueError / AssertionError
+        raise SszError(f"BeaconState: {exc}") from exc
+    arr = _array(raw["validators"], VALIDATOR_DTYPE, "validators")
+    columns: dict[str, Any] = {name: arr[name].copy() for name in VALIDATOR_DTYPE.names or ()}
+    columns["slashed"] = arr["slashed"].astype(np.bool_)
+    n = len(arr)
+    columns["balances"] = _array(raw["balances"], "<u8", "balances", n).astype(np.uint64)
+    columns["inactivity_scores"] = _array(raw["inactivity_scores"], "<u8", "inactivity_scores", n).astype(np.uint64)
+    for name in ("previous_epoch_participation", "current_epoch_participation"):
+        columns[name] = _array(raw[name], np.uint8, name, n).copy()
+    roots = spec.SLOTS_PER_HISTORICAL_ROOT
+    vectors = (
+        _array(raw["block_roots"], np.uint8, "block_roots", roots * 32).reshape(roots, 32).copy(),
+        _array(raw["state_roots"], np.uint8, "state_roots", roots * 32).reshape(roots, 32).copy(),
+        _array(raw["randao_mixes"], np.uint8, "randao_mixes", spec.EPOCHS_PER_HISTORICAL_VECTOR * 32)
+        .reshape(-1, 32)
+        .copy(),
+        _array(raw["slashings"], "<u8", "slashings", spec.EPOCHS_PER_SLASHINGS_VECTOR).astype(np.uint64),
+    )
+    return _assemble(SimpleNamespace(**light), preset, Registry.from_columns(columns), vectors)
+
+
+_DEFAULT_BYTES: dict[str, dict[str, bytes]] = {}
+
+
+def to_ssz_bytes(state: BeaconState) -> bytes:
+    """The SSZ serialisation of `to_pyspec(state)` (same bytes, much faster): the fields stakework keeps, and
+    the reference's defaults for DROPPED_FIELDS."""
+    spec = spec_for(state.preset)
+    T = spec.BeaconState
+    F = T.fields()
+    if spec.__name__ not in _DEFAULT_BYTES:
+        _DEFAULT_BYTES[spec.__name__] = {name: F[name]().encode_bytes() for name in DROPPED_FIELDS}
+    light = _light_pyspec(spec, state)
+    parts = {name: getattr(light, name).encode_bytes() for name in F if name not in HEAVY_FIELDS}
+    parts.update(_DEFAULT_BYTES[spec.__name__])
+    reg = state.validators
+    parts["validators"] = validators_to_ssz(reg)
+    parts["balances"] = np.ascontiguousarray(reg.balances, dtype="<u8").tobytes()
+    parts["inactivity_scores"] = np.ascontiguousarray(reg.inactivity_scores, dtype="<u8").tobytes()
+    for name in ("previous_epoch_participation", "current_epoch_participation"):
+        parts[name] = np.ascontiguousarray(getattr(reg, name), dtype=np.uint8).tobytes()
+    for name in ("block_roots", "state_roots", "randao_mixes"):
+        parts[name] = np.ascontiguousarray(getattr(state, name), dtype=np.uint8).tobytes()
+    parts["slashings"] = np.ascontiguousarray(state.slashings, dtype="<u8").tobytes()
+    return ssz_join(T, parts)
 
 
 # -- comparison ----------------------------------------------------------------------------------------------
