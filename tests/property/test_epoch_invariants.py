@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from reference import epoch_reference as ref
 from stakework.spec.presets import MAINNET, MINIMAL, Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state import BeaconState, PendingDeposit
@@ -312,7 +313,8 @@ def test_invariant_checks_catch_a_broken_transition(tamper, check):
 # -- several epochs in a row ------------------------------------------------------------------------------------
 class EpochRun(RuleBasedStateMachine):
     """Random participation each epoch, occasional slashings, voluntary exits and deposits between epochs; every
-    epoch is run step by step with the invariant checks, and must equal process_epoch."""
+    epoch is run step by step with the invariant checks, and process_epoch must equal both that and the
+    plain-loop reference, so state carried across epochs (churn, queues, scores, finality) is checked too."""
 
     state: BeaconState
 
@@ -344,9 +346,13 @@ class EpochRun(RuleBasedStateMachine):
     def epoch(self, rate, seed):
         pre = self.state.copy()
         stepwise = run_steps_checking(self.state.copy())
+        plain = self.state.copy()
+        ref.process_epoch(plain)
         process_epoch(self.state)
         diff = first_difference(stepwise, self.state)
         assert diff is None, f"process_epoch differs from the checked steps at {diff}"
+        diff = first_difference(plain, self.state)
+        assert diff is None, f"process_epoch differs from the plain-loop reference at {diff}"
         check_never_backwards(pre, self.state)
         self.epochs += 1
         self._next_epoch_participation(rate, seed)
