@@ -138,6 +138,17 @@ def test_broken_post__changed_balance__fails_naming_column_and_index(official_mi
     assert result.detail.startswith("validators.balances[3]: expected "), result.detail
 
 
+def test_broken_post_epoch__fails_naming_process_epoch_and_the_field(official_minimal: Path, tmp_path: Path) -> None:
+    copied = _copy_case(official_minimal, tmp_path, "epoch_processing/slashings_reset/flush_slashings")
+    path = copied.path / "post_epoch.ssz_snappy"
+    state = from_ssz_bytes(read_ssz_snappy(path), MINIMAL)
+    state.validators.inactivity_scores[5] += 7
+    path.write_bytes(snappy.compress(to_ssz_bytes(state)))
+    result = run_case(copied)
+    assert result.status == "failed"
+    assert result.detail.startswith("process_epoch (pre_epoch -> post_epoch): validators.inactivity_scores[5]: ")
+
+
 def test_broken_deltas__fail_naming_the_delta_list_and_index(official_minimal: Path, tmp_path: Path) -> None:
     copied = _copy_case(official_minimal, tmp_path, "rewards/basic/full_all_correct")
     path = copied.path / "head_deltas.ssz_snappy"

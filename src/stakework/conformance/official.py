@@ -10,13 +10,16 @@ the reference's types and converted to stakework's messages here.
 What a case checks:
 - `epoch_processing/<h>`: the stakework step `process_<h>` of `EPOCH_STEPS`, run on `EpochContext.build(pre)`,
   must turn `pre` into `post` (every field stakework keeps, compared with `first_difference`); without `post`
-  the step must raise `TransitionError`.
+  the step must raise `TransitionError` (the reference raises on a uint64 overflow). Where the case also has
+  `pre_epoch` and `post_epoch` (the states around the whole epoch transition), stakework's `process_epoch`
+  must turn one into the other too.
 - `rewards/<h>`: `get_flag_index_deltas` for source, target and head and `get_inactivity_penalty_deltas` must
   equal the case's `source_deltas`, `target_deltas`, `head_deltas` and `inactivity_penalty_deltas`.
 - `operations/<h>` for the operations stakework has: the stakework function on the converted operation must
   give `post`, or raise `TransitionError` (`InvalidOperation`) when there is no `post`.
-- every case that runs: `pre` and `post` survive decode -> stakework -> reference -> encode byte for byte, once
-  the fields stakework does not keep (`DROPPED_FIELDS`) are set to their defaults on both sides.
+- every case that runs: every state it holds (`pre`, `post`, `pre_epoch`, `post_epoch`) survives decode ->
+  stakework -> reference -> encode byte for byte, once the fields stakework does not keep (`DROPPED_FIELDS` in
+  `pyspec_bridge`) are set to their defaults on both sides.
 
 Handlers stakework does not run are listed in `SKIPPED_HANDLERS` with the reason; a handler in neither table is
 reported as a failure ("unknown handler"), so nothing is skipped silently.
@@ -60,7 +63,7 @@ from stakework.transition.block.operations import (
 from stakework.transition.block.voluntary_exit import process_voluntary_exit
 from stakework.transition.block.withdrawal_request import process_withdrawal_request
 from stakework.transition.block.withdrawals import process_withdrawals
-from stakework.transition.epoch import EPOCH_STEPS, EpochContext
+from stakework.transition.epoch import EPOCH_STEPS, EpochContext, process_epoch
 from stakework.transition.epoch.rewards import get_flag_index_deltas, get_inactivity_penalty_deltas
 from stakework.transition.errors import TransitionError
 
@@ -358,6 +361,26 @@ def _run_transition(case: OfficialCase, build: Callable[[OfficialCase], Apply]) 
         raise CaseFailure(diff)
 
 
+def _run_epoch_case(case: OfficialCase, build: Callable[[OfficialCase], Apply]) -> None:
+    """An epoch_processing case: the named step (pre -> post), then, when the case has them, the whole
+    `process_epoch` from `pre_epoch` (the state before the epoch transition) to `post_epoch` (after it)."""
+    _run_transition(case, build)
+    pre_epoch = _load_state(case, "pre_epoch")
+    post_epoch = _load_state(case, "post_epoch")
+    if pre_epoch is None or post_epoch is None:
+        return
+    _check_round_trip(pre_epoch, "pre_epoch")
+    _check_round_trip(post_epoch, "post_epoch")
+    state = pre_epoch[1]
+    try:
+        process_epoch(state)
+    except Exception as exc:
+        raise CaseFailure(f"process_epoch (pre_epoch -> post_epoch) raised {type(exc).__name__}: {exc}") from exc
+    diff = first_difference(post_epoch[1], state)
+    if diff is not None:
+        raise CaseFailure(f"process_epoch (pre_epoch -> post_epoch): {diff}")
+
+
 def deltas_type(spec: ModuleType) -> Any:
     """The rewards runner's `Deltas` container (defined by the reference's test helpers, not its spec module:
     `rewards` and `penalties`, lists of Gwei). A list's SSZ bytes do not depend on its limit."""
@@ -403,7 +426,7 @@ def handler_runner(runner: str, handler: str) -> Callable[[OfficialCase], None] 
     """The function that runs a case of (runner, handler), or None when stakework has no such handler."""
     if runner == "epoch_processing":
         step = _epoch_step(handler)
-        return None if step is None else lambda case: _run_transition(case, step)
+        return None if step is None else lambda case: _run_epoch_case(case, step)
     if runner == "rewards" and handler in ("basic", "leak", "random", "inactivity_scores"):
         return _run_rewards
     if runner == "operations" and handler in OPERATIONS:
@@ -484,8 +507,9 @@ def markdown_report(results: list[CaseResult], *, command: str = "") -> str:
         lines += ["Command:", "", "```", command, "```", ""]
     lines += [
         "Each run case compares every field stakework keeps with the case's `post` (or the reward deltas), checks",
-        "that a case without `post` is refused, and checks that `pre`/`post` survive the SSZ -> stakework -> SSZ",
-        f"round trip (dropped fields: {', '.join(f'`{f}`' for f in DROPPED_FIELDS)}).",
+        "that a case without `post` is refused, runs the whole `process_epoch` from `pre_epoch` to `post_epoch`",
+        "where an epoch_processing case has them, and checks that every state survives the SSZ -> stakework ->",
+        f"SSZ round trip (dropped fields: {', '.join(f'`{f}`' for f in DROPPED_FIELDS)}).",
         "",
         f"Overall: {summary_line(results)}.",
         "",
