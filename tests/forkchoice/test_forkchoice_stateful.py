@@ -27,6 +27,12 @@ BALANCE_CHOICES = [0, 16, 31, 32, 32, 32, 64, 2048]
 class ForkChoiceMachine(RuleBasedStateMachine):
     """Drives `ForkChoice` and the reference store with the same inputs."""
 
+    slots_per_epoch = SLOTS_PER_EPOCH
+    tick_scale = 1
+    """Slots per tick step (so that runs on longer epochs still cross several epochs)."""
+    gwei_only = False
+    """Balances always in whole increments of 10**9 (for the comparison with the reference package)."""
+
     def __init__(self) -> None:
         super().__init__()
         self.counter = 0
@@ -41,24 +47,24 @@ class ForkChoiceMachine(RuleBasedStateMachine):
         unit=st.sampled_from([1, 10**9]),
     )
     def start(self, balances: list[int], unit: int) -> None:
-        self.unit = unit
-        balances = [b * unit for b in balances]
+        self.unit = 10**9 if self.gwei_only else unit
+        balances = [b * self.unit for b in balances]
         self.anchor = self.new_root()
         genesis = Checkpoint(0, self.anchor)
         array = np.array(balances, dtype=np.uint64)
-        self.fc = ForkChoice(self.anchor, 0, genesis, genesis, array, SLOTS_PER_EPOCH)
-        self.ref = ref.get_forkchoice_store(self.anchor, 0, genesis, genesis, balances, SLOTS_PER_EPOCH)
+        self.fc = ForkChoice(self.anchor, 0, genesis, genesis, array, self.slots_per_epoch)
+        self.ref = ref.get_forkchoice_store(self.anchor, 0, genesis, genesis, balances, self.slots_per_epoch)
 
     # -- rules ---------------------------------------------------------------------------------------------
     @rule(slots=st.integers(1, 6))
     def tick(self, slots: int) -> None:
-        slot = self.ref.current_slot + slots
+        slot = self.ref.current_slot + slots * self.tick_scale
         self.fc.on_tick(slot)
         ref.on_tick(self.ref, slot)
 
     def checkpoint_on_chain(self, parent_root: bytes, root: bytes, slot: int, epoch: int) -> Checkpoint:
         """The checkpoint for `epoch` on the chain of a block (`root` at `slot` on top of `parent_root`)."""
-        start = epoch * SLOTS_PER_EPOCH
+        start = epoch * self.slots_per_epoch
         if slot <= start:
             return Checkpoint(epoch, root)
         ancestor = ref.get_ancestor(self.ref, parent_root, start)
@@ -81,7 +87,7 @@ class ForkChoiceMachine(RuleBasedStateMachine):
             current = slot - 1  # a block from the future
         timely = data.draw(st.booleans(), label="timely")
         root = self.new_root()
-        epoch = slot // SLOTS_PER_EPOCH
+        epoch = slot // self.slots_per_epoch
         justified_epoch = max(0, epoch - data.draw(st.sampled_from([1, 1, 1, 2, 2, 3, 0]), label="justified"))
         finalized_epoch = max(0, justified_epoch - data.draw(st.sampled_from([1, 1, 2, 0]), label="finalized"))
         unrealized_justified_epoch = data.draw(st.integers(justified_epoch, epoch), label="u_justified")
@@ -109,7 +115,7 @@ class ForkChoiceMachine(RuleBasedStateMachine):
     def attest(self, data: st.DataObject) -> None:
         block = data.draw(st.sampled_from(self.fc.roots()), label="block")
         validators = data.draw(st.lists(st.integers(0, VALIDATORS + 2), max_size=12), label="validators")
-        target_epoch = data.draw(st.integers(0, self.ref.current_slot // SLOTS_PER_EPOCH + 1), label="target")
+        target_epoch = data.draw(st.integers(0, self.ref.current_slot // self.slots_per_epoch + 1), label="target")
         self.fc.on_attestation(np.array(validators, dtype=np.int64), block, target_epoch)
         ref.on_attestation(self.ref, validators, block, target_epoch)
 
@@ -208,8 +214,8 @@ class ForkChoiceMachine(RuleBasedStateMachine):
         assert all(self.fc.is_descendant(roots[0], root) for root in roots)
 
 
-# At least 200 examples; 1000 with HYPOTHESIS_PROFILE=thorough.
+# At least 150 examples; 1000 with HYPOTHESIS_PROFILE=thorough.
 ForkChoiceMachine.TestCase.settings = settings(
-    settings(), max_examples=max(200, settings().max_examples), stateful_step_count=50, deadline=None
+    settings(), max_examples=max(150, settings().max_examples), stateful_step_count=50, deadline=None
 )
 TestForkChoiceAgainstReference = ForkChoiceMachine.TestCase
