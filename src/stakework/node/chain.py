@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from stakework.forkchoice import ForkChoice
+from stakework.forkchoice import ForkChoice, ForkChoiceError
 from stakework.node.storage import ChainStore
 from stakework.node.storage.db import anchor_root
 from stakework.state.beacon_state import BeaconState
@@ -135,11 +135,13 @@ class Chain:
         return root
 
     def _vote(self, state: BeaconState, attestation: Attestation) -> None:
+        """Count an attestation's votes; votes for blocks the fork choice no longer holds (pruned below
+        finality, or before the anchor) count for nothing."""
         try:
             indices = get_attesting_indices(state, attestation)
-        except TransitionError:
+            self.forkchoice.on_attestation(indices, attestation.data.beacon_block_root, attestation.data.target.epoch)
+        except (TransitionError, ForkChoiceError):
             return
-        self.forkchoice.on_attestation(indices, attestation.data.beacon_block_root, attestation.data.target.epoch)
 
     def on_attestation(self, attestation: Attestation) -> None:
         """A gossiped (here: locally made) aggregate: count its votes, keep it for inclusion in a block."""
@@ -160,12 +162,21 @@ class Chain:
                 out.extend(self.pool[att_slot])
         return out[: p.MAX_ATTESTATIONS_ELECTRA]
 
+    def _checkpoint_state(self, checkpoint: Checkpoint) -> BeaconState:
+        """Spec: the checkpoint state — the block's post-state advanced (empty slots) to the epoch's start."""
+        state = self.states[checkpoint.root]
+        start = checkpoint.epoch * state.preset.SLOTS_PER_EPOCH
+        if state.slot < start:
+            state = state.copy()
+            process_slots(state, start)
+        return state
+
     def _after_checkpoints_change(self) -> None:
         fc = self.forkchoice
         justified = fc.justified_checkpoint
         if justified.root != self._justified_root and justified.root in self.states:
             self._justified_root = justified.root
-            fc.set_justified_balances(justified_balances(self.states[justified.root]))
+            fc.set_justified_balances(justified_balances(self._checkpoint_state(justified)))
         finalized = fc.finalized_checkpoint
         if finalized.epoch > self._finalized_epoch:
             self._finalized_epoch = finalized.epoch
