@@ -175,6 +175,7 @@ def test_truncated_pre__is_a_failing_bad_case(official_minimal: Path, tmp_path: 
     result = run_case(copied)
     assert result.status == "failed"
     assert result.detail.startswith("bad case: ") and "pre.ssz_snappy" in result.detail
+    assert result.malformed
 
 
 def test_find_cases__bad_directories__raise_a_named_error(tmp_path: Path) -> None:

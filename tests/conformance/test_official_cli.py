@@ -53,6 +53,20 @@ def test_spec_test_official__broken_post__exit_1_names_case_and_field(official_m
     assert r.stdout.strip().splitlines()[-1] == "0 passed, 1 failed, 0 skipped"
 
 
+def test_spec_test_official__malformed_case__exit_2_after_the_report(official_minimal: Path, tmp_path: Path) -> None:
+    import shutil
+
+    rel = "minimal/electra/epoch_processing/slashings_reset/pyspec_tests/flush_slashings"
+    shutil.copytree(official_minimal / rel, tmp_path / rel)
+    (tmp_path / rel / "pre.ssz_snappy").write_bytes(b"not snappy")
+    r = run("--official", str(tmp_path))
+    assert r.returncode == 2
+    assert "bad case: " in r.stdout and "pre.ssz_snappy" in r.stdout
+    assert "0 passed, 1 failed, 0 skipped" in r.stdout
+    assert "1 malformed case directory" in r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+
+
 def test_spec_test_official__filters_and_markdown(official_minimal: Path, tmp_path: Path) -> None:
     out = tmp_path / "conformance.md"
     r = run("--official", str(official_minimal), "--preset", "minimal", "--runner", "rewards", "--markdown", str(out))

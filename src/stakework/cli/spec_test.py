@@ -79,7 +79,8 @@ def spec_test(
 def _official(
     dirs: list[Path], preset: str | None, runner: str | None, handler: str | None, markdown: Path | None, verbose: bool
 ) -> None:
-    """`spec-test --official`: run the official cases; exit 1 when any fails, 2 on a missing or bad directory."""
+    """`spec-test --official`: run the official cases; exit 1 when any fails, 2 on a missing directory or a
+    malformed case (reported with the others, then counted in an error message)."""
     import shlex
 
     from stakework.conformance.official import (
@@ -127,5 +128,8 @@ def _official(
             fail(f"{markdown}: cannot write ({exc.strerror})")
         console.print(f"wrote {markdown}", highlight=False)
     console.print(summary_line(results), highlight=False)
+    malformed = sum(r.malformed for r in results)
+    if malformed:
+        fail(f"{malformed} malformed case director{'y' if malformed == 1 else 'ies'} (the 'bad case' lines above)")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)

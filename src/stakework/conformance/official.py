@@ -139,6 +139,8 @@ class CaseResult:
     case: OfficialCase
     status: Status
     detail: str = ""
+    malformed: bool = False
+    """True when the case directory itself is bad (a missing or undecodable file), not stakework's result."""
 
     def describe(self) -> str:
         """One line: the case and what happened."""
@@ -450,7 +452,7 @@ def run_case(case: OfficialCase) -> CaseResult:
     except CaseFailure as exc:
         return CaseResult(case, "failed", str(exc))
     except OfficialCaseError as exc:
-        return CaseResult(case, "failed", f"bad case: {exc}")
+        return CaseResult(case, "failed", f"bad case: {exc}", malformed=True)
     return CaseResult(case, "passed")
 
 
