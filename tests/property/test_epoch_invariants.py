@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -401,12 +401,7 @@ class EpochRun(RuleBasedStateMachine):
         check_effective_balances(self.state)
 
 
-EpochRun.TestCase.settings = settings(
-    max_examples=50,
-    stateful_step_count=20,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+EpochRun.TestCase.settings = settings(examples(50), stateful_step_count=20)
 test_epochs_in_a_row_keep_every_invariant = EpochRun.TestCase
 
 
