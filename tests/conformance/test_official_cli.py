@@ -29,9 +29,9 @@ def test_spec_test_official__minimal__exit_0_skip_counts_and_final_line(official
     r = run("--official", str(official_minimal))
     assert r.returncode == 0, r.stdout + r.stderr
     lines = r.stdout.strip().splitlines()
-    assert lines[-1] == "376 passed, 0 failed, 218 skipped"
+    assert lines[-1] == "489 passed, 0 failed, 105 skipped"
     skipped = [line for line in lines if line.startswith("skipped minimal/")]
-    assert len(skipped) == 10
+    assert len(skipped) == 6
     assert f"skipped minimal/operations/deposit: 21 ({SKIPPED_HANDLERS['operations', 'deposit']})" in skipped
     assert "FAIL" not in r.stdout
 

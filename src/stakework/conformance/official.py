@@ -37,6 +37,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from stakework.conformance import official_blocks
 from stakework.conformance.pyspec_bridge import (
     DROPPED_FIELDS,
     SszError,
@@ -70,7 +71,11 @@ from stakework.transition.errors import TransitionError
 FORK = "electra"
 PRESETS: dict[str, Preset] = {"minimal": MINIMAL, "mainnet": MAINNET}
 
-_BLOCK_PROCESSING_PENDING = "block processing not yet in stakework (issue 4)"
+_WHOLE_BLOCKS = (
+    "Ethereum blocks carry an execution payload, eth1 data and a sync aggregate that stakework's blocks do not "
+    "have, so whole-block cases cannot be mapped; stakework's own blocks are tested end to end "
+    "(tests/transition/block, tests/node) and every block operation runs here"
+)
 
 SKIPPED_HANDLERS: dict[tuple[str, str], str] = {
     ("epoch_processing", "eth1_data_reset"): (
@@ -87,13 +92,9 @@ SKIPPED_HANDLERS: dict[tuple[str, str], str] = {
     ("operations", "deposit"): (
         "no eth1 bridge: deposits are native (EIP-6110 deposit requests), no deposit-contract Merkle proofs"
     ),
-    ("operations", "attestation"): _BLOCK_PROCESSING_PENDING,
-    ("operations", "attester_slashing"): _BLOCK_PROCESSING_PENDING,
-    ("operations", "proposer_slashing"): _BLOCK_PROCESSING_PENDING,
-    ("operations", "block_header"): _BLOCK_PROCESSING_PENDING,
-    ("sanity", "blocks"): _BLOCK_PROCESSING_PENDING,
-    ("sanity", "slots"): _BLOCK_PROCESSING_PENDING,
-    ("finality", "finality"): _BLOCK_PROCESSING_PENDING,
+    ("sanity", "blocks"): _WHOLE_BLOCKS,
+    ("sanity", "slots"): _WHOLE_BLOCKS,
+    ("finality", "finality"): _WHOLE_BLOCKS,
 }
 """(runner, handler) -> why stakework does not run it. The one place where official cases are skipped."""
 
@@ -324,7 +325,19 @@ def _withdrawals(case: OfficialCase) -> Apply:
     return lambda state: process_withdrawals(state, withdrawals)
 
 
+def _block_operation(name: str, type_name: str, build: Callable[[Any], Apply]) -> Callable[[OfficialCase], Apply]:
+    return lambda case: build(_input(case, name, type_name))
+
+
 OPERATIONS: dict[str, Callable[[OfficialCase], Apply]] = {
+    "attestation": _block_operation("attestation", "Attestation", official_blocks.run_attestation),
+    "attester_slashing": _block_operation(
+        "attester_slashing", "AttesterSlashing", official_blocks.run_attester_slashing
+    ),
+    "proposer_slashing": _block_operation(
+        "proposer_slashing", "ProposerSlashing", official_blocks.run_proposer_slashing
+    ),
+    "block_header": _block_operation("block", "BeaconBlock", official_blocks.run_block_header),
     "voluntary_exit": _voluntary_exit,
     "deposit_request": _deposit_request,
     "withdrawal_request": _withdrawal_request,

@@ -18,9 +18,12 @@ from stakework.transition.signing import get_domain
 ZERO32 = b"\x00" * 32
 
 
-def process_block_header(state: BeaconState, block: BeaconBlock, proposer_index: int) -> None:
+def process_block_header(
+    state: BeaconState, block: BeaconBlock, proposer_index: int, *, body_root: bytes | None = None
+) -> None:
     """Spec: process_block_header — slot, proposer and parent checks; caches the header with a zero state root
-    (filled in by the next process_slot)."""
+    (filled in by the next process_slot). `body_root` overrides the body's own root: only for running
+    Ethereum's cases, whose bodies have a different (SSZ) root."""
     if block.slot != state.slot:
         raise InvalidOperation(f"process_block_header: block slot {block.slot} is not the state's slot {state.slot}")
     if block.slot <= state.latest_block_header.slot:
@@ -31,9 +34,8 @@ def process_block_header(state: BeaconState, block: BeaconBlock, proposer_index:
         )
     if block.parent_root != header_root(state.latest_block_header):
         raise InvalidOperation("process_block_header: parent root does not match the latest block header")
-    state.latest_block_header = BeaconBlockHeader(
-        block.slot, block.proposer_index, block.parent_root, ZERO32, block.body.hash_tree_root()
-    )
+    root = block.body.hash_tree_root() if body_root is None else body_root
+    state.latest_block_header = BeaconBlockHeader(block.slot, block.proposer_index, block.parent_root, ZERO32, root)
     if state.validators.slashed[block.proposer_index]:
         raise InvalidOperation(f"process_block_header: proposer {block.proposer_index} is slashed")
 
