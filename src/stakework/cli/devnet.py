@@ -29,6 +29,11 @@ def devnet(
     equivocate: int = typer.Option(
         0, "--equivocate", min=0, help="TEST HOOK: make the last K validators double-vote (they get slashed)."
     ),
+    http_port: int = typer.Option(5052, "--http-port", min=0, max=65535, help="Port of the HTTP API."),
+    http_address: str = typer.Option(
+        "127.0.0.1", "--http-address", help="Address the HTTP API binds (warns unless loopback)."
+    ),
+    no_http: bool = typer.Option(False, "--no-http", help="Do not serve the HTTP API."),
 ) -> None:
     """Start a devnet: genesis (deterministic INSECURE devnet keys, stored as EIP-2335 keystores in the data
     directory), a slot clock, every validator proposing and attesting with slashing protection, the fork choice
@@ -67,10 +72,26 @@ def devnet(
         f"{config.seconds_per_slot:g} s slots, data in {data_dir}  [yellow](INSECURE devnet keys)[/]",
         highlight=False,
     )
+    api = None
+    if not no_http:
+        from stakework.api.server import NodeApi
+
+        api = NodeApi(
+            data_dir, config.seconds_per_slot, http_address, http_port, say=lambda m: console.print(m, highlight=False)
+        )
     try:
-        run_devnet(config, on_slot=log, stop=stop, max_slots=slots)
+        run_devnet(
+            config,
+            on_slot=api.wrap(log) if api is not None else log,
+            stop=stop,
+            max_slots=slots,
+            lock=api.lock if api is not None else None,
+            on_open=api.open if api is not None else None,
+        )
     except OSError as exc:
         fail(f"{data_dir}: {exc.strerror or exc}")
     finally:
         signal.signal(signal.SIGINT, previous)
+        if api is not None:
+            api.close()
     console.print("stopped")

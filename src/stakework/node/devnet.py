@@ -8,6 +8,7 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,12 +235,19 @@ def run_devnet(
     max_slots: int | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], object] = time.sleep,
+    lock: AbstractContextManager[object] | None = None,
+    on_open: Callable[[Chain, Mempool, ValidatorClient, BeaconState], object] | None = None,
 ) -> None:
-    """Run slots on the wall clock until `stop` is set (or `max_slots` slots have run)."""
+    """Run slots on the wall clock until `stop` is set (or `max_slots` slots have run). `lock` is held while a
+    slot mutates the chain and the mempool (the API server reads them from another thread); `on_open` sees the
+    opened chain, mempool, validator client and genesis state before the first slot."""
     chain, client, genesis = open_devnet(config)
     seconds = config.seconds_per_slot
     mempool = Mempool()
     slasher = Slasher()
+    guard = lock if lock is not None else nullcontext()
+    if on_open is not None:
+        on_open(chain, mempool, client, genesis)
     load = LoadGenerator(config.funded_accounts) if config.load > 0 and config.funded_accounts > 1 else None
     done = 0
     last = genesis.slot
@@ -251,15 +259,18 @@ def run_devnet(
             stop.wait(max(0.0, min(wait, 0.5)))
             continue
         last = slot
-        if load is not None:
-            head = chain.head_state
-            for tx in load.make(head, max(1, round(config.load * seconds))):
-                try:
-                    mempool.add(tx, head)
-                except MempoolError:
-                    load.next_nonce.clear()  # resynchronise nonces with the chain next time
-        on_slot(run_slot(chain, client, slot, mempool, slasher))
+        with guard:
+            if load is not None:
+                head = chain.head_state
+                for tx in load.make(head, max(1, round(config.load * seconds))):
+                    try:
+                        mempool.add(tx, head)
+                    except MempoolError:
+                        load.next_nonce.clear()  # resynchronise nonces with the chain next time
+            report = run_slot(chain, client, slot, mempool, slasher)
+        on_slot(report)
         done += 1
-    client.protection.close()
-    if chain.store is not None:
-        chain.store.close()
+    with guard:
+        client.protection.close()
+        if chain.store is not None:
+            chain.store.close()

@@ -1,0 +1,334 @@
+"""The API's window on a running node, shared between the slot loop and the HTTP server's thread.
+
+The slot loop holds `lock` while it mutates the chain and the mempool (`run_devnet(lock=...)`) and calls
+`on_slot` after each slot; request handlers take the lock briefly and copy what they return. The view also keeps
+what the chain does not: an index of recent transactions by hash, the reasons transactions were rejected, a
+bounded per-epoch balance history (reward history), the event subscribers and the metrics counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from stakework.node.chain import Chain
+from stakework.node.mempool import Mempool, MempoolError
+from stakework.node.storage import ChainStore
+from stakework.state.beacon_state import BeaconState
+from stakework.transition.block.transaction import SignedTransaction
+
+BLOCK_IMPORT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+"""Upper bounds (seconds) of the block import time histogram."""
+TOPICS = frozenset({"head", "block", "finalized_checkpoint", "transaction"})
+
+
+@dataclass
+class Histogram:
+    """A Prometheus histogram: cumulative counts per upper bound, sum and count."""
+
+    bounds: tuple[float, ...]
+    counts: list[int] = field(default_factory=list)
+    total: float = 0.0
+    count: int = 0
+
+    def __post_init__(self) -> None:
+        self.counts = [0] * len(self.bounds)
+
+    def observe(self, value: float) -> None:
+        """Record one observation."""
+        for i in range(bisect.bisect_left(self.bounds, value), len(self.bounds)):
+            self.counts[i] += 1
+        self.total += value
+        self.count += 1
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    """Where a transaction went into a block."""
+
+    block_root: bytes
+    slot: int
+    index: int
+
+
+class _Subscriber:
+    """One SSE client: its topics and its queue on the server's event loop (written thread-safely)."""
+
+    def __init__(self, topics: frozenset[str], loop: asyncio.AbstractEventLoop, limit: int) -> None:
+        self.topics = topics
+        self.loop = loop
+        self.queue: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue(limit)
+
+    def offer(self, item: tuple[str, dict[str, Any]]) -> None:
+        """Queue an event; a client too slow to keep `limit` events drops the newest (it will see the next)."""
+        if not self.queue.full():
+            self.queue.put_nowait(item)
+
+
+class NodeView:
+    """Thread-safe access to one node's chain and mempool for the API (see the module docstring)."""
+
+    def __init__(
+        self,
+        chain: Chain,
+        mempool: Mempool,
+        genesis: BeaconState,
+        *,
+        data_dir: Path | None = None,
+        seconds_per_slot: float = 1.0,
+        history_epochs: int = 256,
+        max_tx_records: int = 200_000,
+        lock: threading.RLock | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.lock = lock if lock is not None else threading.RLock()
+        self.chain = chain
+        self.mempool = mempool
+        self.genesis = genesis
+        self.data_dir = data_dir
+        self.seconds_per_slot = seconds_per_slot
+        self.clock = clock
+        self.started = clock()
+        self.history_epochs = history_epochs
+        self.max_tx_records = max_tx_records
+        self.transactions: OrderedDict[bytes, TxRecord] = OrderedDict()
+        self.rejected: OrderedDict[bytes, str] = OrderedDict()
+        self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = deque(maxlen=history_epochs)
+        self.block_import = Histogram(BLOCK_IMPORT_BUCKETS)
+        self.transactions_included = 0
+        self.transactions_submitted = 0
+        self.peers = 0
+        self._subscribers: list[_Subscriber] = []
+        self._sub_lock = threading.Lock()
+        self._last_head = chain.head_root
+        self._last_finalized = chain.forkchoice.finalized_checkpoint.epoch
+        self._last_epoch = -1
+        self._state_roots: dict[bytes, bytes] = {}
+        self._wrap_import()
+        self._index_blocks()
+        self._record_balances()
+
+    # -- called by the node -------------------------------------------------------------------------------
+    def _wrap_import(self) -> None:
+        """Time every block import (for the histogram) without changing what the chain does."""
+        original = self.chain.import_block
+        histogram = self.block_import
+
+        def timed(*args: Any, **kwargs: Any) -> bytes:
+            start = time.perf_counter()
+            root = original(*args, **kwargs)
+            histogram.observe(time.perf_counter() - start)
+            return root
+
+        object.__setattr__(self.chain, "import_block", timed)
+
+    def _index_blocks(self) -> list[tuple[bytes, TxRecord]]:
+        """Index transactions of blocks not seen before; returns the new ones."""
+        new = []
+        for root, signed in list(self.chain.blocks.items()):
+            body = signed.message.body
+            if not body.transactions:
+                continue
+            first = body.transactions[0].hash()
+            if first in self.transactions:
+                continue
+            for i, tx in enumerate(body.transactions):
+                record = TxRecord(root, signed.message.slot, i)
+                h = first if i == 0 else tx.hash()
+                self.transactions[h] = record
+                self.rejected.pop(h, None)
+                new.append((h, record))
+        while len(self.transactions) > self.max_tx_records:
+            self.transactions.popitem(last=False)
+        return new
+
+    def _record_balances(self) -> None:
+        head = self.chain.head_state
+        epoch = head.current_epoch()
+        if epoch != self._last_epoch:
+            self._last_epoch = epoch
+            self.balance_history.append((epoch, head.validators.balances.copy()))
+
+    def on_slot(self, slot: int) -> None:
+        """After each slot (called by the slot loop, outside or inside the lock): index new transactions,
+        record balances at epoch starts, publish events."""
+        events: list[tuple[str, dict[str, Any]]] = []
+        with self.lock:
+            chain = self.chain
+            head_root = chain.head_root
+            head = chain.states[head_root]
+            spe = head.preset.SLOTS_PER_EPOCH
+            for h, record in self._index_blocks():
+                self.transactions_included += 1
+                events.append(("transaction", self._tx_event(h, "included", record)))
+            if head_root != self._last_head:
+                self._last_head = head_root
+                block = chain.blocks.get(head_root)
+                state_root = block.message.state_root if block is not None else b"\x00" * 32
+                events.append(
+                    ("block", {"slot": str(head.slot), "block": _hex(head_root), "execution_optimistic": False})
+                )
+                events.append(
+                    (
+                        "head",
+                        {
+                            "slot": str(head.slot),
+                            "block": _hex(head_root),
+                            "state": _hex(state_root),
+                            "epoch_transition": head.slot % spe == 0,
+                            "previous_duty_dependent_root": _hex(_dependent_root(head, head.current_epoch() - 1)),
+                            "current_duty_dependent_root": _hex(_dependent_root(head, head.current_epoch())),
+                            "execution_optimistic": False,
+                        },
+                    )
+                )
+            finalized = chain.forkchoice.finalized_checkpoint
+            if finalized.epoch > self._last_finalized:
+                self._last_finalized = finalized.epoch
+                fblock = chain.blocks.get(finalized.root)
+                events.append(
+                    (
+                        "finalized_checkpoint",
+                        {
+                            "block": _hex(finalized.root),
+                            "state": _hex(fblock.message.state_root if fblock else b"\x00" * 32),
+                            "epoch": str(finalized.epoch),
+                            "execution_optimistic": False,
+                        },
+                    )
+                )
+            self._record_balances()
+        for topic, data in events:
+            self.publish(topic, data)
+
+    # -- transactions ---------------------------------------------------------------------------------------
+    def submit(self, tx: SignedTransaction) -> bytes:
+        """Admit a transaction into the mempool against the head state; MempoolError (recorded) when refused."""
+        tx_hash = tx.hash()
+        with self.lock:
+            try:
+                self.mempool.add(tx, self.chain.head_state)
+            except MempoolError as exc:
+                if tx_hash not in self.transactions and tx_hash not in self.mempool:
+                    self.rejected[tx_hash] = str(exc)
+                    while len(self.rejected) > self.max_tx_records:
+                        self.rejected.popitem(last=False)
+                raise
+            self.rejected.pop(tx_hash, None)
+            self.transactions_submitted += 1
+        self.publish("transaction", {"hash": _hex(tx_hash), "status": "pending"})
+        return tx_hash
+
+    def _tx_event(self, tx_hash: bytes, status: str, record: TxRecord) -> dict[str, Any]:
+        return {
+            "hash": _hex(tx_hash),
+            "status": status,
+            "slot": str(record.slot),
+            "block": _hex(record.block_root),
+            "index": str(record.index),
+        }
+
+    def transaction_status(self, tx_hash: bytes) -> dict[str, Any] | None:
+        """`{"hash", "status", ...}` for a known transaction: pending, included, finalized (block at or below the
+        finalized checkpoint's epoch start) or rejected with the reason; None when unknown."""
+        with self.lock:
+            record = self.transactions.get(tx_hash)
+            finalized = self.chain.forkchoice.finalized_checkpoint
+            spe = self.genesis.preset.SLOTS_PER_EPOCH
+            if record is None and tx_hash in self.mempool:
+                return {"hash": _hex(tx_hash), "status": "pending"}
+            reason = self.rejected.get(tx_hash)
+        if record is None and self.data_dir is not None and reason is None:
+            record = self._stored_location(tx_hash)
+        if record is not None:
+            status = "finalized" if record.slot <= finalized.epoch * spe else "included"
+            return self._tx_event(tx_hash, status, record)
+        if reason is not None:
+            return {"hash": _hex(tx_hash), "status": "rejected", "reason": reason}
+        return None
+
+    def _stored_location(self, tx_hash: bytes) -> TxRecord | None:
+        """Older transactions: look them up in the data directory (a read-only connection of this thread)."""
+        assert self.data_dir is not None
+        try:
+            store = ChainStore.open_readonly(self.data_dir, check=False)
+        except Exception:  # the store may not exist (memory-only node) or be busy: unknown then
+            return None
+        try:
+            loc = store.transaction_location(tx_hash)
+        finally:
+            store.close()
+        return TxRecord(loc.block_root, loc.slot, loc.index) if loc is not None else None
+
+    # -- events ---------------------------------------------------------------------------------------------
+    def subscribe(self, topics: frozenset[str], loop: asyncio.AbstractEventLoop, limit: int = 1024) -> _Subscriber:
+        """Register an SSE client on `loop`."""
+        sub = _Subscriber(topics, loop, limit)
+        with self._sub_lock:
+            self._subscribers.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: _Subscriber) -> None:
+        """Forget an SSE client."""
+        with self._sub_lock:
+            if sub in self._subscribers:
+                self._subscribers.remove(sub)
+
+    def publish(self, topic: str, data: dict[str, Any]) -> None:
+        """Send an event to every subscriber of `topic` (from any thread)."""
+        with self._sub_lock:
+            subs = [s for s in self._subscribers if topic in s.topics]
+        for sub in subs:
+            try:
+                sub.loop.call_soon_threadsafe(sub.offer, (topic, data))
+            except RuntimeError:  # the client's loop is closed
+                self.unsubscribe(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        with self._sub_lock:
+            return len(self._subscribers)
+
+    # -- helpers --------------------------------------------------------------------------------------------
+    def current_slot(self) -> int:
+        """The wall-clock slot."""
+        elapsed = self.clock() - self.genesis.genesis_time
+        return max(0, int(elapsed // self.seconds_per_slot)) if self.seconds_per_slot > 0 else 0
+
+    def state_root_of(self, block_root: bytes, state: BeaconState) -> bytes:
+        """The state root of the post-state of `block_root` (from the block, or hashed once for the anchor)."""
+        block = self.chain.blocks.get(block_root)
+        if block is not None:
+            return block.message.state_root
+        cached = self._state_roots.get(block_root)
+        if cached is None:
+            from stakework.state.root import hash_state
+
+            cached = hash_state(state)
+            self._state_roots[block_root] = cached
+        return cached
+
+
+def _hex(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def _dependent_root(state: BeaconState, epoch: int) -> bytes:
+    """Spec (beacon-API): the block root at the last slot of the epoch before `epoch` (duties depend on it)."""
+    from stakework.transition.accessors import get_block_root_at_slot
+
+    spe = state.preset.SLOTS_PER_EPOCH
+    slot = max(0, epoch * spe - 1)
+    if slot >= state.slot or state.slot - slot > state.preset.SLOTS_PER_HISTORICAL_ROOT:
+        return state.latest_block_header.parent_root if slot >= state.slot else b"\x00" * 32
+    return bytes(get_block_root_at_slot(state, slot))

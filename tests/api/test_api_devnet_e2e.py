@@ -1,0 +1,195 @@
+"""End to end: `stakework devnet --http-port P` in a subprocess; a client sends a transfer with the token from the
+data directory, follows the event stream and watches finality advance over plain HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from stakework.api.schemas.encoding import to_json
+from stakework.crypto.ed25519 import devnet_account_key, to_hex
+from stakework.transition.block.transaction import Transaction, Transfer, transaction_signing_message
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Devnet:
+    url: str
+    data: Path
+    process: subprocess.Popen[str]
+
+
+def start_devnet(data: Path, *extra: str) -> Devnet:
+    """A devnet subprocess with its API on a free port; returns once the API answers."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stakework.cli.main",
+            "devnet",
+            "--data-dir",
+            str(data),
+            "--validators",
+            "16",
+            "--slot-seconds",
+            "0.2",
+            "--http-port",
+            str(port),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/eth/v1/node/version", timeout=1).status_code == 200:
+                return Devnet(url, data, process)
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise AssertionError(f"devnet API did not come up: {process.communicate()[0]}")
+
+
+def stop_devnet(dn: Devnet) -> str:
+    dn.process.terminate()
+    out, _ = dn.process.communicate(timeout=30)
+    return out
+
+
+@pytest.fixture()
+def devnet(tmp_path: Path) -> Iterator[Devnet]:
+    dn = start_devnet(tmp_path / "dn")
+    yield dn
+    if dn.process.poll() is None:
+        stop_devnet(dn)
+
+
+def _sse(url: str, topics: str, seconds: float, events: list[tuple[str, dict[str, Any]]]) -> None:
+    """Collect events for `seconds`."""
+    end = time.monotonic() + seconds
+    with httpx.stream("GET", f"{url}/eth/v1/events", params={"topics": topics}, timeout=seconds + 5) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        topic = None
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                topic = line[7:]
+            elif line.startswith("data: ") and topic is not None:
+                events.append((topic, json.loads(line[6:])))
+            if time.monotonic() > end:
+                return
+
+
+def test_devnet_api__send_sse_finality(devnet: Devnet) -> None:
+    url = devnet.url
+    token_file = devnet.data / "api-token"
+    assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+    token = token_file.read_text().strip()
+    events: list[tuple[str, dict[str, Any]]] = []
+    listener = threading.Thread(
+        target=_sse, args=(url, "head,block,finalized_checkpoint,transaction", 8.0, events), daemon=True
+    )
+    listener.start()
+    time.sleep(0.5)
+
+    # send 1 SWK from devnet account 0 to account 5, signed here (what `stakework wallet send` does)
+    key, to = devnet_account_key(0), devnet_account_key(5).address
+    before = int(httpx.get(f"{url}/v1/accounts/{to_hex(to)}").json()["data"]["balance"])
+    nonce = int(httpx.get(f"{url}/v1/accounts/{to_hex(key.address)}").json()["data"]["nonce"])
+    gvr = bytes.fromhex(httpx.get(f"{url}/eth/v1/beacon/genesis").json()["data"]["genesis_validators_root"][2:])
+
+    class _GenesisRoot:  # transaction_signing_message reads only the chain's genesis validators root
+        genesis_validators_root = gvr
+
+    tx = Transaction(key.public_key, nonce, 1_000, Transfer(to, 10**9))
+    body = {"transaction": to_json(tx), "signature": to_hex(key.sign(transaction_signing_message(_GenesisRoot, tx)))}  # type: ignore[arg-type]
+    assert httpx.post(f"{url}/v1/transactions", json=body).status_code == 401
+    r = httpx.post(f"{url}/v1/transactions", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200, r.text
+    tx_hash = r.json()["data"][0]["hash"]
+    deadline = time.monotonic() + 10
+    status = "pending"
+    while status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.2)
+        status = httpx.get(f"{url}/v1/transactions/{tx_hash}").json()["data"]["status"]
+    assert status in ("included", "finalized")
+    assert int(httpx.get(f"{url}/v1/accounts/{to_hex(to)}").json()["data"]["balance"]) == before + 10**9
+
+    # finality advances (curl .../finality_checkpoints)
+    def finalized() -> int:
+        data = httpx.get(f"{url}/eth/v1/beacon/states/head/finality_checkpoints").json()["data"]
+        return int(data["finalized"]["epoch"])
+
+    first = finalized()
+    deadline = time.monotonic() + 20
+    while finalized() <= first and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert finalized() > first
+
+    listener.join(timeout=15)
+    heads = [int(d["slot"]) for t, d in events if t == "head"]
+    assert len(heads) >= 30 and heads == sorted(heads)
+    assert len(set(heads)) == len(heads) and heads[-1] - heads[0] <= len(heads) + 2  # (nearly) every slot
+    assert any(t == "finalized_checkpoint" for t, _ in events)
+    assert {"block", "head"} <= {t for t, _ in events}
+    tx_events = [d for t, d in events if t == "transaction" and d["hash"] == tx_hash]
+    assert [d["status"] for d in tx_events] == ["pending", "included"]
+    metrics = httpx.get(f"{url}/metrics").text
+    assert "stakework_sse_subscribers" in metrics and "stakework_transactions_included_total 1" in metrics
+    assert "stopped" in stop_devnet(devnet)
+
+
+def test_devnet_port_in_use__warns_and_runs_on(tmp_path: Path) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "stakework.cli.main",
+                "devnet",
+                "--data-dir",
+                str(tmp_path / "dn"),
+                "-n",
+                "8",
+                "--slot-seconds",
+                "0.1",
+                "--slots",
+                "3",
+                "--http-port",
+                str(port),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert r.returncode == 0, r.stderr
+    assert "running without the HTTP API" in r.stdout and "stopped" in r.stdout

@@ -1,0 +1,134 @@
+"""stakework's /v1 endpoints: accounts, transactions (token, status life cycle, batches), reward history, body
+limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api_support import AUTH, Node, make_node
+
+from stakework.api.schemas.encoding import to_json
+from stakework.crypto.ed25519 import devnet_account_key, to_hex
+from stakework.transition.block.transaction import SignedTransaction, Transaction, Transfer, sign_transaction
+
+
+@pytest.fixture()
+def fresh(tmp_path: Path) -> Iterator[Node]:
+    """A node of its own (these tests change the mempool and the chain)."""
+    n = make_node(tmp_path / "devnet")
+    yield n
+    n.close()
+
+
+def _transfer(node: Node, sender: int, to: bytes, amount: int, nonce: int | None = None) -> SignedTransaction:
+    key = devnet_account_key(sender)
+    state = node.view.chain.head_state
+    n = state.accounts.nonce(key.address) if nonce is None else nonce
+    return sign_transaction(state, Transaction(key.public_key, n, 1_000, Transfer(to, amount)), key)
+
+
+def _account(node: Node, address: bytes) -> dict[str, Any]:
+    r = node.http.get(f"/v1/accounts/{to_hex(address)}")
+    assert r.status_code == 200
+    data: dict[str, Any] = r.json()["data"]
+    return data
+
+
+def test_account_shape_and_validators_withdrawing_to_it(node: Node) -> None:
+    creds = node.http.get("/eth/v1/beacon/states/head/validators/0").json()["data"]["validator"]
+    address = bytes.fromhex(creds["withdrawal_credentials"][-40:])
+    data = _account(node, address)
+    assert set(data) == {"address", "balance", "nonce", "validators", "slot"}
+    assert "0" in data["validators"]
+    funded = _account(node, devnet_account_key(0).address)
+    assert int(funded["balance"]) > 0 and funded["nonce"] == "0"
+    assert node.http.get("/v1/accounts/0x12").status_code == 400
+    assert node.http.get("/v1/accounts/nothex").status_code == 400
+
+
+def test_send__pending_included_finalized__balance_moves(fresh: Node) -> None:
+    to = devnet_account_key(7).address
+    before = int(_account(fresh, to)["balance"])
+    tx = _transfer(fresh, 0, to, 5_000_000)
+    r = fresh.http.post("/v1/transactions", json=to_json(tx), headers=AUTH)
+    assert r.status_code == 200, r.text
+    tx_hash = r.json()["data"][0]["hash"]
+    assert tx_hash == to_hex(tx.hash())
+    assert fresh.http.get(f"/v1/transactions/{tx_hash}").json()["data"]["status"] == "pending"
+    fresh.run_slots(1)
+    status = fresh.http.get(f"/v1/transactions/{tx_hash}").json()["data"]
+    assert status["status"] == "included" and status["slot"] == str(fresh.slot)
+    assert int(_account(fresh, to)["balance"]) == before + 5_000_000
+    assert _account(fresh, devnet_account_key(0).address)["nonce"] == "1"
+    fresh.run_slots(4 * 8)
+    assert fresh.http.get(f"/v1/transactions/{tx_hash}").json()["data"]["status"] == "finalized"
+    # the same transaction again: refused (nonce used), and the status says it was included, not rejected
+    again = fresh.http.post("/v1/transactions", json=to_json(tx), headers=AUTH)
+    assert again.status_code == 400 and "nonce" in again.json()["message"]
+    assert fresh.http.get(f"/v1/transactions/{tx_hash}").json()["data"]["status"] == "finalized"
+
+
+def test_rejected_transaction__400_with_reason__status_rejected(fresh: Node) -> None:
+    poor = devnet_account_key(100)  # never funded
+    state = fresh.view.chain.head_state
+    tx = sign_transaction(state, Transaction(poor.public_key, 0, 1, Transfer(b"\x01" * 20, 10)), poor)
+    r = fresh.http.post("/v1/transactions", json=to_json(tx), headers=AUTH)
+    assert r.status_code == 400 and "insufficient balance" in r.json()["message"]
+    status = fresh.http.get(f"/v1/transactions/{to_hex(tx.hash())}").json()["data"]
+    assert status["status"] == "rejected" and "insufficient balance" in status["reason"]
+    bad_sig = to_json(_transfer(fresh, 1, b"\x02" * 20, 10))
+    bad_sig["signature"] = "0x" + "00" * 64
+    r = fresh.http.post("/v1/transactions", json=bad_sig, headers=AUTH)
+    assert r.status_code == 400 and "signature" in r.json()["message"]
+    assert fresh.http.get("/v1/transactions/0x" + "00" * 32).status_code == 404
+    huge = to_json(_transfer(fresh, 1, b"\x02" * 20, 10))
+    huge["transaction"]["nonce"] = str(2**70)
+    r = fresh.http.post("/v1/transactions", json=huge, headers=AUTH)
+    assert r.status_code == 400 and "malformed" in r.json()["message"]
+
+
+def test_batch__valid_ones_added__failures_listed(fresh: Node) -> None:
+    to = b"\x03" * 20
+    good = [_transfer(fresh, 2, to, 10, nonce=n) for n in range(3)]
+    body = [to_json(t) for t in good] + [{"transaction": {}}]
+    r = fresh.http.post("/v1/transactions", json=body, headers=AUTH)
+    assert r.status_code == 400
+    assert r.json()["failures"] == [{"index": 3, "message": r.json()["failures"][0]["message"]}]
+    assert len(fresh.view.mempool) == 3
+    fresh.run_slots(1)
+    assert _account(fresh, to)["balance"] == "30"
+
+
+def test_state_change_needs_the_token(fresh: Node) -> None:
+    tx = to_json(_transfer(fresh, 3, b"\x04" * 20, 10))
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic test-token"}):
+        r = fresh.http.post("/v1/transactions", json=tx, headers=headers)
+        assert r.status_code == 401 and r.json()["code"] == 401
+    assert len(fresh.view.mempool) == 0
+    assert fresh.http.post("/v1/transactions", json=tx, headers=AUTH).status_code == 200
+
+
+def test_body_limit__413(node: Node) -> None:
+    big = b'["' + b"a" * (70 * 1024) + b'"]'
+    r = node.http.post("/v1/transactions", content=big, headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["code"] == 413
+
+    def chunks() -> Any:
+        for _ in range(70):
+            yield b"a" * 1024
+
+    r = node.http.post("/v1/transactions", content=chunks(), headers={**AUTH, "Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert node.http.post("/v1/transactions", content=b"{not json", headers=AUTH).status_code == 400
+
+
+def test_reward_history(node: Node) -> None:
+    rows = node.http.get("/v1/validators/0/rewards").json()["data"]
+    assert [r["epoch"] for r in rows] == [str(e) for e in range(len(rows))]
+    assert all(set(r) == {"epoch", "balance", "change"} for r in rows)
+    assert any(int(r["change"]) > 0 for r in rows)
+    assert node.http.get("/v1/validators/999/rewards").status_code == 404
+    assert node.http.get("/v1/validators/x/rewards").status_code == 400
