@@ -7,7 +7,7 @@ import sys
 import typer
 
 from stakework import __version__
-from stakework.cli import bench, devnet, genesis, keys, risk, simulate, slashing_protection, spec_test, status
+from stakework.cli import bench, devnet, genesis, keys, risk, simulate, slashing_protection, spec_test, status, wallet
 from stakework.cli.common import run_app
 
 app = typer.Typer(
@@ -42,6 +42,7 @@ app.add_typer(bench.app, name="bench")
 app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(slashing_protection.app, name="slashing-protection")
+app.add_typer(wallet.app, name="wallet")
 
 
 def main() -> None:

@@ -1,0 +1,336 @@
+"""`stakework wallet`: account keys in encrypted files, talking to a node over its HTTP API.
+
+Keys live in the wallet directory (`--wallet-dir`, `$STAKEWORK_WALLET`, default `~/.stakework/wallet`), one
+EIP-2335 container per account (`<name>.json`, the Ed25519 seed encrypted; docs/keys.md). The node is found by
+`--node` / `$STAKEWORK_API` (default http://127.0.0.1:5052); the bearer token for sending by `--token` /
+`$STAKEWORK_TOKEN` or the devnet's `--data-dir` (its `api-token` file). Amounts are in SWK (1 SWK = 10**9 base
+units) and may have decimals.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from stakework.cli.common import console, fail
+from stakework.cli.keys import PASSWORD_FILE_HELP, read_password
+
+app = typer.Typer(help="Accounts: create, import, balance, send, rewards, watch.", no_args_is_help=True)
+
+BASE_UNITS = 10**9
+DEFAULT_WALLET = Path.home() / ".stakework" / "wallet"
+
+WalletDir = typer.Option(
+    None, "--wallet-dir", "-w", help="Where account key files live (default $STAKEWORK_WALLET or ~/.stakework/wallet)."
+)
+NodeUrl = typer.Option(None, "--node", help="Node API URL (default $STAKEWORK_API or http://127.0.0.1:5052).")
+Token = typer.Option(None, "--token", help="API bearer token (default $STAKEWORK_TOKEN or DATA/api-token).")
+DataDir = typer.Option(None, "--data-dir", "-d", help="The devnet's data directory (its api-token file).")
+PasswordFile = typer.Option(None, "--password-file", help=PASSWORD_FILE_HELP)
+
+
+def _wallet_dir(value: Path | None) -> Path:
+    return value or Path(os.environ.get("STAKEWORK_WALLET", DEFAULT_WALLET))
+
+
+def _client(node: str | None, token: str | None = None, data_dir: Path | None = None) -> Any:
+    from stakework.api.client import DEFAULT_URL, ApiClient
+
+    if token is None:
+        token = os.environ.get("STAKEWORK_TOKEN")
+    if token is None and data_dir is not None:
+        path = data_dir / "api-token"
+        try:
+            token = path.read_text().strip()
+        except OSError as exc:
+            fail(f"{path}: cannot read the API token ({exc.strerror or exc}); has the devnet started?")
+    return ApiClient(node or os.environ.get("STAKEWORK_API", DEFAULT_URL), token)
+
+
+def parse_amount(text: str) -> int:
+    """SWK (decimals allowed, up to 9 places) → base units."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        fail(f"amount {text!r} is not a number of SWK")
+    units = value * BASE_UNITS
+    if not value.is_finite() or units != units.to_integral_value() or units <= 0:
+        fail(f"amount {text!r}: a positive number of SWK with at most 9 decimals")
+    return int(units)
+
+
+def swk(units: int | str) -> str:
+    """Base units → `1,234.5 SWK` (exact)."""
+    value = Decimal(int(units)) / BASE_UNITS
+    text = f"{value:,.9f}".rstrip("0").rstrip(".")
+    return f"{text} SWK"
+
+
+def _key_path(wallet: Path, name: str) -> Path:
+    if not name or "/" in name or name.startswith("."):
+        fail(f"invalid account name {name!r}: use letters, digits, - and _")
+    return wallet / f"{name}.json"
+
+
+def _save(wallet: Path, name: str, key: Any, password: str, *, insecure: bool = False) -> Path:
+    from stakework.crypto.ed25519 import encrypt_account_key
+    from stakework.crypto.keystore import FAST_INSECURE_KDF, SCRYPT_DEFAULT, save_keystore
+
+    path = _key_path(wallet, name)
+    if path.exists():
+        fail(f"{path} exists already; choose another name")
+    wallet.mkdir(parents=True, exist_ok=True)
+    kdf = FAST_INSECURE_KDF if insecure else SCRYPT_DEFAULT
+    save_keystore(encrypt_account_key(key, password, kdf=kdf), path)
+    return path
+
+
+def _address(wallet: Path, name_or_address: str) -> bytes:
+    """An address given as 0x… or as the name of an account in the wallet."""
+    from stakework.crypto.ed25519 import AddressError, address_of, parse_address
+    from stakework.crypto.keystore import KeystoreError, load_keystore
+
+    if name_or_address.startswith("0x"):
+        try:
+            return parse_address(name_or_address)
+        except AddressError as exc:
+            fail(str(exc))
+    path = _key_path(wallet, name_or_address)
+    if not path.exists():
+        fail(f"no account {name_or_address!r} in {wallet} (and not a 0x address)")
+    try:
+        return address_of(load_keystore(path).pubkey)
+    except KeystoreError as exc:
+        fail(str(exc))
+
+
+def _unlock(wallet: Path, name: str, password_file: Path | None) -> Any:
+    from stakework.crypto.ed25519 import decrypt_account_key
+    from stakework.crypto.keystore import KeystoreError, load_keystore
+
+    path = _key_path(wallet, name)
+    if not path.exists():
+        fail(f"no account {name!r} in {wallet}; see `stakework wallet list`")
+    password = read_password(password_file, confirm=False, new=False)
+    try:
+        return decrypt_account_key(load_keystore(path), password)
+    except KeystoreError as exc:
+        fail(str(exc))
+
+
+@app.command("new")
+def new(
+    name: str = typer.Argument(..., help="A name for the account (its file is <name>.json)."),
+    wallet_dir: Path | None = WalletDir,
+    password_file: Path | None = PasswordFile,
+) -> None:
+    """Create an account key (random), encrypted with a password; prints its address."""
+    from stakework.crypto.ed25519 import AccountKey, to_hex
+
+    password = read_password(password_file, confirm=True, new=True)
+    key = AccountKey.generate()
+    path = _save(_wallet_dir(wallet_dir), name, key, password)
+    console.print(f"{name}: {to_hex(key.address)}  ({path})", highlight=False, soft_wrap=True)
+
+
+@app.command("import-devnet")
+def import_devnet(
+    index: int = typer.Argument(..., min=0, help="Devnet account number (0..7 are funded at genesis)."),
+    name: str | None = typer.Option(None, "--name", help="Account name (default devnet-<index>)."),
+    wallet_dir: Path | None = WalletDir,
+    password_file: Path | None = PasswordFile,
+) -> None:
+    """Import devnet account INDEX. INSECURE: its key is derived from the public index; for devnets only."""
+    from stakework.crypto.ed25519 import devnet_account_key, to_hex
+
+    password = read_password(password_file, confirm=True, new=False)
+    key = devnet_account_key(index)
+    account = name or f"devnet-{index}"
+    _save(_wallet_dir(wallet_dir), account, key, password, insecure=True)
+    console.print(
+        f"{account}: {to_hex(key.address)}  [yellow](INSECURE devnet key)[/]", highlight=False, soft_wrap=True
+    )
+
+
+@app.command("list")
+def list_accounts(wallet_dir: Path | None = WalletDir) -> None:
+    """Accounts in the wallet and their addresses (no password needed)."""
+    from stakework.crypto.ed25519 import address_of, to_hex
+    from stakework.crypto.keystore import KeystoreError, load_keystore
+
+    wallet = _wallet_dir(wallet_dir)
+    paths = sorted(wallet.glob("*.json")) if wallet.is_dir() else []
+    if not paths:
+        console.print(
+            f"no accounts in {wallet}; create one with `stakework wallet new NAME`", highlight=False, soft_wrap=True
+        )
+        return
+    for path in paths:
+        try:
+            console.print(
+                f"{path.stem}: {to_hex(address_of(load_keystore(path).pubkey))}", highlight=False, soft_wrap=True
+            )
+        except KeystoreError as exc:
+            console.print(f"{path.stem}: unreadable ({exc})", highlight=False, soft_wrap=True)
+
+
+@app.command("balance")
+def balance(
+    account: str | None = typer.Argument(None, help="Account name or 0x address (default: every account)."),
+    wallet_dir: Path | None = WalletDir,
+    node: str | None = NodeUrl,
+) -> None:
+    """Balance, next nonce and validators of accounts, from the node's head."""
+    wallet = _wallet_dir(wallet_dir)
+    names = [account] if account else sorted(p.stem for p in wallet.glob("*.json"))
+    if not names:
+        fail(f"no accounts in {wallet}")
+    client = _client(node)
+    for name in names:
+        data = client.account(_address(wallet, name))
+        validators = ", ".join(data["validators"]) or "none"
+        console.print(
+            f"{name}: {swk(data['balance'])}  nonce {data['nonce']}  validators {validators}", highlight=False
+        )
+
+
+@app.command("send")
+def send(
+    account: str = typer.Argument(..., help="The sending account (name in the wallet)."),
+    to: str = typer.Argument(..., help="Recipient: 0x address or account name."),
+    amount: str = typer.Argument(..., help="SWK to send."),
+    fee: str = typer.Option("0.000001", "--fee", help="Fee in SWK (paid to the block's proposer)."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait until a block includes it."),
+    wallet_dir: Path | None = WalletDir,
+    password_file: Path | None = PasswordFile,
+    node: str | None = NodeUrl,
+    token: str | None = Token,
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Send SWK; prints the transaction hash and (with --wait) the block that includes it."""
+    from stakework.transition.block.transaction import Transaction, Transfer
+
+    wallet = _wallet_dir(wallet_dir)
+    recipient = _address(wallet, to)
+    units, fee_units = parse_amount(amount), parse_amount(fee) if Decimal(fee) != 0 else 0
+    key = _unlock(wallet, account, password_file)
+    client = _client(node, token, data_dir)
+    nonce = int(client.account(key.address)["nonce"])
+    tx_hash = client.submit(client.sign(Transaction(key.public_key, nonce, fee_units, Transfer(recipient, units)), key))
+    console.print(f"sent {swk(units)} to 0x{recipient.hex()}: transaction {tx_hash}", highlight=False, soft_wrap=True)
+    if wait:
+        _wait(client, tx_hash)
+
+
+def _wait(client: Any, tx_hash: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = client.transaction(tx_hash)
+        if status["status"] in ("included", "finalized"):
+            console.print(
+                f"{status['status']} in block {status['block']} at slot {status['slot']}",
+                highlight=False,
+                soft_wrap=True,
+            )
+            return
+        if status["status"] == "rejected":
+            fail(f"rejected: {status.get('reason')}")
+        time.sleep(0.25)
+    fail(f"not included within {timeout:g} s; check later with the API: /v1/transactions/{tx_hash}")
+
+
+def _validator_rows(client: Any, indices: list[str]) -> list[tuple[str, str, str, int]]:
+    """(index, status, balance, last epoch's change) per validator."""
+    rows = []
+    for index in indices:
+        v = client.get(f"/eth/v1/beacon/states/head/validators/{index}")["data"]
+        history = client.get(f"/v1/validators/{index}/rewards")["data"]
+        rows.append((index, v["status"], v["balance"], int(history[-1]["change"]) if history else 0))
+    return rows
+
+
+@app.command("rewards")
+def rewards(
+    account: str = typer.Argument(..., help="Account name or 0x address."),
+    epochs: int = typer.Option(10, "--epochs", min=1, help="How many recent epochs to show."),
+    wallet_dir: Path | None = WalletDir,
+    node: str | None = NodeUrl,
+) -> None:
+    """Per-epoch reward history of the validators that withdraw to the account."""
+    from rich.table import Table
+
+    client = _client(node)
+    data = client.account(_address(_wallet_dir(wallet_dir), account))
+    if not data["validators"]:
+        console.print(
+            f"{account} has no validators (stake with `stakework wallet stake`)", highlight=False, soft_wrap=True
+        )
+        return
+    table = Table("validator", "epoch", "balance", "change")
+    for index in data["validators"]:
+        for row in client.get(f"/v1/validators/{index}/rewards")["data"][-epochs:]:
+            change = int(row["change"])
+            table.add_row(index, row["epoch"], swk(row["balance"]), ("+" if change >= 0 else "-") + swk(abs(change)))
+    console.print(table)
+
+
+@app.command("watch")
+def watch(
+    accounts: list[str] = typer.Argument(None, help="Account names or 0x addresses (default: every account)."),
+    interval: float = typer.Option(2.0, "--interval", min=0.1, help="Seconds between refreshes."),
+    count: int | None = typer.Option(None, "--count", min=1, help="Stop after this many refreshes."),
+    wallet_dir: Path | None = WalletDir,
+    node: str | None = NodeUrl,
+) -> None:
+    """Follow balances, validators and their latest rewards live (Ctrl-C stops)."""
+    from rich.live import Live
+    from rich.table import Table
+
+    wallet = _wallet_dir(wallet_dir)
+    names = accounts or sorted(p.stem for p in wallet.glob("*.json"))
+    if not names:
+        fail(f"no accounts in {wallet}")
+    addresses = {name: _address(wallet, name) for name in names}
+    client = _client(node)
+
+    def render() -> Table:
+        head = client.get("/eth/v1/beacon/headers/head")["data"]["header"]["message"]["slot"]
+        fin = client.get("/eth/v1/beacon/states/head/finality_checkpoints")["data"]["finalized"]["epoch"]
+        table = Table(
+            "account",
+            "balance",
+            "validator",
+            "status",
+            "stake",
+            "last epoch",
+            title=f"slot {head}, finalized epoch {fin}",
+        )
+        for name, address in addresses.items():
+            data = client.account(address)
+            rows = _validator_rows(client, data["validators"]) or [("-", "", "0", 0)]
+            for i, (index, status, bal, change) in enumerate(rows):
+                table.add_row(
+                    name if i == 0 else "",
+                    swk(data["balance"]) if i == 0 else "",
+                    index,
+                    status,
+                    swk(bal) if index != "-" else "",
+                    (("+" if change >= 0 else "-") + swk(abs(change))) if index != "-" else "",
+                )
+        return table
+
+    done = 0
+    try:
+        with Live(render(), console=console, auto_refresh=False) as live:
+            done = 1
+            while count is None or done < count:
+                time.sleep(interval)
+                live.update(render(), refresh=True)
+                done += 1
+    except KeyboardInterrupt:
+        pass
