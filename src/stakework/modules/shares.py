@@ -1,0 +1,187 @@
+"""The one share ledger behind the pool, the liquid token and (later) the safety module.
+
+A holder owns ``shares``; the owner module says how many ``total_assets`` (Gwei) back all the shares. One share
+is worth ``total_assets / total_shares``. Every conversion names its rounding and favours the protocol:
+
+- deposit: ``shares = floor(assets * total_shares / total_assets)`` (ERC-4626 ``previewDeposit``; Lido
+  ``StETH.getSharesByPooledEth``); a deposit that would mint 0 shares is refused, not swallowed;
+- withdrawal: ``assets = floor(shares * total_assets / total_shares)`` (ERC-4626 ``previewRedeem``; Lido
+  ``StETH.getPooledEthByShares``);
+- :meth:`ShareLedger.convert_to_shares` / :meth:`ShareLedger.convert_to_assets` take the direction explicitly,
+  e.g. "shares needed to pay X" rounds UP.
+
+First-depositor inflation defence: **dead shares** (Lido ``Lido._bootstrapInitialHolder`` locks the first
+shares at ``0xdead``; Uniswap V2 ``MINIMUM_LIQUIDITY``). The first deposit into an empty ledger mints
+``dead_shares`` (default 10**6 = 0.001 SWK) to :data:`BURN_ADDRESS`, out of the depositor's own assets, at a
+1:1 price. Those shares can never be redeemed, so ``total_shares >= dead_shares`` forever. Why dead shares and
+not the ERC-4626 virtual offset (OpenZeppelin ``_decimalsOffset``):
+
+- the attack needs a tiny share supply; with ``d`` dead shares an attacker who donates ``X`` raises one share's
+  value by at most ``X / d`` and pays ``X * d / (d + own shares)`` of the donation to the dead shares (at the
+  minimum first deposit, essentially all of ``X``). A victim loses less than one share's value (< ``X / d``),
+  and never everything, because a deposit that mints 0 shares is refused;
+- the ledger stays a plain token: ``sum(holder shares) == total_shares`` and ``shares * total_assets /
+  total_shares`` is the real balance, which is exactly what stSWK's rebasing balance must be (a virtual offset
+  would make balances differ from the ledger by the virtual share's cut);
+- a virtual offset of 10**k multiplies every share count by 10**k, and share counts must stay in uint64 (the
+  state root encodes them as such) for a supply of up to ~10**18 Gwei.
+
+The dead shares' value (0.001 SWK plus its rewards) stays in the module forever: a cost to the first depositor,
+in the protocol's favour.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+from stakework.modules.arith import Rounding, mul_div
+from stakework.modules.errors import BelowMinimum, Insolvent, InsufficientShares
+
+BURN_ADDRESS = bytes.fromhex("000000000000000000000000000000000000dead")
+"""Holder of the dead shares; nobody can sign for it, so nothing can ever move or redeem them."""
+DEFAULT_DEAD_SHARES = 10**6
+
+
+class ShareLedger(msgspec.Struct, kw_only=True):
+    """Shares per holder and the assets behind them (owner-supplied). Mutated only through its methods."""
+
+    shares: dict[bytes, int] = msgspec.field(default_factory=dict)
+    total_shares: int = 0
+    total_assets: int = 0
+    dead_shares: int = DEFAULT_DEAD_SHARES
+
+    # --- views -------------------------------------------------------------------------------------------------
+    def shares_of(self, holder: bytes) -> int:
+        """Shares held by ``holder`` (0 if none)."""
+        return self.shares.get(holder, 0)
+
+    def convert_to_shares(self, assets: int, rounding: Rounding) -> int:
+        """Shares worth ``assets`` at the current price, rounded as asked (1:1 on an empty ledger)."""
+        if self.total_shares == 0:
+            return assets
+        if self.total_assets == 0:
+            raise Insolvent("the ledger's shares are backed by no assets; nothing can be priced")
+        return mul_div(assets, self.total_shares, self.total_assets, rounding)
+
+    def convert_to_assets(self, shares: int, rounding: Rounding) -> int:
+        """Assets ``shares`` are worth at the current price, rounded as asked (1:1 on an empty ledger)."""
+        if self.total_shares == 0:
+            return shares
+        return mul_div(shares, self.total_assets, self.total_shares, rounding)
+
+    def assets_of(self, holder: bytes) -> int:
+        """What ``holder``'s shares redeem for now (rounded down)."""
+        return self.convert_to_assets(self.shares_of(holder), Rounding.DOWN)
+
+    # --- owner-module bookkeeping --------------------------------------------------------------------------------
+    def add_assets(self, amount: int) -> None:
+        """The owner's assets grew by ``amount`` with no new shares (rewards, donations): the price rises."""
+        self.total_assets += amount
+
+    def remove_assets(self, amount: int) -> None:
+        """The owner's assets shrank by ``amount`` (penalties, slashing): the price falls, pro rata for all."""
+        self.total_assets -= min(amount, self.total_assets)
+
+    def set_total_assets(self, amount: int) -> None:
+        """The owner recomputed its assets (e.g. buffer + validator balances each epoch)."""
+        if amount < 0:
+            raise ValueError("total assets cannot be negative")
+        self.total_assets = amount
+
+    # --- share movements -----------------------------------------------------------------------------------------
+    def _mint(self, holder: bytes, shares: int) -> None:
+        if shares:
+            self.shares[holder] = self.shares.get(holder, 0) + shares
+            self.total_shares += shares
+
+    def _burn(self, holder: bytes, shares: int) -> None:
+        if shares == 0:
+            return
+        held = self.shares.get(holder, 0)
+        if shares > held:
+            raise InsufficientShares(f"holder has {held} shares, {shares} requested")
+        if held == shares:
+            del self.shares[holder]
+        else:
+            self.shares[holder] = held - shares
+        self.total_shares -= shares
+
+    def preview_deposit(self, assets: int) -> int:
+        """Shares :meth:`mint_for_deposit` would give ``holder`` for ``assets`` (0 means it would be refused)."""
+        if self.total_shares == 0:
+            return max(assets - self.dead_shares, 0)
+        return self.convert_to_shares(assets, Rounding.DOWN)
+
+    def mint_for_deposit(self, holder: bytes, assets: int) -> int:
+        """``holder`` adds ``assets``; returns the shares minted, rounded down (ERC-4626 ``deposit``).
+
+        The first deposit into an empty ledger mints ``dead_shares`` to :data:`BURN_ADDRESS` out of ``assets``
+        (Lido ``_bootstrapInitialHolder``) and must exceed them. A deposit that would mint 0 shares is refused
+        with :class:`BelowMinimum`, so a donation can make a deposit fail but never swallow it.
+        """
+        if assets <= 0:
+            raise BelowMinimum("deposit must be positive")
+        if self.total_shares == 0:
+            if assets <= self.dead_shares:
+                raise BelowMinimum(
+                    f"the first deposit must exceed the {self.dead_shares} base units locked as dead shares"
+                )
+            # Assets already held (a donation before any share) go to the first depositor and the dead shares.
+            self._mint(BURN_ADDRESS, self.dead_shares)
+            minted = assets - self.dead_shares
+        else:
+            minted = self.convert_to_shares(assets, Rounding.DOWN)
+            if minted == 0:
+                raise BelowMinimum(f"{assets} base units buy less than one share at the current price")
+        self._mint(holder, minted)
+        self.total_assets += assets
+        return minted
+
+    def burn_for_withdrawal(self, holder: bytes, shares: int) -> int:
+        """``holder`` redeems ``shares``; returns the assets they are worth, rounded down (ERC-4626 ``redeem``)."""
+        if shares <= 0:
+            raise BelowMinimum("withdrawal must burn a positive number of shares")
+        if shares > self.shares_of(holder):
+            raise InsufficientShares(f"holder has {self.shares_of(holder)} shares, {shares} requested")
+        assets = self.convert_to_assets(shares, Rounding.DOWN)
+        self._burn(holder, shares)
+        self.total_assets -= assets
+        return assets
+
+    def burn(self, holder: bytes, shares: int) -> None:
+        """Burn ``shares`` without paying anything (their value accrues to the remaining holders)."""
+        self._burn(holder, shares)
+
+    def mint_fee_shares(self, holder: bytes, fee_assets: int) -> int:
+        """Mint shares worth ``fee_assets`` *after* minting, out of assets already in ``total_assets``.
+
+        Lido ``Lido._distributeFee``: ``shares = fee * S / (A - fee)``, rounded down, so the fee dilutes the
+        other holders by at most ``fee_assets``. Returns the shares minted.
+        """
+        if fee_assets <= 0 or self.total_shares == 0 or fee_assets >= self.total_assets:
+            return 0
+        minted = mul_div(fee_assets, self.total_shares, self.total_assets - fee_assets, Rounding.DOWN)
+        self._mint(holder, minted)
+        return minted
+
+    def transfer(self, sender: bytes, recipient: bytes, shares: int) -> None:
+        """Move ``shares`` from ``sender`` to ``recipient`` (Lido ``StETH._transferShares``)."""
+        if shares < 0:
+            raise BelowMinimum("cannot transfer a negative number of shares")
+        if sender == BURN_ADDRESS:
+            raise InsufficientShares("dead shares cannot move")
+        self._burn(sender, shares)
+        self._mint(recipient, shares)
+
+    def check(self) -> list[str]:
+        """Ledger invariants: holder shares sum to the total, nothing negative, dead shares stay locked."""
+        problems: list[str] = []
+        if sum(self.shares.values()) != self.total_shares:
+            problems.append(f"holder shares sum to {sum(self.shares.values())}, total is {self.total_shares}")
+        if any(v <= 0 for v in self.shares.values()):
+            problems.append("a holder entry is zero or negative")
+        if self.total_assets < 0:
+            problems.append(f"total assets negative: {self.total_assets}")
+        if self.total_shares and self.shares.get(BURN_ADDRESS, 0) < self.dead_shares:
+            problems.append("dead shares were moved or burned")
+        return problems
