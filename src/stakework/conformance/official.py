@@ -93,7 +93,11 @@ SKIPPED_HANDLERS: dict[tuple[str, str], str] = {
         "no eth1 bridge: deposits are native (EIP-6110 deposit requests), no deposit-contract Merkle proofs"
     ),
     ("sanity", "blocks"): _WHOLE_BLOCKS,
-    ("sanity", "slots"): _WHOLE_BLOCKS,
+    ("sanity", "slots"): (
+        "process_slot caches the state root, and stakework's state root is its own canonical hash, not SSZ "
+        "(docs/consensus.md), so state_roots and block_roots after empty slots differ by design; the epoch "
+        "steps those slots run are all checked here case by case"
+    ),
     ("finality", "finality"): _WHOLE_BLOCKS,
 }
 """(runner, handler) -> why stakework does not run it. The one place where official cases are skipped."""
