@@ -46,6 +46,7 @@ def genesis(
         TimeRemainingColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no progress bar (nor its blank line) in pipes and logs
     ) as bar:
         task = bar.add_task("keys", total=validators)
         state = devnet_genesis(

@@ -70,6 +70,7 @@ def simulate(
         TextColumn("finalized {task.fields[fin]}"),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no progress bar (nor its blank line) in pipes and logs
     ) as bar:
         task = bar.add_task("run", total=epochs, fin="-")
         records = run_scenario(

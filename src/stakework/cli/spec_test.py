@@ -59,6 +59,7 @@ def spec_test(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no progress bar (nor its blank line) in pipes and logs
     ) as progress:
         task = progress.add_task("vectors", total=len(files))
         for path in files:
@@ -105,6 +106,7 @@ def _official(
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no progress bar (nor its blank line) in pipes and logs
     ) as progress:
         task = progress.add_task("cases", total=len(cases))
         for case in cases:

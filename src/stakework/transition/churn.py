@@ -96,6 +96,8 @@ def compute_consolidation_epoch_and_update_churn(
         additional_epochs = (balance_to_process - 1) // per_epoch + 1
         earliest += additional_epochs
         to_consume += additional_epochs * per_epoch
+    if earliest > UINT64_MAX:  # the spec's uint64 Epoch arithmetic raises; numpy columns would wrap
+        raise TransitionError(f"compute_consolidation_epoch_and_update_churn: epoch {earliest} overflows uint64")
     state.consolidation_balance_to_consume = to_consume - consolidation_balance
     state.earliest_consolidation_epoch = earliest
     return Epoch(earliest)

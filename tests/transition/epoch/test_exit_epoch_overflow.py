@@ -53,3 +53,14 @@ def test_initiate_validator_exit__ordinary_epochs__still_exits() -> None:
     exit_epoch = int(state.validators.exit_epoch[2])
     assert exit_epoch < FAR_FUTURE_EPOCH
     assert int(state.validators.withdrawable_epoch[2]) == exit_epoch + MINIMAL.MIN_VALIDATOR_WITHDRAWABILITY_DELAY
+
+
+def test_consolidation_epoch__past_uint64__refused_not_wrapped() -> None:
+    from stakework.transition.churn import compute_consolidation_epoch_and_update_churn
+
+    state = _state(200)  # enough balance for a consolidation churn above zero (minimal preset)
+    state.slot = 8 * 100
+    state.earliest_consolidation_epoch = 2**64 - 1
+    state.consolidation_balance_to_consume = 0
+    with pytest.raises(TransitionError, match="overflows uint64"):
+        compute_consolidation_epoch_and_update_churn(state, 64 * ETH)
