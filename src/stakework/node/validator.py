@@ -3,7 +3,7 @@ EIP-3076 slashing protection before every signature (the record is durable befor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -56,13 +56,18 @@ class ValidatorClient:
         self.refused = 0
         """Signatures slashing protection refused (should stay 0 for an honest node)."""
 
+    def add_key(self, index: int, key: bls.SecretKey) -> None:
+        """Start signing for validator `index` (a validator staked while the node runs)."""
+        self.keys[index] = key
+        self.pubkeys[index] = key.public_key()
+
     def propose(
         self,
         state: BeaconState,
         attestations: list[Attestation],
-        transactions: list[SignedTransaction] = (),  # type: ignore[assignment]
-        attester_slashings: list[AttesterSlashing] = (),  # type: ignore[assignment]
-        proposer_slashings: list[ProposerSlashing] = (),  # type: ignore[assignment]
+        transactions: Sequence[SignedTransaction] = (),
+        attester_slashings: Sequence[AttesterSlashing] = (),
+        proposer_slashings: Sequence[ProposerSlashing] = (),
     ) -> SignedBeaconBlock | None:
         """A signed block for `state.slot` (state already advanced to the slot) if one of our validators is the
         proposer; attestations that would not apply are dropped."""

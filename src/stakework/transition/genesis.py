@@ -15,6 +15,7 @@ import numpy as np
 
 from stakework.codec.hashing import CanonicalHasher, sha256
 from stakework.crypto.bls import devnet_secret_key
+from stakework.crypto.ed25519 import devnet_account_key
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.presets import Preset
 from stakework.spec.types import GENESIS_EPOCH
@@ -136,8 +137,6 @@ def devnet_genesis(
         preset, pubkeys, credentials, [amount] * validator_count, genesis_time=genesis_time
     )
     if funded_accounts:
-        from stakework.crypto.ed25519 import devnet_account_key
-
         for i in range(funded_accounts):
             state.accounts.credit(devnet_account_key(i).address, account_balance)
     return state
