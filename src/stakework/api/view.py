@@ -25,7 +25,9 @@ from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.storage import ChainStore
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.block.transaction import SignedTransaction
+from stakework.transition.block.transaction import Exit, SignedTransaction
+from stakework.transition.block.voluntary_exit import process_voluntary_exit
+from stakework.transition.errors import TransitionError
 
 BLOCK_IMPORT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds (seconds) of the block import time histogram."""
@@ -217,7 +219,9 @@ class NodeView:
         tx_hash = tx.hash()
         with self.lock:
             try:
-                self.mempool.add(tx, self.chain.head_state)
+                head = self.chain.head_state
+                self._check_exit(tx, head)
+                self.mempool.add(tx, head)
             except MempoolError as exc:
                 if tx_hash not in self.transactions and tx_hash not in self.mempool:
                     self.rejected[tx_hash] = str(exc)
@@ -228,6 +232,18 @@ class NodeView:
             self.transactions_submitted += 1
         self.publish("transaction", {"hash": _hex(tx_hash), "status": "pending"})
         return tx_hash
+
+    @staticmethod
+    def _check_exit(tx: SignedTransaction, head: BeaconState) -> None:
+        """An exit is checked against (a copy of) the head state before it enters the pool, which checks only
+        signature, nonce and balance: a block carrying an exit the spec refuses (too early, already exiting)
+        could not be imported, so such an exit is refused here with the spec's reason."""
+        payload = tx.transaction.payload
+        if isinstance(payload, Exit):
+            try:
+                process_voluntary_exit(head.copy(), payload.voluntary_exit)
+            except TransitionError as exc:
+                raise MempoolError(f"exit refused: {exc}") from None
 
     def _tx_event(self, tx_hash: bytes, status: str, record: TxRecord) -> dict[str, Any]:
         return {

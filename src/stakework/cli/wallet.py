@@ -20,7 +20,7 @@ import typer
 from stakework.cli.common import console, fail
 from stakework.cli.keys import PASSWORD_FILE_HELP, read_password
 
-app = typer.Typer(help="Accounts: create, import, balance, send, rewards, watch.", no_args_is_help=True)
+app = typer.Typer(help="Accounts: create, import, balance, send, stake, exit, rewards, watch.", no_args_is_help=True)
 
 BASE_UNITS = 10**9
 DEFAULT_WALLET = Path.home() / ".stakework" / "wallet"
@@ -225,6 +225,129 @@ def send(
     console.print(f"sent {swk(units)} to 0x{recipient.hex()}: transaction {tx_hash}", highlight=False, soft_wrap=True)
     if wait:
         _wait(client, tx_hash)
+
+
+def _devnet_password(data_dir: Path) -> str:
+    path = data_dir / "keys.password"
+    try:
+        return path.read_text().strip()
+    except OSError as exc:
+        fail(f"{path}: cannot read the devnet's keystore password ({exc.strerror or exc}); is {data_dir} a devnet?")
+
+
+@app.command("stake")
+def stake(
+    account: str = typer.Argument(..., help="The account that pays and receives the withdrawals."),
+    amount: str = typer.Argument("32", help="SWK to stake (32 for a full validator)."),
+    data_dir: Path = typer.Option(..., "--data-dir", "-d", help="The devnet whose validator client runs it."),
+    compounding: bool = typer.Option(False, "--compounding", help="0x02 credentials (balance above 32 compounds)."),
+    fee: str = typer.Option("0.000001", "--fee", help="Fee in SWK."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait until a block includes the deposit."),
+    wallet_dir: Path | None = WalletDir,
+    password_file: Path | None = PasswordFile,
+    node: str | None = NodeUrl,
+    token: str | None = Token,
+) -> None:
+    """Make a new validator from the account's funds: a fresh BLS key (EIP-2335 keystore in the devnet's
+    keys/staked/, which its validator client loads once the deposit reaches the registry), withdrawal
+    credentials naming the account, and a stake transaction with the proof of possession."""
+    from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
+    from stakework.crypto.bls import SecretKey
+    from stakework.crypto.keystore import encrypt_bls_key, kdf_by_name, save_keystore
+    from stakework.spec.constants import DOMAIN_DEPOSIT
+    from stakework.transition.block.transaction import Stake, Transaction
+    from stakework.transition.genesis import withdrawal_credentials_for
+
+    wallet = _wallet_dir(wallet_dir)
+    units, fee_units = parse_amount(amount), parse_amount(fee) if Decimal(fee) != 0 else 0
+    devnet_password = _devnet_password(data_dir)
+    key = _unlock(wallet, account, password_file)
+    client = _client(node, token, data_dir)
+    fork_version = bytes.fromhex(client.get("/eth/v1/beacon/genesis")["data"]["genesis_fork_version"][2:])
+    sk = SecretKey.from_seed(os.urandom(32))
+    pubkey = sk.public_key()
+    creds = withdrawal_credentials_for(key.address, compounding=compounding)
+    domain = compute_domain(DOMAIN_DEPOSIT, fork_version)
+    signature = sk.sign(compute_signing_root(deposit_message_root(pubkey, creds, units), domain))
+    folder = data_dir / "keys" / "staked"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = save_keystore(
+        encrypt_bls_key(sk, devnet_password, kdf=kdf_by_name("pbkdf2"), description=f"staked by {account}"),
+        folder / f"{pubkey.hex()}.json",
+    )
+    nonce = int(client.account(key.address)["nonce"])
+    tx = Transaction(key.public_key, nonce, fee_units, Stake(pubkey, creds, units, signature))
+    tx_hash = client.submit(client.sign(tx, key))
+    console.print(
+        f"staking {swk(units)} into validator 0x{pubkey.hex()}: transaction {tx_hash} (keystore {path})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if wait:
+        _wait(client, tx_hash)
+        console.print("the deposit now waits in the pending-deposit queue; follow it with `stakework wallet watch`")
+
+
+@app.command("exit")
+def exit_validator(
+    account: str = typer.Argument(..., help="The account that sends the exit (pays the fee)."),
+    validator: str = typer.Argument(..., help="Validator index."),
+    data_dir: Path = typer.Option(..., "--data-dir", "-d", help="The devnet holding the validator's keystore."),
+    fee: str = typer.Option("0.000001", "--fee", help="Fee in SWK."),
+    wait: bool = typer.Option(True, "--wait/--no-wait", help="Wait until a block includes it."),
+    wallet_dir: Path | None = WalletDir,
+    password_file: Path | None = PasswordFile,
+    node: str | None = NodeUrl,
+    token: str | None = Token,
+) -> None:
+    """Voluntarily exit a validator staked with `stake` (signed by its BLS key from the devnet's keys/staked/);
+    after the exit queue and the withdrawability delay the sweep pays its balance to the account."""
+    from typing import cast
+
+    from stakework.crypto.keystore import KeystoreError, decrypt_bls_key, load_keystore
+    from stakework.state.beacon_state import BeaconState
+    from stakework.transition.block.operations import SignedVoluntaryExit, VoluntaryExit
+    from stakework.transition.block.transaction import Exit, Transaction
+    from stakework.transition.block.voluntary_exit import voluntary_exit_signing_root
+
+    if not validator.isdigit():
+        fail(f"validator {validator!r}: give its index")
+    wallet = _wallet_dir(wallet_dir)
+    fee_units = parse_amount(fee) if Decimal(fee) != 0 else 0
+    key = _unlock(wallet, account, password_file)
+    client = _client(node, token, data_dir)
+    v = client.get(f"/eth/v1/beacon/states/head/validators/{validator}")["data"]
+    pubkey = v["validator"]["pubkey"][2:]
+    path = data_dir / "keys" / "staked" / f"{pubkey}.json"
+    if not path.exists():
+        fail(f"{path}: no keystore for validator {validator} (only validators made by `wallet stake` can exit here)")
+    try:
+        sk = decrypt_bls_key(load_keystore(path), _devnet_password(data_dir))
+    except KeystoreError as exc:
+        fail(str(exc))
+    genesis = client.get("/eth/v1/beacon/genesis")["data"]
+    epoch = int(client.get("/eth/v1/beacon/headers/head")["data"]["header"]["message"]["slot"]) // int(
+        client.get("/eth/v1/config/spec")["data"]["SLOTS_PER_EPOCH"]
+    )
+    chain = cast(BeaconState, _ExitChain(genesis))
+    message = VoluntaryExit(epoch, int(validator))
+    signed_exit = SignedVoluntaryExit(message, sk.sign(voluntary_exit_signing_root(chain, message)))
+    nonce = int(client.account(key.address)["nonce"])
+    tx_hash = client.submit(client.sign(Transaction(key.public_key, nonce, fee_units, Exit(signed_exit)), key))
+    console.print(f"exit of validator {validator}: transaction {tx_hash}", highlight=False, soft_wrap=True)
+    if wait:
+        _wait(client, tx_hash)
+
+
+class _ExitChain:
+    """What voluntary_exit_signing_root reads from a state: the genesis fork version and validators root."""
+
+    def __init__(self, genesis: dict[str, str]) -> None:
+        class _Preset:
+            GENESIS_FORK_VERSION = bytes.fromhex(genesis["genesis_fork_version"][2:])
+
+        self.preset = _Preset()
+        self.genesis_validators_root = bytes.fromhex(genesis["genesis_validators_root"][2:])
 
 
 def _wait(client: Any, tx_hash: str, timeout: float = 60.0) -> None:

@@ -92,6 +92,37 @@ def _load_or_create_keys(config: DevnetConfig) -> dict[int, SecretKey]:
     return keys
 
 
+STAKED_KEYS_DIR = "staked"
+"""DATA/keys/staked/: keystores of validators staked while the devnet runs (`stakework wallet stake` writes them,
+encrypted with DATA/keys.password); the validator client picks each up once its deposit is in the registry."""
+
+
+def load_staked_keys(data_dir: Path, state: BeaconState, client: ValidatorClient) -> int:
+    """Give the validator client the staked keys whose validators `state` holds and it lacks; returns how many.
+    An unreadable keystore is skipped (it must never stop the chain)."""
+    folder = data_dir / "keys" / STAKED_KEYS_DIR
+    if not folder.is_dir():
+        return 0
+    known = set(client.pubkeys.values())
+    password: str | None = None
+    added = 0
+    for path in sorted(folder.glob("*.json")):
+        try:
+            keystore = load_keystore(path)
+            if keystore.pubkey in known:
+                continue
+            index = state.validators.index_of_pubkey(keystore.pubkey)
+            if index is None:
+                continue
+            if password is None:
+                password = (data_dir / "keys.password").read_text().strip()
+            client.add_key(int(index), decrypt_bls_key(keystore, password))
+        except (StakeworkError, OSError):
+            continue
+        added += 1
+    return added
+
+
 def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chain, ValidatorClient, BeaconState]:
     """Create (first start) or reopen a devnet's data directory; returns the chain, the validator client and
     the genesis state."""
@@ -260,6 +291,8 @@ def run_devnet(
             continue
         last = slot
         with guard:
+            if slot % genesis.preset.SLOTS_PER_EPOCH == 0 or done == 0:
+                load_staked_keys(config.data_dir, chain.head_state, client)
             if load is not None:
                 head = chain.head_state
                 for tx in load.make(head, max(1, round(config.load * seconds))):
