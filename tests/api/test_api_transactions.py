@@ -132,3 +132,33 @@ def test_reward_history(node: Node) -> None:
     assert any(int(r["change"]) > 0 for r in rows)
     assert node.http.get("/v1/validators/999/rewards").status_code == 404
     assert node.http.get("/v1/validators/x/rewards").status_code == 400
+
+
+def test_exit__checked_against_the_spec_before_the_pool(fresh: Node) -> None:
+    from stakework.crypto.bls import devnet_secret_key
+    from stakework.transition.block.operations import SignedVoluntaryExit, VoluntaryExit
+    from stakework.transition.block.transaction import Exit
+    from stakework.transition.block.voluntary_exit import voluntary_exit_signing_root
+
+    state = fresh.view.chain.head_state
+    key = devnet_account_key(4)
+
+    def exit_tx(index: int, fee: int, nonce: int) -> dict[str, Any]:
+        message = VoluntaryExit(state.current_epoch(), index)
+        signed = SignedVoluntaryExit(
+            message, devnet_secret_key(index).sign(voluntary_exit_signing_root(state, message))
+        )
+        return to_json(sign_transaction(state, Transaction(key.public_key, nonce, fee, Exit(signed)), key))
+
+    forged = exit_tx(15, 1, 0)
+    forged["transaction"]["payload"]["voluntary_exit"]["signature"] = "0x" + "00" * 96
+    r = fresh.http.post("/v1/transactions", json=forged, headers=AUTH)
+    assert r.status_code == 400 and r.json()["message"].startswith("exit refused"), r.text
+    assert fresh.http.post("/v1/transactions", json=exit_tx(15, 1, 0), headers=AUTH).status_code == 200
+    r = fresh.http.post("/v1/transactions", json=exit_tx(15, 2, 1), headers=AUTH)
+    assert r.status_code == 400 and "pending already" in r.json()["message"]
+    fresh.run_slots(1)
+    status = fresh.http.get("/eth/v1/beacon/states/head/validators/15").json()["data"]["status"]
+    assert status == "active_exiting"
+    r = fresh.http.post("/v1/transactions", json=exit_tx(15, 2, 1), headers=AUTH)
+    assert r.status_code == 400 and r.json()["message"].startswith("exit refused")

@@ -221,6 +221,7 @@ class NodeView:
             try:
                 head = self.chain.head_state
                 self._check_exit(tx, head)
+                self._check_exit_not_pending(tx)
                 self.mempool.add(tx, head)
             except MempoolError as exc:
                 if tx_hash not in self.transactions and tx_hash not in self.mempool:
@@ -244,6 +245,17 @@ class NodeView:
                 process_voluntary_exit(head.copy(), payload.voluntary_exit)
             except TransitionError as exc:
                 raise MempoolError(f"exit refused: {exc}") from None
+
+    def _check_exit_not_pending(self, tx: SignedTransaction) -> None:
+        """A second exit of a validator whose exit is pending would be refused in the block: refuse it now."""
+        payload = tx.transaction.payload
+        if not isinstance(payload, Exit):
+            return
+        index = payload.voluntary_exit.message.validator_index
+        for pending in self.mempool.pending():
+            other = pending.transaction.payload
+            if isinstance(other, Exit) and other.voluntary_exit.message.validator_index == index and pending != tx:
+                raise MempoolError(f"exit refused: an exit of validator {index} is pending already")
 
     def _tx_event(self, tx_hash: bytes, status: str, record: TxRecord) -> dict[str, Any]:
         return {
