@@ -162,3 +162,16 @@ def test_exit__checked_against_the_spec_before_the_pool(fresh: Node) -> None:
     assert status == "active_exiting"
     r = fresh.http.post("/v1/transactions", json=exit_tx(15, 2, 1), headers=AUTH)
     assert r.status_code == 400 and r.json()["message"].startswith("exit refused")
+
+
+def test_replaced_transaction__rejected_with_reason(fresh: Node) -> None:
+    key = devnet_account_key(5)
+    state = fresh.view.chain.head_state
+    cheap = sign_transaction(state, Transaction(key.public_key, 0, 10, Transfer(b"\x05" * 20, 7)), key)
+    dear = sign_transaction(state, Transaction(key.public_key, 0, 20, Transfer(b"\x05" * 20, 7)), key)
+    assert fresh.http.post("/v1/transactions", json=to_json(cheap), headers=AUTH).status_code == 200
+    assert fresh.http.post("/v1/transactions", json=to_json(dear), headers=AUTH).status_code == 200
+    fresh.run_slots(1)
+    assert fresh.http.get(f"/v1/transactions/{to_hex(dear.hash())}").json()["data"]["status"] == "included"
+    status = fresh.http.get(f"/v1/transactions/{to_hex(cheap.hash())}").json()["data"]
+    assert status["status"] == "rejected" and "replaced" in status["reason"]

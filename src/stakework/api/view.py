@@ -105,6 +105,8 @@ class NodeView:
         self.max_tx_records = max_tx_records
         self.transactions: OrderedDict[bytes, TxRecord] = OrderedDict()
         self.rejected: OrderedDict[bytes, str] = OrderedDict()
+        self._submitted: OrderedDict[bytes, None] = OrderedDict()
+        """Hashes accepted over the API and still pending (to tell when one leaves the pool unincluded)."""
         self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = deque(maxlen=history_epochs)
         self.block_import = Histogram(BLOCK_IMPORT_BUCKETS)
         self.transactions_included = 0
@@ -173,6 +175,14 @@ class NodeView:
             for h, record in self._index_blocks():
                 self.transactions_included += 1
                 events.append(("transaction", self._tx_event(h, "included", record)))
+            for h in [h for h in self._submitted if h not in self.mempool]:
+                del self._submitted[h]
+                if h not in self.transactions:
+                    reason = (
+                        "dropped from the pool unincluded (replaced by a higher fee for the same nonce, or evicted)"
+                    )
+                    self._reject(h, reason)
+                    events.append(("transaction", {"hash": _hex(h), "status": "rejected", "reason": reason}))
             if head_root != self._last_head:
                 self._last_head = head_root
                 block = chain.blocks.get(head_root)
@@ -225,14 +235,20 @@ class NodeView:
                 self.mempool.add(tx, head)
             except MempoolError as exc:
                 if tx_hash not in self.transactions and tx_hash not in self.mempool:
-                    self.rejected[tx_hash] = str(exc)
-                    while len(self.rejected) > self.max_tx_records:
-                        self.rejected.popitem(last=False)
+                    self._reject(tx_hash, str(exc))
                 raise
             self.rejected.pop(tx_hash, None)
+            self._submitted[tx_hash] = None
+            while len(self._submitted) > self.max_tx_records:
+                self._submitted.popitem(last=False)
             self.transactions_submitted += 1
         self.publish("transaction", {"hash": _hex(tx_hash), "status": "pending"})
         return tx_hash
+
+    def _reject(self, tx_hash: bytes, reason: str) -> None:
+        self.rejected[tx_hash] = reason
+        while len(self.rejected) > self.max_tx_records:
+            self.rejected.popitem(last=False)
 
     @staticmethod
     def _check_exit(tx: SignedTransaction, head: BeaconState) -> None:
