@@ -39,9 +39,7 @@ def _canonical_root_at(view: NodeView, slot: int) -> bytes:
 
 
 def _genesis(view: NodeView) -> Resolved:
-    from stakework.node.storage.db import anchor_root
-
-    return Resolved(anchor_root(view.genesis), view.genesis, True)
+    return Resolved(view.genesis_root(), view.genesis, True)
 
 
 def _by_root(view: NodeView, root: bytes) -> Resolved:

@@ -31,6 +31,8 @@ from stakework.transition.errors import TransitionError
 
 BLOCK_IMPORT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds (seconds) of the block import time histogram."""
+HISTORY_BYTES = 128 * 2**20
+"""Memory the per-epoch balance history may use (fewer epochs are kept for large registries)."""
 TOPICS = frozenset({"head", "block", "finalized_checkpoint", "transaction"})
 
 
@@ -101,13 +103,15 @@ class NodeView:
         self.seconds_per_slot = seconds_per_slot
         self.clock = clock
         self.started = clock()
-        self.history_epochs = history_epochs
         self.max_tx_records = max_tx_records
         self.transactions: OrderedDict[bytes, TxRecord] = OrderedDict()
         self.rejected: OrderedDict[bytes, str] = OrderedDict()
         self._submitted: OrderedDict[bytes, None] = OrderedDict()
         """Hashes accepted over the API and still pending (to tell when one leaves the pool unincluded)."""
-        self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = deque(maxlen=history_epochs)
+        validators = max(1, len(chain.head_state.validators))
+        self.history_epochs = max(8, min(history_epochs, HISTORY_BYTES // (8 * validators)))
+        self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = deque(maxlen=self.history_epochs)
+        self._genesis_root: bytes | None = None
         self.block_import = Histogram(BLOCK_IMPORT_BUCKETS)
         self.transactions_included = 0
         self.transactions_submitted = 0
@@ -348,6 +352,14 @@ class NodeView:
         """The wall-clock slot."""
         elapsed = self.clock() - self.genesis.genesis_time
         return max(0, int(elapsed // self.seconds_per_slot)) if self.seconds_per_slot > 0 else 0
+
+    def genesis_root(self) -> bytes:
+        """The genesis block root (hashed once)."""
+        if self._genesis_root is None:
+            from stakework.node.storage.db import anchor_root
+
+            self._genesis_root = anchor_root(self.genesis)
+        return self._genesis_root
 
     def state_root_of(self, block_root: bytes, state: BeaconState) -> bytes:
         """The state root of the post-state of `block_root` (from the block, or hashed once for the anchor)."""
