@@ -62,7 +62,13 @@ class ApiServer:
 
         self.host, self.port = host, port
         config = uvicorn.Config(
-            create_app(view, token), host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+            create_app(view, token),
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="stakework-api", daemon=True)
