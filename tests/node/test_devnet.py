@@ -128,3 +128,26 @@ def test_equivocate__double_voters__detected_slashed_penalised_and_exited(tmp_pa
         assert int(pre.validators.balances[i]) - int(post.validators.balances[i]) == penalty
         assert int(final.exit_epoch[i]) != 2**64 - 1
         assert int(final.withdrawable_epoch[i]) >= post.current_epoch() + DEVNET.EPOCHS_PER_SLASHINGS_VECTOR
+
+
+def test_run_slot__pooled_transaction_no_longer_valid__left_out_and_dropped(tmp_path: Path) -> None:
+    from stakework.crypto.ed25519 import devnet_account_key
+    from stakework.node.mempool import Mempool
+    from stakework.transition.block.operations import SignedVoluntaryExit, VoluntaryExit
+    from stakework.transition.block.transaction import Exit, Transaction, Transfer, sign_transaction
+
+    chain, client, genesis = open_devnet(DevnetConfig(tmp_path, DEVNET, validators=16))
+    pool = Mempool()
+    k = devnet_account_key(0)
+    # An exit before SHARD_COMMITTEE_PERIOD: the mempool cannot know the spec refuses it; the block must not care.
+    early_exit = SignedVoluntaryExit(VoluntaryExit(0, 3), b"\xc0" + bytes(95))
+    bad = sign_transaction(genesis, Transaction(k.public_key, 0, 5, Exit(early_exit)), k)
+    good = sign_transaction(
+        genesis, Transaction(devnet_account_key(1).public_key, 0, 1, Transfer(b"\x09" * 20, 10)), devnet_account_key(1)
+    )
+    pool.add(bad, genesis)
+    pool.add(good, genesis)
+    report = run_slot(chain, client, 1, pool)
+    assert report.proposed and report.transactions == 1
+    assert len(pool) == 0  # the good one was included, the bad one dropped
+    assert chain.head_state.accounts.balance(b"\x09" * 20) == 10

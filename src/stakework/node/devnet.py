@@ -215,6 +215,10 @@ def run_slot(
         slasher.take(p.MAX_ATTESTER_SLASHINGS_ELECTRA, p.MAX_PROPOSER_SLASHINGS) if slasher else ([], [])
     )
     block = client.propose(state, chain.attestations_for_block(slot), txs, attester_slashings, proposer_slashings)
+    if mempool is not None:  # transactions that no longer apply leave the pool
+        for tx in client.rejected_transactions:
+            mempool.remove(tx.hash())
+    client.rejected_transactions.clear()
     included = 0
     if block is not None:
         try:

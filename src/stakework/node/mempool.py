@@ -121,6 +121,14 @@ class Mempool:
             del self._by_sender[sender]
             del self._pending_cost[sender]
 
+    def remove(self, tx_hash: bytes) -> bool:
+        """Drop one pending transaction (e.g. it no longer applies); False if it was not pending."""
+        where = self._by_hash.get(tx_hash)
+        if where is None:
+            return False
+        self._drop(*where)
+        return True
+
     def select(self, state: BeaconState, limit: int) -> list[SignedTransaction]:
         """Up to `limit` transactions valid in sequence on `state` (see the module docstring)."""
         runs: dict[bytes, list[_Entry]] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import msgspec
 import numpy as np
 
 from stakework.codec.hashing import sha256
@@ -29,7 +30,7 @@ from stakework.transition.block.block import (
     pack_bits,
 )
 from stakework.transition.block.header import randao_signing_root
-from stakework.transition.block.transaction import SignedTransaction
+from stakework.transition.block.transaction import SignedTransaction, process_transaction
 from stakework.transition.block.withdrawals import get_expected_withdrawals
 from stakework.transition.committees import get_beacon_proposer_index, get_epoch_shuffling
 from stakework.transition.errors import TransitionError
@@ -55,6 +56,10 @@ class ValidatorClient:
         self.protection = protection
         self.refused = 0
         """Signatures slashing protection refused (should stay 0 for an honest node)."""
+        self.rejected_transactions: list[SignedTransaction] = []
+        """Transactions left out of our blocks because they no longer apply (the node drops them from its pool)."""
+        self.dropped_slashings = 0
+        """Slashings left out of a block because they no longer apply."""
 
     def add_key(self, index: int, key: bls.SecretKey) -> None:
         """Start signing for validator `index` (a validator staked while the node runs)."""
@@ -83,18 +88,45 @@ class ValidatorClient:
             except TransitionError:
                 continue
             usable.append(attestation)
-        body = BeaconBlockBody(
-            randao_reveal=key.sign(randao_signing_root(state, state.current_epoch())),
-            attestations=usable,
-            transactions=list(transactions),
-            attester_slashings=list(attester_slashings),
-            proposer_slashings=list(proposer_slashings),
-            withdrawals=get_expected_withdrawals(state).withdrawals,
-        )
+        randao_reveal = key.sign(randao_signing_root(state, state.current_epoch()))
+        withdrawals = get_expected_withdrawals(state).withdrawals
         parent_root = header_root(state.latest_block_header)
-        work = state.copy()
-        # Our own block: every operation in it was verified on admission; only the post-state root is needed.
-        process_block(work, BeaconBlock(state.slot, proposer, parent_root, b"\x00" * 32, body), verify_signatures=False)
+
+        def apply_without_transactions(
+            attester: Sequence[AttesterSlashing], proposer_: Sequence[ProposerSlashing]
+        ) -> tuple[BeaconBlockBody, BeaconState]:
+            body = BeaconBlockBody(
+                randao_reveal=randao_reveal,
+                attestations=usable,
+                attester_slashings=list(attester),
+                proposer_slashings=list(proposer_),
+                withdrawals=withdrawals,
+            )
+            work = state.copy()
+            # Our own block: its operations were verified on admission; only the post-state is needed here.
+            process_block(
+                work, BeaconBlock(state.slot, proposer, parent_root, b"\x00" * 32, body), verify_signatures=False
+            )
+            return body, work
+
+        try:
+            body, work = apply_without_transactions(attester_slashings, proposer_slashings)
+        except TransitionError:  # a slashing that no longer applies (its validator was slashed meanwhile)
+            self.dropped_slashings += len(attester_slashings) + len(proposer_slashings)
+            body, work = apply_without_transactions((), ())
+        # Transactions come last in a block: apply them one by one on the post-state of everything else, so
+        # one that became invalid since the mempool admitted it is left out instead of spoiling the block.
+        included: list[SignedTransaction] = []
+        for tx in transactions:
+            try:
+                process_transaction(work, tx, proposer, verify_signature=False)
+            except TransitionError:
+                self.rejected_transactions.append(tx)
+                continue
+            included.append(tx)
+        body = msgspec.structs.replace(body, transactions=included)
+        # The header cached in the post-state names the body's root: make it the final body's.
+        work.latest_block_header = msgspec.structs.replace(work.latest_block_header, body_root=body.hash_tree_root())
         block = BeaconBlock(state.slot, proposer, parent_root, hash_state(work), body)
         signing_root = block_signing_root(state, block)
         try:
