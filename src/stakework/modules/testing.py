@@ -93,8 +93,8 @@ class FakeHost:
         v.balance -= taken
         self.minted -= taken
         v.slashed = True
-        if v.exit_epoch is None:
-            v.exit_epoch = self.epoch + self.exit_delay
+        # As on the chain, slashing pushes withdrawability out: the module reads the cut balance before it lands.
+        v.exit_epoch = max(v.exit_epoch or 0, self.epoch + max(self.exit_delay, 1))
 
     def advance_epoch(self, rewards_by_pubkey: dict[bytes, int] | None = None) -> None:
         """Pay out due exits, then apply signed rewards (negative: penalties, floored at 0), then epoch += 1."""

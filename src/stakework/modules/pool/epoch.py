@@ -1,0 +1,130 @@
+"""The pool's epoch hook, per pool and in this order:
+
+1. **Account** (:func:`account_balances`): read every validator's balance. A validator that reads 0 was
+   withdrawn: its last balance landed in the module's account and joins the buffer. The net change of the others
+   is the epoch's reward (or penalty); the pool's value moves by it, so the share price moves for every holder
+   at once, slashing included (losses socialised pro rata). O(validators), never O(delegators).
+2. **Commission** (:func:`take_commission`): on a positive net reward only, the operator gets shares worth
+   ``commission_bps`` of it (Lido ``Lido._distributeFee``: one mint, O(1)).
+3. **Finalize** (:func:`finalize_requests`): FIFO from the queue head while the buffer covers the head request's
+   payout ``min(amount, floor(shares * price))``; the payout leaves the pool (``reserved``) and the shares burn.
+4. **Exit** (:func:`request_exits`): if the queue still needs more than the buffer plus the exiting validators
+   hold, ask the newest active validators to exit until it does not.
+5. **Stake** (:func:`stake_buffer`): stake ``MIN_ACTIVATION_BALANCE`` from the buffer per validator while the
+   buffer, less what the queue still needs, holds a full validator and a key is available.
+6. **Record** a price sample (bounded history).
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from stakework.modules.arith import Rounding, bps_of
+from stakework.modules.host import ModuleHost
+from stakework.modules.pool import MODULE
+from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState, PoolValidator, PriceSample
+
+
+def derive_pubkey(pool_id: int, n: int) -> bytes:
+    """The ``n``-th key of an ``auto_keys`` pool: a 48-byte name the host maps to a key it generates."""
+    return hashlib.sha256(f"stakework-pool:{pool_id}:{n}".encode()).digest() + bytes(16)
+
+
+def account_balances(pool: Pool, host: ModuleHost) -> int:
+    """Step 1: returns the net reward (negative: penalty) of the pool's validators this epoch."""
+    delta = 0
+    kept: list[PoolValidator] = []
+    for v in pool.validators:
+        balance = host.validator_balance(v.pubkey)
+        if balance == 0:
+            pool.buffer += v.last_balance  # withdrawn: the host credited exactly the last balance read
+            continue
+        delta += balance - v.last_balance
+        v.last_balance = balance
+        kept.append(v)
+    pool.validators = kept
+    if delta >= 0:
+        pool.ledger.add_assets(delta)
+    else:
+        pool.ledger.remove_assets(-delta)
+    return delta
+
+
+def take_commission(pool: Pool, reward: int) -> int:
+    """Step 2: mint the operator's commission on a positive reward; returns the shares minted."""
+    if reward <= 0 or pool.commission_bps == 0:
+        return 0
+    minted = pool.ledger.mint_fee_shares(pool.operator, bps_of(reward, pool.commission_bps))
+    pool.commission_paid_shares += minted
+    return minted
+
+
+def finalize_requests(pool: Pool) -> int:
+    """Step 3: finalize FIFO while the buffer pays the head; returns how many were finalized."""
+    count = 0
+    while pool.next_to_finalize < pool.next_request_id:
+        request = pool.requests[pool.next_to_finalize]
+        payout = min(request.amount, pool.ledger.convert_to_assets(request.shares, Rounding.DOWN))
+        if payout > pool.buffer:
+            break
+        pool.ledger.burn(QUEUE_HOLDER, request.shares)
+        pool.ledger.remove_assets(payout)
+        pool.buffer -= payout
+        pool.reserved += payout
+        pool.queued_assets -= request.amount
+        request.finalized = True
+        request.paid = payout
+        pool.next_to_finalize += 1
+        count += 1
+    return count
+
+
+def request_exits(pool: Pool, host: ModuleHost) -> None:
+    """Step 4: exit the newest active validators while the queue's need exceeds buffer + pending exits."""
+    incoming = sum(v.last_balance for v in pool.validators if v.exiting)
+    need = pool.queued_assets - pool.buffer - incoming
+    for v in reversed(pool.validators):
+        if need <= 0:
+            break
+        if v.exiting:
+            continue
+        host.request_exit(MODULE, v.pubkey)
+        v.exiting = True
+        need -= v.last_balance
+
+
+def stake_buffer(state: PoolModuleState, pool: Pool, host: ModuleHost) -> None:
+    """Step 5: stake full validators from the buffer not needed by the queue."""
+    amount = state.min_activation_balance
+    while pool.buffer - pool.queued_assets >= amount:
+        if pool.spare_keys:
+            pubkey = pool.spare_keys.pop(0)
+        elif pool.auto_keys:
+            pubkey = derive_pubkey(pool.id, pool.keys_derived)
+            pool.keys_derived += 1
+            if pubkey in state.key_owner:
+                continue
+            state.key_owner[pubkey] = pool.id
+        else:
+            return
+        host.stake(MODULE, pubkey, amount)
+        pool.buffer -= amount
+        pool.validators.append(PoolValidator(pubkey=pubkey, last_balance=amount))
+
+
+def record(state: PoolModuleState, pool: Pool, host: ModuleHost) -> None:
+    """Step 6: a price sample; the history keeps the last ``history_length`` epochs."""
+    pool.history.append(PriceSample(host.epoch, pool.ledger.total_assets, pool.ledger.total_shares))
+    if len(pool.history) > state.history_length:
+        del pool.history[: len(pool.history) - state.history_length]
+
+
+def on_epoch(state: PoolModuleState, host: ModuleHost) -> None:
+    """Run steps 1-6 for every pool."""
+    for pool in state.pools.values():
+        reward = account_balances(pool, host)
+        take_commission(pool, reward)
+        finalize_requests(pool)
+        request_exits(pool, host)
+        stake_buffer(state, pool, host)
+        record(state, pool, host)

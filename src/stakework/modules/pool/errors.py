@@ -1,0 +1,34 @@
+"""Pool errors: the shared module errors, re-exported under the pool's name for ``except`` clauses."""
+
+from stakework.modules.errors import (
+    AboveMaximum,
+    BelowMinimum,
+    Insolvent,
+    InsufficientShares,
+    ModuleError,
+    NotAuthorized,
+    NotReady,
+    UnknownEntity,
+)
+
+
+class PoolError(ModuleError):
+    """A pool message was refused for a pool-specific reason."""
+
+
+class DuplicateKey(PoolError):
+    """A validator key is already registered in a pool."""
+
+
+__all__ = [
+    "AboveMaximum",
+    "BelowMinimum",
+    "DuplicateKey",
+    "Insolvent",
+    "InsufficientShares",
+    "ModuleError",
+    "NotAuthorized",
+    "NotReady",
+    "PoolError",
+    "UnknownEntity",
+]

@@ -1,0 +1,93 @@
+"""Read-only pool views for the API: share price, APR over the last N epochs, queue state, a holder's position."""
+
+from __future__ import annotations
+
+import msgspec
+
+from stakework.modules.arith import BPS, Rounding, mul_div
+from stakework.modules.pool.handlers import get_pool
+from stakework.modules.pool.state import PoolModuleState
+
+PRICE_SCALE = 10**9
+"""Prices are quoted as Gwei per 10**9 shares (one SWK's worth of shares at the 1:1 start)."""
+
+
+class QueueView(msgspec.Struct, kw_only=True):
+    next_request_id: int
+    next_to_finalize: int
+    unfinalized: int
+    queued_assets: int
+    reserved_for_claims: int
+    buffer: int
+
+
+class PoolView(msgspec.Struct, kw_only=True):
+    id: int
+    operator: bytes
+    commission_bps: int
+    total_assets: int
+    total_shares: int
+    price: int
+    buffer: int
+    validators: int
+    exiting: int
+
+
+def share_price(state: PoolModuleState, pool_id: int) -> int:
+    """Gwei per :data:`PRICE_SCALE` shares, rounded down (``PRICE_SCALE`` on an empty pool)."""
+    return get_pool(state, pool_id).ledger.convert_to_assets(PRICE_SCALE, Rounding.DOWN)
+
+
+def apr_bps(state: PoolModuleState, pool_id: int, epochs: int, epochs_per_year: int) -> int | None:
+    """Simple annualised growth of the share price over (at most) the last ``epochs`` samples, in basis points.
+
+    ``None`` when the history has fewer than two samples. Negative after losses. Integer math; the caller
+    divides by 100 for a percentage.
+    """
+    history = get_pool(state, pool_id).history
+    if len(history) < 2 or epochs <= 0:
+        return None
+    first = history[-min(epochs + 1, len(history))]
+    last = history[-1]
+    span = last.epoch - first.epoch
+    if span <= 0 or first.total_shares == 0 or last.total_shares == 0 or first.total_assets == 0:
+        return None
+    # growth = (A1/S1) / (A0/S0) - 1, annualised linearly.
+    num = last.total_assets * first.total_shares
+    den = first.total_assets * last.total_shares
+    sign = 1 if num >= den else -1
+    growth_bps = mul_div(abs(num - den), BPS * epochs_per_year, den * span, Rounding.DOWN)
+    return sign * growth_bps
+
+
+def queue_state(state: PoolModuleState, pool_id: int) -> QueueView:
+    pool = get_pool(state, pool_id)
+    return QueueView(
+        next_request_id=pool.next_request_id,
+        next_to_finalize=pool.next_to_finalize,
+        unfinalized=pool.next_request_id - pool.next_to_finalize,
+        queued_assets=pool.queued_assets,
+        reserved_for_claims=pool.reserved,
+        buffer=pool.buffer,
+    )
+
+
+def pool_view(state: PoolModuleState, pool_id: int) -> PoolView:
+    pool = get_pool(state, pool_id)
+    return PoolView(
+        id=pool.id,
+        operator=pool.operator,
+        commission_bps=pool.commission_bps,
+        total_assets=pool.ledger.total_assets,
+        total_shares=pool.ledger.total_shares,
+        price=share_price(state, pool_id),
+        buffer=pool.buffer,
+        validators=len(pool.validators),
+        exiting=sum(1 for v in pool.validators if v.exiting),
+    )
+
+
+def position(state: PoolModuleState, pool_id: int, holder: bytes) -> tuple[int, int]:
+    """``(shares, assets)`` of ``holder`` in the pool (assets rounded down: what redeeming pays now)."""
+    ledger = get_pool(state, pool_id).ledger
+    return ledger.shares_of(holder), ledger.assets_of(holder)
