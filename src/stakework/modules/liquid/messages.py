@@ -1,0 +1,93 @@
+"""Liquid-module transaction kinds (tagged msgspec structs: ``LiquidMessage`` is their union)."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class AddOperator(msgspec.Struct, tag="liquid.add_operator", kw_only=True):
+    """Admin only: a node operator that will submit keys and earn part of the fee."""
+
+    address: bytes
+
+
+class SubmitKeys(msgspec.Struct, tag="liquid.submit_keys", kw_only=True):
+    """Operator only: validator keys the module may stake."""
+
+    pubkeys: list[bytes]
+
+
+class Stake(msgspec.Struct, tag="liquid.stake", kw_only=True):
+    """Pay ``amount`` SWK for stSWK (Lido ``submit``)."""
+
+    amount: int
+
+
+class Transfer(msgspec.Struct, tag="liquid.transfer", kw_only=True):
+    """Send ``amount`` stSWK (moves ``floor(amount * shares / pooled)`` shares; Lido ``transfer``)."""
+
+    to: bytes
+    amount: int
+
+
+class TransferShares(msgspec.Struct, tag="liquid.transfer_shares", kw_only=True):
+    """Send exact shares (Lido ``transferShares``)."""
+
+    to: bytes
+    shares: int
+
+
+class Wrap(msgspec.Struct, tag="liquid.wrap", kw_only=True):
+    """stSWK -> wstSWK (Lido ``WstETH.wrap``)."""
+
+    amount: int
+
+
+class Unwrap(msgspec.Struct, tag="liquid.unwrap", kw_only=True):
+    """wstSWK -> stSWK (Lido ``WstETH.unwrap``)."""
+
+    amount: int
+
+
+class TransferWrapped(msgspec.Struct, tag="liquid.transfer_wrapped", kw_only=True):
+    to: bytes
+    amount: int
+
+
+class RequestWithdrawal(msgspec.Struct, tag="liquid.request_withdrawal", kw_only=True):
+    """Queue ``amount`` stSWK (Lido ``requestWithdrawals``)."""
+
+    amount: int
+
+
+class RequestWithdrawalWrapped(msgspec.Struct, tag="liquid.request_withdrawal_wrapped", kw_only=True):
+    """Queue ``amount`` wstSWK (Lido ``requestWithdrawalsWstETH``)."""
+
+    amount: int
+
+
+class TransferRequest(msgspec.Struct, tag="liquid.transfer_request", kw_only=True):
+    """Give a withdrawal request (its NFT) to another owner."""
+
+    request_id: int
+    to: bytes
+
+
+class Claim(msgspec.Struct, tag="liquid.claim", kw_only=True):
+    request_id: int
+
+
+LiquidMessage = (
+    AddOperator
+    | SubmitKeys
+    | Stake
+    | Transfer
+    | TransferShares
+    | Wrap
+    | Unwrap
+    | TransferWrapped
+    | RequestWithdrawal
+    | RequestWithdrawalWrapped
+    | TransferRequest
+    | Claim
+)
