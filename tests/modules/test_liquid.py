@@ -251,3 +251,19 @@ def test_apr_over_last_epochs() -> None:
         epoch(state, host, {KEYS[0]: 32 * SWK // 10_000})
     apr = apr_bps(state, 5, epochs_per_year=100)
     assert apr is not None and 95 <= apr <= 100
+
+
+def test_state_and_messages_round_trip_through_msgpack_and_json() -> None:
+    import msgspec
+
+    from stakework.modules.liquid.messages import LiquidMessage
+
+    state, host = setup()
+    dispatch(state, host, ALICE, Stake(amount=40 * SWK))
+    dispatch(state, host, ALICE, Wrap(amount=SWK))
+    dispatch(state, host, ALICE, RequestWithdrawal(amount=SWK))
+    epoch(state, host)
+    for codec in (msgspec.msgpack, msgspec.json):
+        assert codec.decode(codec.encode(state), type=LiquidState) == state
+        msg = TransferRequest(request_id=1, to=BOB)
+        assert codec.decode(codec.encode(msg), type=LiquidMessage) == msg

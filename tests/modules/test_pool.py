@@ -248,3 +248,50 @@ def test_history_is_bounded() -> None:
     for _ in range(12):
         epoch(state, host)
     assert len(state.pools[1].history) == 5
+
+
+def test_state_and_messages_round_trip_through_msgpack_and_json() -> None:
+    import msgspec
+
+    from stakework.modules.pool.messages import PoolMessage
+
+    state, host = setup()
+    dispatch(state, host, ALICE, Deposit(pool_id=1, amount=40 * SWK))
+    dispatch(state, host, ALICE, RequestWithdrawal(pool_id=1, shares=SWK))
+    epoch(state, host)
+    for codec in (msgspec.msgpack, msgspec.json):
+        assert codec.decode(codec.encode(state), type=PoolModuleState) == state
+        msg = Deposit(pool_id=1, amount=5)
+        assert codec.decode(codec.encode(msg), type=PoolMessage) == msg
+
+
+class _NoIteration(dict[bytes, int]):
+    """A holder table that fails if anything walks over it (O(holders) work)."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("iterated over every holder")
+
+    def values(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("iterated over every holder")
+
+    def items(self):  # type: ignore[no-untyped-def]
+        raise AssertionError("iterated over every holder")
+
+
+def test_epoch_commission_queue_and_claims_never_walk_the_delegators() -> None:
+    state, host = setup(commission_bps=500)
+    for i in range(200):
+        d = i.to_bytes(20, "big")
+        host.fund(d, 2 * SWK)
+        dispatch(state, host, d, Deposit(pool_id=1, amount=SWK + i))
+    dispatch(state, host, ALICE, Deposit(pool_id=1, amount=64 * SWK))
+    pool = state.pools[1]
+    pool.ledger.shares = _NoIteration(pool.ledger.shares)
+    host.advance_epoch()
+    on_epoch(state, host)
+    dispatch(state, host, ALICE, RequestWithdrawal(pool_id=1, shares=40 * SWK))
+    for _ in range(5):
+        host.advance_epoch({v.pubkey: 10**6 for v in pool.validators})
+        on_epoch(state, host)
+    dispatch(state, host, ALICE, Claim(pool_id=1, request_id=1))
+    assert pool.commission_paid_shares > 0
