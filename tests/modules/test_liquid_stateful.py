@@ -303,6 +303,6 @@ def test_liquid_long_run() -> None:
     while LiquidMachine.steps_run < target:
         run_state_machine_as_test(
             LiquidMachine,
-            settings=settings(max_examples=max((target - LiquidMachine.steps_run) // 50, 1), stateful_step_count=100),
+            settings=settings(max_examples=max((target - LiquidMachine.steps_run) // 90, 1), stateful_step_count=100),
         )
     print(f"{LiquidMachine.steps_run} random steps")

@@ -235,6 +235,6 @@ def test_pool_long_run() -> None:
     while PoolMachine.steps_run < target:
         run_state_machine_as_test(
             PoolMachine,
-            settings=settings(max_examples=max((target - PoolMachine.steps_run) // 50, 1), stateful_step_count=100),
+            settings=settings(max_examples=max((target - PoolMachine.steps_run) // 90, 1), stateful_step_count=100),
         )
     print(f"{PoolMachine.steps_run} random steps")

@@ -136,7 +136,7 @@ def test_share_ledger_long_run() -> None:
         run_state_machine_as_test(
             ShareLedgerMachine,
             settings=settings(
-                max_examples=max((target - ShareLedgerMachine.steps_run) // 50, 1), stateful_step_count=100
+                max_examples=max((target - ShareLedgerMachine.steps_run) // 90, 1), stateful_step_count=100
             ),
         )
     print(f"{ShareLedgerMachine.steps_run} random steps")
