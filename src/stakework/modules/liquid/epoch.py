@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+from stakework.modules import queue
 from stakework.modules.arith import BPS, Rounding, bps_of, mul_div
 from stakework.modules.host import ModuleHost
 from stakework.modules.liquid import MODULE
@@ -76,20 +77,8 @@ def distribute_fee(state: LiquidState, reward: int) -> None:
 
 
 def finalize_requests(state: LiquidState) -> None:
-    """Step 3: FIFO finalization while the buffer covers the head's payout."""
-    while state.next_to_finalize < state.next_request_id:
-        request = state.requests[state.next_to_finalize]
-        payout = min(request.amount, state.ledger.convert_to_assets(request.shares, Rounding.DOWN))
-        if payout > state.buffer:
-            break
-        state.ledger.burn(QUEUE_HOLDER, request.shares)
-        state.ledger.remove_assets(payout)
-        state.buffer -= payout
-        state.reserved += payout
-        state.queued_assets -= request.amount
-        request.finalized = True
-        request.paid = payout
-        state.next_to_finalize += 1
+    """Step 3: FIFO finalization while the buffer covers the head's payout (the shared queue)."""
+    queue.finalize_requests(state, QUEUE_HOLDER)
 
 
 def request_exits(state: LiquidState, host: ModuleHost) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from stakework.modules import queue
 from stakework.modules.arith import Rounding
 from stakework.modules.host import ModuleHost
 from stakework.modules.liquid import MODULE
@@ -23,7 +24,6 @@ from stakework.modules.liquid.errors import (
     Insolvent,
     InsufficientShares,
     NotAuthorized,
-    NotReady,
     StakeLimitExceeded,
     UnknownEntity,
 )
@@ -222,17 +222,7 @@ def handle_transfer_request(state: LiquidState, host: ModuleHost, sender: bytes,
 
 def handle_claim(state: LiquidState, host: ModuleHost, sender: bytes, msg: Claim) -> None:
     """Pay a finalized request to its owner (Lido ``claimWithdrawal``); the request is then gone."""
-    request = state.requests.get(msg.request_id)
-    if request is None:
-        raise UnknownEntity(f"no open request {msg.request_id}")
-    if request.owner != sender:
-        raise NotAuthorized("only the request's owner claims it")
-    if not request.finalized:
-        raise NotReady(f"request {request.id} is not finalized yet (queue head: {state.next_to_finalize})")
-    host.debit(host.module_address(MODULE), request.paid)
-    host.credit(sender, request.paid)
-    state.reserved -= request.paid
-    del state.requests[request.id]
+    queue.claim(state, host, MODULE, sender, msg.request_id)
 
 
 HANDLERS: dict[type[Any], Callable[[LiquidState, ModuleHost, bytes, Any], None]] = {

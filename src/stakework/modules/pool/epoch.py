@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import hashlib
 
-from stakework.modules.arith import Rounding, bps_of
+from stakework.modules import queue
+from stakework.modules.arith import bps_of
 from stakework.modules.host import ModuleHost
 from stakework.modules.pool import MODULE
 from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState, PoolValidator, PriceSample
@@ -60,23 +61,8 @@ def take_commission(pool: Pool, reward: int) -> int:
 
 
 def finalize_requests(pool: Pool) -> int:
-    """Step 3: finalize FIFO while the buffer pays the head; returns how many were finalized."""
-    count = 0
-    while pool.next_to_finalize < pool.next_request_id:
-        request = pool.requests[pool.next_to_finalize]
-        payout = min(request.amount, pool.ledger.convert_to_assets(request.shares, Rounding.DOWN))
-        if payout > pool.buffer:
-            break
-        pool.ledger.burn(QUEUE_HOLDER, request.shares)
-        pool.ledger.remove_assets(payout)
-        pool.buffer -= payout
-        pool.reserved += payout
-        pool.queued_assets -= request.amount
-        request.finalized = True
-        request.paid = payout
-        pool.next_to_finalize += 1
-        count += 1
-    return count
+    """Step 3: finalize FIFO while the buffer pays the head (the shared queue); returns how many."""
+    return queue.finalize_requests(pool, QUEUE_HOLDER)
 
 
 def request_exits(pool: Pool, host: ModuleHost) -> None:

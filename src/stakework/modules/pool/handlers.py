@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from stakework.modules import queue
 from stakework.modules.arith import BPS, Rounding
 from stakework.modules.host import ModuleHost
 from stakework.modules.pool import MODULE
@@ -19,7 +20,6 @@ from stakework.modules.pool.errors import (
     Insolvent,
     InsufficientShares,
     NotAuthorized,
-    NotReady,
     UnknownEntity,
 )
 from stakework.modules.pool.messages import (
@@ -158,17 +158,7 @@ def handle_request_withdrawal(state: PoolModuleState, host: ModuleHost, sender: 
 def handle_claim(state: PoolModuleState, host: ModuleHost, sender: bytes, msg: Claim) -> None:
     """Pay a finalized request to its owner (O(1)); the request is then gone."""
     pool = get_pool(state, msg.pool_id)
-    request = pool.requests.get(msg.request_id)
-    if request is None:
-        raise UnknownEntity(f"no open request {msg.request_id} in pool {pool.id}")
-    if request.owner != sender:
-        raise NotAuthorized("only the request's owner claims it")
-    if not request.finalized:
-        raise NotReady(f"request {request.id} is not finalized yet (queue head: {pool.next_to_finalize})")
-    host.debit(host.module_address(MODULE), request.paid)
-    host.credit(sender, request.paid)
-    pool.reserved -= request.paid
-    del pool.requests[request.id]
+    queue.claim(pool, host, MODULE, sender, msg.request_id, f" in pool {pool.id}")
 
 
 HANDLERS: dict[type[Any], Callable[[PoolModuleState, ModuleHost, bytes, Any], None]] = {
