@@ -43,7 +43,7 @@ from stakework.modules.liquid.queries import (
     wrapped_of,
 )
 from stakework.modules.liquid.state import LiquidState, new_state
-from stakework.modules.testing import FakeHost
+from stakework.modules.testing import FakeHost, deposit_keys
 from stakework.spec.presets import get_preset
 
 SWK = 10**9
@@ -59,8 +59,8 @@ def setup(**kw: int) -> tuple[LiquidState, FakeHost]:
         host.fund(who, 10_000 * SWK)
     dispatch(state, host, ADMIN, AddOperator(address=OP1))
     dispatch(state, host, ADMIN, AddOperator(address=OP2))
-    dispatch(state, host, OP1, SubmitKeys(pubkeys=KEYS[:6]))
-    dispatch(state, host, OP2, SubmitKeys(pubkeys=KEYS[6:]))
+    dispatch(state, host, OP1, SubmitKeys(keys=deposit_keys(KEYS[:6])))
+    dispatch(state, host, OP2, SubmitKeys(keys=deposit_keys(KEYS[6:])))
     return state, host
 
 
@@ -76,7 +76,7 @@ def test_only_admin_adds_operators_and_only_operators_submit_keys() -> None:
     with pytest.raises(NotAuthorized):
         dispatch(state, host, ALICE, AddOperator(address=ALICE))
     with pytest.raises(NotAuthorized):
-        dispatch(state, host, ALICE, SubmitKeys(pubkeys=[bytes(48)]))
+        dispatch(state, host, ALICE, SubmitKeys(keys=deposit_keys([bytes(48)])))
 
 
 def test_stake_mints_rebasing_balance_and_stakes_validators_across_operators() -> None:

@@ -48,7 +48,7 @@ from stakework.modules.liquid.messages import (
     Wrap,
 )
 from stakework.modules.liquid.state import QUEUE_HOLDER, REBASE_PRECISION, new_state
-from stakework.modules.testing import FakeHost
+from stakework.modules.testing import FakeHost, deposit_keys
 from stakework.spec.presets import get_preset
 
 SWK = 10**9
@@ -78,8 +78,8 @@ class LiquidMachine(RuleBasedStateMachine):
         dispatch(self.state, self.host, ADMIN, AddOperator(address=OP1))
         dispatch(self.state, self.host, ADMIN, AddOperator(address=OP2))
         keys = [i.to_bytes(48, "big") for i in range(1, 41)]
-        dispatch(self.state, self.host, OP1, SubmitKeys(pubkeys=keys[:20]))
-        dispatch(self.state, self.host, OP2, SubmitKeys(pubkeys=keys[20:]))
+        dispatch(self.state, self.host, OP1, SubmitKeys(keys=deposit_keys(keys[:20])))
+        dispatch(self.state, self.host, OP2, SubmitKeys(keys=deposit_keys(keys[20:])))
         self.claimed = dict.fromkeys(HOLDERS, 0)
         self.bound: dict[bytes, Fraction] = {h: Fraction(0) for h in HOLDERS}
         self.slack = 0

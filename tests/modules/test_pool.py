@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from stakework.modules.keys import DepositKey
 from stakework.modules.pool import MODULE
 from stakework.modules.pool.epoch import on_epoch
 from stakework.modules.pool.errors import (
@@ -30,7 +31,7 @@ from stakework.modules.pool.messages import (
 from stakework.modules.pool.queries import apr_bps, pool_view, position, queue_state, share_price
 from stakework.modules.pool.state import PoolModuleState, new_state
 from stakework.modules.shares import DEFAULT_DEAD_SHARES
-from stakework.modules.testing import FakeHost
+from stakework.modules.testing import BAD_SIGNATURE, FakeHost, deposit_keys
 from stakework.spec.presets import get_preset
 
 SWK = 10**9
@@ -43,7 +44,7 @@ def setup(commission_bps: int = 1000, keys: int = 4) -> tuple[PoolModuleState, F
     host = FakeHost(exit_delay=2)
     for who in (OP, ALICE, BOB):
         host.fund(who, 1000 * SWK)
-    dispatch(state, host, OP, RegisterPool(commission_bps=commission_bps, pubkeys=KEYS[:keys]))
+    dispatch(state, host, OP, RegisterPool(commission_bps=commission_bps, keys=deposit_keys(KEYS[:keys])))
     return state, host
 
 
@@ -60,11 +61,49 @@ def test_register_refuses_commission_above_10000_bps_and_duplicate_keys() -> Non
     with pytest.raises(AboveMaximum):
         dispatch(state, host, OP, RegisterPool(commission_bps=10_001))
     with pytest.raises(DuplicateKey):
-        dispatch(state, host, BOB, RegisterPool(commission_bps=0, pubkeys=[KEYS[0]]))
+        dispatch(state, host, BOB, RegisterPool(commission_bps=0, keys=deposit_keys([KEYS[0]])))
     with pytest.raises(NotAuthorized):
-        dispatch(state, host, BOB, AddKeys(pool_id=1, pubkeys=[KEYS[7]]))
+        dispatch(state, host, BOB, AddKeys(pool_id=1, keys=deposit_keys([KEYS[7]])))
     with pytest.raises(UnknownEntity):
         dispatch(state, host, ALICE, Deposit(pool_id=9, amount=SWK))
+
+
+def test_add_keys__bad_deposit_signature__refused_and_nothing_changes() -> None:
+    state, host = setup(keys=1)
+    bad = [DepositKey(pubkey=KEYS[6], signature=BAD_SIGNATURE)]
+    with pytest.raises(BelowMinimum, match="deposit signature"):
+        dispatch(state, host, OP, AddKeys(pool_id=1, keys=[*deposit_keys([KEYS[5]]), *bad]))
+    assert [k.pubkey for k in state.pools[1].spare_keys] == [KEYS[0]]
+    assert KEYS[5] not in state.key_owner
+    with pytest.raises(BelowMinimum, match="48 bytes"):
+        dispatch(state, host, OP, AddKeys(pool_id=1, keys=deposit_keys([b"short"])))
+
+
+def test_stake__key_already_on_chain__skipped_and_next_key_staked() -> None:
+    state, host = setup(keys=2)
+    host.occupy(KEYS[0])  # someone front-ran the key with their own deposit
+    dispatch(state, host, ALICE, Deposit(pool_id=1, amount=32 * SWK))
+    epoch(state, host)
+    assert [v.pubkey for v in state.pools[1].validators] == [KEYS[1]]
+    assert host.validator_balance(KEYS[0]) == 1  # the front-runner's validator got nothing from the pool
+    assert state.pools[1].spare_keys == []
+
+
+def test_exit_request__repeated_each_epoch_until_the_validator_is_withdrawn() -> None:
+    state, host = setup()
+    dispatch(state, host, ALICE, Deposit(pool_id=1, amount=32 * SWK))
+    epoch(state, host)
+    dispatch(state, host, ALICE, RequestWithdrawal(pool_id=1, shares=SWK))
+    epoch(state, host)
+    assert host.exit_requests == 1
+    epoch(state, host)
+    assert host.exit_requests == 2  # the chain may not have accepted the first request: asked again
+    for _ in range(3):
+        epoch(state, host)
+    assert state.pools[1].validators == []
+    requests = host.exit_requests
+    epoch(state, host)
+    assert host.exit_requests == requests
 
 
 def test_deposit_moves_money_to_the_module_and_mints_shares() -> None:
@@ -100,7 +139,7 @@ def test_no_keys_left_means_the_buffer_waits() -> None:
     dispatch(state, host, ALICE, Deposit(pool_id=1, amount=40 * SWK))
     epoch(state, host)
     assert state.pools[1].buffer == 40 * SWK
-    dispatch(state, host, OP, AddKeys(pool_id=1, pubkeys=[KEYS[5]]))
+    dispatch(state, host, OP, AddKeys(pool_id=1, keys=deposit_keys([KEYS[5]])))
     epoch(state, host)
     assert host.validator_balance(KEYS[5]) == 32 * SWK
 

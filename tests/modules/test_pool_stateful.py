@@ -32,9 +32,9 @@ from stakework.modules.pool import MODULE
 from stakework.modules.pool.epoch import on_epoch
 from stakework.modules.pool.handlers import dispatch
 from stakework.modules.pool.invariants import check
-from stakework.modules.pool.messages import Claim, Deposit, RegisterPool, RequestWithdrawal, TransferShares
+from stakework.modules.pool.messages import AddKeys, Claim, Deposit, RegisterPool, RequestWithdrawal, TransferShares
 from stakework.modules.pool.state import QUEUE_HOLDER, new_state
-from stakework.modules.testing import FakeHost
+from stakework.modules.testing import FakeHost, deposit_keys
 from stakework.spec.presets import get_preset
 
 SWK = 10**9
@@ -55,8 +55,9 @@ class PoolMachine(RuleBasedStateMachine):
         for d in [OP, *DELEGATORS]:
             self.host.fund(d, 10**6 * SWK)
         self.commission = 1000
-        dispatch(self.state, self.host, OP, RegisterPool(commission_bps=self.commission, auto_keys=True))
+        dispatch(self.state, self.host, OP, RegisterPool(commission_bps=self.commission))
         self.pool = self.state.pools[1]
+        self.next_key = 1
         self.deposited = dict.fromkeys([OP, *DELEGATORS], 0)
         self.claimed = dict.fromkeys([OP, *DELEGATORS], 0)
         self.bound: dict[bytes, Fraction] = {h: Fraction(0) for h in [OP, *DELEGATORS]}
@@ -145,6 +146,10 @@ class PoolMachine(RuleBasedStateMachine):
         before = self._fractions()
         first_open = self.pool.next_to_finalize
         self.slack += self.one_share() + 2 * (len(self.pool.requests) + 1)
+        if len(self.pool.spare_keys) < 8:  # the operator keeps keys in stock (its key-generation policy)
+            fresh = [i.to_bytes(48, "big") for i in range(self.next_key, self.next_key + 16)]
+            self.next_key += 16
+            dispatch(self.state, self.host, OP, AddKeys(pool_id=1, keys=deposit_keys(fresh)))
         self.host.advance_epoch(rewards)
         on_epoch(self.state, self.host)
         after = self._fractions()

@@ -35,3 +35,7 @@ class NotReady(ModuleError):
 
 class Insolvent(ModuleError):
     """The ledger holds shares but no assets (everything was lost); deposits would be priced at infinity."""
+
+
+class DuplicateKey(ModuleError):
+    """A validator key is already registered (a key serves one pool or operator only)."""

@@ -7,8 +7,13 @@ state; :mod:`stakework.modules.testing` implements it in memory for tests.
 Contract the modules rely on (the host must keep it):
 - ``debit`` raises a :class:`~stakework.spec.errors.StakeworkError` (and changes nothing) when the account is
   short; ``credit`` always succeeds.
-- ``stake`` moves ``amount`` out of the module's account at once; from then on ``validator_balance(pubkey)``
-  includes it (a pending deposit counts), so a validator a module staked never reads 0 until it is withdrawn.
+- ``stake`` either refuses the key (returns False, changing nothing: the key is already a validator or a pending
+  deposit on the chain, so staking it would top up someone else's validator) or moves ``amount`` out of the
+  module's account at once; from then on ``validator_balance(pubkey)`` includes it (a pending deposit counts), so
+  a validator a module staked never reads 0 until it is withdrawn.
+- ``request_exit`` is idempotent and may be a no-op while the chain cannot exit the validator yet (still pending
+  activation, or younger than ``SHARD_COMMITTEE_PERIOD``); modules call it again every epoch until the
+  validator is withdrawn.
 - A validator reads 0 only after its whole balance was credited to the module's account (exit then withdrawal
   sweep, requested or forced, e.g. after slashing). Between two ``on_epoch`` calls the balance of an exited
   validator does not change, so the amount that lands equals the balance the module last read.
@@ -17,7 +22,10 @@ Contract the modules rely on (the host must keep it):
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from stakework.modules.keys import DepositKey
 
 
 class ModuleHost(Protocol):
@@ -38,8 +46,14 @@ class ModuleHost(Protocol):
         """The 20-byte account that holds ``module``'s buffer."""
         ...
 
-    def stake(self, module: str, pubkey: bytes, amount: int) -> None:
-        """Deposit ``amount`` from the module's account into validator ``pubkey`` (credentials: the module)."""
+    def is_valid_deposit_key(self, module: str, key: DepositKey) -> bool:
+        """Whether ``key.signature`` signs the deposit of ``key.pubkey`` with ``module``'s withdrawal credentials
+        and ``MIN_ACTIVATION_BALANCE`` (checked when a key is submitted)."""
+        ...
+
+    def stake(self, module: str, key: DepositKey, amount: int) -> bool:
+        """Deposit ``amount`` from the module's account into validator ``key`` (credentials: the module); False
+        (nothing moved) if the chain already knows the key."""
         ...
 
     def validator_balance(self, pubkey: bytes) -> int:
@@ -47,7 +61,8 @@ class ModuleHost(Protocol):
         ...
 
     def request_exit(self, module: str, pubkey: bytes) -> None:
-        """Ask the module's validator to exit; its balance lands in the module's account later."""
+        """Ask the module's validator to exit (idempotent; retried each epoch); its balance lands in the module's
+        account later."""
         ...
 
     def is_slashed(self, pubkey: bytes) -> bool:

@@ -10,6 +10,15 @@ from __future__ import annotations
 import hashlib
 
 from stakework.modules.errors import ModuleError
+from stakework.modules.keys import DepositKey
+
+BAD_SIGNATURE = b"\xff" * 96
+"""The one deposit signature :class:`FakeHost` refuses (tests of the key check use it)."""
+
+
+def deposit_keys(pubkeys: list[bytes]) -> list[DepositKey]:
+    """``pubkeys`` with signatures the fake host accepts."""
+    return [DepositKey(pubkey=pk, signature=bytes(96)) for pk in pubkeys]
 
 
 class FakeValidator:
@@ -33,6 +42,8 @@ class FakeHost:
         self.accounts: dict[bytes, int] = {}
         self.validators: dict[bytes, FakeValidator] = {}
         self.minted = 0
+        self.exit_requests = 0
+        """Calls to :meth:`request_exit` (modules repeat them each epoch until the validator is withdrawn)."""
         """SWK created from nothing by :meth:`fund` and rewards (for conservation checks)."""
 
     # --- the Protocol ----------------------------------------------------------------------------------------------
@@ -52,15 +63,15 @@ class FakeHost:
     def module_address(self, module: str) -> bytes:
         return hashlib.sha256(b"stakework-module:" + module.encode()).digest()[:20]
 
-    def stake(self, module: str, pubkey: bytes, amount: int) -> None:
+    def is_valid_deposit_key(self, module: str, key: DepositKey) -> bool:
+        return key.signature != BAD_SIGNATURE
+
+    def stake(self, module: str, key: DepositKey, amount: int) -> bool:
+        if key.pubkey in self.validators:
+            return False  # as the chain: a known key would top up a validator the module does not own
         self.debit(self.module_address(module), amount)
-        v = self.validators.get(pubkey)
-        if v is None:
-            self.validators[pubkey] = FakeValidator(module, amount)
-        elif v.module != module or v.exit_epoch is not None:
-            raise ModuleError("validator belongs to another module or is exiting")
-        else:
-            v.balance += amount
+        self.validators[key.pubkey] = FakeValidator(module, amount)
+        return True
 
     def validator_balance(self, pubkey: bytes) -> int:
         v = self.validators.get(pubkey)
@@ -70,6 +81,7 @@ class FakeHost:
         v = self.validators.get(pubkey)
         if v is None or v.module != module:
             raise ModuleError("not this module's validator")
+        self.exit_requests += 1
         if v.exit_epoch is None:
             v.exit_epoch = self.epoch + self.exit_delay
 
@@ -78,6 +90,11 @@ class FakeHost:
         return v is not None and v.slashed
 
     # --- test controls ---------------------------------------------------------------------------------------------
+    def occupy(self, pubkey: bytes) -> None:
+        """Someone else's validator takes ``pubkey`` (a front-run deposit): the module must not stake it."""
+        self.validators[pubkey] = FakeValidator("elsewhere", 1)
+        self.minted += 1
+
     def fund(self, address: bytes, amount: int) -> None:
         """Give ``address`` new SWK (a faucet)."""
         self.credit(address, amount)

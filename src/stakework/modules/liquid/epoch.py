@@ -10,7 +10,8 @@
    to their active validators (O(operators)).
 3. **Finalize** FIFO while the buffer pays the head: ``paid = min(amount, floor(shares * price))``, the discount
    when a loss came after the request (Lido ``WithdrawalQueueBase._finalize`` with the share-rate cap).
-4. **Exit** validators while the queue's need exceeds buffer + pending exits (newest first).
+4. **Exit** validators while the queue's need exceeds buffer + pending exits (newest first); repeat the request
+   for validators already exiting until the chain has exited them.
 5. **Stake** full validators from the buffer not needed by the queue, the operator with the fewest active
    validators first (Lido's ``NodeOperatorsRegistry`` allocation by fewest active keys).
 6. **Record** a price sample (bounded history).
@@ -86,13 +87,12 @@ def request_exits(state: LiquidState, host: ModuleHost) -> None:
     incoming = sum(v.last_balance for v in state.validators if v.exiting)
     need = state.queued_assets - state.buffer - incoming
     for v in reversed(state.validators):
-        if need <= 0:
-            break
         if v.exiting:
-            continue
-        host.request_exit(MODULE, v.pubkey)
-        v.exiting = True
-        need -= v.last_balance
+            host.request_exit(MODULE, v.pubkey)  # again: the chain may not have accepted it yet
+        elif need > 0:
+            host.request_exit(MODULE, v.pubkey)
+            v.exiting = True
+            need -= v.last_balance
 
 
 def stake_buffer(state: LiquidState, host: ModuleHost) -> None:
@@ -104,11 +104,12 @@ def stake_buffer(state: LiquidState, host: ModuleHost) -> None:
             return
         index = min(candidates, key=lambda i: (state.operators[i].active, i))
         op = state.operators[index]
-        pubkey = op.spare_keys.pop(0)
-        host.stake(MODULE, pubkey, amount)
+        key = op.spare_keys.pop(0)
+        if not host.stake(MODULE, key, amount):
+            continue  # the chain knows the key already: dropped, never staked
         state.buffer -= amount
         op.active += 1
-        state.validators.append(LiquidValidator(pubkey=pubkey, operator=index, last_balance=amount))
+        state.validators.append(LiquidValidator(pubkey=key.pubkey, operator=index, last_balance=amount))
 
 
 def record(state: LiquidState, host: ModuleHost) -> None:

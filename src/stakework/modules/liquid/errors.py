@@ -3,6 +3,7 @@
 from stakework.modules.errors import (
     AboveMaximum,
     BelowMinimum,
+    DuplicateKey,
     Insolvent,
     InsufficientShares,
     ModuleError,
@@ -14,10 +15,6 @@ from stakework.modules.errors import (
 
 class StakeLimitExceeded(AboveMaximum):
     """The stake exceeds the current (replenishing) stake limit (Lido ``STAKE_LIMIT``)."""
-
-
-class DuplicateKey(ModuleError):
-    """A validator key is already registered."""
 
 
 __all__ = [

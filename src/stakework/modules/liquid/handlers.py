@@ -16,11 +16,11 @@ from typing import Any
 from stakework.modules import queue
 from stakework.modules.arith import Rounding
 from stakework.modules.host import ModuleHost
+from stakework.modules.keys import check_new_keys
 from stakework.modules.liquid import MODULE
 from stakework.modules.liquid.errors import (
     AboveMaximum,
     BelowMinimum,
-    DuplicateKey,
     Insolvent,
     InsufficientShares,
     NotAuthorized,
@@ -45,7 +45,6 @@ from stakework.modules.liquid.messages import (
 from stakework.modules.liquid.state import QUEUE_HOLDER, WRAPPER, LiquidRequest, LiquidState, Operator
 from stakework.modules.shares import BURN_ADDRESS
 
-PUBKEY_LENGTH = 48
 RESERVED = frozenset({BURN_ADDRESS, WRAPPER, QUEUE_HOLDER})
 
 
@@ -74,16 +73,10 @@ def handle_submit_keys(state: LiquidState, host: ModuleHost, sender: bytes, msg:
     index = next((i for i, op in enumerate(state.operators) if op.address == sender), None)
     if index is None:
         raise NotAuthorized("only a registered operator submits keys")
-    if len(set(msg.pubkeys)) != len(msg.pubkeys):
-        raise DuplicateKey("the same key is listed twice")
-    for key in msg.pubkeys:
-        if len(key) != PUBKEY_LENGTH:
-            raise BelowMinimum(f"a validator key is {PUBKEY_LENGTH} bytes, got {len(key)}")
-        if key in state.key_owner:
-            raise DuplicateKey(f"key {key.hex()[:16]}... is already registered")
-    state.operators[index].spare_keys.extend(msg.pubkeys)
-    for key in msg.pubkeys:
-        state.key_owner[key] = index
+    check_new_keys(host, MODULE, msg.keys, state.key_owner)
+    state.operators[index].spare_keys.extend(msg.keys)
+    for key in msg.keys:
+        state.key_owner[key.pubkey] = index
 
 
 def handle_stake(state: LiquidState, host: ModuleHost, sender: bytes, msg: Stake) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 
+from stakework.modules.keys import DepositKey
+
 
 class AddOperator(msgspec.Struct, tag="liquid.add_operator", kw_only=True):
     """Admin only: a node operator that will submit keys and earn part of the fee."""
@@ -12,9 +14,9 @@ class AddOperator(msgspec.Struct, tag="liquid.add_operator", kw_only=True):
 
 
 class SubmitKeys(msgspec.Struct, tag="liquid.submit_keys", kw_only=True):
-    """Operator only: validator keys the module may stake."""
+    """Operator only: validator keys (with deposit signatures) the module may stake."""
 
-    pubkeys: list[bytes]
+    keys: list[DepositKey]
 
 
 class Stake(msgspec.Struct, tag="liquid.stake", kw_only=True):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import msgspec
 
+from stakework.modules.keys import DepositKey
 from stakework.modules.shares import ShareLedger
 from stakework.spec.presets import Preset
 
@@ -27,7 +28,7 @@ REBASE_PRECISION = 10**9
 
 class Operator(msgspec.Struct, kw_only=True):
     address: bytes
-    spare_keys: list[bytes] = msgspec.field(default_factory=list)
+    spare_keys: list[DepositKey] = msgspec.field(default_factory=list)
     active: int = 0
 
 

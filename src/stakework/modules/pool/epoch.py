@@ -9,26 +9,21 @@
 3. **Finalize** (:func:`finalize_requests`): FIFO from the queue head while the buffer covers the head request's
    payout ``min(amount, floor(shares * price))``; the payout leaves the pool (``reserved``) and the shares burn.
 4. **Exit** (:func:`request_exits`): if the queue still needs more than the buffer plus the exiting validators
-   hold, ask the newest active validators to exit until it does not.
+   hold, ask the newest active validators to exit until it does not; repeat the request for validators already
+   exiting (the chain may not have been able to exit them yet: too young, or still pending activation).
 5. **Stake** (:func:`stake_buffer`): stake ``MIN_ACTIVATION_BALANCE`` from the buffer per validator while the
-   buffer, less what the queue still needs, holds a full validator and a key is available.
+   buffer, less what the queue still needs, holds a full validator and a key is available (a key the chain
+   already knows is dropped, never staked: it would top up someone else's validator).
 6. **Record** a price sample (bounded history).
 """
 
 from __future__ import annotations
-
-import hashlib
 
 from stakework.modules import queue
 from stakework.modules.arith import bps_of
 from stakework.modules.host import ModuleHost
 from stakework.modules.pool import MODULE
 from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState, PoolValidator, PriceSample
-
-
-def derive_pubkey(pool_id: int, n: int) -> bytes:
-    """The ``n``-th key of an ``auto_keys`` pool: a 48-byte name the host maps to a key it generates."""
-    return hashlib.sha256(f"stakework-pool:{pool_id}:{n}".encode()).digest() + bytes(16)
 
 
 def account_balances(pool: Pool, host: ModuleHost) -> int:
@@ -70,32 +65,23 @@ def request_exits(pool: Pool, host: ModuleHost) -> None:
     incoming = sum(v.last_balance for v in pool.validators if v.exiting)
     need = pool.queued_assets - pool.buffer - incoming
     for v in reversed(pool.validators):
-        if need <= 0:
-            break
         if v.exiting:
-            continue
-        host.request_exit(MODULE, v.pubkey)
-        v.exiting = True
-        need -= v.last_balance
+            host.request_exit(MODULE, v.pubkey)  # again: the chain may not have accepted it yet
+        elif need > 0:
+            host.request_exit(MODULE, v.pubkey)
+            v.exiting = True
+            need -= v.last_balance
 
 
 def stake_buffer(state: PoolModuleState, pool: Pool, host: ModuleHost) -> None:
     """Step 5: stake full validators from the buffer not needed by the queue."""
     amount = state.min_activation_balance
-    while pool.buffer - pool.queued_assets >= amount:
-        if pool.spare_keys:
-            pubkey = pool.spare_keys.pop(0)
-        elif pool.auto_keys:
-            pubkey = derive_pubkey(pool.id, pool.keys_derived)
-            pool.keys_derived += 1
-            if pubkey in state.key_owner:
-                continue
-            state.key_owner[pubkey] = pool.id
-        else:
-            return
-        host.stake(MODULE, pubkey, amount)
+    while pool.buffer - pool.queued_assets >= amount and pool.spare_keys:
+        key = pool.spare_keys.pop(0)
+        if not host.stake(MODULE, key, amount):
+            continue  # the chain knows the key already: dropped (it stays in key_owner, never reused)
         pool.buffer -= amount
-        pool.validators.append(PoolValidator(pubkey=pubkey, last_balance=amount))
+        pool.validators.append(PoolValidator(pubkey=key.pubkey, last_balance=amount))
 
 
 def record(state: PoolModuleState, pool: Pool, host: ModuleHost) -> None:

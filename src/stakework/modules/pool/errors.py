@@ -3,6 +3,7 @@
 from stakework.modules.errors import (
     AboveMaximum,
     BelowMinimum,
+    DuplicateKey,
     Insolvent,
     InsufficientShares,
     ModuleError,
@@ -14,10 +15,6 @@ from stakework.modules.errors import (
 
 class PoolError(ModuleError):
     """A pool message was refused for a pool-specific reason."""
-
-
-class DuplicateKey(PoolError):
-    """A validator key is already registered in a pool."""
 
 
 __all__ = [

@@ -12,11 +12,11 @@ from typing import Any
 from stakework.modules import queue
 from stakework.modules.arith import BPS, Rounding
 from stakework.modules.host import ModuleHost
+from stakework.modules.keys import check_new_keys
 from stakework.modules.pool import MODULE
 from stakework.modules.pool.errors import (
     AboveMaximum,
     BelowMinimum,
-    DuplicateKey,
     Insolvent,
     InsufficientShares,
     NotAuthorized,
@@ -35,8 +35,6 @@ from stakework.modules.pool.messages import (
 from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState, WithdrawalRequest
 from stakework.modules.shares import BURN_ADDRESS
 
-PUBKEY_LENGTH = 48
-
 
 def get_pool(state: PoolModuleState, pool_id: int) -> Pool:
     pool = state.pools.get(pool_id)
@@ -50,16 +48,6 @@ def _check_commission(bps: int) -> None:
         raise AboveMaximum(f"commission must be 0..{BPS} basis points, got {bps}")
 
 
-def _check_keys(state: PoolModuleState, pubkeys: list[bytes]) -> None:
-    if len(set(pubkeys)) != len(pubkeys):
-        raise DuplicateKey("the same key is listed twice")
-    for key in pubkeys:
-        if len(key) != PUBKEY_LENGTH:
-            raise BelowMinimum(f"a validator key is {PUBKEY_LENGTH} bytes, got {len(key)}")
-        if key in state.key_owner:
-            raise DuplicateKey(f"key {key.hex()[:16]}... already belongs to pool {state.key_owner[key]}")
-
-
 def _check_holder(address: bytes) -> None:
     if address in (BURN_ADDRESS, QUEUE_HOLDER):
         raise NotAuthorized("reserved address")
@@ -68,29 +56,28 @@ def _check_holder(address: bytes) -> None:
 def handle_register_pool(state: PoolModuleState, host: ModuleHost, sender: bytes, msg: RegisterPool) -> None:
     """A new pool, operated by ``sender``."""
     _check_commission(msg.commission_bps)
-    _check_keys(state, msg.pubkeys)
     _check_holder(sender)
+    check_new_keys(host, MODULE, msg.keys, state.key_owner)
     pool_id = state.next_pool_id
     state.next_pool_id += 1
     state.pools[pool_id] = Pool(
         id=pool_id,
         operator=sender,
         commission_bps=msg.commission_bps,
-        auto_keys=msg.auto_keys,
-        spare_keys=list(msg.pubkeys),
+        spare_keys=list(msg.keys),
     )
-    for key in msg.pubkeys:
-        state.key_owner[key] = pool_id
+    for key in msg.keys:
+        state.key_owner[key.pubkey] = pool_id
 
 
 def handle_add_keys(state: PoolModuleState, host: ModuleHost, sender: bytes, msg: AddKeys) -> None:
     pool = get_pool(state, msg.pool_id)
     if sender != pool.operator:
         raise NotAuthorized("only the pool's operator adds keys")
-    _check_keys(state, msg.pubkeys)
-    pool.spare_keys.extend(msg.pubkeys)
-    for key in msg.pubkeys:
-        state.key_owner[key] = pool.id
+    check_new_keys(host, MODULE, msg.keys, state.key_owner)
+    pool.spare_keys.extend(msg.keys)
+    for key in msg.keys:
+        state.key_owner[key.pubkey] = pool.id
 
 
 def handle_set_commission(state: PoolModuleState, host: ModuleHost, sender: bytes, msg: SetCommission) -> None:

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import msgspec
 
+from stakework.modules.keys import DepositKey
+
 
 class RegisterPool(msgspec.Struct, tag="pool.register", kw_only=True):
     """The sender becomes the operator of a new pool with ``commission_bps`` (0..10_000) of rewards.
 
-    ``pubkeys`` are validator keys the operator runs; with ``auto_keys`` the host derives further keys when they
-    run out (key-generation policy)."""
+    ``keys`` are validator keys the operator runs, each with its deposit signature; the pool stakes them in order.
+    The key-generation policy lives with the operator (``stakework pool register --generate-keys N`` creates,
+    encrypts and signs them); the chain never holds a secret key."""
 
     commission_bps: int
-    pubkeys: list[bytes] = []
-    auto_keys: bool = False
+    keys: list[DepositKey] = []
 
 
 class AddKeys(msgspec.Struct, tag="pool.add_keys", kw_only=True):
+    """Operator only: more keys for the pool to stake."""
+
     pool_id: int
-    pubkeys: list[bytes]
+    keys: list[DepositKey]
 
 
 class SetCommission(msgspec.Struct, tag="pool.set_commission", kw_only=True):

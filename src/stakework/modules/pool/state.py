@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import msgspec
 
+from stakework.modules.keys import DepositKey
 from stakework.modules.shares import ShareLedger
 from stakework.spec.presets import Preset
 
@@ -47,13 +48,12 @@ class Pool(msgspec.Struct, kw_only=True):
     id: int
     operator: bytes
     commission_bps: int
-    auto_keys: bool = False
     ledger: ShareLedger = msgspec.field(default_factory=ShareLedger)
     buffer: int = 0
     reserved: int = 0
     validators: list[PoolValidator] = msgspec.field(default_factory=list)
-    spare_keys: list[bytes] = msgspec.field(default_factory=list)
-    keys_derived: int = 0
+    spare_keys: list[DepositKey] = msgspec.field(default_factory=list)
+    """Keys not staked yet, in the order the pool stakes them."""
     requests: dict[int, WithdrawalRequest] = msgspec.field(default_factory=dict)
     next_request_id: int = 1
     next_to_finalize: int = 1
