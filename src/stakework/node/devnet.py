@@ -65,6 +65,8 @@ class DevnetConfig:
     """Transfers per second the built-in load generator submits (0: none)."""
     equivocate: int = 0
     """TEST HOOK: the last `equivocate` validators double-vote every slot (see ValidatorClient.equivocate)."""
+    modules: bool = True
+    """Enable the pool and liquid modules at genesis (a data directory keeps what it was created with)."""
 
     @property
     def seconds_per_slot(self) -> float:
@@ -135,6 +137,7 @@ def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chai
             genesis_time = int(meta["genesis_time"])
             preset_name = str(meta["preset"])
             validators = int(meta["validators"])
+            modules = bool(meta.get("modules", False))  # directories made before modules existed have none
         except (ValueError, KeyError, TypeError) as exc:
             raise DevnetError(
                 f"{meta_path}: unreadable ({exc}); move the data directory away to start afresh"
@@ -146,14 +149,20 @@ def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chai
             )
     else:
         genesis_time = int(time.time() if now is None else now) + 1
-        write_private_file(
-            meta_path,
-            json.dumps(
-                {"genesis_time": genesis_time, "preset": config.preset.PRESET_NAME, "validators": config.validators}
-            ).encode(),
-        )
+        modules = config.modules
+        meta = {
+            "genesis_time": genesis_time,
+            "preset": config.preset.PRESET_NAME,
+            "validators": config.validators,
+            "modules": modules,
+        }
+        write_private_file(meta_path, json.dumps(meta).encode())
     genesis = devnet_genesis(
-        config.preset, config.validators, genesis_time=genesis_time, funded_accounts=config.funded_accounts
+        config.preset,
+        config.validators,
+        genesis_time=genesis_time,
+        funded_accounts=config.funded_accounts,
+        modules=modules,
     )
     keys = _load_or_create_keys(config)
     protection = SlashingProtection(data / "slashing_protection.sqlite", genesis.genesis_validators_root)

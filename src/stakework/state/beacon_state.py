@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from stakework.modules.store import ModuleStore
 from stakework.spec.constants import UNSET_DEPOSIT_REQUESTS_START_INDEX
 from stakework.spec.presets import Preset
 from stakework.spec.types import Epoch, Slot
@@ -88,6 +89,8 @@ class BeaconState:
     historical_summaries: list[HistoricalSummary] = field(default_factory=list)
     accounts: Accounts = field(default_factory=Accounts)
     """stakework: the native account ledger (withdrawals credit it, transactions move it)."""
+    modules: ModuleStore = field(default_factory=ModuleStore)
+    """stakework: the state of every module the chain runs (pool, liquid); empty when none is enabled."""
 
     def __post_init__(self) -> None:
         p = self.preset
@@ -132,4 +135,5 @@ class BeaconState:
         new.pending_consolidations = list(self.pending_consolidations)
         new.historical_summaries = list(self.historical_summaries)
         new.accounts = self.accounts.copy()
+        new.modules = self.modules.copy()
         return new

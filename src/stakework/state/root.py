@@ -9,6 +9,7 @@ import msgspec
 import numpy as np
 
 from stakework.codec.hashing import CanonicalHasher
+from stakework.modules.store import canonical_store_bytes
 from stakework.state.beacon_state import (
     ARRAY_FIELDS,
     BYTES_FIELDS,
@@ -47,4 +48,6 @@ def hash_state(state: BeaconState) -> bytes:
         h.raw("account.address", address)
         h.int("account.balance", account.balance)
         h.int("account.nonce", account.nonce)
+    if not state.modules.is_empty():  # a chain without modules keeps the root it always had
+        h.raw("modules", canonical_store_bytes(state.modules))
     return h.digest()

@@ -25,6 +25,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from stakework.modules.store import ModuleStore, ModuleStoreError, decode_store, encode_store
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import PRESETS, Preset, PresetError, get_preset, preset_from_mapping
 from stakework.state.accounts import Account, Accounts
@@ -245,6 +246,11 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
         state.next_withdrawal_validator_index = doc.next_withdrawal_validator_index
     if doc.accounts is not None:
         state.accounts = _accounts_from([(_unhex(a.address), a.balance, a.nonce) for a in doc.accounts], where)
+    if doc.modules is not None:
+        try:
+            state.modules = msgspec.convert(doc.modules, ModuleStore)
+        except msgspec.ValidationError as exc:
+            raise SnapshotError(f"{where}.modules: {exc}") from None
     if doc.historical_summaries is not None:
         state.historical_summaries = [
             HistoricalSummary(_unhex(h.block_summary_root), _unhex(h.state_summary_root))
@@ -384,6 +390,7 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
     doc.next_withdrawal_index = state.next_withdrawal_index
     doc.next_withdrawal_validator_index = state.next_withdrawal_validator_index
     doc.accounts = [AccountJSON(_hex(addr), a.balance, a.nonce) for addr, a in state.accounts.items()]
+    doc.modules = None if state.modules.is_empty() else msgspec.to_builtins(state.modules)
     doc.historical_summaries = [
         HistoricalSummaryJSON(_hex(h.block_summary_root), _hex(h.state_summary_root))
         for h in state.historical_summaries
@@ -526,6 +533,7 @@ def save_binary(state: BeaconState, path: str | Path) -> None:
         "pending_consolidations": state.pending_consolidations,
         "historical_summaries": state.historical_summaries,
         "accounts": [(addr, a.balance, a.nonce) for addr, a in state.accounts.items()],
+        "modules": encode_store(state.modules),
         "validator_count": len(state.validators),
         "arrays": layout,
         "state_root": hash_state(state),
@@ -567,6 +575,8 @@ class _BinHeader(msgspec.Struct):
     validator_count: int
     arrays: list[dict[str, Any]]
     state_root: bytes
+    modules: bytes = b""
+    """msgpack of the ModuleStore (absent in snapshots written before modules existed)."""
 
 
 def load_binary(path: str | Path, raw: bytes | None = None) -> BeaconState:
@@ -620,6 +630,11 @@ def load_binary(path: str | Path, raw: bytes | None = None) -> BeaconState:
     state.pending_consolidations = header.pending_consolidations
     state.historical_summaries = header.historical_summaries
     state.accounts = _accounts_from(header.accounts, str(path))
+    if header.modules:
+        try:
+            state.modules = decode_store(header.modules)
+        except ModuleStoreError as exc:
+            raise SnapshotError(f"{path}: {exc}") from None
     check_state(state, where=str(path))
     if hash_state(state) != header.state_root:
         raise SnapshotError(f"{path}: state root mismatch: the snapshot is corrupted")

@@ -133,6 +133,8 @@ class StateJSON(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     next_withdrawal_validator_index: U64 | None = None
     historical_summaries: list[HistoricalSummaryJSON] | None = None
     accounts: list[AccountJSON] | None = None
+    modules: dict[str, Any] | None = None
+    """stakework: the module store (pool, liquid) as plain JSON; absent when no module is enabled."""
 
 
 class VectorJSON(msgspec.Struct, forbid_unknown_fields=True):

@@ -26,6 +26,7 @@ from stakework.transition.block.withdrawals import process_withdrawals
 from stakework.transition.committees import get_beacon_proposer_index
 from stakework.transition.epoch import process_epoch
 from stakework.transition.errors import InvalidOperation
+from stakework.transition.modules import process_module_epoch
 from stakework.transition.signing import get_domain
 
 ZERO32 = b"\x00" * 32
@@ -53,6 +54,7 @@ def process_slots(state: BeaconState, slot: int) -> None:
         process_slot(state)
         if (state.slot + 1) % spe == 0:
             process_epoch(state)
+            process_module_epoch(state)  # [Differs from Electra: stakework's modules; no-op without them]
         state.slot += 1
 
 

@@ -9,6 +9,9 @@ Kinds (a tagged union, `kind` on the wire):
   exit; else a partial withdrawal of compounding excess).
 - `consolidate`: EIP-7251 consolidation request from the account in the source's credentials; source == target
   switches the validator to compounding (0x02) credentials — the credential change the spec allows.
+- module messages (`pool.*`, `liquid.*`): handed to the module's pure handler (`stakework.modules`); the module
+  moves money between the sender's and its own account. A message the module refuses makes the transaction
+  invalid, and nothing changes (the fee is not taken).
 
 Fee rule: each transaction names a `fee` in Gwei (any amount ≥ 0; block producers order by fee); the sender
 pays `fee` (+ `amount` for transfers and stakes); the fee is credited to the account named by the block
@@ -24,7 +27,11 @@ import hashlib
 import msgspec
 
 from stakework.crypto import ed25519
+from stakework.modules.liquid.messages import LiquidMessage
+from stakework.modules.pool.messages import PoolMessage
+from stakework.modules.store import is_module_message
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
+from stakework.spec.errors import StakeworkError
 from stakework.state.accounts import AccountError
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.consolidation_request import process_consolidation_request
@@ -38,6 +45,7 @@ from stakework.transition.block.operations import (
 from stakework.transition.block.voluntary_exit import process_voluntary_exit
 from stakework.transition.block.withdrawal_request import process_withdrawal_request
 from stakework.transition.errors import InvalidOperation
+from stakework.transition.modules import process_module_message
 
 TX_DOMAIN = b"stakework/transaction/v1"
 
@@ -73,7 +81,7 @@ class Consolidate(msgspec.Struct, frozen=True, tag="consolidate"):
     target_pubkey: bytes
 
 
-Payload = Transfer | Stake | Exit | Withdraw | Consolidate
+Payload = Transfer | Stake | Exit | Withdraw | Consolidate | PoolMessage | LiquidMessage
 
 
 class Transaction(msgspec.Struct, frozen=True):
@@ -157,6 +165,12 @@ def process_transaction(
         accounts.debit(sender, amount + tx.fee)
     except AccountError as exc:  # pragma: no cover - checked above
         raise InvalidTransaction(str(exc)) from None
+    if is_module_message(payload):
+        try:
+            process_module_message(state, sender, payload)  # type: ignore[arg-type]
+        except StakeworkError as exc:
+            accounts.credit(sender, tx.fee)  # the handler changed nothing: undo the fee, the only change so far
+            raise InvalidTransaction(f"{payload.__struct_config__.tag}: {exc}") from None
     accounts.increment_nonce(sender)
     _pay_fee(state, proposer_index, tx.fee)
 
