@@ -248,7 +248,7 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
         state.accounts = _accounts_from([(_unhex(a.address), a.balance, a.nonce) for a in doc.accounts], where)
     if doc.modules is not None:
         try:
-            state.modules = msgspec.convert(doc.modules, ModuleStore)
+            state.modules = msgspec.convert(doc.modules, ModuleStore, strict=False)
         except msgspec.ValidationError as exc:
             raise SnapshotError(f"{where}.modules: {exc}") from None
     if doc.historical_summaries is not None:

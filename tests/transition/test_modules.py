@@ -1,0 +1,175 @@
+"""Modules on the chain: module transactions in process_transaction, the ChainHost over a real beacon state, the
+epoch hook in process_slots, and the module store in the state root."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stakework.crypto.bls import SecretKey, devnet_secret_key
+from stakework.crypto.ed25519 import devnet_account_key
+from stakework.modules.keys import DepositKey
+from stakework.modules.liquid.messages import Stake as LiquidStake
+from stakework.modules.pool.messages import Deposit, RegisterPool, RequestWithdrawal
+from stakework.modules.store import ModuleStore, canonical_store_bytes, check_invariants
+from stakework.spec.presets import DEVNET
+from stakework.spec.types import FAR_FUTURE_EPOCH
+from stakework.state.beacon_state import BeaconState
+from stakework.state.root import hash_state
+from stakework.transition.block.transaction import (
+    InvalidTransaction,
+    Payload,
+    Transaction,
+    process_transaction,
+    sign_transaction,
+)
+from stakework.transition.genesis import devnet_genesis
+from stakework.transition.modules import (
+    ChainHost,
+    module_address,
+    module_withdrawal_credentials,
+    sign_module_key,
+)
+from stakework.transition.state_transition import process_slots
+
+SWK = 10**9
+OPERATOR, ALICE = devnet_account_key(1), devnet_account_key(2)
+POOL_KEYS = [SecretKey.from_seed(b"test-pool-key-%d" % i + bytes(32)) for i in range(3)]
+
+
+def _genesis(*, modules: bool = True) -> BeaconState:
+    return devnet_genesis(DEVNET, 16, funded_accounts=4, modules=modules)
+
+
+def _supply(state: BeaconState) -> int:
+    return (
+        int(state.validators.balances.sum(dtype=np.uint64))
+        + state.accounts.total()
+        + sum(d.amount for d in state.pending_deposits)
+    )
+
+
+def _apply(state: BeaconState, key, payload: Payload, fee: int = 1000) -> None:  # type: ignore[no-untyped-def]
+    tx = Transaction(key.public_key, state.accounts.nonce(key.address), fee, payload)
+    process_transaction(state, sign_transaction(state, tx, key), proposer_index=0)
+
+
+def _pool_keys(n: int) -> list[DepositKey]:
+    return [sign_module_key(DEVNET, "pool", sk) for sk in POOL_KEYS[:n]]
+
+
+def test_module_address__per_module__distinct_and_credentials_are_compounding_to_it() -> None:
+    assert module_address("pool") != module_address("liquid")
+    creds = module_withdrawal_credentials("pool")
+    assert creds[0] == 0x02 and creds[1:12] == bytes(11) and creds[12:] == module_address("pool")
+
+
+def test_deposit_transaction__moves_money_into_the_module_account_and_mints_shares() -> None:
+    state = _genesis()
+    _apply(state, OPERATOR, RegisterPool(commission_bps=500, keys=_pool_keys(2)))
+    before = _supply(state)
+    alice_before = state.accounts.balance(ALICE.address)
+    _apply(state, ALICE, Deposit(pool_id=1, amount=40 * SWK), fee=7)
+    assert state.accounts.balance(module_address("pool")) == 40 * SWK
+    assert state.accounts.balance(ALICE.address) == alice_before - 40 * SWK - 7
+    assert state.accounts.nonce(ALICE.address) == 1
+    assert state.modules.pool is not None
+    assert state.modules.pool.pools[1].ledger.shares_of(ALICE.address) > 0
+    assert _supply(state) == before  # the fee went to the proposer's account: nothing created or lost
+
+
+def test_refused_module_message__transaction_invalid__nothing_changes_not_even_the_fee() -> None:
+    state = _genesis()
+    root = hash_state(state)
+    with pytest.raises(InvalidTransaction, match=r"pool\.deposit: no pool 9"):
+        _apply(state, ALICE, Deposit(pool_id=9, amount=SWK))
+    with pytest.raises(InvalidTransaction, match=r"pool\.request_withdrawal"):
+        _apply(state, ALICE, RequestWithdrawal(pool_id=9, shares=1))
+    assert hash_state(state) == root
+
+
+def test_module_message__module_not_enabled__refused_with_reason() -> None:
+    state = _genesis(modules=False)
+    with pytest.raises(InvalidTransaction, match="liquid module is not enabled"):
+        _apply(state, ALICE, LiquidStake(amount=SWK))
+
+
+def test_register__key_signed_for_other_credentials_or_by_another_key__refused() -> None:
+    state = _genesis()
+    good = _pool_keys(1)[0]
+    for_liquid = sign_module_key(DEVNET, "liquid", POOL_KEYS[0])
+    wrong_signer = DepositKey(pubkey=good.pubkey, signature=sign_module_key(DEVNET, "pool", POOL_KEYS[1]).signature)
+    for bad in (for_liquid, wrong_signer):
+        with pytest.raises(InvalidTransaction, match="deposit signature does not verify"):
+            _apply(state, OPERATOR, RegisterPool(commission_bps=0, keys=[bad]))
+    _apply(state, OPERATOR, RegisterPool(commission_bps=0, keys=[good]))
+
+
+def test_epoch_hook__full_buffer__staked_as_a_pending_deposit_the_host_counts() -> None:
+    state = _genesis()
+    _apply(state, OPERATOR, RegisterPool(commission_bps=0, keys=_pool_keys(2)))
+    _apply(state, ALICE, Deposit(pool_id=1, amount=40 * SWK))
+    process_slots(state, DEVNET.SLOTS_PER_EPOCH)  # through the first epoch boundary
+    deposits = [d for d in state.pending_deposits if d.pubkey == POOL_KEYS[0].public_key()]
+    assert [(d.amount, d.withdrawal_credentials) for d in deposits] == [
+        (32 * SWK, module_withdrawal_credentials("pool"))
+    ]
+    assert state.accounts.balance(module_address("pool")) == 8 * SWK
+    host = ChainHost(state)
+    assert host.validator_balance(POOL_KEYS[0].public_key()) == 32 * SWK
+    assert check_invariants(state.modules, host) == []
+
+
+def test_stake__key_already_a_validator_or_pending__refused_and_nothing_moves() -> None:
+    state = _genesis()
+    state.accounts.credit(module_address("pool"), 64 * SWK)
+    host = ChainHost(state)
+    taken = sign_module_key(DEVNET, "pool", devnet_secret_key(3))  # validator 3 exists already
+    assert host.stake("pool", taken, 32 * SWK) is False
+    fresh = _pool_keys(1)[0]
+    assert host.stake("pool", fresh, 32 * SWK) is True
+    assert host.stake("pool", fresh, 32 * SWK) is False  # now pending
+    assert state.accounts.balance(module_address("pool")) == 32 * SWK
+
+
+def test_request_exit__too_young__ignored_then_exits_after_shard_committee_period() -> None:
+    state = _genesis()
+    state.validators.withdrawal_credentials[5] = np.frombuffer(module_withdrawal_credentials("pool"), np.uint8)
+    pubkey = state.validators.pubkey[5].tobytes()
+    host = ChainHost(state)
+    host.request_exit("pool", pubkey)
+    assert int(state.validators.exit_epoch[5]) == FAR_FUTURE_EPOCH
+    host.request_exit("liquid", pubkey)  # not the address in the credentials: ignored as well
+    process_slots(state, DEVNET.SHARD_COMMITTEE_PERIOD * DEVNET.SLOTS_PER_EPOCH)
+    ChainHost(state).request_exit("liquid", pubkey)
+    assert int(state.validators.exit_epoch[5]) == FAR_FUTURE_EPOCH
+    ChainHost(state).request_exit("pool", pubkey)
+    assert int(state.validators.exit_epoch[5]) != FAR_FUTURE_EPOCH
+    assert ChainHost(state).is_slashed(pubkey) is False
+
+
+def test_state_root__covers_module_state__and_a_chain_without_modules_keeps_its_root() -> None:
+    plain, with_modules = _genesis(modules=False), _genesis()
+    assert hash_state(plain) != hash_state(with_modules)
+    emptied = with_modules.copy()
+    emptied.modules = ModuleStore()
+    assert hash_state(emptied) == hash_state(plain)
+    before = hash_state(with_modules)
+    _apply(with_modules, OPERATOR, RegisterPool(commission_bps=0))
+    assert hash_state(with_modules) != before
+
+
+def test_canonical_store_bytes__same_content_inserted_in_another_order__same_bytes() -> None:
+    a, b = _genesis(), _genesis()
+    assert a.modules.pool is not None and b.modules.pool is not None
+    a.modules.pool.key_owner = {b"\x01" * 48: 1, b"\x02" * 48: 2}
+    b.modules.pool.key_owner = {b"\x02" * 48: 2, b"\x01" * 48: 1}
+    assert canonical_store_bytes(a.modules) == canonical_store_bytes(b.modules)
+    assert hash_state(a) == hash_state(b)
+
+
+def test_state_copy__module_state__not_shared() -> None:
+    state = _genesis()
+    copy = state.copy()
+    _apply(copy, OPERATOR, RegisterPool(commission_bps=0))
+    assert state.modules.pool is not None and state.modules.pool.pools == {}
