@@ -1,7 +1,7 @@
 """What a module may ask of the chain it lives in: the :class:`ModuleHost` Protocol.
 
 Modules are pure state machines: a handler or epoch hook mutates the module's own state and calls the host for
-everything outside it (accounts, validators). The lead's block processing implements the host over the real
+everything outside it (accounts, validators). `stakework.transition.modules.ChainHost` implements the host over the real
 state; :mod:`stakework.modules.testing` implements it in memory for tests.
 
 Contract the modules rely on (the host must keep it):
