@@ -7,7 +7,20 @@ import sys
 import typer
 
 from stakework import __version__
-from stakework.cli import bench, devnet, genesis, keys, risk, simulate, slashing_protection, spec_test, status, wallet
+from stakework.cli import (
+    bench,
+    devnet,
+    genesis,
+    keys,
+    liquid,
+    pool,
+    risk,
+    simulate,
+    slashing_protection,
+    spec_test,
+    status,
+    wallet,
+)
 from stakework.cli.common import run_app
 
 app = typer.Typer(
@@ -43,6 +56,8 @@ app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(slashing_protection.app, name="slashing-protection")
 app.add_typer(wallet.app, name="wallet")
+app.add_typer(pool.app, name="pool")
+app.add_typer(liquid.app, name="liquid")
 
 
 def main() -> None:

@@ -235,6 +235,19 @@ def _devnet_password(data_dir: Path) -> str:
         fail(f"{path}: cannot read the devnet's keystore password ({exc.strerror or exc}); is {data_dir} a devnet?")
 
 
+def save_staked_key(data_dir: Path, sk: Any, password: str, description: str) -> Path:
+    """Write validator key `sk` as an EIP-2335 keystore into the devnet's keys/staked/ (encrypted with `password`,
+    its keys.password), where its validator client loads it once the validator is in the registry."""
+    from stakework.crypto.keystore import encrypt_bls_key, kdf_by_name, save_keystore
+
+    folder = data_dir / "keys" / "staked"
+    folder.mkdir(parents=True, exist_ok=True)
+    return save_keystore(
+        encrypt_bls_key(sk, password, kdf=kdf_by_name("pbkdf2"), description=description),
+        folder / f"{sk.public_key().hex()}.json",
+    )
+
+
 @app.command("stake")
 def stake(
     account: str = typer.Argument(..., help="The account that pays and receives the withdrawals."),
@@ -253,7 +266,6 @@ def stake(
     credentials naming the account, and a stake transaction with the proof of possession."""
     from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
     from stakework.crypto.bls import SecretKey
-    from stakework.crypto.keystore import encrypt_bls_key, kdf_by_name, save_keystore
     from stakework.spec.constants import DOMAIN_DEPOSIT
     from stakework.transition.block.transaction import Stake, Transaction
     from stakework.transition.genesis import withdrawal_credentials_for
@@ -269,12 +281,7 @@ def stake(
     creds = withdrawal_credentials_for(key.address, compounding=compounding)
     domain = compute_domain(DOMAIN_DEPOSIT, fork_version)
     signature = sk.sign(compute_signing_root(deposit_message_root(pubkey, creds, units), domain))
-    folder = data_dir / "keys" / "staked"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = save_keystore(
-        encrypt_bls_key(sk, devnet_password, kdf=kdf_by_name("pbkdf2"), description=f"staked by {account}"),
-        folder / f"{pubkey.hex()}.json",
-    )
+    path = save_staked_key(data_dir, sk, devnet_password, f"staked by {account}")
     nonce = int(client.account(key.address)["nonce"])
     tx = Transaction(key.public_key, nonce, fee_units, Stake(pubkey, creds, units, signature))
     tx_hash = client.submit(client.sign(tx, key))
