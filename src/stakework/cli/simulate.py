@@ -327,9 +327,11 @@ def _show_pool_slashing(console: Console, result: Any, every: int) -> None:
     before = by_epoch.get(cfg.slash_epoch - 1)
     at = by_epoch.get(cfg.slash_epoch)
     lines = []
-    if before is not None and at is not None:
+    if not result.slashed_pubkeys:
+        lines.append(f"slashing at epoch {cfg.slash_epoch}: none of the pool's validators was active yet, none slashed")
+    elif before is not None and at is not None:
         lines.append(
-            f"slashing at epoch {cfg.slash_epoch}: {cfg.slashed} of the pool's validators; price "
+            f"slashing at epoch {cfg.slash_epoch}: {len(result.slashed_pubkeys)} of the pool's validators; price "
             f"{_price(before.price)} -> {_price(at.price)} (initial penalty {_swk(at.slashing_penalty)} SWK)"
         )
     for e in sorted(corr_epochs):
@@ -549,8 +551,8 @@ def _plot_pool_slashing(result: Any, out: Path) -> None:
     ax3.legend(loc="upper left", fontsize=8)
     ax3.grid(alpha=0.3)
     fig.suptitle(
-        f"stakework simulate --scenario pool-slashing — {cfg.slashed} of the pool's validators slashed, "
-        f"commission {cfg.commission_bps / 100:g}%"
+        f"stakework simulate --scenario pool-slashing — {len(result.slashed_pubkeys)} of the pool's validators "
+        f"slashed, commission {cfg.commission_bps / 100:g}%"
     )
     fig.tight_layout()
     fig.savefig(out, dpi=110)
