@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stakework import __version__
 from stakework.api.errors import ApiError
-from stakework.api.routes import beacon, events, metrics, node, stakework, validator
+from stakework.api.routes import beacon, events, metrics, modules, node, stakework, validator
 from stakework.api.view import NodeView
 
 log = logging.getLogger("stakework.api")
@@ -96,7 +96,7 @@ def create_app(view: NodeView, token: str, *, max_body_bytes: int = MAX_BODY_BYT
     )
     app.state.view = view
     app.state.token = token
-    for module in (node, beacon, validator, stakework, events, metrics):
+    for module in (node, beacon, validator, stakework, modules, events, metrics):
         app.include_router(module.router)
 
     @app.exception_handler(ApiError)

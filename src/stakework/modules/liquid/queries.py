@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+
 import msgspec
 
 from stakework.modules.arith import BPS, Rounding, mul_div
 from stakework.modules.liquid.handlers import current_stake_limit
-from stakework.modules.liquid.state import LiquidRequest, LiquidState
+from stakework.modules.liquid.state import WRAPPER, LiquidRequest, LiquidSample, LiquidState
 
 PRICE_SCALE = 10**9
 
@@ -81,5 +83,28 @@ def request(state: LiquidState, request_id: int) -> LiquidRequest | None:
 
 
 def requests_of(state: LiquidState, owner: bytes) -> list[LiquidRequest]:
-    """Open requests owned by ``owner`` (O(open requests); the API pages over it)."""
-    return [r for r in state.requests.values() if r.owner == owner]
+    """Open requests owned by ``owner`` (O(open requests); the API pages over it), by id."""
+    return sorted((r for r in state.requests.values() if r.owner == owner), key=lambda r: r.id)
+
+
+def open_requests(state: LiquidState, limit: int, first_id: int = 0) -> list[LiquidRequest]:
+    """At most ``limit`` open (unclaimed) requests with ids from ``first_id``, by id."""
+    return heapq.nsmallest(limit, (r for r in state.requests.values() if r.id >= first_id), key=lambda r: r.id)
+
+
+def sample_price(sample: LiquidSample) -> int:
+    """stSWK per 10**9 shares at a history sample, rounded down (``PRICE_SCALE`` when there were no shares), as
+    :func:`st_per_wrapped` quotes it."""
+    if sample.total_shares == 0:
+        return PRICE_SCALE
+    return mul_div(sample.total_assets, PRICE_SCALE, sample.total_shares, Rounding.DOWN)
+
+
+def price_history(state: LiquidState, epochs: int) -> list[LiquidSample]:
+    """The samples of the last ``epochs`` epochs, oldest first (all the history keeps when fewer)."""
+    return state.history[-epochs:] if epochs > 0 else []
+
+
+def wrapped_supply(state: LiquidState) -> int:
+    """wstSWK in existence (the shares the wrapper holds)."""
+    return state.ledger.shares_of(WRAPPER)

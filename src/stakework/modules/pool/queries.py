@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import heapq
+
 import msgspec
 
 from stakework.modules.arith import BPS, Rounding, mul_div
 from stakework.modules.pool.handlers import get_pool
-from stakework.modules.pool.state import PoolModuleState
+from stakework.modules.pool.state import PoolModuleState, PriceSample, WithdrawalRequest
 
 PRICE_SCALE = 10**9
 """Prices are quoted as Gwei per 10**9 shares (one SWK's worth of shares at the 1:1 start)."""
@@ -91,3 +93,28 @@ def position(state: PoolModuleState, pool_id: int, holder: bytes) -> tuple[int, 
     """``(shares, assets)`` of ``holder`` in the pool (assets rounded down: what redeeming pays now)."""
     ledger = get_pool(state, pool_id).ledger
     return ledger.shares_of(holder), ledger.assets_of(holder)
+
+
+def sample_price(sample: PriceSample) -> int:
+    """The share price at a history sample: Gwei per :data:`PRICE_SCALE` shares, rounded down (``PRICE_SCALE``
+    when the pool had no shares), as :func:`share_price` quotes it."""
+    if sample.total_shares == 0:
+        return PRICE_SCALE
+    return mul_div(sample.total_assets, PRICE_SCALE, sample.total_shares, Rounding.DOWN)
+
+
+def price_history(state: PoolModuleState, pool_id: int, epochs: int) -> list[PriceSample]:
+    """The price samples of the last ``epochs`` epochs, oldest first (all the history keeps when fewer)."""
+    history = get_pool(state, pool_id).history
+    return history[-epochs:] if epochs > 0 else []
+
+
+def requests_of(state: PoolModuleState, pool_id: int, owner: bytes) -> list[WithdrawalRequest]:
+    """Open (unclaimed) requests of ``owner`` in the pool, by id (O(open requests))."""
+    return sorted((r for r in get_pool(state, pool_id).requests.values() if r.owner == owner), key=lambda r: r.id)
+
+
+def open_requests(state: PoolModuleState, pool_id: int, limit: int, first_id: int = 0) -> list[WithdrawalRequest]:
+    """At most ``limit`` open (unclaimed) requests with ids from ``first_id``, by id."""
+    requests = get_pool(state, pool_id).requests.values()
+    return heapq.nsmallest(limit, (r for r in requests if r.id >= first_id), key=lambda r: r.id)
