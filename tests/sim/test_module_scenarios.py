@@ -158,7 +158,7 @@ def test_mass_exit__the_queue_never_pays_more_than_it_holds(exit_run: MassExitRe
 def test_invariant_failure__stops_the_run_with_the_epoch_and_the_problem(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sim_modules, "check_invariants", lambda store, host: ["pool 1: books do not balance"])
     with pytest.raises(ModuleInvariantError, match=r"epoch 0: module invariants failed: pool 1: books do not"):
-        run_pool_slashing(PoolSlashingConfig(epochs=3))
+        run_pool_slashing(PoolSlashingConfig(epochs=3, request_epoch=1, slash_epoch=2))
 
 
 def test_scenario_config__overrides_typed_and_checked() -> None:
@@ -170,6 +170,8 @@ def test_scenario_config__overrides_typed_and_checked() -> None:
         scenario_config("mass-exit", {"nope": "1"})
     with pytest.raises(ScenarioError, match="before the slashing"):
         scenario_config("pool-slashing", {"request_epoch": "30"})
+    with pytest.raises(ScenarioError, match=r"ends \(epochs=20\) before request_epoch"):
+        scenario_config("mass-exit", {"epochs": "20"})
     with pytest.raises(ScenarioError, match="unknown scenario"):
         scenario_config("bank-run")
 

@@ -136,6 +136,8 @@ class PoolSlashingConfig:
             raise ScenarioError("pool-slashing: others_slashed must be below the genesis validators")
         if self.epochs < 0 or not 0 <= self.miss_rate <= 1:
             raise ScenarioError("pool-slashing: epochs >= 0 and 0 <= miss_rate <= 1")
+        if self.epochs and self.slash_epoch >= self.epochs:
+            raise ScenarioError(f"pool-slashing: the run ends (epochs={self.epochs}) before slash_epoch")
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,8 @@ class MassExitConfig:
             raise ScenarioError(f"mass-exit: request_bps is 1..{BPS} basis points")
         if not 0 <= self.miss_rate <= 1:
             raise ScenarioError("mass-exit: 0 <= miss_rate <= 1")
+        if self.request_epoch >= self.epochs:
+            raise ScenarioError(f"mass-exit: the run ends (epochs={self.epochs}) before request_epoch")
 
 
 ScenarioConfig = PoolSlashingConfig | MassExitConfig
