@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,7 +52,7 @@ from stakework.modules.pool.state import Pool, PoolModuleState
 from stakework.modules.store import check_invariants
 from stakework.sim.exact import ScenarioError
 from stakework.spec.errors import StakeworkError
-from stakework.spec.presets import Preset
+from stakework.spec.presets import DEVNET, Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH, GWEI_PER_SWK
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.withdrawals import get_expected_withdrawals, process_withdrawals
@@ -286,8 +286,6 @@ def check_modules(state: BeaconState, accounts: dict[str, int]) -> None:
 
 
 def _genesis(validators: int) -> BeaconState:
-    from stakework.spec.presets import DEVNET
-
     state = devnet_genesis(DEVNET, validators)
     state.modules = devnet_modules(DEVNET, sim_address("admin"))
     spe = state.preset.SLOTS_PER_EPOCH
@@ -307,7 +305,7 @@ class ValidatorCounts:
     """Validators whose exit takes effect this epoch (exit_epoch == the epoch): the exit churn at work."""
 
 
-def _counts(state: BeaconState, pubkeys: Sequence[bytes]) -> ValidatorCounts:
+def _counts(state: BeaconState, pubkeys: Iterable[bytes]) -> ValidatorCounts:
     """Status of the module's validators (every key it ever staked), from the chain's registry."""
     v = state.validators
     e = U64(state.current_epoch())
@@ -399,7 +397,7 @@ def run_pool_slashing(config: PoolSlashingConfig, on_epoch: Callable[[Any], None
         process_module_message(state, d, pm.Deposit(pool_id=pool_id, amount=config.deposit * GWEI_PER_SWK))
     flows = _Flows(received=config.delegators * config.deposit * GWEI_PER_SWK)
     address = module_address(pool_name)
-    staked: list[bytes] = []
+    staked: dict[bytes, None] = {}  # every key the module staked, in order (an ordered set)
     records: list[PoolSlashingRecord] = []
     request_id = 0
     request_amount = 0
@@ -440,9 +438,7 @@ def run_pool_slashing(config: PoolSlashingConfig, on_epoch: Callable[[Any], None
             chain_loss = int((before - after).clip(min=0).sum())
         # -- epoch processing and module hooks --
         correlation = run_epoch(state, rng, config.miss_rate)
-        for v in pool().validators:
-            if v.pubkey not in staked:
-                staked.append(v.pubkey)
+        staked.update(dict.fromkeys(v.pubkey for v in pool().validators))
         check_modules(state, {pool_name: _pool_holdings(state.modules.pool)})
         pool_idx = _indices(state, staked)
         corr = int(correlation[pool_idx].sum())
@@ -524,7 +520,7 @@ def _slashable(state: BeaconState, pubkey: bytes) -> bool:
     return bool(~v.slashed[index] & (v.activation_epoch[index] <= e) & (e < v.withdrawable_epoch[index]))
 
 
-def _indices(state: BeaconState, pubkeys: Sequence[bytes]) -> np.ndarray:
+def _indices(state: BeaconState, pubkeys: Iterable[bytes]) -> np.ndarray:
     found = (state.validators.index_of_pubkey(k) for k in pubkeys)
     return np.array([int(i) for i in found if i is not None], dtype=np.int64)
 
@@ -630,7 +626,7 @@ def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None
     requesters = sorted(
         rng.choice(config.stakers, size=max(1, config.stakers * config.request_bps // BPS), replace=False).tolist()
     )
-    staked: list[bytes] = []
+    staked: dict[bytes, None] = {}  # every key the module staked, in order (an ordered set)
     records: list[MassExitRecord] = []
     request_ids: list[int] = []
     finalized_epoch: dict[int, int] = {}
@@ -660,9 +656,7 @@ def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None
                     amount_of[request_id] = liquid().requests[request_id].amount
                     balance = lq.balance_of(liquid(), stakers[i])
         run_epoch(state, rng, config.miss_rate)
-        for lv in liquid().validators:
-            if lv.pubkey not in staked:
-                staked.append(lv.pubkey)
+        staked.update(dict.fromkeys(v.pubkey for v in liquid().validators))
         lqs = liquid()
         check_modules(state, {name: lqs.buffer + lqs.reserved})
         for rid in request_ids:
@@ -722,8 +716,7 @@ def run_module_scenario(config: ScenarioConfig, on_epoch: Callable[[Any], None] 
 
 
 def total_epochs(config: ScenarioConfig) -> int:
-    from stakework.spec.presets import DEVNET
-
+    """How many epochs the scenario runs (on the devnet preset)."""
     return config.run_epochs(DEVNET)
 
 
