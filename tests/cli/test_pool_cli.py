@@ -3,13 +3,23 @@ operator/delegator journey end to end against a devnet subprocess."""
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
 from stakework.cli.main import app
 from stakework.cli.modtx import parse_commission
+from stakework.crypto.ed25519 import devnet_account_key, to_hex
 from stakework.spec.errors import StakeworkError
 
 runner = CliRunner()
@@ -55,3 +65,99 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "--generate-keys needs --data-dir" in out, out
     code, out = cli("pool", "add-keys", "--pool", "1", "--node", DOWN, *w)
     assert code == 2 and "no validator keys" in out, out
+
+
+# -- end to end against a devnet subprocess -----------------------------------------------------------------------
+
+DEVNET_COMMAND = [sys.executable, "-m", "stakework.cli.main", "devnet", "-n", "16", "--slot-seconds", "0.1"]
+
+
+@pytest.fixture()
+def devnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A 16-validator devnet (0.1 s slots, modules enabled) as a subprocess; the CLI finds it through
+    $STAKEWORK_API, the wallet through $STAKEWORK_WALLET. Yields the data directory."""
+    data = tmp_path / "dn"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [*DEVNET_COMMAND, "-d", str(data), "--http-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/eth/v1/node/version", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    monkeypatch.setenv("STAKEWORK_API", url)
+    monkeypatch.setenv("STAKEWORK_WALLET", str(tmp_path / "w"))
+    yield data
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def until(what: str, check: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _balance(address: str) -> int:
+    return int(httpx.get(f"{os.environ['STAKEWORK_API']}/v1/accounts/{address}").json()["data"]["balance"])
+
+
+@pytest.mark.e2e
+def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
+    """Register a pool with a fresh key (run by the devnet's validator client), deposit 40 SWK, watch the price
+    grow once the pool's validator is active, withdraw everything (the pool exits its validator), claim."""
+    password = tmp_path / "pw"
+    password.write_text("pool password\n")
+    pw = ["--password-file", str(password)]
+    send = [*pw, "--data-dir", str(devnet)]
+    for i in (1, 2):
+        assert cli("wallet", "import-devnet", str(i), *pw)[0] == 0
+    delegator = to_hex(devnet_account_key(2).address)
+
+    code, out = cli("pool", "register", "--commission", "10%", "--generate-keys", "1", "--from", "devnet-1", *send)
+    assert code == 0 and "pool 1 registered with 1 key(s)" in out, out
+    assert len(list((devnet / "keys" / "staked").glob("*.json"))) == 1
+    code, out = cli("pool", "list")
+    assert code == 0 and "10.00%" in out, out
+    start = _balance(delegator)
+    code, out = cli("pool", "deposit", "--pool", "1", "40", "--from", "devnet-2", *send)
+    assert code == 0 and "included in block" in out, out
+    code, out = cli("pool", "deposit", "--pool", "7", "1", "--from", "devnet-2", *send)
+    assert code == 2 and "no pool 7" in out, out
+
+    def grown() -> bool:  # the validator is active (run by the devnet) and has earned: price above 1.0001
+        code, out = cli("pool", "show", "1", "--rows", "2")
+        assert code == 0, out
+        found = re.search(r"price (\d+\.\d+) SWK/share", out)
+        return found is not None and float(found.group(1)) > 1.0001
+
+    until("the pool's validator to be active and earn", grown, 40)
+    code, out = cli("pool", "show", "1")
+    assert "validators 1" in out and "APR " in out and "price history" in out, out
+    code, out = cli("pool", "withdraw", "--pool", "1", "--shares", "1000", "--from", "devnet-2", *send)
+    assert code == 2 and "fewer than 1,000 shares" in out, out
+    code, out = cli("pool", "withdraw", "--pool", "1", "--all", "--from", "devnet-2", *send)
+    assert code == 0 and "withdrawal request 1" in out, out
+    code, out = cli("pool", "claim", "--pool", "1", "1", "--from", "devnet-2", *send)
+    assert code == 2 and "not finalized yet" in out, out
+
+    def finalized() -> bool:
+        code, out = cli("pool", "position", "--pool", "1", "devnet-2", "--from", "devnet-2")
+        return code == 0 and "finalized: claim it" in out
+
+    until("the exit to be paid into the pool and the request finalized", finalized, 40)
+    code, out = cli("pool", "claim", "--pool", "1", "1", "--from", "devnet-2", *send)
+    assert code == 0 and "included in block" in out, out
+    assert _balance(delegator) > start  # 40 SWK back with the rewards, less the dead shares and four fees

@@ -15,7 +15,7 @@ from typing import Any
 
 import typer
 
-from stakework.cli.common import console, fail
+from stakework.cli.common import console, fail, wide_console
 from stakework.cli.modtx import (
     DataDir,
     Fee,
@@ -60,14 +60,7 @@ def _account(client: Any, address: bytes) -> dict[str, Any]:
 
 
 def _request(client: Any, request_id: int) -> dict[str, Any]:
-    from stakework.api.client import ApiClientError
-
-    try:
-        data: dict[str, Any] = get(client, f"/v1/liquid/requests/{request_id}")
-    except ApiClientError as exc:
-        if "(404)" in str(exc) and "module" not in str(exc).lower():
-            fail(f"no open withdrawal request {request_id} (never made, or claimed already)")
-        raise
+    data: dict[str, Any] = get(client, f"/v1/liquid/requests/{request_id}")
     return data
 
 
@@ -105,10 +98,10 @@ def stake(
     from stakework.modules.liquid.messages import Stake
 
     units = parse_amount(amount)
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     client = signer.reader()
     module = get(client, "/v1/liquid")
-    limit = module.get("stake_limit")
+    limit = module["stake_limit"]
     if limit is not None and int(limit) < units:
         fail(f"the stake limit allows {swk(limit)} now, less than {swk(units)}; try later or stake less")
     balance = int(client.account(signer.address())["balance"])
@@ -134,7 +127,7 @@ def transfer(
     from stakework.modules.liquid.messages import Transfer, TransferWrapped
 
     units = parse_shares(amount, "wstSWK" if wrapped else "stSWK")
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     recipient = address_of(signer, to)
     data = _account(signer.reader(), signer.address())
     if wrapped:
@@ -162,7 +155,7 @@ def wrap(
     from stakework.modules.liquid.messages import Wrap
 
     units = parse_shares(amount, "stSWK")
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     _need(int(_account(signer.reader(), signer.address())["balance"]), units, signer.name(), st)
     send(signer, Wrap(amount=units), f"wrapping {st(units)}")
 
@@ -183,7 +176,7 @@ def unwrap(
     from stakework.modules.liquid.messages import Unwrap
 
     units = parse_shares(amount, "wstSWK")
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     _need(int(_account(signer.reader(), signer.address())["wrapped"]), units, signer.name(), wst)
     send(signer, Unwrap(amount=units), f"unwrapping {wst(units)}")
 
@@ -206,7 +199,7 @@ def withdraw(
     from stakework.modules.liquid.messages import RequestWithdrawal, RequestWithdrawalWrapped
 
     units = parse_shares(amount, "wstSWK" if wrapped else "stSWK")
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     client = signer.reader()
     me = signer.address()
     data = _account(client, me)
@@ -238,7 +231,7 @@ def claim(
     from stakework.modules.liquid.messages import Claim
 
     request_id = parse_id(request, "request")
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     r = _request(signer.reader(), request_id)
     me = "0x" + signer.address().hex()
     if r["owner"] != me:
@@ -265,7 +258,7 @@ def transfer_request(
     from stakework.modules.liquid.messages import TransferRequest
 
     request_id = parse_id(request, "request")
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     recipient = address_of(signer, to)
     r = _request(signer.reader(), request_id)
     if r["owner"] != "0x" + signer.address().hex():
@@ -295,13 +288,13 @@ def add_operator(
     """Admin only: add a node operator (it may then submit keys, and earns part of the fee)."""
     from stakework.modules.liquid.messages import AddOperator
 
-    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
     operator = address_of(signer, address)
     module = get(signer.reader(), "/v1/liquid")
-    admin = module.get("admin")
-    if admin is not None and admin != "0x" + signer.address().hex():
+    admin = module["admin"]
+    if admin != "0x" + signer.address().hex():
         fail(f"only the liquid module's admin ({admin}) adds operators, not {signer.name()}")
-    operators = [o.get("address") if isinstance(o, dict) else o for o in module.get("operators", [])]
+    operators = [o["address"] for o in module["operators"]]
     if "0x" + operator.hex() in operators:
         fail(f"0x{operator.hex()} is an operator already")
     send(signer, AddOperator(address=operator), f"adding operator 0x{operator.hex()}")
@@ -326,11 +319,10 @@ def submit_keys(
 
     signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir)
     check_key_options(signer, generate_keys, key_file)
+    signer.resolved()
     module = get(signer.reader(), "/v1/liquid")
-    if "operators" in module:
-        operators = [o.get("address") if isinstance(o, dict) else o for o in module["operators"]]
-        if "0x" + signer.address().hex() not in operators:
-            fail(f"{signer.name()} is not an operator of the liquid module; the admin adds it with add-operator")
+    if "0x" + signer.address().hex() not in [o["address"] for o in module["operators"]]:
+        fail(f"{signer.name()} is not an operator of the liquid module; the admin adds it with add-operator")
     keys = module_keys(signer, "liquid", generate_keys, key_file, key_password_file)
     send(signer, SubmitKeys(keys=keys), f"submitting {len(keys)} key(s)")
 
@@ -351,9 +343,11 @@ def balance(
     signer = Signer(account, wallet_dir=wallet_dir, node=node)
     address = address_of(signer, account_or_address)
     data = _account(signer.reader(), address)
-    line = f"0x{address.hex()}: {st(data['balance'])} ({shares(data['shares'])}), {wst(data['wrapped'])}"
-    if "wrapped_value" in data:
-        line += f" worth {st(data['wrapped_value'])}"
+    rate = int(get(signer.reader(), "/v1/liquid")["price"])
+    line = (
+        f"0x{address.hex()}: {st(data['balance'])} ({shares(data['shares'])}), {wst(data['wrapped'])} "
+        f"worth {st(int(data['wrapped']) * rate // 10**9)}"
+    )
     console.print(line, highlight=False, soft_wrap=True)
     requests = data.get("requests", [])
     if requests:
@@ -365,7 +359,7 @@ def balance(
                 swk(r.get("paid") if done else r.get("amount", 0)),
                 "finalized: claim it" if done else "queued",
             )
-        console.print(table)
+        wide_console().print(table)
 
 
 @app.command("show")
@@ -381,15 +375,14 @@ def show(
 
     client = _client(node)
     m = get(client, f"/v1/liquid?epochs={epochs}")
-    validators = m.get("validators", [])
-    count = len(validators) if isinstance(validators, list) else int(validators)
-    limit = m.get("stake_limit")
+    limit = m["stake_limit"]
     lines = [
-        f"pooled {swk(m['total_pooled'])}  shares {shares(m['total_shares'])}  "
-        f"stSWK per wstSWK {price(m['st_per_wrapped'])}",
-        f"APR {percent(m.get('apr_bps'))} (last {epochs} epochs)  fee {percent(m.get('fee_bps'))}  "
+        f"pooled {swk(m['total_assets'])}  shares {shares(m['total_shares'])}  "
+        f"stSWK per wstSWK {price(m['price'])}  wstSWK supply {wst(m['wrapped_supply'])}",
+        f"APR {percent(m['apr_bps'])} (last {epochs} epochs)  fee {percent(m['fee_bps'])}  "
         f"stake limit {'none' if limit is None else swk(limit)}",
-        f"buffer {swk(m['buffer'])}  validators {count}  operators {len(m.get('operators', []))}",
+        f"buffer {swk(m['buffer'])}  validators {m['validators']} (exiting {m['exiting']})  "
+        f"operators {len(m['operators'])}  unrecognised reward {swk(m['unrecognised'])}",
     ]
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
@@ -399,9 +392,8 @@ def show(
             table = Table("epoch", "pooled", "shares", "stSWK per wstSWK", title="history")
             for s in history[-rows:]:
                 total = int(s["total_shares"])
-                rate = s.get("price", int(s["total_assets"]) * 10**9 // total if total else 10**9)
-                table.add_row(str(s["epoch"]), swk(s["total_assets"]), shares(total), price(rate))
-            console.print(table)
+                table.add_row(str(s["epoch"]), swk(s["total_assets"]), shares(total), price(s["price"]))
+            wide_console().print(table)
 
 
 @app.command("queue")

@@ -13,6 +13,7 @@ import os
 import time
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -75,8 +76,18 @@ class Signer:
         """The account's name: --from, $STAKEWORK_ACCOUNT, or the wallet's only account."""
         return account_name(self.wallet, self.account)
 
-    def address(self) -> bytes:
+    @cached_property
+    def me(self) -> bytes:
         return _address(self.wallet, self.name())
+
+    def address(self) -> bytes:
+        """The signing account's address (resolved once)."""
+        return self.me
+
+    def resolved(self) -> Signer:
+        """Self, with the account resolved: a mistake there is reported before the node is asked anything."""
+        self.address()
+        return self
 
     def reader(self) -> Any:
         """A client for reads (no token needed)."""
@@ -164,8 +175,17 @@ def price(value: int | str) -> str:
 
 
 def get(client: Any, path: str) -> Any:
-    """GET a module endpoint's `data`."""
-    return client.get(path)["data"]
+    """GET a module endpoint's `data`; a 404 (no such pool or request, module not enabled) is the node's message
+    as a one-line error."""
+    from stakework.api.client import ApiClientError
+
+    try:
+        return client.get(path)["data"]
+    except ApiClientError as exc:
+        text = str(exc)
+        if "(404): " in text:
+            fail(text.split("(404): ", 1)[1])
+        raise
 
 
 def send(signer: Signer, payload: Any, what: str) -> dict[str, Any] | None:
@@ -264,5 +284,7 @@ def module_keys(
             sk = SecretKey.from_seed(os.urandom(32))
             path = save_staked_key(data_dir, sk, devnet_password, f"{module} validator of {signer.name()}")
             keys.append(sign_module_key(preset, module, sk))
-            console.print(f"new validator key 0x{sk.public_key().hex()} (keystore {path})", highlight=False)
+            console.print(
+                f"new validator key 0x{sk.public_key().hex()} (keystore {path})", highlight=False, soft_wrap=True
+            )
     return keys

@@ -14,7 +14,7 @@ from typing import Any
 
 import typer
 
-from stakework.cli.common import console, fail
+from stakework.cli.common import console, fail, wide_console
 from stakework.cli.modtx import (
     DataDir,
     Fee,
@@ -48,16 +48,8 @@ Epochs = typer.Option(32, "--epochs", min=1, help="Epochs of history for the APR
 
 
 def _pool(client: Any, pool_id: int, epochs: int | None = None) -> dict[str, Any]:
-    """The pool's view; a clear error for a pool that does not exist."""
-    from stakework.api.client import ApiClientError
-
-    query = f"?epochs={epochs}" if epochs else ""
-    try:
-        data: dict[str, Any] = get(client, f"/v1/pools/{pool_id}{query}")
-    except ApiClientError as exc:
-        if "(404)" in str(exc) and "module" not in str(exc).lower():
-            fail(f"no pool {pool_id} on this chain; see `stakework pool list`")
-        raise
+    """The pool's view (the node's one-line error for a pool that does not exist)."""
+    data: dict[str, Any] = get(client, f"/v1/pools/{pool_id}" + (f"?epochs={epochs}" if epochs else ""))
     return data
 
 
@@ -100,6 +92,7 @@ def register(
         data_dir=data_dir,
     )
     check_key_options(signer, generate_keys, key_file, required=False)
+    signer.resolved()
     before = {p["id"] for p in get(signer.reader(), "/v1/pools")}
     keys = module_keys(signer, "pool", generate_keys, key_file, key_password_file, required=False)
     status = send(signer, RegisterPool(commission_bps=bps, keys=keys), f"registering a pool ({percent(bps)})")
@@ -141,6 +134,7 @@ def add_keys(
         data_dir=data_dir,
     )
     check_key_options(signer, generate_keys, key_file)
+    signer.resolved()
     view = _pool(signer.reader(), pool)
     if view["operator"] != "0x" + signer.address().hex():
         fail(f"only pool {pool}'s operator ({view['operator']}) adds keys, not {signer.name()}")
@@ -174,7 +168,7 @@ def set_commission(
         node=node,
         token=token,
         data_dir=data_dir,
-    )
+    ).resolved()
     view = _pool(signer.reader(), pool)
     if view["operator"] != "0x" + signer.address().hex():
         fail(f"only pool {pool}'s operator ({view['operator']}) sets its commission, not {signer.name()}")
@@ -348,18 +342,25 @@ def claim(
         token=token,
         data_dir=data_dir,
     )
-    signer.address()
+    me = signer.address()
     client = signer.reader()
     _pool(client, pool)
     queue = get(client, f"/v1/pools/{pool}/queue")
-    if not 1 <= request_id < int(queue["next_request_id"]):
+    mine = {int(r["id"]): r for r in _position(client, pool, me)["requests"]}
+    if request_id not in mine:
+        if 1 <= request_id < int(queue["next_request_id"]):
+            fail(f"request {request_id} of pool {pool} is not an open request of {signer.name()} (claimed already?)")
         fail(f"pool {pool} has no withdrawal request {request_id}")
-    if request_id >= int(queue["next_to_finalize"]):
+    if not mine[request_id]["finalized"]:
         fail(
-            f"request {request_id} of pool {pool} is not finalized yet (the queue has finalized up to "
-            f"{int(queue['next_to_finalize']) - 1}); try again later"
+            f"request {request_id} of pool {pool} is not finalized yet (the queue has finalized up to request "
+            f"{int(queue['next_to_finalize']) - 1}); see `stakework pool queue {pool}` and try again later"
         )
-    send(signer, Claim(pool_id=pool, request_id=request_id), f"claiming request {request_id} of pool {pool}")
+    send(
+        signer,
+        Claim(pool_id=pool, request_id=request_id),
+        f"claiming request {request_id} of pool {pool} ({swk(mine[request_id]['paid'])})",
+    )
 
 
 # -- reads --------------------------------------------------------------------------------------------------------
@@ -376,7 +377,7 @@ def list_pools(node: str | None = NodeUrl) -> None:
     if not pools:
         console.print("no pools yet; an operator registers one with `stakework pool register`")
         return
-    table = Table("pool", "operator", "commission", "value", "price (SWK/share)", "validators", "buffer")
+    table = Table("pool", "operator", "commission", "value", "price (SWK/share)", "APR", "validators", "buffer")
     for p in pools:
         table.add_row(
             str(p["id"]),
@@ -384,10 +385,11 @@ def list_pools(node: str | None = NodeUrl) -> None:
             percent(p["commission_bps"]),
             swk(p["total_assets"]),
             price(p["price"]),
-            str(p.get("validators", "")) if not isinstance(p.get("validators"), list) else str(len(p["validators"])),
+            percent(p["apr_bps"]),
+            str(p["validators"]),
             swk(p["buffer"]),
         )
-    console.print(table)
+    wide_console().print(table)
 
 
 @app.command("show")
@@ -405,26 +407,15 @@ def show(
 
     client = _client(node)
     view = _pool(client, pool, epochs)
-    validators = view.get("validators", [])
-    count = len(validators) if isinstance(validators, list) else int(validators)
     lines = [
         f"pool {view['id']}  operator {view['operator']}  commission {percent(view['commission_bps'])}",
         f"value {swk(view['total_assets'])}  shares {shares(view['total_shares'])}",
-        f"price {price(view['price'])} SWK/share  APR {percent(view.get('apr_bps'))} (last {epochs} epochs)",
-        f"buffer {swk(view['buffer'])}  validators {count}  exiting {view.get('exiting', 0)}",
+        f"price {price(view['price'])} SWK/share  APR {percent(view['apr_bps'])} (last {epochs} epochs)",
+        f"buffer {swk(view['buffer'])}  validators {view['validators']} (exiting {view['exiting']})  "
+        f"spare keys {view['spare_keys']}  awaiting claims {swk(view['reserved'])}",
     ]
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)
-    if isinstance(validators, list) and validators:
-        vt = Table("validator", "index", "status", "balance", title="validators")
-        for v in validators:
-            vt.add_row(
-                str(v.get("pubkey", ""))[:18] + "…",
-                str(v.get("index", "-")),
-                str(v.get("status", "exiting" if v.get("exiting") else "")),
-                swk(v.get("balance", v.get("last_balance", 0))),
-            )
-        console.print(vt)
     if rows:
         history = get(client, f"/v1/pools/{pool}/history?epochs={epochs}")
         if history:
@@ -434,14 +425,9 @@ def show(
                     str(sample["epoch"]),
                     swk(sample["total_assets"]),
                     shares(sample["total_shares"]),
-                    price(sample["price"]) if "price" in sample else _ratio(sample),
+                    price(sample["price"]),
                 )
-            console.print(table)
-
-
-def _ratio(sample: dict[str, Any]) -> str:
-    total = int(sample["total_shares"])
-    return price(int(sample["total_assets"]) * 10**9 // total) if total else price(10**9)
+            wide_console().print(table)
 
 
 @app.command("position")
@@ -472,7 +458,7 @@ def position(
             status = "finalized: claim it" if r.get("finalized") else "queued"
             amount = r.get("paid") if r.get("finalized") else r.get("amount")
             table.add_row(str(r["id"]), shares(r["shares"]), swk(amount or 0), status)
-        console.print(table)
+        wide_console().print(table)
 
 
 @app.command("queue")

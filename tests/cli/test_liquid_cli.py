@@ -1,0 +1,153 @@
+"""`stakework liquid`: user mistakes without a node (one-line errors, exit status 2), and the admin, operator and
+holder journey end to end against a devnet subprocess."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from stakework.cli.main import app
+from stakework.crypto.ed25519 import devnet_account_key, to_hex
+from stakework.spec.errors import StakeworkError
+
+runner = CliRunner()
+DOWN = "http://127.0.0.1:9"  # nothing listens there
+DEVNET_COMMAND = [sys.executable, "-m", "stakework.cli.main", "devnet", "-n", "16", "--slot-seconds", "0.1"]
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """Run `stakework ARGS` in this process; a StakeworkError is exit status 2 with its message, as `run_app`
+    makes it."""
+    r = runner.invoke(app, list(args))
+    if isinstance(r.exception, StakeworkError):
+        return 2, r.output + str(r.exception)
+    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
+    return r.exit_code, r.output
+
+
+def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
+    w = ["-w", str(tmp_path / "empty"), "--node", DOWN]
+    code, out = cli("liquid", "show", "--node", DOWN)
+    assert code == 2 and "is `stakework devnet` running?" in out, out
+    code, out = cli("liquid", "stake", "0", *w)
+    assert code == 2 and "positive number of SWK" in out, out
+    code, out = cli("liquid", "wrap", "1.0000000001", *w)
+    assert code == 2 and "at most 9 decimals" in out, out
+    code, out = cli("liquid", "claim", "one", *w)
+    assert code == 2 and "give its number" in out, out
+    code, out = cli("liquid", "stake", "1", *w)
+    assert code == 2 and "no accounts" in out, out
+    code, out = cli("liquid", "transfer", "0x12", "1", "--from", "me", *w)
+    assert code == 2 and "address" in out, out
+    code, out = cli("liquid", "submit-keys", *w)
+    assert code == 2 and "no validator keys" in out, out
+    code, out = cli("liquid", "submit-keys", "--generate-keys", "2", *w)
+    assert code == 2 and "--generate-keys needs --data-dir" in out, out
+
+
+@pytest.fixture()
+def devnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A 16-validator devnet (0.1 s slots, modules enabled) as a subprocess; the CLI finds it through
+    $STAKEWORK_API, the wallet through $STAKEWORK_WALLET. Yields the data directory."""
+    data = tmp_path / "dn"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen(
+        [*DEVNET_COMMAND, "-d", str(data), "--http-port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/eth/v1/node/version", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    monkeypatch.setenv("STAKEWORK_API", url)
+    monkeypatch.setenv("STAKEWORK_WALLET", str(tmp_path / "w"))
+    yield data
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _balance(address: str) -> int:
+    return int(httpx.get(f"{os.environ['STAKEWORK_API']}/v1/accounts/{address}").json()["data"]["balance"])
+
+
+@pytest.mark.e2e
+def test_liquid_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
+    """The admin (devnet account 0) adds an operator, which submits a fresh key (run by the devnet's validator
+    client); a holder stakes 40 SWK (the module stakes one validator, 8 SWK stay in the buffer), wraps, sends
+    wstSWK, unwraps, withdraws from the buffer and claims; a second request changes owner before its claim."""
+    password = tmp_path / "pw"
+    password.write_text("liquid password\n")
+    pw = ["--password-file", str(password)]
+    send = [*pw, "--data-dir", str(devnet)]
+    for i in (0, 1, 2):
+        assert cli("wallet", "import-devnet", str(i), *pw)[0] == 0
+    holder = to_hex(devnet_account_key(2).address)
+
+    code, out = cli("liquid", "add-operator", "devnet-1", "--from", "devnet-2", *send)
+    assert code == 2 and "only the liquid module's admin" in out, out
+    code, out = cli("liquid", "add-operator", "devnet-1", "--from", "devnet-0", *send)
+    assert code == 0 and "included in block" in out, out
+    code, out = cli("liquid", "submit-keys", "--generate-keys", "1", "--from", "devnet-1", *send)
+    assert code == 0 and "new validator key 0x" in out and "included in block" in out, out
+    assert len(list((devnet / "keys" / "staked").glob("*.json"))) == 1
+
+    start = _balance(holder)
+    code, out = cli("liquid", "stake", "40", "--from", "devnet-2", *send)
+    assert code == 0 and "included in block" in out, out
+    code, out = cli("liquid", "wrap", "10", "--from", "devnet-2", *send)
+    assert code == 0, out
+    code, out = cli("liquid", "transfer", "devnet-0", "2", "--wrapped", "--from", "devnet-2", *send)
+    assert code == 0, out
+    code, out = cli("liquid", "balance", "devnet-0")
+    assert code == 0 and "2 wstSWK" in out, out
+    code, out = cli("liquid", "unwrap", "9", "--from", "devnet-2", *send)
+    assert code == 2 and "holds 8 wstSWK, less than 9 wstSWK" in out, out
+    code, out = cli("liquid", "unwrap", "8", "--from", "devnet-2", *send)
+    assert code == 0, out
+    code, out = cli("liquid", "transfer", "devnet-1", "1", "--from", "devnet-2", *send)
+    assert code == 0, out
+
+    code, out = cli("liquid", "withdraw", "3", "--from", "devnet-2", *send)
+    assert code == 0 and "withdrawal request 1" in out, out
+    code, out = cli("liquid", "withdraw", "1", "--from", "devnet-2", *send)
+    assert code == 0 and "withdrawal request 2" in out, out
+    code, out = cli("liquid", "transfer-request", "2", "devnet-0", "--from", "devnet-2", *send)
+    assert code == 0, out
+    code, out = cli("liquid", "claim", "2", "--from", "devnet-2", *send)
+    assert code == 2 and "belongs to" in out, out
+
+    deadline = time.monotonic() + 30  # the buffer (8 SWK) pays both at the next epoch
+    while "finalized: claim it" not in (out := cli("liquid", "balance", "devnet-2")[1]):
+        assert time.monotonic() < deadline, out
+        time.sleep(0.3)
+    code, out = cli("liquid", "queue")
+    assert code == 0 and "finalized up to request 2 of 2" in out, out
+    before = _balance(holder)
+    code, out = cli("liquid", "claim", "1", "--from", "devnet-2", *send)
+    assert code == 0 and "claiming request 1 (3 SWK)" in out, out
+    assert _balance(holder) == before + 3 * 10**9 - 1000  # the payout, less the fee
+    code, out = cli("liquid", "claim", "1", "--from", "devnet-2", *send)
+    assert code == 2 and "was claimed" in out, out
+    code, out = cli("liquid", "claim", "2", "--from", "devnet-0", *send)
+    assert code == 0, out
+    assert start - _balance(holder) < 41 * 10**9  # 40 staked, 3 back; 1 stSWK given away, 1 request given away
+
+    code, out = cli("liquid", "show")
+    assert code == 0 and re.search(r"validators 1 \(exiting 0\)", out) and "operators 1" in out, out
