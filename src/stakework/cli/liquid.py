@@ -209,7 +209,14 @@ def withdraw(
     else:
         _need(int(data["balance"]), units, signer.name(), st)
         payload = RequestWithdrawal(amount=units)
-    first = int(get(client, "/v1/liquid/queue")["next_request_id"])
+    module = get(client, "/v1/liquid")
+    value = units * int(module["price"]) // 10**9 if wrapped else units
+    if not int(module["min_request"]) <= value <= int(module["max_request"]):
+        fail(
+            f"a withdrawal request is worth {swk(module['min_request'])} to {swk(module['max_request'])}, this one "
+            f"{swk(value)}" + ("; split it" if value > int(module["max_request"]) else "")
+        )
+    first = int(module["queue"]["next_request_id"])
     status = send(signer, payload, f"withdrawing {(wst if wrapped else st)(units)}")
     if status is not None:
         _print_request_id(client, me, first, "withdrawal")

@@ -217,7 +217,14 @@ def wait_included(client: Any, tx_hash: str, timeout: float = 60.0) -> dict[str,
             )
             return status
         if status["status"] == "rejected":
-            fail(f"the chain refused transaction {tx_hash}: {status.get('reason')}")
+            reason = str(status.get("reason"))
+            if reason.startswith("dropped from the pool unincluded"):
+                fail(
+                    f"transaction {tx_hash} was dropped without being included: the module refused it when the "
+                    "block was built (its state changed since, or a rule this command could not check), or it was "
+                    "replaced or evicted; nothing was charged"
+                )
+            fail(f"the chain refused transaction {tx_hash}: {reason}")
         time.sleep(0.2)
     fail(f"not included within {timeout:g} s; check later with the API: /v1/transactions/{tx_hash}")
 

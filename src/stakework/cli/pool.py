@@ -208,6 +208,9 @@ def deposit(
     me = signer.address()
     client = signer.reader()
     _pool(client, pool)
+    minimum = int(get(client, "/eth/v1/config/spec")["MIN_DEPOSIT_AMOUNT"])
+    if units < minimum:
+        fail(f"the pool's minimum deposit is {swk(minimum)}, got {swk(units)}")
     balance = int(client.account(me)["balance"])
     if balance < units:
         fail(f"{signer.name()} holds {swk(balance)}, less than the {swk(units)} to deposit")
