@@ -129,8 +129,21 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     code, out = cli("pool", "register", "--commission", "10%", "--generate-keys", "1", "--from", "devnet-1", *send)
     assert code == 0 and "pool 1 registered with 1 key(s)" in out, out
     assert len(list((devnet / "keys" / "staked").glob("*.json"))) == 1
+    code, out = cli("keys", "generate", "--count", "1", "--out", str(tmp_path / "k"), "--kdf", "pbkdf2", *pw)
+    assert code == 0, out
+    key_file = ["--key-file", str(next((tmp_path / "k").glob("*.json"))), "--key-password-file", str(password)]
+    code, out = cli("pool", "add-keys", "--pool", "1", *key_file, "--from", "devnet-2", *send)
+    assert code == 2 and "only pool 1's operator" in out, out
+    code, out = cli("pool", "add-keys", "--pool", "1", *key_file, "--from", "devnet-1", *send)
+    assert code == 0 and "included in block" in out, out
+    code, out = cli("pool", "add-keys", "--pool", "1", *key_file, "--from", "devnet-1", *send)
+    assert code == 2 and "dropped without being included" in out, out  # the module refuses a key twice
+    code, out = cli("pool", "set-commission", "12.5%", "--pool", "1", "--from", "devnet-1", *send)
+    assert code == 0, out
     code, out = cli("pool", "list")
-    assert code == 0 and "10.00%" in out, out
+    assert code == 0 and "12.50%" in out, out
+    code, out = cli("pool", "show", "1")
+    assert code == 0 and "spare keys 2" in out, out
     start = _balance(delegator)
     code, out = cli("pool", "deposit", "--pool", "1", "40", "--from", "devnet-2", *send)
     assert code == 0 and "included in block" in out, out
@@ -161,3 +174,9 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     code, out = cli("pool", "claim", "--pool", "1", "1", "--from", "devnet-2", *send)
     assert code == 0 and "included in block" in out, out
     assert _balance(delegator) > start  # 40 SWK back with the rewards, less the dead shares and four fees
+
+    # the operator's commission, minted as shares, moves like any shares
+    code, out = cli("pool", "transfer", "--pool", "1", "devnet-2", "0.00001", "--from", "devnet-1", *send)
+    assert code == 0 and "included in block" in out, out
+    code, out = cli("pool", "position", "--pool", "1", "devnet-2", "--from", "devnet-2")
+    assert code == 0 and "0.00001 shares" in out, out
