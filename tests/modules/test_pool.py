@@ -204,8 +204,8 @@ def test_withdrawal_beyond_the_buffer_exits_a_validator_and_is_paid_when_it_land
     assert len(state.pools[1].validators) == 2
     dispatch(state, host, ALICE, RequestWithdrawal(pool_id=1, shares=20 * SWK))
     epoch(state, host)
-    assert host.validators[KEYS[1]].exit_epoch is not None  # the newest validator exits
-    assert host.validators[KEYS[0]].exit_epoch is None
+    assert host.validators[KEYS[0]].exit_epoch is not None  # the oldest validator exits
+    assert host.validators[KEYS[1]].exit_epoch is None
     assert queue_state(state, 1).unfinalized == 1
     for _ in range(3):
         epoch(state, host)

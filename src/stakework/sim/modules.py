@@ -17,7 +17,7 @@ Each epoch ``E`` runs, in the order a chain would:
 Scenarios:
 
 - ``pool-slashing``: a pool (10% commission) whose delegators fund several validators. One delegator asks to
-  withdraw part of its shares; then some of the pool's validators are slashed (the newest ones, which the pool
+  withdraw part of its shares; then some of the pool's validators are slashed (the oldest ones, which the pool
   exits first, so the request waits for a slashed validator's withdrawal). The share price drops at the slashing
   (initial penalty) and again at the correlation penalty, half way through the slashings window; the early
   request is paid ``min(amount fixed at request, shares at the price then)``, at a discount.
@@ -112,7 +112,7 @@ class PoolSlashingConfig:
     """Part of delegator 0's shares it asks to withdraw at request_epoch."""
     slash_epoch: int = 18
     slashed: int = 4
-    """Pool validators slashed at slash_epoch: the newest (the pool exits those first)."""
+    """Pool validators slashed at slash_epoch: the oldest (the pool exits those first)."""
     others_slashed: int = 0
     """Genesis validators slashed at the same epoch (a wider incident: a larger correlation penalty)."""
     miss_rate: float = 0.02
@@ -425,8 +425,8 @@ def run_pool_slashing(config: PoolSlashingConfig, on_epoch: Callable[[Any], None
             request_amount = pool().requests[request_id].amount
         if epoch == config.slash_epoch:
             before = state.validators.balances.astype(np.int64)
-            newest = [v.pubkey for v in reversed(pool().validators)]
-            chosen = [k for k in newest if _slashable(state, k)][: config.slashed]
+            oldest = [v.pubkey for v in pool().validators]
+            chosen = [k for k in oldest if _slashable(state, k)][: config.slashed]
             indices = [int(i) for k in chosen if (i := state.validators.index_of_pubkey(k)) is not None]
             others = _pick_others(state, rng, config.others_slashed, set(indices))
             for index in sorted(indices + others):

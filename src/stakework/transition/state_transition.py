@@ -19,6 +19,7 @@ from stakework.transition.block.attestation import process_attestation
 from stakework.transition.block.attester_slashing import process_attester_slashing
 from stakework.transition.block.block import BeaconBlock, SignedBeaconBlock, header_root
 from stakework.transition.block.header import process_block_header, process_randao
+from stakework.transition.block.operations import Withdrawal
 from stakework.transition.block.proposer_slashing import process_proposer_slashing
 from stakework.transition.block.transaction import process_transaction
 from stakework.transition.block.voluntary_exit import process_voluntary_exit
@@ -73,6 +74,14 @@ def verify_block_signature(state: BeaconState, signed_block: SignedBeaconBlock) 
     return bls.verify(pubkey, block_signing_root(state, signed_block.message), signed_block.signature)
 
 
+def process_withdrawals_to_accounts(state: BeaconState, withdrawals: list[Withdrawal]) -> None:
+    """Spec: process_withdrawals, then what the execution layer does with them: each amount is credited to the
+    account its validator's credentials name."""
+    process_withdrawals(state, withdrawals)
+    for withdrawal in withdrawals:
+        state.accounts.credit(withdrawal.address, withdrawal.amount)
+
+
 def process_block(
     state: BeaconState,
     block: BeaconBlock,
@@ -89,9 +98,7 @@ def process_block(
     body = block.body
     proposer = int(get_beacon_proposer_index(state))
     process_block_header(state, block, proposer)
-    process_withdrawals(state, body.withdrawals)
-    for withdrawal in body.withdrawals:
-        state.accounts.credit(withdrawal.address, withdrawal.amount)
+    process_withdrawals_to_accounts(state, body.withdrawals)
     process_randao(state, body, proposer, verify_signature=verify_signatures)
     p = state.preset
     limits = (

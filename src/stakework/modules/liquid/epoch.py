@@ -10,7 +10,8 @@
    to their active validators (O(operators)).
 3. **Finalize** FIFO while the buffer pays the head: ``paid = min(amount, floor(shares * price))``, the discount
    when a loss came after the request (Lido ``WithdrawalQueueBase._finalize`` with the share-rate cap).
-4. **Exit** validators while the queue's need exceeds buffer + pending exits (newest first); repeat the request
+4. **Exit** validators while the queue's need exceeds buffer + pending exits (oldest first: the newest may still
+   be pending activation, which the chain cannot exit); repeat the request
    for validators already exiting until the chain has exited them.
 5. **Stake** full validators from the buffer not needed by the queue, the operator with the fewest active
    validators first (Lido's ``NodeOperatorsRegistry`` allocation by fewest active keys).
@@ -83,10 +84,10 @@ def finalize_requests(state: LiquidState) -> None:
 
 
 def request_exits(state: LiquidState, host: ModuleHost) -> None:
-    """Step 4: exit the newest active validators while the queue needs more than buffer + pending exits."""
+    """Step 4: exit the oldest validators while the queue needs more than buffer + pending exits."""
     incoming = sum(v.last_balance for v in state.validators if v.exiting)
     need = state.queued_assets - state.buffer - incoming
-    for v in reversed(state.validators):
+    for v in state.validators:
         if v.exiting:
             host.request_exit(MODULE, v.pubkey)  # again: the chain may not have accepted it yet
         elif need > 0:

@@ -9,7 +9,8 @@
 3. **Finalize** (:func:`finalize_requests`): FIFO from the queue head while the buffer covers the head request's
    payout ``min(amount, floor(shares * price))``; the payout leaves the pool (``reserved``) and the shares burn.
 4. **Exit** (:func:`request_exits`): if the queue still needs more than the buffer plus the exiting validators
-   hold, ask the newest active validators to exit until it does not; repeat the request for validators already
+   hold, ask the oldest validators to exit until it does not (they are past activation and the chain's minimum
+   service period; the newest may still be pending and cannot exit yet); repeat the request for validators already
    exiting (the chain may not have been able to exit them yet: too young, or still pending activation).
 5. **Stake** (:func:`stake_buffer`): stake ``MIN_ACTIVATION_BALANCE`` from the buffer per validator while the
    buffer, less what the queue still needs, holds a full validator and a key is available (a key the chain
@@ -61,10 +62,10 @@ def finalize_requests(pool: Pool) -> int:
 
 
 def request_exits(pool: Pool, host: ModuleHost) -> None:
-    """Step 4: exit the newest active validators while the queue's need exceeds buffer + pending exits."""
+    """Step 4: exit the oldest validators while the queue's need exceeds buffer + pending exits."""
     incoming = sum(v.last_balance for v in pool.validators if v.exiting)
     need = pool.queued_assets - pool.buffer - incoming
-    for v in reversed(pool.validators):
+    for v in pool.validators:
         if v.exiting:
             host.request_exit(MODULE, v.pubkey)  # again: the chain may not have accepted it yet
         elif need > 0:
