@@ -45,6 +45,10 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "at most 9 decimals" in out, out
     code, out = cli("liquid", "claim", "one", *w)
     assert code == 2 and "give its number" in out, out
+    code, out = cli("liquid", "claim", "²", *w)
+    assert code == 2 and "give its number" in out, out
+    code, out = cli("liquid", "wrap", "1", "--fee", "cheap", *w)
+    assert code == 2 and "fee 'cheap'" in out, out
     code, out = cli("liquid", "stake", "1", *w)
     assert code == 2 and "no accounts" in out, out
     code, out = cli("liquid", "transfer", "0x12", "1", "--from", "me", *w)

@@ -65,6 +65,8 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "--generate-keys needs --data-dir" in out, out
     code, out = cli("pool", "add-keys", "--pool", "1", "--node", DOWN, *w)
     assert code == 2 and "no validator keys" in out, out
+    code, out = cli("pool", "add-keys", "--pool", "1", "--generate-keys", "21", "-d", str(tmp_path), *w)
+    assert code == 2 and "at most 20 keys per transaction" in out, out
 
 
 # -- end to end against a devnet subprocess -----------------------------------------------------------------------

@@ -85,9 +85,16 @@ class Signer:
         return self.me
 
     def resolved(self) -> Signer:
-        """Self, with the account resolved: a mistake there is reported before the node is asked anything."""
+        """Self, with the fee checked and the account resolved: a mistake there is reported before the node is
+        asked anything."""
+        parse_fee(self.fee)
         self.address()
         return self
+
+    @cached_property
+    def key(self) -> Any:
+        """The account key, unlocked once (asks for the password unless --password-file)."""
+        return _unlock(self.wallet, self.name(), self.password_file)
 
     def reader(self) -> Any:
         """A client for reads (no token needed)."""
@@ -137,7 +144,7 @@ def parse_shares(text: str, what: str = "shares") -> int:
 
 
 def parse_id(text: str, what: str) -> int:
-    if not text.isdigit() or int(text) >= 2**64:
+    if not (text.isascii() and text.isdigit()) or int(text) >= 2**64:
         fail(f"{what} {text!r}: give its number")
     return int(text)
 
@@ -194,8 +201,7 @@ def send(signer: Signer, payload: Any, what: str) -> dict[str, Any] | None:
     from stakework.transition.block.transaction import Transaction
 
     fee_units = parse_fee(signer.fee)
-    name = signer.name()
-    key = _unlock(signer.wallet, name, signer.password_file)
+    key = signer.key
     client = _client(signer.node, signer.token, signer.data_dir)
     nonce = int(client.account(key.address)["nonce"])
     tx_hash = client.submit(client.sign(Transaction(key.public_key, nonce, fee_units, payload), key))
@@ -229,6 +235,11 @@ def wait_included(client: Any, tx_hash: str, timeout: float = 60.0) -> dict[str,
     fail(f"not included within {timeout:g} s; check later with the API: /v1/transactions/{tx_hash}")
 
 
+MAX_KEYS_PER_TRANSACTION = 20
+"""A key with its deposit signature is about 170 bytes in a transaction; the node takes transactions of at most
+4096 bytes (node.mempool.MAX_TRANSACTION_BYTES)."""
+
+
 @dataclass(frozen=True)
 class _DepositPreset:
     """What `sign_module_key` reads from a preset, taken from the node's /eth/v1/config/spec."""
@@ -246,6 +257,8 @@ def check_key_options(signer: Signer, generate: int, key_files: list[Path] | Non
     """Refuse key options that cannot work before anything is read, written or prompted for."""
     if generate == 0 and not key_files and required:
         fail("no validator keys: give --generate-keys N (with --data-dir) or --key-file KEYSTORE")
+    if generate + len(key_files or []) > MAX_KEYS_PER_TRANSACTION:
+        fail(f"at most {MAX_KEYS_PER_TRANSACTION} keys per transaction (the node's transaction size limit)")
     if generate and signer.data_dir is None:
         fail("--generate-keys needs --data-dir: the devnet whose validator client runs the new keys")
     for path in key_files or []:
@@ -282,6 +295,7 @@ def module_keys(
                 secrets.append(decrypt_bls_key(load_keystore(path), password))
             except KeystoreError as exc:
                 fail(str(exc))
+    signer.key  # noqa: B018  (the account's password before any keystore is written)
     preset = _deposit_preset(signer.reader())
     keys = [sign_module_key(preset, module, sk) for sk in secrets]
     if generate and signer.data_dir is not None:
