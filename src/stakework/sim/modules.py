@@ -55,7 +55,7 @@ from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import DEVNET, Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH, GWEI_PER_SWK
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.block.withdrawals import get_expected_withdrawals, process_withdrawals
+from stakework.transition.block.withdrawals import get_expected_withdrawals
 from stakework.transition.churn import get_activation_exit_churn_limit
 from stakework.transition.epoch import EPOCH_STEPS, EpochContext
 from stakework.transition.genesis import devnet_genesis, devnet_modules
@@ -67,6 +67,7 @@ from stakework.transition.modules import (
     sign_module_key,
 )
 from stakework.transition.mutators import slash_validator
+from stakework.transition.state_transition import process_withdrawals_to_accounts
 
 SCENARIOS = ("pool-slashing", "mass-exit")
 """The module scenarios `stakework simulate --scenario` knows."""
@@ -227,15 +228,12 @@ class _Flows:
 
 def sweep_withdrawals(state: BeaconState) -> list[tuple[bytes, int]]:
     """The withdrawals of one epoch's blocks: per slot, the spec's expected withdrawals applied with
-    ``process_withdrawals`` and credited to their accounts (as block processing does). Returns (address,
-    amount) of each."""
+    ``process_withdrawals_to_accounts`` (as block processing does). Returns (address, amount) of each."""
     paid: list[tuple[bytes, int]] = []
     for _ in range(state.preset.SLOTS_PER_EPOCH):
-        expected = get_expected_withdrawals(state)
-        process_withdrawals(state, expected.withdrawals)
-        for w in expected.withdrawals:
-            state.accounts.credit(w.address, w.amount)
-            paid.append((w.address, w.amount))
+        withdrawals = get_expected_withdrawals(state).withdrawals
+        process_withdrawals_to_accounts(state, withdrawals)
+        paid += [(w.address, w.amount) for w in withdrawals]
     return paid
 
 
