@@ -205,7 +205,7 @@ def deposit(
         token=token,
         data_dir=data_dir,
     )
-    me = signer.address()
+    me = signer.resolved().address()
     client = signer.reader()
     _pool(client, pool)
     minimum = int(get(client, "/eth/v1/config/spec")["MIN_DEPOSIT_AMOUNT"])
@@ -246,7 +246,7 @@ def transfer(
         data_dir=data_dir,
     )
     recipient = address_of(signer, to)
-    me = signer.address()
+    me = signer.resolved().address()
     client = signer.reader()
     _pool(client, pool)
     held = int(_position(client, pool, me)["shares"])
@@ -279,6 +279,7 @@ def withdraw(
 
     if everything == (amount is not None):
         fail("give either --shares S or --all")
+    wanted = None if amount is None else parse_shares(amount)
     signer = Signer(
         account=account,
         fee=fee,
@@ -289,12 +290,12 @@ def withdraw(
         token=token,
         data_dir=data_dir,
     )
-    me = signer.address()
+    me = signer.resolved().address()
     client = signer.reader()
     _pool(client, pool)
     position = _position(client, pool, me)
     held = int(position["shares"])
-    units = held if amount is None else parse_shares(amount)
+    units = held if wanted is None else wanted
     if held == 0:
         fail(f"{signer.name()} holds no shares of pool {pool}")
     if held < units:
@@ -345,7 +346,7 @@ def claim(
         token=token,
         data_dir=data_dir,
     )
-    me = signer.address()
+    me = signer.resolved().address()
     client = signer.reader()
     _pool(client, pool)
     queue = get(client, f"/v1/pools/{pool}/queue")
