@@ -337,3 +337,34 @@ def test_modules_not_enabled__empty_list_and_404(tmp_path: Path) -> None:
         assert "liquid module is not enabled" in n.get(f"/v1/liquid/accounts/0x{'11' * 20}", 404)
     finally:
         n.close()
+
+
+def test_submit__module_refuses_the_message__400_with_the_module_reason(tmp_path: Path) -> None:
+    """With nothing else pending from the sender, a module message is tried on the head state at submission."""
+    n = _open(tmp_path / "devnet")
+    try:
+        n.run_slots(1)
+        state = n.view.chain.head_state
+        tx = sign_transaction(state, Transaction(ALICE.public_key, 0, 1000, Deposit(pool_id=9, amount=SWK)), ALICE)
+        r = n.http.post("/v1/transactions", json=to_json(tx), headers=AUTH)
+        assert r.status_code == 400 and "pool.deposit refused: no pool 9" in r.text
+        assert len(n.view.mempool) == 0
+    finally:
+        n.close()
+
+
+def test_submit__refused_later_by_the_block_producer__status_gives_the_module_reason(tmp_path: Path) -> None:
+    """A message admitted behind a pending one (which might have made it valid) and refused when the block is
+    built: its status says which rule refused it."""
+    n = _open(tmp_path / "devnet")
+    try:
+        n.run_slots(1)
+        first = n.send(OPERATOR, RegisterPool(commission_bps=0))
+        doomed = n.send(OPERATOR, RequestWithdrawal(pool_id=1, shares=5))  # holds no shares
+        n.run_slots(2)
+        n.included(first)
+        status = n.http.get(f"/v1/transactions/{doomed}").json()["data"]
+        assert status["status"] == "rejected" and "pool.request_withdrawal" in status["reason"], status
+        assert "holds 0 shares" in status["reason"], status
+    finally:
+        n.close()

@@ -21,13 +21,17 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from stakework.crypto.ed25519 import address_of
+from stakework.modules.store import is_module_message
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.storage import ChainStore
+from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.transaction import Exit, SignedTransaction
 from stakework.transition.block.voluntary_exit import process_voluntary_exit
 from stakework.transition.errors import TransitionError
+from stakework.transition.modules import check_module_message
 
 BLOCK_IMPORT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds (seconds) of the block import time histogram."""
@@ -182,7 +186,7 @@ class NodeView:
             for h in [h for h in self._submitted if h not in self.mempool]:
                 del self._submitted[h]
                 if h not in self.transactions:
-                    reason = (
+                    reason = self.mempool.drop_reasons.pop(h, None) or (
                         "dropped from the pool unincluded (replaced by a higher fee for the same nonce, or evicted)"
                     )
                     self._reject(h, reason)
@@ -236,6 +240,7 @@ class NodeView:
                 head = self.chain.head_state
                 self._check_exit(tx, head)
                 self._check_exit_not_pending(tx)
+                self._check_module_message(tx, head)
                 self.mempool.add(tx, head)
             except MempoolError as exc:
                 if tx_hash not in self.transactions and tx_hash not in self.mempool:
@@ -265,6 +270,22 @@ class NodeView:
                 process_voluntary_exit(head.copy(), payload.voluntary_exit)
             except TransitionError as exc:
                 raise MempoolError(f"exit refused: {exc}") from None
+
+    def _check_module_message(self, tx: SignedTransaction, head: BeaconState) -> None:
+        """A module message is tried on the head state (a throwaway copy of the module store and accounts), so
+        that a message the module refuses (too few shares, an unknown pool, not the operator...) is refused here
+        with the module's reason rather than dropped later by the block producer. Skipped while the sender has
+        transactions pending: those may be what makes this one valid (a deposit, then a withdrawal)."""
+        payload = tx.transaction.payload
+        if not is_module_message(payload):
+            return
+        sender = address_of(tx.transaction.sender)
+        if self.mempool.has_pending(sender):
+            return
+        try:
+            check_module_message(head, sender, payload)  # type: ignore[arg-type]
+        except StakeworkError as exc:
+            raise MempoolError(f"{payload.__struct_config__.tag} refused: {exc}") from None
 
     def _check_exit_not_pending(self, tx: SignedTransaction) -> None:
         """A second exit of a validator whose exit is pending would be refused in the block: refuse it now."""

@@ -42,6 +42,6 @@ def check_new_keys(host: ModuleHost, module: str, keys: list[DepositKey], taken:
         if not host.is_valid_deposit_key(module, key):
             raise BelowMinimum(
                 f"key 0x{key.pubkey.hex()[:16]}...: the deposit signature does not verify for this module's "
-                "withdrawal credentials and MIN_ACTIVATION_BALANCE (sign it with `stakework pool keys` or the "
-                "module's credentials)"
+                "withdrawal credentials and MIN_ACTIVATION_BALANCE on this chain (`stakework pool add-keys` and "
+                "`stakework liquid submit-keys` sign keys for the module with --generate-keys or --key-file)"
             )

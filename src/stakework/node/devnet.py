@@ -225,8 +225,8 @@ def run_slot(
     )
     block = client.propose(state, chain.attestations_for_block(slot), txs, attester_slashings, proposer_slashings)
     if mempool is not None:  # transactions that no longer apply leave the pool
-        for tx in client.rejected_transactions:
-            mempool.remove(tx.hash())
+        for tx, reason in client.rejected_transactions:
+            mempool.remove(tx.hash(), reason)
     client.rejected_transactions.clear()
     included = 0
     if block is not None:

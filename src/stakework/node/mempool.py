@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -48,6 +49,9 @@ def _cost(tx: SignedTransaction) -> int:
     return amount + tx.transaction.fee
 
 
+MAX_DROP_REASONS = 10_000
+
+
 class Mempool:
     """Pending transactions by sender address and nonce."""
 
@@ -58,6 +62,8 @@ class Mempool:
         self._by_hash: dict[bytes, tuple[bytes, int]] = {}
         self._pending_cost: dict[bytes, int] = {}
         self._arrivals = itertools.count()
+        self.drop_reasons: OrderedDict[bytes, str] = OrderedDict()
+        """Why recently removed transactions left the pool unincluded (bounded), for the API to report."""
         self.verified: set[bytes] = set()
         """Hashes of transactions whose signatures this pool verified (block import need not verify them again);
         bounded: cleared of transactions no longer pending when the chain moves on."""
@@ -121,12 +127,17 @@ class Mempool:
             del self._by_sender[sender]
             del self._pending_cost[sender]
 
-    def remove(self, tx_hash: bytes) -> bool:
-        """Drop one pending transaction (e.g. it no longer applies); False if it was not pending."""
+    def remove(self, tx_hash: bytes, reason: str | None = None) -> bool:
+        """Drop one pending transaction (e.g. it no longer applies, `reason` says why); False if it was not
+        pending."""
         where = self._by_hash.get(tx_hash)
         if where is None:
             return False
         self._drop(*where)
+        if reason is not None:
+            self.drop_reasons[tx_hash] = reason
+            while len(self.drop_reasons) > MAX_DROP_REASONS:
+                self.drop_reasons.popitem(last=False)
         return True
 
     def select(self, state: BeaconState, limit: int) -> list[SignedTransaction]:
@@ -164,6 +175,10 @@ class Mempool:
                 self._drop(sender, nonce)
                 dropped += 1
         return dropped
+
+    def has_pending(self, sender: bytes) -> bool:
+        """Whether the account `sender` (20-byte address) has transactions in the pool."""
+        return bool(self._by_sender.get(sender))
 
     def pending(self) -> Iterable[SignedTransaction]:
         for queue in self._by_sender.values():

@@ -56,8 +56,9 @@ class ValidatorClient:
         self.protection = protection
         self.refused = 0
         """Signatures slashing protection refused (should stay 0 for an honest node)."""
-        self.rejected_transactions: list[SignedTransaction] = []
-        """Transactions left out of our blocks because they no longer apply (the node drops them from its pool)."""
+        self.rejected_transactions: list[tuple[SignedTransaction, str]] = []
+        """Transactions left out of our blocks because they no longer apply, with the rule that refused them (the
+        node drops them from its pool)."""
         self.dropped_slashings = 0
         """Slashings left out of a block because they no longer apply."""
 
@@ -120,8 +121,8 @@ class ValidatorClient:
         for tx in transactions:
             try:
                 process_transaction(work, tx, proposer, verify_signature=False)
-            except TransitionError:
-                self.rejected_transactions.append(tx)
+            except TransitionError as exc:
+                self.rejected_transactions.append((tx, str(exc)))
                 continue
             included.append(tx)
         body = msgspec.structs.replace(body, transactions=included)

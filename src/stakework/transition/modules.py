@@ -13,6 +13,7 @@ products as execution-layer contracts.]
 
 from __future__ import annotations
 
+import copy
 import hashlib
 
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
@@ -120,6 +121,15 @@ class ChainHost:
 def process_module_message(state: BeaconState, sender: bytes, message: ModuleMessage) -> None:
     """Run a module transaction's handler. Raises a StakeworkError (changing nothing) if the module refuses it."""
     dispatch_message(state.modules, ChainHost(state), sender, message)
+
+
+def check_module_message(state: BeaconState, sender: bytes, message: ModuleMessage) -> None:
+    """Raise what the module would raise if ``message`` from ``sender`` were processed on ``state`` now; changes
+    nothing (handlers write only the module store and accounts: those are copied)."""
+    trial = copy.copy(state)
+    trial.modules = state.modules.copy()
+    trial.accounts = state.accounts.copy()
+    process_module_message(trial, sender, message)
 
 
 def process_module_epoch(state: BeaconState) -> None:
