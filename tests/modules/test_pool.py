@@ -334,3 +334,17 @@ def test_epoch_commission_queue_and_claims_never_walk_the_delegators() -> None:
         on_epoch(state, host)
     dispatch(state, host, ALICE, Claim(pool_id=1, request_id=1))
     assert pool.commission_paid_shares > 0
+
+
+def test_slashing_takes_everything__validator_dropped_loss_booked_nothing_phantom() -> None:
+    state, host = setup(commission_bps=0)
+    dispatch(state, host, ALICE, Deposit(pool_id=1, amount=40 * SWK))
+    epoch(state, host)
+    host.slash(KEYS[0], 32 * SWK)  # a correlated slashing can take the whole balance
+    epoch(state, host)
+    pool = state.pools[1]
+    assert pool.validators == [] and pool.buffer == 8 * SWK
+    assert pool.ledger.total_assets == 8 * SWK
+    for _ in range(4):
+        epoch(state, host)  # nothing lands later either
+    assert pool.buffer == 8 * SWK

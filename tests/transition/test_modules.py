@@ -16,6 +16,7 @@ from stakework.spec.presets import DEVNET
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state.beacon_state import BeaconState
 from stakework.state.root import hash_state
+from stakework.transition.block.operations import Withdrawal
 from stakework.transition.block.transaction import (
     InvalidTransaction,
     Payload,
@@ -28,6 +29,7 @@ from stakework.transition.modules import (
     ChainHost,
     module_address,
     module_withdrawal_credentials,
+    record_module_withdrawals,
     sign_module_key,
 )
 from stakework.transition.state_transition import process_slots
@@ -173,3 +175,35 @@ def test_state_copy__module_state__not_shared() -> None:
     copy = state.copy()
     _apply(copy, OPERATOR, RegisterPool(commission_bps=0))
     assert state.modules.pool is not None and state.modules.pool.pools == {}
+
+
+def test_epoch_hook__module_validator_penalised_to_nothing__a_loss_not_a_phantom_withdrawal() -> None:
+    """A correlated slashing can take a validator's whole balance: it reads 0 without anything landing in the
+    module's account. The module books the loss; its buffer does not grow (found by the chain state machine)."""
+    state = _genesis()
+    _apply(state, OPERATOR, RegisterPool(commission_bps=0, keys=_pool_keys(1)))
+    _apply(state, ALICE, Deposit(pool_id=1, amount=32 * SWK))
+    process_slots(state, DEVNET.SLOTS_PER_EPOCH)
+    pool = state.modules.pool
+    assert pool is not None and len(pool.pools[1].validators) == 1
+    state.pending_deposits = []  # the deposit's 32 SWK gone: as if applied and then slashed to nothing
+    process_slots(state, 2 * DEVNET.SLOTS_PER_EPOCH)
+    assert pool.pools[1].validators == [] and pool.pools[1].buffer == 0
+    assert pool.pools[1].ledger.total_assets == 0
+    assert check_invariants(state.modules, ChainHost(state)) == []
+
+
+def test_withdrawal_into_a_module_account__noted_against_the_validator_until_the_module_takes_it() -> None:
+    state = _genesis()
+    index = 5
+    state.validators.withdrawal_credentials[index] = np.frombuffer(module_withdrawal_credentials("liquid"), np.uint8)
+    pubkey = state.validators.pubkey[index].tobytes()
+    withdrawal = Withdrawal(0, index, module_address("liquid"), 7 * SWK)
+    state.validators.balances[index] -= 7 * SWK  # what process_withdrawals does before crediting
+    state.accounts.credit(module_address("liquid"), 7 * SWK)
+    record_module_withdrawals(state, [withdrawal])
+    record_module_withdrawals(state, [Withdrawal(1, 6, devnet_account_key(0).address, SWK)])  # not a module's
+    assert state.modules.withdrawn == {pubkey: 7 * SWK}
+    host = ChainHost(state)
+    assert host.take_withdrawals(pubkey) == 7 * SWK
+    assert host.take_withdrawals(pubkey) == 0

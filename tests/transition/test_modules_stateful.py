@@ -227,15 +227,14 @@ class ChainModulesMachine(RuleBasedStateMachine):
 
     @invariant()
     def module_accounts_hold_exactly_buffer_payouts_and_landed_withdrawals(self) -> None:
-        """Between the sweep that pays a withdrawn validator and the module's next epoch hook, its balance sits
-        in the module's account while the module still lists the validator: it is counted once, at its last
-        balance read."""
+        """Between the sweep that pays a withdrawn validator and the module's next epoch hook, what it paid sits
+        in the module's account, noted against the validator, until the module takes it into its buffer."""
         pool, liquid = self.state.modules.pool, self.state.modules.liquid
         assert pool is not None and liquid is not None
-        host, accounts = ChainHost(self.state), self.state.accounts
+        accounts = self.state.accounts
 
         def landed(validators: list) -> int:  # type: ignore[type-arg]
-            return sum(v.last_balance for v in validators if host.validator_balance(v.pubkey) == 0)
+            return sum(self.state.modules.withdrawn.get(v.pubkey, 0) for v in validators)
 
         expected_pool = sum(p.buffer + p.reserved + landed(p.validators) for p in pool.pools.values())
         assert accounts.balance(module_address("pool")) == expected_pool

@@ -10,13 +10,15 @@ Contract the modules rely on (the host must keep it):
 - ``stake`` either refuses the key (returns False, changing nothing: the key is already a validator or a pending
   deposit on the chain, so staking it would top up someone else's validator) or moves ``amount`` out of the
   module's account at once; from then on ``validator_balance(pubkey)`` includes it (a pending deposit counts), so
-  a validator a module staked never reads 0 until it is withdrawn.
+  a validator a module staked reads 0 only once it is gone: withdrawn, or penalised to nothing.
 - ``request_exit`` is idempotent and may be a no-op while the chain cannot exit the validator yet (still pending
   activation, or younger than ``SHARD_COMMITTEE_PERIOD``); modules call it again every epoch until the
   validator is withdrawn.
-- A validator reads 0 only after its whole balance was credited to the module's account (exit then withdrawal
-  sweep, requested or forced, e.g. after slashing). Between two ``on_epoch`` calls the balance of an exited
-  validator does not change, so the amount that lands equals the balance the module last read.
+- ``take_withdrawals(pubkey)`` returns what the chain paid from that validator into the module's account since
+  the last call (withdrawal sweeps: the full withdrawal after an exit, or a skim), and forgets it. So a module
+  never assumes what landed: a validator's change over an epoch is ``balance now + paid out - balance last
+  read``, whether it was withdrawn, skimmed, penalised to nothing (a correlated slashing can take everything)
+  or topped up by a stranger's deposit.
 - ``on_epoch`` runs after the chain's own epoch processing (rewards, penalties, slashings) of that epoch.
 """
 
@@ -54,6 +56,10 @@ class ModuleHost(Protocol):
     def stake(self, module: str, key: DepositKey, amount: int) -> bool:
         """Deposit ``amount`` from the module's account into validator ``key`` (credentials: the module); False
         (nothing moved) if the chain already knows the key."""
+        ...
+
+    def take_withdrawals(self, pubkey: bytes) -> int:
+        """SWK paid from validator ``pubkey`` into its module's account since the last call (which it resets)."""
         ...
 
     def validator_balance(self, pubkey: bytes) -> int:

@@ -44,6 +44,9 @@ class ModuleStore(msgspec.Struct, kw_only=True, omit_defaults=True):
 
     pool: PoolModuleState | None = None
     liquid: LiquidState | None = None
+    withdrawn: dict[bytes, int] = msgspec.field(default_factory=dict)
+    """Validator pubkey -> SWK the withdrawal sweep paid from it into a module's account and the module has not
+    taken yet (``ModuleHost.take_withdrawals``): the chain's record of what landed, so a module never guesses."""
 
     def is_empty(self) -> bool:
         return self.pool is None and self.liquid is None

@@ -43,6 +43,8 @@ class FakeHost:
         self.validators: dict[bytes, FakeValidator] = {}
         self.minted = 0
         self.exit_requests = 0
+        self.withdrawn: dict[bytes, int] = {}
+        """Paid from a validator into its module's account, not yet taken by the module."""
         """Calls to :meth:`request_exit` (modules repeat them each epoch until the validator is withdrawn)."""
         """SWK created from nothing by :meth:`fund` and rewards (for conservation checks)."""
 
@@ -72,6 +74,9 @@ class FakeHost:
         self.debit(self.module_address(module), amount)
         self.validators[key.pubkey] = FakeValidator(module, amount)
         return True
+
+    def take_withdrawals(self, pubkey: bytes) -> int:
+        return self.withdrawn.pop(pubkey, 0)
 
     def validator_balance(self, pubkey: bytes) -> int:
         v = self.validators.get(pubkey)
@@ -104,9 +109,10 @@ class FakeHost:
         return self.accounts.get(address, 0)
 
     def slash(self, pubkey: bytes, penalty: int) -> None:
-        """Slash a validator: take ``penalty`` now and force its exit."""
+        """Slash a validator: take ``penalty`` now (all of it, if that much: a correlated slashing can) and force
+        its exit."""
         v = self.validators[pubkey]
-        taken = min(penalty, v.balance - 1)  # stays readable (>= 1) until the withdrawal pays it out
+        taken = min(penalty, v.balance)
         v.balance -= taken
         self.minted -= taken
         v.slashed = True
@@ -115,15 +121,16 @@ class FakeHost:
 
     def advance_epoch(self, rewards_by_pubkey: dict[bytes, int] | None = None) -> None:
         """Pay out due exits, then apply signed rewards (negative: penalties, floored at 0), then epoch += 1."""
-        for exiting in self.validators.values():
+        for pubkey, exiting in self.validators.items():
             if exiting.exit_epoch is not None and exiting.exit_epoch <= self.epoch and exiting.balance > 0:
                 self.credit(self.module_address(exiting.module), exiting.balance)
+                self.withdrawn[pubkey] = self.withdrawn.get(pubkey, 0) + exiting.balance
                 exiting.balance = 0
         for pubkey, delta in (rewards_by_pubkey or {}).items():
             v = self.validators.get(pubkey)
             if v is None or v.balance == 0 or (v.exit_epoch is not None and delta > 0):
                 continue
-            new = max(v.balance + delta, 1)  # a validator keeps at least one base unit until it is withdrawn
+            new = max(v.balance + delta, 0)
             self.minted += new - v.balance
             v.balance = new
         self.epoch += 1

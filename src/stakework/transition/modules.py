@@ -19,12 +19,12 @@ import hashlib
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto import bls
 from stakework.modules.keys import DepositKey
-from stakework.modules.store import ModuleMessage, dispatch_message, run_epoch_hooks
+from stakework.modules.store import MODULES, ModuleMessage, dispatch_message, run_epoch_hooks
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, DOMAIN_DEPOSIT, FULL_EXIT_REQUEST_AMOUNT
 from stakework.spec.presets import Preset
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.deposit_request import process_deposit_request
-from stakework.transition.block.operations import DepositRequest, WithdrawalRequest
+from stakework.transition.block.operations import DepositRequest, Withdrawal, WithdrawalRequest
 from stakework.transition.block.withdrawal_request import process_withdrawal_request
 from stakework.transition.deposits import is_valid_deposit_signature
 
@@ -102,6 +102,9 @@ class ChainHost:
         pending[key.pubkey] = pending.get(key.pubkey, 0) + amount
         return True
 
+    def take_withdrawals(self, pubkey: bytes) -> int:
+        return self.state.modules.withdrawn.pop(pubkey, 0)
+
     def validator_balance(self, pubkey: bytes) -> int:
         index = self.state.validators.index_of_pubkey(pubkey)
         balance = 0 if index is None else int(self.state.balances[index])
@@ -121,6 +124,22 @@ class ChainHost:
 def process_module_message(state: BeaconState, sender: bytes, message: ModuleMessage) -> None:
     """Run a module transaction's handler. Raises a StakeworkError (changing nothing) if the module refuses it."""
     dispatch_message(state.modules, ChainHost(state), sender, message)
+
+
+_MODULE_ADDRESSES = frozenset(module_address(m.name) for m in MODULES)
+
+
+def record_module_withdrawals(state: BeaconState, withdrawals: list[Withdrawal]) -> None:
+    """Note each withdrawal paid into a module's account against its validator (``take_withdrawals``).
+
+    [Differs from Electra: stakework's modules; a chain without modules records nothing.]"""
+    if state.modules.is_empty():
+        return
+    withdrawn = state.modules.withdrawn
+    for w in withdrawals:
+        if w.address in _MODULE_ADDRESSES:
+            pubkey = state.validators.pubkey[w.validator_index].tobytes()
+            withdrawn[pubkey] = withdrawn.get(pubkey, 0) + w.amount
 
 
 def check_module_message(state: BeaconState, sender: bytes, message: ModuleMessage) -> None:

@@ -27,7 +27,7 @@ from stakework.transition.block.withdrawals import process_withdrawals
 from stakework.transition.committees import get_beacon_proposer_index
 from stakework.transition.epoch import process_epoch
 from stakework.transition.errors import InvalidOperation
-from stakework.transition.modules import process_module_epoch
+from stakework.transition.modules import process_module_epoch, record_module_withdrawals
 from stakework.transition.signing import get_domain
 
 ZERO32 = b"\x00" * 32
@@ -76,10 +76,11 @@ def verify_block_signature(state: BeaconState, signed_block: SignedBeaconBlock) 
 
 def process_withdrawals_to_accounts(state: BeaconState, withdrawals: list[Withdrawal]) -> None:
     """Spec: process_withdrawals, then what the execution layer does with them: each amount is credited to the
-    account its validator's credentials name."""
+    account its validator's credentials name (and, for a module's account, noted against the validator)."""
     process_withdrawals(state, withdrawals)
     for withdrawal in withdrawals:
         state.accounts.credit(withdrawal.address, withdrawal.amount)
+    record_module_withdrawals(state, withdrawals)
 
 
 def process_block(

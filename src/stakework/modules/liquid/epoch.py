@@ -1,7 +1,8 @@
 """The liquid module's epoch hook. No oracle: it reads the consensus balances of its own validators.
 
-1. **Account**: read every validator (a 0 balance means withdrawn: its last balance joins the buffer). The net
-   change is split: a loss passes through in full (mass slashing is felt at once, Lido: negative rebases are
+1. **Account**: read every validator and what the chain paid from it into the module's account (that joins the
+   buffer; a validator that reads 0 is gone: withdrawn, or penalised to nothing). The net change (balance + paid
+   - last balance) is split: a loss passes through in full (mass slashing is felt at once, Lido: negative rebases are
    not smoothed); a gain joins ``unrecognised`` and at most ``max_positive_rebase`` (1e-9 of the pooled SWK) of
    it is recognised this epoch (Lido ``OracleReportSanityChecker`` / ``PositiveTokenRebaseLimiter``: the rest
    stays for later reports). This bounds what a sandwich around a big reward or donation can take.
@@ -38,12 +39,13 @@ def account_balances(state: LiquidState, host: ModuleHost) -> int:
     delta = 0
     kept: list[LiquidValidator] = []
     for v in state.validators:
+        paid = host.take_withdrawals(v.pubkey)  # landed in the module's account: the buffer's
         balance = host.validator_balance(v.pubkey)
+        state.buffer += paid
+        delta += balance + paid - v.last_balance
         if balance == 0:
-            state.buffer += v.last_balance
-            state.operators[v.operator].active -= 1
+            state.operators[v.operator].active -= 1  # gone: withdrawn, or penalised to nothing
             continue
-        delta += balance - v.last_balance
         v.last_balance = balance
         kept.append(v)
     state.validators = kept

@@ -1,8 +1,9 @@
 """The pool's epoch hook, per pool and in this order:
 
-1. **Account** (:func:`account_balances`): read every validator's balance. A validator that reads 0 was
-   withdrawn: its last balance landed in the module's account and joins the buffer. The net change of the others
-   is the epoch's reward (or penalty); the pool's value moves by it, so the share price moves for every holder
+1. **Account** (:func:`account_balances`): read every validator's balance and what the chain paid from it into
+   the module's account (``take_withdrawals``: that joins the buffer). A validator that reads 0 is gone
+   (withdrawn, or penalised to nothing). ``balance + paid - last balance`` summed is the epoch's reward (or
+   penalty); the pool's value moves by it, so the share price moves for every holder
    at once, slashing included (losses socialised pro rata). O(validators), never O(delegators).
 2. **Commission** (:func:`take_commission`): on a positive net reward only, the operator gets shares worth
    ``commission_bps`` of it (Lido ``Lido._distributeFee``: one mint, O(1)).
@@ -32,11 +33,12 @@ def account_balances(pool: Pool, host: ModuleHost) -> int:
     delta = 0
     kept: list[PoolValidator] = []
     for v in pool.validators:
+        paid = host.take_withdrawals(v.pubkey)  # landed in the module's account: the buffer's
         balance = host.validator_balance(v.pubkey)
+        pool.buffer += paid
+        delta += balance + paid - v.last_balance
         if balance == 0:
-            pool.buffer += v.last_balance  # withdrawn: the host credited exactly the last balance read
-            continue
-        delta += balance - v.last_balance
+            continue  # gone: withdrawn, or penalised to nothing
         v.last_balance = balance
         kept.append(v)
     pool.validators = kept
