@@ -226,9 +226,8 @@ def wait_included(client: Any, tx_hash: str, timeout: float = 60.0) -> dict[str,
             reason = str(status.get("reason"))
             if reason.startswith("dropped from the pool unincluded"):
                 fail(
-                    f"transaction {tx_hash} was dropped without being included: the module refused it when the "
-                    "block was built (its state changed since, or a rule this command could not check), or it was "
-                    "replaced or evicted; nothing was charged"
+                    f"transaction {tx_hash} was dropped without being included (replaced by a higher fee for "
+                    "the same nonce, or evicted from a full pool); nothing was charged"
                 )
             fail(f"the chain refused transaction {tx_hash}: {reason}")
         time.sleep(0.2)
