@@ -72,10 +72,20 @@ def decode_store(raw: bytes) -> ModuleStore:
 
 
 def _canonical(obj: Any) -> Any:
+    # A struct (str keys: field names) has values of every type: each is looked at. A mapping's values (and a
+    # list's items) share one type, so the first says whether to descend: the large mappings (share balances,
+    # bytes -> int) are sorted without a Python call per entry.
     if isinstance(obj, dict):
-        return [[k, _canonical(v)] for k, v in sorted(obj.items())]
+        items = sorted(obj.items())
+        if items and isinstance(items[0][0], str):
+            return [(k, _canonical(v)) for k, v in items]
+        if items and isinstance(items[0][1], dict | list):
+            return [(k, _canonical(v)) for k, v in items]
+        return items
     if isinstance(obj, list):
-        return [_canonical(x) for x in obj]
+        if obj and isinstance(obj[0], dict | list):
+            return [_canonical(x) for x in obj]
+        return obj
     return obj
 
 
