@@ -57,6 +57,10 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "no validator keys" in out, out
     code, out = cli("liquid", "submit-keys", "--generate-keys", "2", *w)
     assert code == 2 and "--generate-keys needs --data-dir" in out, out
+    code, out = cli("liquid", "set-params", *w)
+    assert code == 2 and "nothing to set" in out, out
+    code, out = cli("liquid", "set-params", "--fee-rate", "120%", *w)
+    assert code == 2 and "between 0% and 100%" in out, out
 
 
 @pytest.fixture()
@@ -111,6 +115,15 @@ def test_liquid_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     code, out = cli("liquid", "submit-keys", "--generate-keys", "1", "--from", "devnet-1", *send)
     assert code == 0 and "new validator key 0x" in out and "included in block" in out, out
     assert len(list((devnet / "keys" / "staked").glob("*.json"))) == 1
+
+    code, out = cli("liquid", "set-params", "--pause", "--from", "devnet-2", *send)
+    assert code == 2 and "only the liquid module's admin" in out, out
+    code, out = cli("liquid", "set-params", "--pause", "--from", "devnet-0", *send)
+    assert code == 0 and "included in block" in out, out
+    code, out = cli("liquid", "stake", "1", "--from", "devnet-2", *send)
+    assert code == 2 and "staking is paused" in out, out  # the node tried it on its head state: the module's reason
+    code, out = cli("liquid", "set-params", "--resume", "--stake-limit", "1000", "--from", "devnet-0", *send)
+    assert code == 0, out
 
     start = _balance(holder)
     code, out = cli("liquid", "stake", "40", "--from", "devnet-2", *send)

@@ -23,6 +23,7 @@ from stakework.modules.liquid.messages import (
     Claim,
     RequestWithdrawal,
     RequestWithdrawalWrapped,
+    SetParameters,
     Stake,
     SubmitKeys,
     Transfer,
@@ -143,6 +144,50 @@ def test_stake_limit_blocks_then_replenishes_linearly() -> None:
     for _ in range(20):
         epoch(state, host)
     assert stake_limit(state, host.epoch) == 100 * SWK  # capped at the maximum
+
+
+def test_set_parameters__admin_only__every_value_checked_before_any_applies() -> None:
+    state, host = setup()
+    with pytest.raises(NotAuthorized):
+        dispatch(state, host, ALICE, SetParameters(fee_bps=0))
+    for bad in (
+        SetParameters(fee_bps=500, treasury_share_bps=10_001),
+        SetParameters(fee_bps=-1),
+        SetParameters(max_positive_rebase=0),
+        SetParameters(max_positive_rebase=10**9 + 1),
+        SetParameters(fee_bps=500, max_stake_limit=-5),
+    ):
+        with pytest.raises((AboveMaximum, BelowMinimum)):
+            dispatch(state, host, ADMIN, bad)
+    assert state.fee_bps == 1000 and state.max_stake_limit == 0
+    dispatch(state, host, ADMIN, SetParameters(fee_bps=500, treasury_share_bps=2000, max_positive_rebase=77))
+    assert (state.fee_bps, state.treasury_share_bps, state.max_positive_rebase) == (500, 2000, 77)
+
+
+def test_pause_staking__stakes_refused__transfers_wraps_and_the_queue_go_on() -> None:
+    state, host = setup()
+    dispatch(state, host, ALICE, Stake(amount=40 * SWK))
+    dispatch(state, host, ADMIN, SetParameters(staking_paused=True))
+    with pytest.raises(NotReady, match="paused"):
+        dispatch(state, host, BOB, Stake(amount=SWK))
+    dispatch(state, host, ALICE, Transfer(to=BOB, amount=SWK))
+    dispatch(state, host, ALICE, Wrap(amount=SWK))
+    dispatch(state, host, ALICE, RequestWithdrawal(amount=SWK))
+    dispatch(state, host, ADMIN, SetParameters(staking_paused=False))
+    dispatch(state, host, BOB, Stake(amount=SWK))
+
+
+def test_set_stake_limit__starts_at_what_is_left_and_refills_from_there() -> None:
+    state, host = setup()
+    dispatch(state, host, ADMIN, SetParameters(max_stake_limit=100 * SWK, stake_limit_increase_per_epoch=5 * SWK))
+    assert stake_limit(state, host.epoch) == 100 * SWK  # from unlimited: full
+    dispatch(state, host, ALICE, Stake(amount=80 * SWK))
+    dispatch(state, host, ADMIN, SetParameters(max_stake_limit=200 * SWK))
+    assert stake_limit(state, host.epoch) == 20 * SWK  # what was left; raising the cap does not refill it
+    epoch(state, host)
+    assert stake_limit(state, host.epoch) == 25 * SWK
+    dispatch(state, host, ADMIN, SetParameters(max_stake_limit=0))
+    assert stake_limit(state, host.epoch) is None
 
 
 def test_transfer_moves_rounded_down_shares_recipient_may_get_one_or_two_units_less() -> None:

@@ -38,6 +38,7 @@ from stakework.modules.liquid.messages import (
     Claim,
     RequestWithdrawal,
     RequestWithdrawalWrapped,
+    SetParameters,
     Stake,
     SubmitKeys,
     Transfer,
@@ -193,6 +194,16 @@ class LiquidMachine(RuleBasedStateMachine):
         assert self.host.balance(r.owner) == before + r.paid
         self.claimed[r.owner] += r.paid
         event("claim paid")
+
+    @rule(
+        limit=st.one_of(st.just(0), st.integers(SWK, 500 * SWK)),
+        per_epoch=st.integers(0, 50 * SWK),
+        paused=st.booleans(),
+    )
+    def admin_sets_stake_limit_or_pause(self, limit: int, per_epoch: int, paused: bool) -> None:
+        msg = SetParameters(max_stake_limit=limit, stake_limit_increase_per_epoch=per_epoch, staking_paused=paused)
+        assert self.act(ADMIN, msg)
+        event("staking paused" if paused else f"stake limit {'off' if limit == 0 else 'on'}")
 
     # --- chain events ----------------------------------------------------------------------------------------------
     @rule(deltas=st.lists(st.integers(-(10**7), 3 * 10**7), max_size=8), spike=st.integers(0, 2 * SWK))

@@ -29,6 +29,7 @@ from stakework.cli.modtx import (
     check_key_options,
     get,
     module_keys,
+    parse_commission,
     parse_id,
     parse_shares,
     percent,
@@ -305,6 +306,52 @@ def add_operator(
     if "0x" + operator.hex() in operators:
         fail(f"0x{operator.hex()} is an operator already")
     send(signer, AddOperator(address=operator), f"adding operator 0x{operator.hex()}")
+
+
+def _amount_or_zero(text: str) -> int:
+    return 0 if text.strip() in ("0", "0.0") else parse_amount(text)
+
+
+@app.command("set-params")
+def set_params(
+    fee_pct: str | None = typer.Option(None, "--fee-rate", help="Protocol fee on rewards, e.g. 10%."),
+    treasury_share: str | None = typer.Option(None, "--treasury-share", help="The treasury's part of the fee."),
+    max_rebase: int | None = typer.Option(
+        None, "--max-rebase", min=1, max=10**9, help="Largest positive rebase per epoch, in 1e-9 of pooled SWK."
+    ),
+    stake_limit: str | None = typer.Option(None, "--stake-limit", help="Largest stake window in SWK (0: none)."),
+    refill: str | None = typer.Option(None, "--stake-limit-per-epoch", help="SWK the stake limit refills per epoch."),
+    pause: bool | None = typer.Option(None, "--pause/--resume", help="Refuse new stakes / take them again."),
+    account: str | None = From,
+    fee: str = Fee,
+    wait: bool = Wait,
+    wallet_dir: Path | None = WalletDir,
+    password_file: Path | None = PasswordFile,
+    node: str | None = NodeUrl,
+    token: str | None = Token,
+    data_dir: Path | None = DataDir,
+) -> None:
+    """Admin only: the protocol fee and its split, the positive-rebase bound, the stake limit, pausing stakes."""
+    from stakework.modules.liquid.messages import SetParameters
+
+    msg = SetParameters(
+        fee_bps=None if fee_pct is None else parse_commission(fee_pct),
+        treasury_share_bps=None if treasury_share is None else parse_commission(treasury_share),
+        max_positive_rebase=max_rebase,
+        max_stake_limit=None if stake_limit is None else _amount_or_zero(stake_limit),
+        stake_limit_increase_per_epoch=None if refill is None else _amount_or_zero(refill),
+        staking_paused=pause,
+    )
+    if msg == SetParameters():
+        fail(
+            "nothing to set: give at least one of --fee-rate, --treasury-share, --max-rebase, --stake-limit, "
+            "--stake-limit-per-epoch, --pause/--resume"
+        )
+    signer = Signer(account, fee, wait, wallet_dir, password_file, node, token, data_dir).resolved()
+    admin = get(signer.reader(), "/v1/liquid")["admin"]
+    if admin != "0x" + signer.address().hex():
+        fail(f"only the liquid module's admin ({admin}) sets its parameters, not {signer.name()}")
+    send(signer, msg, "setting the liquid module's parameters")
 
 
 @app.command("submit-keys")

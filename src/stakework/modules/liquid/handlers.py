@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stakework.modules import queue
-from stakework.modules.arith import Rounding
+from stakework.modules.arith import BPS, Rounding
 from stakework.modules.host import ModuleHost
 from stakework.modules.keys import check_new_keys
 from stakework.modules.liquid import MODULE
@@ -24,6 +24,7 @@ from stakework.modules.liquid.errors import (
     Insolvent,
     InsufficientShares,
     NotAuthorized,
+    NotReady,
     StakeLimitExceeded,
     UnknownEntity,
 )
@@ -33,6 +34,7 @@ from stakework.modules.liquid.messages import (
     LiquidMessage,
     RequestWithdrawal,
     RequestWithdrawalWrapped,
+    SetParameters,
     Stake,
     SubmitKeys,
     Transfer,
@@ -42,7 +44,14 @@ from stakework.modules.liquid.messages import (
     Unwrap,
     Wrap,
 )
-from stakework.modules.liquid.state import QUEUE_HOLDER, WRAPPER, LiquidRequest, LiquidState, Operator
+from stakework.modules.liquid.state import (
+    QUEUE_HOLDER,
+    REBASE_PRECISION,
+    WRAPPER,
+    LiquidRequest,
+    LiquidState,
+    Operator,
+)
 from stakework.modules.shares import BURN_ADDRESS
 
 RESERVED = frozenset({BURN_ADDRESS, WRAPPER, QUEUE_HOLDER})
@@ -69,6 +78,44 @@ def handle_add_operator(state: LiquidState, host: ModuleHost, sender: bytes, msg
     state.operators.append(Operator(address=msg.address))
 
 
+def handle_set_parameters(state: LiquidState, host: ModuleHost, sender: bytes, msg: SetParameters) -> None:
+    """Checks every given value, then applies them all. A new stake limit starts full, or at what is left of the
+    current one if that is less (Lido ``setStakingLimit`` keeps the limit from jumping up mid-window)."""
+    if sender != state.admin:
+        raise NotAuthorized("only the admin sets the liquid module's parameters")
+    for name, value, top in (
+        ("fee_bps", msg.fee_bps, BPS),
+        ("treasury_share_bps", msg.treasury_share_bps, BPS),
+        ("max_positive_rebase", msg.max_positive_rebase, REBASE_PRECISION),
+    ):
+        if value is not None and not 0 <= value <= top:
+            raise AboveMaximum(f"{name} must be 0..{top}, got {value}")
+    if msg.max_positive_rebase == 0:
+        raise BelowMinimum("max_positive_rebase must be positive (rewards would never be recognised)")
+    for name, value in (
+        ("max_stake_limit", msg.max_stake_limit),
+        ("stake_limit_increase_per_epoch", msg.stake_limit_increase_per_epoch),
+    ):
+        if value is not None and value < 0:
+            raise BelowMinimum(f"{name} must not be negative, got {value}")
+    if msg.fee_bps is not None:
+        state.fee_bps = msg.fee_bps
+    if msg.treasury_share_bps is not None:
+        state.treasury_share_bps = msg.treasury_share_bps
+    if msg.max_positive_rebase is not None:
+        state.max_positive_rebase = msg.max_positive_rebase
+    if msg.max_stake_limit is not None or msg.stake_limit_increase_per_epoch is not None:
+        current = current_stake_limit(state, host.epoch)
+        if msg.stake_limit_increase_per_epoch is not None:
+            state.stake_limit_increase_per_epoch = msg.stake_limit_increase_per_epoch
+        if msg.max_stake_limit is not None:
+            state.max_stake_limit = msg.max_stake_limit
+        state.stake_limit_prev = state.max_stake_limit if current is None else min(current, state.max_stake_limit)
+        state.stake_limit_prev_epoch = host.epoch
+    if msg.staking_paused is not None:
+        state.staking_paused = msg.staking_paused
+
+
 def handle_submit_keys(state: LiquidState, host: ModuleHost, sender: bytes, msg: SubmitKeys) -> None:
     index = next((i for i, op in enumerate(state.operators) if op.address == sender), None)
     if index is None:
@@ -82,6 +129,8 @@ def handle_submit_keys(state: LiquidState, host: ModuleHost, sender: bytes, msg:
 def handle_stake(state: LiquidState, host: ModuleHost, sender: bytes, msg: Stake) -> None:
     """Mint stSWK shares for ``amount`` (rounded down; Lido ``_submit``), within the stake limit."""
     _not_reserved(sender)
+    if state.staking_paused:
+        raise NotReady("staking is paused by the module's admin")
     if msg.amount <= 0:
         raise BelowMinimum("stake a positive amount")
     limit = current_stake_limit(state, host.epoch)
@@ -220,6 +269,7 @@ def handle_claim(state: LiquidState, host: ModuleHost, sender: bytes, msg: Claim
 
 HANDLERS: dict[type[Any], Callable[[LiquidState, ModuleHost, bytes, Any], None]] = {
     AddOperator: handle_add_operator,
+    SetParameters: handle_set_parameters,
     SubmitKeys: handle_submit_keys,
     Stake: handle_stake,
     Transfer: handle_transfer,

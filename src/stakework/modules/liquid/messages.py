@@ -13,6 +13,19 @@ class AddOperator(msgspec.Struct, tag="liquid.add_operator", kw_only=True):
     address: bytes
 
 
+class SetParameters(msgspec.Struct, tag="liquid.set_parameters", kw_only=True):
+    """Admin only: change what is given (None: unchanged). Lido's equivalents: the staking router's fees,
+    ``setStakingLimit``, ``pauseStaking``/``resumeStaking``, the sanity checker's ``maxPositiveTokenRebase``."""
+
+    fee_bps: int | None = None
+    treasury_share_bps: int | None = None
+    max_positive_rebase: int | None = None
+    max_stake_limit: int | None = None
+    """0: no limit."""
+    stake_limit_increase_per_epoch: int | None = None
+    staking_paused: bool | None = None
+
+
 class SubmitKeys(msgspec.Struct, tag="liquid.submit_keys", kw_only=True):
     """Operator only: validator keys (with deposit signatures) the module may stake."""
 
@@ -81,6 +94,7 @@ class Claim(msgspec.Struct, tag="liquid.claim", kw_only=True):
 
 LiquidMessage = (
     AddOperator
+    | SetParameters
     | SubmitKeys
     | Stake
     | Transfer

@@ -72,6 +72,8 @@ class LiquidState(msgspec.Struct, kw_only=True):
     stake_limit_increase_per_epoch: int = 0
     stake_limit_prev: int = 0
     stake_limit_prev_epoch: int = 0
+    staking_paused: bool = False
+    """Lido ``pauseStaking``: stakes are refused; everything else (transfers, wraps, the queue) goes on."""
     min_request: int = 100
     """Smallest withdrawal request (Lido ``MIN_STETH_WITHDRAWAL_AMOUNT`` = 100 wei)."""
     max_request: int = 1000 * 10**9
