@@ -139,7 +139,7 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     code, out = cli("pool", "add-keys", "--pool", "1", *key_file, "--from", "devnet-1", *send)
     assert code == 0 and "included in block" in out, out
     code, out = cli("pool", "add-keys", "--pool", "1", *key_file, "--from", "devnet-1", *send)
-    assert code == 2 and "dropped without being included" in out, out  # the module refuses a key twice
+    assert code == 2 and "pool.add_keys refused" in out and "already registered" in out, out  # the module's reason
     code, out = cli("pool", "set-commission", "12.5%", "--pool", "1", "--from", "devnet-1", *send)
     assert code == 0, out
     code, out = cli("pool", "list")
