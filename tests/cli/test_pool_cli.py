@@ -182,3 +182,5 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     assert code == 0 and "included in block" in out, out
     code, out = cli("pool", "position", "--pool", "1", "devnet-2", "--from", "devnet-2")
     assert code == 0 and "0.00001 shares" in out, out
+    code, out = cli("status", "--data-dir", str(devnet))
+    assert code == 0 and "pool module: 1 pools" in out and "liquid module:" in out, out

@@ -128,3 +128,4 @@ def test_devnet__killed_at_random_moments_under_load__restarts_consistent(tmp_pa
     final = json.loads(status.stdout)
     assert final["finalized_epoch"] > last_epoch
     assert final["validators"]["active"] == 16 and final["head_slot"] > 0
+    assert final["modules"]["pool"]["pools"] == 0 and final["modules"]["liquid"]["total_assets"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -52,6 +53,7 @@ def status(
         "exited": int((v.exit_epoch <= epoch).sum()),
         "slashed": int(v.slashed.sum()),
     }
+    modules = _modules(state)
     result = {
         "head_slot": head.slot,
         "head_root": "0x" + head.root.hex(),
@@ -62,6 +64,7 @@ def status(
         "validators": counts,
         "blocks_stored": blocks,
         "accounts": len(state.accounts),
+        "modules": modules,
     }
     if as_json:
         typer.echo(json.dumps(result))
@@ -70,6 +73,46 @@ def status(
         f"head slot {head.slot} (0x{head.root.hex()[:12]}), justified epoch {justified.epoch}, finalized epoch "
         f"{finalized.epoch}\nprevious-epoch target participation {100 * participation:.1f}%\nvalidators: "
         + ", ".join(f"{n} {k}" for k, n in counts.items())
-        + f"\n{blocks} blocks stored, {len(state.accounts)} accounts",
+        + f"\n{blocks} blocks stored, {len(state.accounts)} accounts"
+        + "".join(f"\n{line}" for line in _module_lines(modules)),
         highlight=False,
     )
+
+
+def _modules(state: Any) -> dict[str, Any]:
+    """What each enabled module holds (integers in Gwei): pools and their value; stSWK pooled and its holders."""
+    out: dict[str, Any] = {}
+    pool = state.modules.pool
+    if pool is not None:
+        out["pool"] = {
+            "pools": len(pool.pools),
+            "total_assets": sum(p.ledger.total_assets for p in pool.pools.values()),
+            "validators": sum(len(p.validators) for p in pool.pools.values()),
+            "open_requests": sum(1 for p in pool.pools.values() for r in p.requests.values() if not r.finalized),
+        }
+    liquid = state.modules.liquid
+    if liquid is not None:
+        out["liquid"] = {
+            "total_assets": liquid.ledger.total_assets,
+            "total_shares": liquid.ledger.total_shares,
+            "validators": len(liquid.validators),
+            "open_requests": sum(1 for r in liquid.requests.values() if not r.finalized),
+        }
+    return out
+
+
+def _module_lines(modules: dict[str, Any]) -> list[str]:
+    lines = []
+    if "pool" in modules:
+        m = modules["pool"]
+        lines.append(
+            f"pool module: {m['pools']} pools holding {m['total_assets'] / 1e9:,.3f} SWK, {m['validators']} "
+            f"validators, {m['open_requests']} open withdrawal requests"
+        )
+    if "liquid" in modules:
+        m = modules["liquid"]
+        lines.append(
+            f"liquid module: {m['total_assets'] / 1e9:,.3f} SWK pooled, {m['validators']} validators, "
+            f"{m['open_requests']} open withdrawal requests"
+        )
+    return lines
