@@ -32,7 +32,12 @@ from stakework.node.devnet import DevnetConfig, open_devnet, run_slot
 from stakework.node.mempool import Mempool
 from stakework.spec.presets import DEVNET
 from stakework.transition.block.transaction import Payload, Transaction, sign_transaction
-from stakework.transition.modules import module_address, module_withdrawal_credentials, sign_module_key
+from stakework.transition.modules import (
+    module_address,
+    module_message_min_fee,
+    module_withdrawal_credentials,
+    sign_module_key,
+)
 
 SWK = 10**9
 ADMIN, OPERATOR, ALICE, BOB, LOP = (devnet_account_key(i) for i in range(5))
@@ -64,7 +69,7 @@ class ModuleNode(Node):
         nonce = state.accounts.nonce(key.address) + sum(
             1 for tx in self.view.mempool.pending() if tx.transaction.sender == key.public_key
         )
-        tx = sign_transaction(state, Transaction(key.public_key, nonce, 1000, payload), key)
+        tx = sign_transaction(state, Transaction(key.public_key, nonce, module_message_min_fee(payload), payload), key)
         r = self.http.post("/v1/transactions", json=to_json(tx), headers=AUTH)
         assert r.status_code == 200, r.text
         tx_hash: str = r.json()["data"][0]["hash"]
@@ -366,5 +371,25 @@ def test_submit__refused_later_by_the_block_producer__status_gives_the_module_re
         status = n.http.get(f"/v1/transactions/{doomed}").json()["data"]
         assert status["status"] == "rejected" and "pool.request_withdrawal" in status["reason"], status
         assert "holds 0 shares" in status["reason"], status
+    finally:
+        n.close()
+
+
+def test_submit__unsigned_or_underpaid_module_message__refused_before_the_module_runs(tmp_path: Path) -> None:
+    """The cheap checks (signature, size, fee) come before the dry run on the head state, so a forged or
+    underpaid message never makes the node run a module handler."""
+    n = _open(tmp_path / "devnet")
+    try:
+        n.run_slots(1)
+        state = n.view.chain.head_state
+        register = RegisterPool(commission_bps=0, keys=n.keys("pool", b"unsigned", 2))
+        signed = sign_transaction(state, Transaction(ALICE.public_key, 0, 10**10, register), ALICE)
+        forged = type(signed)(signed.transaction, bytes(64))
+        r = n.http.post("/v1/transactions", json=to_json(forged), headers=AUTH)
+        assert r.status_code == 400 and "bad signature" in r.text, r.text
+        cheap = sign_transaction(state, Transaction(ALICE.public_key, 0, 1000, register), ALICE)
+        r = n.http.post("/v1/transactions", json=to_json(cheap), headers=AUTH)
+        assert r.status_code == 400 and "pool.register: fee 1000 Gwei is below" in r.text, r.text
+        assert len(n.view.mempool) == 0
     finally:
         n.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from stakework.modules.arith import Rounding, mul_div
-from stakework.modules.errors import BelowMinimum, InsufficientShares
-from stakework.modules.shares import BURN_ADDRESS, DEFAULT_DEAD_SHARES, ShareLedger
+from stakework.modules.errors import AboveMaximum, BelowMinimum, InsufficientShares
+from stakework.modules.shares import BURN_ADDRESS, DEFAULT_DEAD_SHARES, MAX_SHARES, ShareLedger
 
 SWK = 10**9
 ALICE, BOB, EVE = b"a" * 20, b"b" * 20, b"e" * 20
@@ -143,3 +143,25 @@ def test_inflation_attack_with_large_donation_costs_the_attacker_almost_all_of_i
     lost = DEFAULT_DEAD_SHARES + 1 + 10**6 * SWK - ledger.burn_for_withdrawal(EVE, ledger.shares_of(EVE))
     assert lost > 999_999 * SWK  # the dead shares took the donation
     assert 32 * SWK - ledger.assets_of(ALICE) <= SWK  # victim loss bounded by one share (~1 SWK here)
+
+
+def test_deposit__price_fallen_near_zero__refused_before_shares_pass_2_64() -> None:
+    """After a near-total loss one base unit of assets can stand behind billions of shares; a deposit then would
+    mint more shares than the canonical encoding (unsigned 64-bit) holds: refused, nothing changes."""
+    ledger = ShareLedger()
+    ledger.mint_for_deposit(b"a" * 20, 32 * 10**9)
+    ledger.remove_assets(ledger.total_assets - 1)
+    shares, assets = ledger.total_shares, ledger.total_assets
+    with pytest.raises(AboveMaximum, match="2\\^64"):
+        ledger.mint_for_deposit(b"b" * 20, 10**9)
+    assert (ledger.total_shares, ledger.total_assets) == (shares, assets)
+    ledger.mint_for_deposit(b"b" * 20, 100)  # a small one still fits
+    assert ledger.total_shares <= MAX_SHARES
+
+
+def test_fee_mint__would_pass_2_64_shares__skipped() -> None:
+    near = MAX_SHARES - 10
+    ledger = ShareLedger(shares={b"a" * 20: near}, total_shares=near, total_assets=100, dead_shares=0)
+    assert ledger.mint_fee_shares(b"t" * 20, 50) == 0  # would double the shares: no fee this time
+    assert ledger.total_shares == near and ledger.check() == []
+    assert ledger.mint_fee_shares(b"t" * 20, 0) == 0

@@ -10,6 +10,7 @@ import pytest
 
 from stakework.crypto.bls import SecretKey
 from stakework.crypto.ed25519 import AccountKey, devnet_account_key
+from stakework.modules.keys import MAX_KEYS_PER_MESSAGE
 from stakework.modules.liquid import queries as liquid_queries
 from stakework.modules.liquid.messages import (
     AddOperator,
@@ -21,7 +22,7 @@ from stakework.modules.liquid.messages import (
 from stakework.modules.liquid.messages import Claim as LiquidClaim
 from stakework.modules.liquid.messages import RequestWithdrawal as LiquidRequestWithdrawal
 from stakework.modules.liquid.messages import Stake as LiquidStake
-from stakework.modules.pool.messages import Claim, Deposit, RegisterPool, RequestWithdrawal
+from stakework.modules.pool.messages import AddKeys, Claim, Deposit, RegisterPool, RequestWithdrawal
 from stakework.modules.pool.queries import share_price
 from stakework.modules.store import check_invariants
 from stakework.node.chain import Chain
@@ -31,7 +32,13 @@ from stakework.node.validator import ValidatorClient
 from stakework.spec.presets import DEVNET
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.transaction import Payload, Transaction, sign_transaction
-from stakework.transition.modules import ChainHost, module_address, sign_module_key
+from stakework.transition.modules import (
+    MAX_MODULE_KEYS_PER_BLOCK,
+    ChainHost,
+    module_address,
+    module_message_min_fee,
+    sign_module_key,
+)
 
 pytestmark = pytest.mark.e2e
 SWK = 10**9
@@ -59,7 +66,7 @@ class Devnet:
         nonce = state.accounts.nonce(key.address) + sum(
             1 for tx in self.mempool.pending() if tx.transaction.sender == key.public_key
         )
-        tx = sign_transaction(state, Transaction(key.public_key, nonce, 1000, payload), key)
+        tx = sign_transaction(state, Transaction(key.public_key, nonce, module_message_min_fee(payload), payload), key)
         self.mempool.add(tx, state)
 
     def run(self, slots: int) -> SlotReport:
@@ -180,3 +187,20 @@ def test_liquid_on_the_devnet__stake_wrap_transfer_unwrap_withdraw_claim(tmp_pat
     assert net.head.accounts.balance(BOB.address) == bob_start + paid_bob - 2 * 1000
     liquid = net.head.modules.liquid
     assert liquid is not None and liquid.requests == {} and liquid.reserved == 0
+
+
+def test_proposer__more_keys_pending_than_a_block_takes__the_rest_waits_for_the_next_block(tmp_path: Path) -> None:
+    net = Devnet(tmp_path)
+    net.send(OPERATOR, RegisterPool(commission_bps=0))
+    net.run(1)
+    per = MAX_KEYS_PER_MESSAGE
+    batches = MAX_MODULE_KEYS_PER_BLOCK // per + 1
+    for b in range(batches):
+        net.send(OPERATOR, AddKeys(pool_id=1, keys=net.keys_for("pool", b"batch%d" % b, per)))
+    net.run(1)
+    pool = net.head.modules.pool
+    assert pool is not None and len(pool.pools[1].spare_keys) == MAX_MODULE_KEYS_PER_BLOCK // per * per
+    assert len(net.mempool) == 1  # not dropped: valid, waiting
+    net.run(1)
+    pool = net.head.modules.pool
+    assert pool is not None and len(pool.pools[1].spare_keys) == batches * per and len(net.mempool) == 0

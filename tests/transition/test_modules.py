@@ -6,17 +6,20 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto.bls import SecretKey, devnet_secret_key
 from stakework.crypto.ed25519 import devnet_account_key
-from stakework.modules.keys import DepositKey
+from stakework.modules.keys import MAX_KEYS_PER_MESSAGE, DepositKey
 from stakework.modules.liquid.messages import Stake as LiquidStake
-from stakework.modules.pool.messages import Deposit, RegisterPool, RequestWithdrawal
+from stakework.modules.pool.messages import AddKeys, Deposit, RegisterPool, RequestWithdrawal
 from stakework.modules.store import ModuleStore, canonical_store_bytes, check_invariants
+from stakework.spec.constants import DOMAIN_DEPOSIT
 from stakework.spec.presets import DEVNET
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state.beacon_state import BeaconState
 from stakework.state.root import hash_state
-from stakework.transition.block.operations import Withdrawal
+from stakework.transition.block.deposit_request import process_deposit_request
+from stakework.transition.block.operations import DepositRequest, Withdrawal
 from stakework.transition.block.transaction import (
     InvalidTransaction,
     Payload,
@@ -24,15 +27,22 @@ from stakework.transition.block.transaction import (
     process_transaction,
     sign_transaction,
 )
+from stakework.transition.errors import InvalidOperation
 from stakework.transition.genesis import devnet_genesis
 from stakework.transition.modules import (
+    MAX_MODULE_KEYS_PER_BLOCK,
+    MODULE_KEY_FEE,
+    MODULE_MIN_FEE,
+    POOL_REGISTRATION_FEE,
     ChainHost,
     module_address,
+    module_message_min_fee,
     module_withdrawal_credentials,
     record_module_withdrawals,
     sign_module_key,
 )
 from stakework.transition.state_transition import process_slots
+from support.chain import build_block
 
 SWK = 10**9
 OPERATOR, ALICE = devnet_account_key(1), devnet_account_key(2)
@@ -51,7 +61,8 @@ def _supply(state: BeaconState) -> int:
     )
 
 
-def _apply(state: BeaconState, key, payload: Payload, fee: int = 1000) -> None:  # type: ignore[no-untyped-def]
+def _apply(state: BeaconState, key, payload: Payload, fee: int | None = None) -> None:  # type: ignore[no-untyped-def]
+    fee = module_message_min_fee(payload) if fee is None else fee
     tx = Transaction(key.public_key, state.accounts.nonce(key.address), fee, payload)
     process_transaction(state, sign_transaction(state, tx, key), proposer_index=0)
 
@@ -71,9 +82,9 @@ def test_deposit_transaction__moves_money_into_the_module_account_and_mints_shar
     _apply(state, OPERATOR, RegisterPool(commission_bps=500, keys=_pool_keys(2)))
     before = _supply(state)
     alice_before = state.accounts.balance(ALICE.address)
-    _apply(state, ALICE, Deposit(pool_id=1, amount=40 * SWK), fee=7)
+    _apply(state, ALICE, Deposit(pool_id=1, amount=40 * SWK), fee=1007)
     assert state.accounts.balance(module_address("pool")) == 40 * SWK
-    assert state.accounts.balance(ALICE.address) == alice_before - 40 * SWK - 7
+    assert state.accounts.balance(ALICE.address) == alice_before - 40 * SWK - 1007
     assert state.accounts.nonce(ALICE.address) == 1
     assert state.modules.pool is not None
     assert state.modules.pool.pools[1].ledger.shares_of(ALICE.address) > 0
@@ -207,3 +218,61 @@ def test_withdrawal_into_a_module_account__noted_against_the_validator_until_the
     host = ChainHost(state)
     assert host.take_withdrawals(pubkey) == 7 * SWK
     assert host.take_withdrawals(pubkey) == 0
+
+
+def test_fee__below_what_the_message_pays__refused_nothing_changes() -> None:
+    state = _genesis()
+    root = hash_state(state)
+    register = RegisterPool(commission_bps=0, keys=_pool_keys(2))
+    least = module_message_min_fee(register)
+    assert least == MODULE_MIN_FEE + 2 * MODULE_KEY_FEE + POOL_REGISTRATION_FEE
+    with pytest.raises(InvalidTransaction, match=r"pool\.register: the fee is .* pays at least"):
+        _apply(state, OPERATOR, register, fee=least - 1)
+    with pytest.raises(InvalidTransaction, match="pays at least 1000"):
+        _apply(state, ALICE, Deposit(pool_id=1, amount=SWK), fee=0)
+    assert hash_state(state) == root
+    _apply(state, OPERATOR, register, fee=least)
+
+
+def test_keys__more_than_a_message_may_carry__refused() -> None:
+    state = _genesis()
+    keys = [DepositKey(pubkey=bytes([i]) * 48, signature=bytes(96)) for i in range(MAX_KEYS_PER_MESSAGE + 1)]
+    with pytest.raises(InvalidTransaction, match=f"at most {MAX_KEYS_PER_MESSAGE} keys"):
+        _apply(state, OPERATOR, RegisterPool(commission_bps=0, keys=keys))
+
+
+def test_stake__a_strangers_badly_signed_deposit_for_the_key__does_not_make_the_module_give_it_up() -> None:
+    """Anyone can queue a 1 SWK deposit for a public key with a bad signature (it is dropped when processed); only
+    a deposit whose signature verifies (made with the secret key) can take the key."""
+    state = _genesis()
+    state.accounts.credit(module_address("pool"), 64 * SWK)
+    key = _pool_keys(1)[0]
+    stranger_creds = b"\x01" + bytes(11) + b"\x99" * 20
+    process_deposit_request(state, DepositRequest(key.pubkey, stranger_creds, SWK, bytes(96), 0))
+    assert ChainHost(state).stake("pool", key, 32 * SWK) is True
+    other = sign_module_key(DEVNET, "pool", POOL_KEYS[1])
+    secret = POOL_KEYS[1]
+    root = deposit_message_root(other.pubkey, stranger_creds, SWK)
+    signature = secret.sign(compute_signing_root(root, compute_domain(DOMAIN_DEPOSIT, DEVNET.GENESIS_FORK_VERSION)))
+    process_deposit_request(state, DepositRequest(other.pubkey, stranger_creds, SWK, signature, 0))
+    assert ChainHost(state).stake("pool", other, 32 * SWK) is False  # the operator's own key, deposited elsewhere
+
+
+def _key_batches(batches: int) -> list[list[DepositKey]]:
+    secrets = [SecretKey.from_seed(b"batch-key-%d" % i + bytes(32)) for i in range(batches * MAX_KEYS_PER_MESSAGE)]
+    keys = [sign_module_key(DEVNET, "pool", sk) for sk in secrets]
+    return [keys[i : i + MAX_KEYS_PER_MESSAGE] for i in range(0, len(keys), MAX_KEYS_PER_MESSAGE)]
+
+
+def test_block__more_module_keys_than_the_block_limit__invalid() -> None:
+    state = _genesis()
+    _apply(state, OPERATOR, RegisterPool(commission_bps=0))
+    batches = _key_batches(MAX_MODULE_KEYS_PER_BLOCK // MAX_KEYS_PER_MESSAGE + 1)
+    txs = []
+    for nonce, keys in enumerate(batches, start=state.accounts.nonce(OPERATOR.address)):
+        payload = AddKeys(pool_id=1, keys=keys)
+        tx = Transaction(OPERATOR.public_key, nonce, module_message_min_fee(payload), payload)
+        txs.append(sign_transaction(state, tx, OPERATOR))
+    with pytest.raises(InvalidOperation, match=f"over the limit {MAX_MODULE_KEYS_PER_BLOCK}"):
+        build_block(state, 1, transactions=txs)
+    build_block(state, 1, transactions=txs[:-1])  # at the limit: valid

@@ -43,7 +43,7 @@ from stakework.transition.block.transaction import (
 )
 from stakework.transition.block.withdrawals import get_expected_withdrawals
 from stakework.transition.genesis import devnet_genesis
-from stakework.transition.modules import ChainHost, module_address, sign_module_key
+from stakework.transition.modules import ChainHost, module_address, module_message_min_fee, sign_module_key
 from stakework.transition.mutators import slash_validator
 from stakework.transition.state_transition import process_slots, process_withdrawals_to_accounts
 
@@ -64,7 +64,9 @@ def _genesis() -> BeaconState:
             (ADMIN, AddOperator(address=OPERATOR.address)),
             (OPERATOR, SubmitKeys(keys=LIQUID_KEYS)),
         ]:
-            tx = Transaction(key.public_key, state.accounts.nonce(key.address), 0, payload)
+            tx = Transaction(
+                key.public_key, state.accounts.nonce(key.address), module_message_min_fee(payload), payload
+            )
             process_transaction(state, sign_transaction(state, tx, key), 0)
         _GENESIS.append(state)
         warm = state.copy()  # both modules with active validators (10 epochs, finalizing)
@@ -72,7 +74,7 @@ def _genesis() -> BeaconState:
             (HOLDERS[0], Deposit(pool_id=1, amount=70 * SWK)),
             (HOLDERS[1], LiquidStake(amount=70 * SWK)),
         ]:
-            tx = Transaction(key.public_key, warm.accounts.nonce(key.address), 0, payload)
+            tx = Transaction(key.public_key, warm.accounts.nonce(key.address), module_message_min_fee(payload), payload)
             process_transaction(warm, sign_transaction(warm, tx, key), 0)
         _advance(warm, 10, finalize=True)
         _GENESIS.append(warm)
@@ -124,7 +126,7 @@ class ChainModulesMachine(RuleBasedStateMachine):
         """Apply one transaction; a refusal must leave the state exactly as it was."""
         key = HOLDERS[who]
         state = self.state
-        tx = Transaction(key.public_key, state.accounts.nonce(key.address), 3, payload)
+        tx = Transaction(key.public_key, state.accounts.nonce(key.address), module_message_min_fee(payload), payload)
         signed = sign_transaction(state, tx, key)
         root, supply = hash_state(state), _supply(state)
         try:

@@ -240,8 +240,10 @@ class NodeView:
                 head = self.chain.head_state
                 self._check_exit(tx, head)
                 self._check_exit_not_pending(tx)
-                self._check_module_message(tx, head)
-                self.mempool.add(tx, head)
+                alone = not self.mempool.has_pending(address_of(tx.transaction.sender))
+                self.mempool.add(tx, head)  # signature, size, fee, nonce and balance first: cheap refusals
+                if alone:
+                    self._check_module_message(tx, head, tx_hash)
             except MempoolError as exc:
                 if tx_hash not in self.transactions and tx_hash not in self.mempool:
                     self._reject(tx_hash, str(exc))
@@ -271,20 +273,18 @@ class NodeView:
             except TransitionError as exc:
                 raise MempoolError(f"exit refused: {exc}") from None
 
-    def _check_module_message(self, tx: SignedTransaction, head: BeaconState) -> None:
-        """A module message is tried on the head state (a throwaway copy of the module store and accounts), so
-        that a message the module refuses (too few shares, an unknown pool, not the operator...) is refused here
-        with the module's reason rather than dropped later by the block producer. Skipped while the sender has
-        transactions pending: those may be what makes this one valid (a deposit, then a withdrawal)."""
+    def _check_module_message(self, tx: SignedTransaction, head: BeaconState, tx_hash: bytes) -> None:
+        """A module message just admitted is tried on the head state (a throwaway copy of the module store and
+        accounts), so that a message the module refuses (too few shares, an unknown pool, not the operator...) is
+        refused here with the module's reason rather than dropped later by the block producer. Only when nothing
+        else from the sender was pending: those may be what makes this one valid (a deposit, then a withdrawal)."""
         payload = tx.transaction.payload
         if not is_module_message(payload):
             return
-        sender = address_of(tx.transaction.sender)
-        if self.mempool.has_pending(sender):
-            return
         try:
-            check_module_message(head, sender, payload)  # type: ignore[arg-type]
+            check_module_message(head, address_of(tx.transaction.sender), payload)  # type: ignore[arg-type]
         except StakeworkError as exc:
+            self.mempool.remove(tx_hash)
             raise MempoolError(f"{payload.__struct_config__.tag} refused: {exc}") from None
 
     def _check_exit_not_pending(self, tx: SignedTransaction) -> None:

@@ -29,6 +29,7 @@ from stakework.cli.wallet import (
     parse_amount,
     swk,
 )
+from stakework.modules.keys import MAX_KEYS_PER_MESSAGE
 
 From = typer.Option(
     None,
@@ -199,8 +200,13 @@ def send(signer: Signer, payload: Any, what: str) -> dict[str, Any] | None:
     """Sign `payload` from the signer's account, submit it, print its hash and (with wait) the block including it;
     the transaction's final status (None with --no-wait). A refused transaction is a one-line error (exit 2)."""
     from stakework.transition.block.transaction import Transaction
+    from stakework.transition.modules import module_message_min_fee
 
     fee_units = parse_fee(signer.fee)
+    least = module_message_min_fee(payload)
+    if fee_units < least:
+        console.print(f"fee raised to {swk(least)}: what this message pays at least", highlight=False)
+        fee_units = least
     key = signer.key
     client = _client(signer.node, signer.token, signer.data_dir)
     nonce = int(client.account(key.address)["nonce"])
@@ -234,9 +240,8 @@ def wait_included(client: Any, tx_hash: str, timeout: float = 60.0) -> dict[str,
     fail(f"not included within {timeout:g} s; check later with the API: /v1/transactions/{tx_hash}")
 
 
-MAX_KEYS_PER_TRANSACTION = 20
-"""A key with its deposit signature is about 170 bytes in a transaction; the node takes transactions of at most
-4096 bytes (node.mempool.MAX_TRANSACTION_BYTES)."""
+MAX_KEYS_PER_TRANSACTION = MAX_KEYS_PER_MESSAGE
+"""The module's limit per message (which also keeps a transaction under the node's 4096-byte limit)."""
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import msgspec
 
-from stakework.modules.errors import BelowMinimum, DuplicateKey
+from stakework.modules.errors import AboveMaximum, BelowMinimum, DuplicateKey
 from stakework.modules.host import ModuleHost
 
 PUBKEY_LENGTH = 48
 SIGNATURE_LENGTH = 96
+MAX_KEYS_PER_MESSAGE = 20
+"""Keys one message may submit: each costs every node a BLS signature check when the message is processed (20 keys
+with their signatures also fit a node's 4096-byte transaction limit)."""
 
 
 class DepositKey(msgspec.Struct, frozen=True, kw_only=True):
@@ -27,6 +30,8 @@ class DepositKey(msgspec.Struct, frozen=True, kw_only=True):
 
 def check_new_keys(host: ModuleHost, module: str, keys: list[DepositKey], taken: dict[bytes, int]) -> None:
     """Refuse (changing nothing) a key listed twice, already in ``taken``, malformed or badly signed."""
+    if len(keys) > MAX_KEYS_PER_MESSAGE:
+        raise AboveMaximum(f"at most {MAX_KEYS_PER_MESSAGE} keys per message, got {len(keys)}")
     pubkeys = [k.pubkey for k in keys]
     if len(set(pubkeys)) != len(pubkeys):
         raise DuplicateKey("the same key is listed twice")

@@ -35,10 +35,14 @@ from __future__ import annotations
 import msgspec
 
 from stakework.modules.arith import Rounding, mul_div
-from stakework.modules.errors import BelowMinimum, Insolvent, InsufficientShares
+from stakework.modules.errors import AboveMaximum, BelowMinimum, Insolvent, InsufficientShares
 
 BURN_ADDRESS = bytes.fromhex("000000000000000000000000000000000000dead")
 """Holder of the dead shares; nobody can sign for it, so nothing can ever move or redeem them."""
+MAX_SHARES = 2**64 - 1
+"""The most shares a ledger may hold in total: the canonical encoding (msgpack, hashed into the state root) holds
+unsigned 64-bit integers. Only a price per share fallen near zero (a ledger almost wiped out) could get there:
+deposits that would pass it are refused, a fee mint that would is skipped."""
 DEFAULT_DEAD_SHARES = 10**6
 
 
@@ -112,6 +116,13 @@ class ShareLedger(msgspec.Struct, kw_only=True):
             return max(assets - self.dead_shares, 0)
         return self.convert_to_shares(assets, Rounding.DOWN)
 
+    def _check_room(self, minted: int) -> None:
+        if self.total_shares + minted > MAX_SHARES:
+            raise AboveMaximum(
+                f"minting {minted} shares would take the total past 2^64 - 1 (the price per share has fallen too far "
+                "after losses): the ledger takes no such deposit"
+            )
+
     def mint_for_deposit(self, holder: bytes, assets: int) -> int:
         """``holder`` adds ``assets``; returns the shares minted, rounded down (ERC-4626 ``deposit``).
 
@@ -133,6 +144,7 @@ class ShareLedger(msgspec.Struct, kw_only=True):
             minted = self.convert_to_shares(assets, Rounding.DOWN)
             if minted == 0:
                 raise BelowMinimum(f"{assets} base units buy less than one share at the current price")
+            self._check_room(minted)
         self._mint(holder, minted)
         self.total_assets += assets
         return minted
@@ -156,11 +168,14 @@ class ShareLedger(msgspec.Struct, kw_only=True):
         """Mint shares worth ``fee_assets`` *after* minting, out of assets already in ``total_assets``.
 
         Lido ``Lido._distributeFee``: ``shares = fee * S / (A - fee)``, rounded down, so the fee dilutes the
-        other holders by at most ``fee_assets``. Returns the shares minted.
+        other holders by at most ``fee_assets``. Returns the shares minted (0, no fee, if they would take the
+        total past :data:`MAX_SHARES`).
         """
         if fee_assets <= 0 or self.total_shares == 0 or fee_assets >= self.total_assets:
             return 0
         minted = mul_div(fee_assets, self.total_shares, self.total_assets - fee_assets, Rounding.DOWN)
+        if self.total_shares + minted > MAX_SHARES:
+            return 0  # no fee this epoch rather than a total the canonical encoding cannot hold
         self._mint(holder, minted)
         return minted
 

@@ -22,9 +22,11 @@ from dataclasses import dataclass
 import msgspec
 
 from stakework.crypto import ed25519
+from stakework.modules.store import is_module_message
 from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.transaction import SignedTransaction, Stake, Transfer, transaction_signing_message
+from stakework.transition.modules import module_message_min_fee
 
 MAX_TRANSACTION_BYTES = 4096
 """A transaction's encoded size limit (a stake with its BLS signature is about 300 bytes)."""
@@ -82,6 +84,11 @@ class Mempool:
         t = tx.transaction
         if len(t.sender) != 32 or t.fee < 0 or t.nonce < 0:
             raise MempoolError("malformed transaction: sender must be 32 bytes, fee and nonce non-negative")
+        if is_module_message(t.payload) and t.fee < (least := module_message_min_fee(t.payload)):
+            raise MempoolError(
+                f"{t.payload.__struct_config__.tag}: fee {t.fee} Gwei is below the {least} Gwei this message pays "
+                "(a base fee, plus one per validator key, plus one for a new pool)"
+            )
         tx_hash = tx.hash()
         if tx_hash in self._by_hash:
             raise MempoolError(f"transaction 0x{tx_hash.hex()} is already pending")

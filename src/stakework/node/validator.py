@@ -34,6 +34,7 @@ from stakework.transition.block.transaction import SignedTransaction, process_tr
 from stakework.transition.block.withdrawals import get_expected_withdrawals
 from stakework.transition.committees import get_beacon_proposer_index, get_epoch_shuffling
 from stakework.transition.errors import TransitionError
+from stakework.transition.modules import MAX_MODULE_KEYS_PER_BLOCK, message_keys
 from stakework.transition.signing import get_domain
 from stakework.transition.state_transition import block_signing_root, process_block
 
@@ -118,12 +119,20 @@ class ValidatorClient:
         # Transactions come last in a block: apply them one by one on the post-state of everything else, so
         # one that became invalid since the mempool admitted it is left out instead of spoiling the block.
         included: list[SignedTransaction] = []
+        keys = 0
+        deferred: set[bytes] = set()  # senders with a transaction left for a later block: their next wait too
         for tx in transactions:
+            sender = tx.transaction.sender
+            wants = message_keys(tx.transaction.payload)
+            if sender in deferred or keys + wants > MAX_MODULE_KEYS_PER_BLOCK:
+                deferred.add(sender)  # the block's key budget is spent: still valid, for a later block
+                continue
             try:
                 process_transaction(work, tx, proposer, verify_signature=False)
             except TransitionError as exc:
                 self.rejected_transactions.append((tx, str(exc)))
                 continue
+            keys += wants
             included.append(tx)
         body = msgspec.structs.replace(body, transactions=included)
         # The header cached in the post-state names the body's root: make it the final body's.

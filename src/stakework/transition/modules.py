@@ -19,6 +19,8 @@ import hashlib
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto import bls
 from stakework.modules.keys import DepositKey
+from stakework.modules.liquid.messages import SubmitKeys
+from stakework.modules.pool.messages import AddKeys, RegisterPool
 from stakework.modules.store import MODULES, ModuleMessage, dispatch_message, run_epoch_hooks
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, DOMAIN_DEPOSIT, FULL_EXIT_REQUEST_AMOUNT
 from stakework.spec.presets import Preset
@@ -29,6 +31,32 @@ from stakework.transition.block.withdrawal_request import process_withdrawal_req
 from stakework.transition.deposits import is_valid_deposit_signature
 
 MODULE_ADDRESS_DOMAIN = b"stakework/module/"
+
+MODULE_MIN_FEE = 1_000
+"""Gwei: the least fee a module transaction pays (module state is kept, hashed and copied by every node)."""
+MODULE_KEY_FEE = 1_000_000
+"""Gwei (0.001 SWK) more per validator key a message submits: each costs every node a BLS signature check."""
+POOL_REGISTRATION_FEE = 10**9
+"""Gwei (1 SWK) more for ``pool.register``: a pool's state (its price history) lives on every node for good."""
+MAX_MODULE_KEYS_PER_BLOCK = 128
+"""Validator keys (signature checks) the module transactions of one block may submit in all."""
+
+
+def message_keys(message: object) -> int:
+    """How many validator keys a module message submits (0 for messages without keys)."""
+    keys = message.keys if isinstance(message, RegisterPool | AddKeys | SubmitKeys) else []
+    return len(keys)
+
+
+def module_message_min_fee(message: object) -> int:
+    """The least fee (Gwei) a transaction carrying ``message`` pays: :data:`MODULE_MIN_FEE`, plus
+    :data:`MODULE_KEY_FEE` per key, plus :data:`POOL_REGISTRATION_FEE` for a new pool.
+
+    [Differs from Electra: stakework's anti-spam pricing of module work; Ethereum prices it with gas.]"""
+    fee = MODULE_MIN_FEE + MODULE_KEY_FEE * message_keys(message)
+    if isinstance(message, RegisterPool):
+        fee += POOL_REGISTRATION_FEE
+    return fee
 
 
 def module_address(module: str) -> bytes:
@@ -80,6 +108,16 @@ class ChainHost:
             key.signature,
         )
 
+    def _claimed_by_pending(self, pubkey: bytes) -> bool:
+        """Whether a pending deposit for ``pubkey`` will create (or top up) a validator: one whose signature
+        verifies. A deposit with a bad signature is dropped when processed (Spec: apply_pending_deposit), so it
+        cannot take the key: anyone can send one for 1 SWK, and it must not make the module give the key up."""
+        return any(
+            is_valid_deposit_signature(self.state, d.pubkey, d.withdrawal_credentials, d.amount, d.signature)
+            for d in self.state.pending_deposits
+            if d.pubkey == pubkey
+        )
+
     def _pending_by_pubkey(self) -> dict[bytes, int]:
         if self._pending is None:
             pending: dict[bytes, int] = {}
@@ -90,9 +128,11 @@ class ChainHost:
 
     def stake(self, module: str, key: DepositKey, amount: int) -> bool:
         """The EIP-6110 deposit path with the module's credentials; refuses a key the chain already knows (a
-        registered validator or a pending deposit): depositing to it would top up a validator whose credentials
-        someone else may have chosen."""
-        if self.state.validators.index_of_pubkey(key.pubkey) is not None or key.pubkey in self._pending_by_pubkey():
+        registered validator, or a pending deposit whose signature verifies): depositing to it would top up a
+        validator whose credentials someone else chose."""
+        if self.state.validators.index_of_pubkey(key.pubkey) is not None:
+            return False
+        if key.pubkey in self._pending_by_pubkey() and self._claimed_by_pending(key.pubkey):
             return False
         self.state.accounts.debit(module_address(module), amount)
         process_deposit_request(

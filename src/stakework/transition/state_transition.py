@@ -27,7 +27,12 @@ from stakework.transition.block.withdrawals import process_withdrawals
 from stakework.transition.committees import get_beacon_proposer_index
 from stakework.transition.epoch import process_epoch
 from stakework.transition.errors import InvalidOperation
-from stakework.transition.modules import process_module_epoch, record_module_withdrawals
+from stakework.transition.modules import (
+    MAX_MODULE_KEYS_PER_BLOCK,
+    message_keys,
+    process_module_epoch,
+    record_module_withdrawals,
+)
 from stakework.transition.signing import get_domain
 
 ZERO32 = b"\x00" * 32
@@ -112,6 +117,12 @@ def process_block(
     for name, items, limit in limits:
         if len(items) > limit:
             raise InvalidOperation(f"process_operations: {len(items)} {name} exceed the limit {limit}")
+    keys = sum(message_keys(tx.transaction.payload) for tx in body.transactions)
+    if keys > MAX_MODULE_KEYS_PER_BLOCK:  # [Differs from Electra: stakework's modules]
+        raise InvalidOperation(
+            f"process_operations: the transactions submit {keys} validator keys, over the limit "
+            f"{MAX_MODULE_KEYS_PER_BLOCK}"
+        )
     for proposer_slashing in body.proposer_slashings:
         process_proposer_slashing(state, proposer_slashing)
     for attester_slashing in body.attester_slashings:

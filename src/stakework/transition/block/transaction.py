@@ -11,7 +11,8 @@ Kinds (a tagged union, `kind` on the wire):
   switches the validator to compounding (0x02) credentials — the credential change the spec allows.
 - module messages (`pool.*`, `liquid.*`): handed to the module's pure handler (`stakework.modules`); the module
   moves money between the sender's and its own account. A message the module refuses makes the transaction
-  invalid, and nothing changes (the fee is not taken).
+  invalid, and nothing changes (the fee is not taken). Their fee is at least `module_message_min_fee` (a base,
+  plus a part per validator key submitted, plus one for a new pool: the work and state they cost every node).
 
 Fee rule: each transaction names a `fee` in Gwei (any amount ≥ 0; block producers order by fee); the sender
 pays `fee` (+ `amount` for transfers and stakes); the fee is credited to the account named by the block
@@ -45,7 +46,7 @@ from stakework.transition.block.operations import (
 from stakework.transition.block.voluntary_exit import process_voluntary_exit
 from stakework.transition.block.withdrawal_request import process_withdrawal_request
 from stakework.transition.errors import InvalidOperation
-from stakework.transition.modules import process_module_message
+from stakework.transition.modules import module_message_min_fee, process_module_message
 
 TX_DOMAIN = b"stakework/transaction/v1"
 
@@ -160,6 +161,13 @@ def process_transaction(
     elif isinstance(payload, Exit):
         # Validated (and applied) by the spec function, before any money moves.
         process_voluntary_exit(state, payload.voluntary_exit)
+    elif is_module_message(payload):
+        least = module_message_min_fee(payload)
+        _need(
+            tx.fee >= least,
+            f"{payload.__struct_config__.tag}: the fee is {tx.fee} Gwei, this message pays at least {least} "
+            "(a base fee, plus one per validator key it submits, plus one for a new pool)",
+        )
 
     try:
         accounts.debit(sender, amount + tx.fee)
