@@ -3,6 +3,8 @@ from __future__ import annotations
 import pytest
 
 from stakework.crypto.ed25519 import devnet_account_key
+from stakework.modules.liquid.messages import Stake as LiquidStake
+from stakework.modules.pool.messages import Deposit
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.spec.presets import DEVNET
 from stakework.state.beacon_state import BeaconState
@@ -83,3 +85,14 @@ def test_prune__after_nonce_used__drops_included(genesis: BeaconState) -> None:
     state = genesis.copy()
     state.accounts.increment_nonce(devnet_account_key(0).address)
     assert pool.prune(state) == 1 and len(pool) == 1
+
+
+def test_add__module_deposits_beyond_the_balance__the_one_that_does_not_fit_refused() -> None:
+    state = devnet_genesis(DEVNET, 8, funded_accounts=1, account_balance=100 * 10**9, modules=True)
+    key = devnet_account_key(0)
+    pool = Mempool()
+    for nonce, payload in enumerate([Deposit(pool_id=1, amount=60 * 10**9), LiquidStake(amount=30 * 10**9)]):
+        pool.add(sign_transaction(state, Transaction(key.public_key, nonce, 1000, payload), key), state)
+    late = sign_transaction(state, Transaction(key.public_key, 2, 1000, LiquidStake(amount=20 * 10**9)), key)
+    with pytest.raises(MempoolError, match="insufficient balance"):
+        pool.add(late, state)

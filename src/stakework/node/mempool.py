@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import msgspec
 
 from stakework.crypto import ed25519
+from stakework.modules.liquid.messages import Stake as LiquidStake
+from stakework.modules.pool.messages import Deposit as PoolDeposit
 from stakework.modules.store import is_module_message
 from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
@@ -46,8 +48,10 @@ class _Entry:
 
 
 def _cost(tx: SignedTransaction) -> int:
+    """What the transaction takes from the sender's account: fee, plus the amount of a transfer, a stake, a pool
+    deposit or a liquid stake (other module messages move shares, not SWK)."""
     payload = tx.transaction.payload
-    amount = payload.amount if isinstance(payload, Transfer | Stake) else 0
+    amount = payload.amount if isinstance(payload, Transfer | Stake | PoolDeposit | LiquidStake) else 0
     return amount + tx.transaction.fee
 
 
