@@ -3,36 +3,14 @@ holder journey end to end against a devnet subprocess."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
-from typer.testing import CliRunner
 
-from stakework.cli.main import app
 from stakework.crypto.ed25519 import devnet_account_key, to_hex
-from stakework.spec.errors import StakeworkError
-
-runner = CliRunner()
-DOWN = "http://127.0.0.1:9"  # nothing listens there
-DEVNET_COMMAND = [sys.executable, "-m", "stakework.cli.main", "devnet", "-n", "16", "--slot-seconds", "0.1"]
-
-
-def cli(*args: str) -> tuple[int, str]:
-    """Run `stakework ARGS` in this process; a StakeworkError is exit status 2 with its message, as `run_app`
-    makes it."""
-    r = runner.invoke(app, list(args))
-    if isinstance(r.exception, StakeworkError):
-        return 2, r.output + str(r.exception)
-    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
-    return r.exit_code, r.output
+from support.module_cli import DOWN, balance, cli
 
 
 def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
@@ -61,38 +39,6 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "nothing to set" in out, out
     code, out = cli("liquid", "set-params", "--fee-rate", "120%", *w)
     assert code == 2 and "between 0% and 100%" in out, out
-
-
-@pytest.fixture()
-def devnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A 16-validator devnet (0.1 s slots, modules enabled) as a subprocess; the CLI finds it through
-    $STAKEWORK_API, the wallet through $STAKEWORK_WALLET. Yields the data directory."""
-    data = tmp_path / "dn"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [*DEVNET_COMMAND, "-d", str(data), "--http-port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/eth/v1/node/version", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    monkeypatch.setenv("STAKEWORK_API", url)
-    monkeypatch.setenv("STAKEWORK_WALLET", str(tmp_path / "w"))
-    yield data
-    proc.terminate()
-    proc.wait(timeout=30)
-
-
-def _balance(address: str) -> int:
-    return int(httpx.get(f"{os.environ['STAKEWORK_API']}/v1/accounts/{address}").json()["data"]["balance"])
 
 
 @pytest.mark.e2e
@@ -125,7 +71,7 @@ def test_liquid_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     code, out = cli("liquid", "set-params", "--resume", "--stake-limit", "1000", "--from", "devnet-0", *send)
     assert code == 0, out
 
-    start = _balance(holder)
+    start = balance(holder)
     code, out = cli("liquid", "stake", "40", "--from", "devnet-2", *send)
     assert code == 0 and "included in block" in out, out
     code, out = cli("liquid", "wrap", "10", "--from", "devnet-2", *send)
@@ -156,15 +102,15 @@ def test_liquid_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
         time.sleep(0.3)
     code, out = cli("liquid", "queue")
     assert code == 0 and "finalized up to request 2 of 2" in out, out
-    before = _balance(holder)
+    before = balance(holder)
     code, out = cli("liquid", "claim", "1", "--from", "devnet-2", *send)
     assert code == 0 and "claiming request 1 (3 SWK)" in out, out
-    assert _balance(holder) == before + 3 * 10**9 - 1000  # the payout, less the fee
+    assert balance(holder) == before + 3 * 10**9 - 1000  # the payout, less the fee
     code, out = cli("liquid", "claim", "1", "--from", "devnet-2", *send)
     assert code == 2 and "was claimed" in out, out
     code, out = cli("liquid", "claim", "2", "--from", "devnet-0", *send)
     assert code == 0, out
-    assert start - _balance(holder) < 41 * 10**9  # 40 staked, 3 back; 1 stSWK given away, 1 request given away
+    assert start - balance(holder) < 41 * 10**9  # 40 staked, 3 back; 1 stSWK given away, 1 request given away
 
     code, out = cli("liquid", "show")
     assert code == 0 and re.search(r"validators 1 \(exiting 0\)", out) and "operators 1" in out, out

@@ -3,37 +3,17 @@ operator/delegator journey end to end against a devnet subprocess."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from typer.testing import CliRunner
 
-from stakework.cli.main import app
 from stakework.cli.modtx import parse_commission
 from stakework.crypto.ed25519 import devnet_account_key, to_hex
-from stakework.spec.errors import StakeworkError
-
-runner = CliRunner()
-DOWN = "http://127.0.0.1:9"  # nothing listens there
-
-
-def cli(*args: str) -> tuple[int, str]:
-    """Run `stakework ARGS` in this process; a StakeworkError is exit status 2 with its message, as `run_app`
-    makes it."""
-    r = runner.invoke(app, list(args))
-    if isinstance(r.exception, StakeworkError):
-        return 2, r.output + str(r.exception)
-    assert r.exception is None or isinstance(r.exception, SystemExit), r.exception
-    return r.exit_code, r.output
+from support.module_cli import DOWN, balance, cli
 
 
 def test_commission_parsing() -> None:
@@ -71,36 +51,6 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
 
 # -- end to end against a devnet subprocess -----------------------------------------------------------------------
 
-DEVNET_COMMAND = [sys.executable, "-m", "stakework.cli.main", "devnet", "-n", "16", "--slot-seconds", "0.1"]
-
-
-@pytest.fixture()
-def devnet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A 16-validator devnet (0.1 s slots, modules enabled) as a subprocess; the CLI finds it through
-    $STAKEWORK_API, the wallet through $STAKEWORK_WALLET. Yields the data directory."""
-    data = tmp_path / "dn"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [*DEVNET_COMMAND, "-d", str(data), "--http-port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(url + "/eth/v1/node/version", timeout=1)
-            break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    monkeypatch.setenv("STAKEWORK_API", url)
-    monkeypatch.setenv("STAKEWORK_WALLET", str(tmp_path / "w"))
-    yield data
-    proc.terminate()
-    proc.wait(timeout=30)
-
 
 def until(what: str, check: Callable[[], Any], timeout: float) -> Any:
     deadline = time.monotonic() + timeout
@@ -110,10 +60,6 @@ def until(what: str, check: Callable[[], Any], timeout: float) -> Any:
             return value
         time.sleep(0.3)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def _balance(address: str) -> int:
-    return int(httpx.get(f"{os.environ['STAKEWORK_API']}/v1/accounts/{address}").json()["data"]["balance"])
 
 
 @pytest.mark.e2e
@@ -146,7 +92,7 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     assert code == 0 and "12.50%" in out, out
     code, out = cli("pool", "show", "1")
     assert code == 0 and "spare keys 2" in out, out
-    start = _balance(delegator)
+    start = balance(delegator)
     code, out = cli("pool", "deposit", "--pool", "1", "40", "--from", "devnet-2", *send)
     assert code == 0 and "included in block" in out, out
     code, out = cli("pool", "deposit", "--pool", "7", "1", "--from", "devnet-2", *send)
@@ -175,7 +121,7 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     until("the exit to be paid into the pool and the request finalized", finalized, 40)
     code, out = cli("pool", "claim", "--pool", "1", "1", "--from", "devnet-2", *send)
     assert code == 0 and "included in block" in out, out
-    assert _balance(delegator) > start  # 40 SWK back with the rewards, less the dead shares and four fees
+    assert balance(delegator) > start  # 40 SWK back with the rewards, less the dead shares and four fees
 
     # the operator's commission, minted as shares, moves like any shares
     code, out = cli("pool", "transfer", "--pool", "1", "devnet-2", "0.00001", "--from", "devnet-1", *send)
