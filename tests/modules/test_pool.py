@@ -348,3 +348,17 @@ def test_slashing_takes_everything__validator_dropped_loss_booked_nothing_phanto
     for _ in range(4):
         epoch(state, host)  # nothing lands later either
     assert pool.buffer == 8 * SWK
+
+
+def test_deposit__would_mint_past_2_64_shares__refused_before_any_money_moves() -> None:
+    """Found by the million-step run: the share cap was checked after the handler had moved the deposit."""
+    state, host = setup(commission_bps=0)
+    dispatch(state, host, ALICE, Deposit(pool_id=1, amount=32 * SWK))
+    epoch(state, host)
+    host.slash(KEYS[0], 32 * SWK - 55)  # 55 base units left behind 32e9 shares
+    epoch(state, host)
+    before = host.balance(BOB)
+    with pytest.raises(AboveMaximum, match="2\\^64"):
+        dispatch(state, host, BOB, Deposit(pool_id=1, amount=32 * SWK))
+    assert host.balance(BOB) == before
+    assert host.balance(host.module_address(MODULE)) == state.pools[1].buffer + state.pools[1].reserved

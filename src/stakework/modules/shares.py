@@ -111,10 +111,14 @@ class ShareLedger(msgspec.Struct, kw_only=True):
         self.total_shares -= shares
 
     def preview_deposit(self, assets: int) -> int:
-        """Shares :meth:`mint_for_deposit` would give ``holder`` for ``assets`` (0 means it would be refused)."""
+        """Shares :meth:`mint_for_deposit` would give ``holder`` for ``assets`` (0 means it would be refused);
+        raises :class:`AboveMaximum` if they would take the total past :data:`MAX_SHARES`, so a handler that
+        previews before it moves money refuses such a deposit while nothing has changed."""
         if self.total_shares == 0:
             return max(assets - self.dead_shares, 0)
-        return self.convert_to_shares(assets, Rounding.DOWN)
+        minted = self.convert_to_shares(assets, Rounding.DOWN)
+        self._check_room(minted)
+        return minted
 
     def _check_room(self, minted: int) -> None:
         if self.total_shares + minted > MAX_SHARES:
