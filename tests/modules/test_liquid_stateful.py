@@ -12,7 +12,6 @@ the recognised rewards (plus fees for treasury and operators) plus rounding dust
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 
 import pytest
@@ -24,7 +23,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from stakework.modules.arith import BPS, Rounding
@@ -51,6 +49,7 @@ from stakework.modules.liquid.messages import (
 from stakework.modules.liquid.state import QUEUE_HOLDER, REBASE_PRECISION, new_state
 from stakework.modules.testing import FakeHost, deposit_keys
 from stakework.spec.presets import get_preset
+from support.long_run import long_run_steps, run_counted
 
 SWK = 10**9
 ADMIN, TREASURY, OP1, OP2 = b"A" * 20, b"T" * 20, b"1" * 20, b"2" * 20
@@ -298,22 +297,7 @@ LiquidMachine.TestCase.settings = settings(max_examples=150, stateful_step_count
 test_liquid_random_histories = LiquidMachine.TestCase
 
 
-def long_run_steps() -> int:
-    """Random steps for the slow run: STAKEWORK_MODULE_STEPS, else 1,000,000 under HYPOTHESIS_PROFILE=thorough,
-    else 8,000 (the slow marker is part of the default run)."""
-    if "STAKEWORK_MODULE_STEPS" in os.environ:
-        return int(os.environ["STAKEWORK_MODULE_STEPS"])
-    return 1_000_000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 8_000
-
-
 @pytest.mark.slow
 def test_liquid_long_run() -> None:
-    """At least ``long_run_steps()`` random steps, counted, in examples of up to 100 steps."""
-    target = long_run_steps()
-    LiquidMachine.steps_run = 0
-    while LiquidMachine.steps_run < target:
-        run_state_machine_as_test(
-            LiquidMachine,
-            settings=settings(max_examples=max((target - LiquidMachine.steps_run) // 90, 1), stateful_step_count=100),
-        )
-    print(f"{LiquidMachine.steps_run} random steps")
+    """At least ``long_run_steps(8_000)`` random steps (a million with HYPOTHESIS_PROFILE=thorough), counted."""
+    run_counted(LiquidMachine, long_run_steps(8000))

@@ -11,7 +11,6 @@ favours the pool; a deposit right after a donation loses at most one share's val
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 
 import pytest
@@ -23,7 +22,6 @@ from hypothesis.stateful import (
     invariant,
     precondition,
     rule,
-    run_state_machine_as_test,
 )
 
 from stakework.modules.arith import BPS, Rounding
@@ -36,6 +34,7 @@ from stakework.modules.pool.messages import AddKeys, Claim, Deposit, RegisterPoo
 from stakework.modules.pool.state import QUEUE_HOLDER, new_state
 from stakework.modules.testing import FakeHost, deposit_keys
 from stakework.spec.presets import get_preset
+from support.long_run import long_run_steps, run_counted
 
 SWK = 10**9
 OP = b"o" * 20
@@ -224,22 +223,7 @@ PoolMachine.TestCase.settings = settings(max_examples=150, stateful_step_count=5
 test_pool_random_histories = PoolMachine.TestCase
 
 
-def long_run_steps() -> int:
-    """Random steps for the slow run: STAKEWORK_MODULE_STEPS, else 1,000,000 under HYPOTHESIS_PROFILE=thorough,
-    else 8,000 (the slow marker is part of the default run)."""
-    if "STAKEWORK_MODULE_STEPS" in os.environ:
-        return int(os.environ["STAKEWORK_MODULE_STEPS"])
-    return 1_000_000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 8_000
-
-
 @pytest.mark.slow
 def test_pool_long_run() -> None:
-    """At least ``long_run_steps()`` random steps, counted, in examples of up to 100 steps."""
-    target = long_run_steps()
-    PoolMachine.steps_run = 0
-    while PoolMachine.steps_run < target:
-        run_state_machine_as_test(
-            PoolMachine,
-            settings=settings(max_examples=max((target - PoolMachine.steps_run) // 90, 1), stateful_step_count=100),
-        )
-    print(f"{PoolMachine.steps_run} random steps")
+    """At least ``long_run_steps(8_000)`` random steps (a million with HYPOTHESIS_PROFILE=thorough), counted."""
+    run_counted(PoolMachine, long_run_steps(8000))

@@ -7,17 +7,17 @@ rewards/penalties and transfers (rounding only ever goes against them, by at mos
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 
 import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from stakework.modules.arith import Rounding
 from stakework.modules.errors import ModuleError
 from stakework.modules.shares import BURN_ADDRESS, ShareLedger
+from support.long_run import long_run_steps, run_counted
 
 HOLDERS = [bytes([i]) * 20 for i in range(1, 5)]
 holder = st.sampled_from(HOLDERS)
@@ -119,24 +119,7 @@ ShareLedgerMachine.TestCase.settings = settings(max_examples=60, stateful_step_c
 test_share_ledger_random_histories = ShareLedgerMachine.TestCase
 
 
-def long_run_steps() -> int:
-    """Random steps for the slow run: STAKEWORK_MODULE_STEPS, else 1,000,000 under HYPOTHESIS_PROFILE=thorough,
-    else 5,000 (the slow marker is part of the default run)."""
-    if "STAKEWORK_MODULE_STEPS" in os.environ:
-        return int(os.environ["STAKEWORK_MODULE_STEPS"])
-    return 1_000_000 if os.environ.get("HYPOTHESIS_PROFILE") == "thorough" else 5_000
-
-
 @pytest.mark.slow
 def test_share_ledger_long_run() -> None:
-    """At least ``long_run_steps()`` random steps, counted, in examples of up to 100 steps."""
-    target = long_run_steps()
-    ShareLedgerMachine.steps_run = 0
-    while ShareLedgerMachine.steps_run < target:
-        run_state_machine_as_test(
-            ShareLedgerMachine,
-            settings=settings(
-                max_examples=max((target - ShareLedgerMachine.steps_run) // 90, 1), stateful_step_count=100
-            ),
-        )
-    print(f"{ShareLedgerMachine.steps_run} random steps")
+    """At least ``long_run_steps(5_000)`` random steps (a million with HYPOTHESIS_PROFILE=thorough), counted."""
+    run_counted(ShareLedgerMachine, long_run_steps(5000))
