@@ -11,6 +11,7 @@ Both modules keep the same fields (``requests``, ``next_request_id``, ``next_to_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
 from stakework.modules.arith import Rounding
@@ -59,6 +60,27 @@ def finalize_requests(owner: QueueOwner[R], queue_holder: bytes) -> int:
         owner.next_to_finalize += 1
         count += 1
     return count
+
+
+class ExitingValidator(Protocol):
+    pubkey: bytes
+    last_balance: int
+    exiting: bool
+
+
+def request_exits(owner: QueueOwner[R], validators: Sequence[ExitingValidator], host: ModuleHost, module: str) -> None:
+    """Exit the oldest validators while the queue's need exceeds buffer + pending exits (the newest may still be
+    pending activation, which the chain cannot exit); ask again for validators already exiting, since the chain
+    may not have accepted the request yet."""
+    incoming = sum(v.last_balance for v in validators if v.exiting)
+    need = owner.queued_assets - owner.buffer - incoming
+    for v in validators:
+        if v.exiting:
+            host.request_exit(module, v.pubkey)
+        elif need > 0:
+            host.request_exit(module, v.pubkey)
+            v.exiting = True
+            need -= v.last_balance
 
 
 def claim(owner: QueueOwner[R], host: ModuleHost, module: str, sender: bytes, request_id: int, where: str = "") -> None:

@@ -86,16 +86,9 @@ def finalize_requests(state: LiquidState) -> None:
 
 
 def request_exits(state: LiquidState, host: ModuleHost) -> None:
-    """Step 4: exit the oldest validators while the queue needs more than buffer + pending exits."""
-    incoming = sum(v.last_balance for v in state.validators if v.exiting)
-    need = state.queued_assets - state.buffer - incoming
-    for v in state.validators:
-        if v.exiting:
-            host.request_exit(MODULE, v.pubkey)  # again: the chain may not have accepted it yet
-        elif need > 0:
-            host.request_exit(MODULE, v.pubkey)
-            v.exiting = True
-            need -= v.last_balance
+    """Step 4: exit the oldest validators while the queue's need exceeds buffer + pending exits (the shared
+    queue)."""
+    queue.request_exits(state, state.validators, host, MODULE)
 
 
 def stake_buffer(state: LiquidState, host: ModuleHost) -> None:

@@ -64,16 +64,9 @@ def finalize_requests(pool: Pool) -> int:
 
 
 def request_exits(pool: Pool, host: ModuleHost) -> None:
-    """Step 4: exit the oldest validators while the queue's need exceeds buffer + pending exits."""
-    incoming = sum(v.last_balance for v in pool.validators if v.exiting)
-    need = pool.queued_assets - pool.buffer - incoming
-    for v in pool.validators:
-        if v.exiting:
-            host.request_exit(MODULE, v.pubkey)  # again: the chain may not have accepted it yet
-        elif need > 0:
-            host.request_exit(MODULE, v.pubkey)
-            v.exiting = True
-            need -= v.last_balance
+    """Step 4: exit the oldest validators while the queue's need exceeds buffer + pending exits (the shared
+    queue)."""
+    queue.request_exits(pool, pool.validators, host, MODULE)
 
 
 def stake_buffer(state: PoolModuleState, pool: Pool, host: ModuleHost) -> None:
