@@ -19,10 +19,10 @@ import statistics
 import time
 from typing import Any
 
-from stakework.sim.chains import get_chain
-from stakework.sim.montecarlo import RunConfig, simulate
-from stakework.sim.prices import GBM
-from stakework.sim.routes import Route, routes_for
+from stakework.risk.chains import get_chain
+from stakework.risk.montecarlo import RunConfig, simulate
+from stakework.risk.prices import GBM
+from stakework.risk.routes import Route, routes_for
 
 
 def naive_paths(chain: Any, route: Route, amount: float, days: int, paths: int, seed: int) -> list[float]:

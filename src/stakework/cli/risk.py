@@ -79,7 +79,7 @@ def _tree(
     total_staked: float | None,
 ) -> dict[str, Any]:
     """Defaults < config file < --set < explicit options."""
-    from stakework.sim.config import load_config, merge, parse_assignments
+    from stakework.risk.config import load_config, merge, parse_assignments
 
     tree: dict[str, Any] = {"run": {"days": 365, "paths": DEFAULT_PATHS}}
     if config is not None:
@@ -144,9 +144,9 @@ def _execute(
     export_paths: int,
     lang: str,
 ) -> None:
-    from stakework.sim.i18n import Messages
-    from stakework.sim.report.summary import run_metadata, summarize
-    from stakework.sim.scenario import build_scenario
+    from stakework.risk.i18n import Messages
+    from stakework.risk.report.summary import run_metadata, summarize
+    from stakework.risk.scenario import build_scenario
 
     messages = Messages(lang)
     scenario = build_scenario(coin, tree, route_names)
@@ -170,21 +170,21 @@ def _execute(
     ]
     written: list[Path] = []
     if plot is not None:
-        from stakework.sim.report.plots import render_png
+        from stakework.risk.report.plots import render_png
 
         notices += render_png(result, summaries, plot, messages)
         written.append(plot)
     if html is not None:
-        from stakework.sim.report.plots import render_html
+        from stakework.risk.report.plots import render_html
 
         notices += render_html(result, summaries, html, messages)
         written.append(html)
     if csv_out is not None:
-        from stakework.sim.report.export import write_csv
+        from stakework.risk.report.export import write_csv
 
         written += write_csv(result, summaries, csv_out, export_paths)
     if parquet_out is not None:
-        from stakework.sim.report.export import write_parquet
+        from stakework.risk.report.export import write_parquet
 
         written += write_parquet(result, summaries, parquet_out, export_paths)
 
@@ -316,10 +316,10 @@ def explain(
     lang: Lang = "en",
 ) -> None:
     """Walk through the arithmetic with your numbers, then compare proof of work and proof of stake."""
-    from stakework.sim.chains import CHAINS, get_chain
-    from stakework.sim.config import load_config, merge, parse_assignments
-    from stakework.sim.i18n import Messages
-    from stakework.sim.report.explain import PowReference, security_table, walkthrough
+    from stakework.risk.chains import CHAINS, get_chain
+    from stakework.risk.config import load_config, merge, parse_assignments
+    from stakework.risk.i18n import Messages
+    from stakework.risk.report.explain import PowReference, security_table, walkthrough
 
     try:
         m = Messages(lang)
@@ -390,8 +390,8 @@ def sweep(
     """Run one route over a grid of parameters (e.g. total staked × volatility), in processes or on Ray."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from stakework.sim.i18n import Messages
-    from stakework.sim.sweep import make_tasks, parse_param, run_sweep
+    from stakework.risk.i18n import Messages
+    from stakework.risk.sweep import make_tasks, parse_param, run_sweep
 
     try:
         m = Messages(lang)

@@ -1,2 +1,3 @@
-"""Economic models of staking real proof-of-stake coins: chain reward rules, staking routes, price paths and a
-vectorized Monte Carlo (aggregate mode), with reports and plots. Floats live here (and in display) only."""
+"""Chain scenarios on the real transition (exact mode): N validators from a devnet genesis driven epoch by epoch
+through `stakework.transition`, with scheduled events (`exact.py`) and the staking modules' scenarios
+(`modules.py`). The risk analyzer for real coins is `stakework.risk`."""

@@ -1,0 +1,148 @@
+"""Cosmos Hub: inflation that moves toward a bonded-ratio goal (Cosmos SDK x/mint `NextInflationRate`), the
+community tax (x/distribution), 21-day unbonding (x/staking) and slashing (x/slashing)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.hazards import Hazard
+
+
+def next_inflation(
+    inflation: float,
+    bonded_ratio: float,
+    *,
+    goal_bonded: float,
+    rate_change: float,
+    inflation_min: float,
+    inflation_max: float,
+    years: float,
+) -> float:
+    """Cosmos SDK x/mint `NextInflationRate`, applied for `years` at a constant bonded ratio:
+    inflation += (1 − bonded_ratio / goal_bonded) × InflationRateChange × years, clamped to
+    [InflationMin, InflationMax]. Per block the step is InflationRateChange / BlocksPerYear; as the ratio is
+    held constant over the step, one aggregate step equals the sum of the block steps."""
+    change = (1.0 - bonded_ratio / goal_bonded) * rate_change * years
+    return min(max(inflation + change, inflation_min), inflation_max)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CosmosHub(ChainPreset):
+    """Cosmos Hub (ATOM)."""
+
+    coin: str = "ATOM"
+    name: str = "Cosmos Hub"
+    price_usd: float = 2.6
+    volatility: float = 0.80
+    total_staked: float = 3.14e8
+    total_supply: float = 4.9e8
+    min_solo_stake: float = 60_000.0
+    solo_running_cost_usd_per_year: float = 6_000.0
+    node_count: float = 600.0
+    node_power_w: float = 300.0
+    tx_per_day: float = 40_000.0
+    as_of: str = "2025-11"
+
+    inflation: float = 0.10
+    """Current annual inflation (x/mint Minter.inflation)."""
+    inflation_min: float = 0.07
+    """x/mint InflationMin."""
+    inflation_max: float = 0.10
+    """x/mint InflationMax (Cosmos Hub governance lowered it from the SDK default 0.20 to 0.10)."""
+    inflation_rate_change: float = 1.0
+    """x/mint InflationRateChange: largest yearly change of the inflation rate (Hub: 1.0; SDK default 0.13)."""
+    goal_bonded: float = 0.67
+    """x/mint GoalBonded."""
+    bonded_ratio_drift_per_year: float = 0.0
+    """Yearly change of the bonded ratio (0: it stays at total_staked / total_supply)."""
+    community_tax: float = 0.02
+    """x/distribution community_tax: share of minted rewards sent to the community pool."""
+    fee_yield: float = 0.0
+    """Transaction fees to stakers as an annual yield on stake."""
+    unbonding_days: float = 21.0
+    """x/staking UnbondingTime (no rewards while unbonding)."""
+    slash_fraction_double_sign: float = 0.05
+    """x/slashing SlashFractionDoubleSign (and the validator is tombstoned)."""
+    slash_fraction_downtime: float = 0.0001
+    """x/slashing SlashFractionDowntime."""
+    double_sign_rate: float = 0.001
+    """Double-sign slashings per validator-year."""
+    downtime_rate: float = 0.05
+    """Downtime slashings per validator-year."""
+
+    def __post_init__(self) -> None:
+        ChainPreset.__post_init__(self)
+        from stakework.risk.errors import InputValueError
+
+        if not (0 <= self.inflation_min <= self.inflation_max):
+            raise InputValueError("ATOM: need 0 <= inflation_min <= inflation_max")
+        if not (0 < self.goal_bonded <= 1):
+            raise InputValueError("ATOM: goal_bonded must be in (0, 1]")
+
+    def inflation_path(self, n_days: int) -> np.ndarray:
+        """Inflation for each day, one NextInflationRate step per day."""
+        out = np.empty(n_days)
+        inflation = min(max(self.inflation, self.inflation_min), self.inflation_max)
+        for day in range(n_days):
+            out[day] = inflation
+            inflation = next_inflation(
+                inflation,
+                self.bonded_ratio(day),
+                goal_bonded=self.goal_bonded,
+                rate_change=self.inflation_rate_change,
+                inflation_min=self.inflation_min,
+                inflation_max=self.inflation_max,
+                years=1.0 / DAYS_PER_YEAR,
+            )
+        return out
+
+    def bonded_ratio(self, day: float) -> float:
+        """Bonded ratio on `day`, clamped to (0, 1]."""
+        r = self.staked_ratio + self.bonded_ratio_drift_per_year * day / DAYS_PER_YEAR
+        return min(max(r, 1e-6), 1.0)
+
+    def daily_rates(self, n_days: int, *, solo: bool = False, amount: float = 0.0) -> np.ndarray:
+        """Per bonded ATOM per day: inflation × (1 − community_tax) / bonded ratio / 365 (+ fee yield)."""
+        ratios = np.array([self.bonded_ratio(d) for d in range(n_days)])
+        apr = self.inflation_path(n_days) * (1.0 - self.community_tax) / ratios + self.fee_yield
+        return np.asarray(apr / DAYS_PER_YEAR, dtype=np.float64)
+
+    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Unbonding takes `unbonding_days`, earning nothing."""
+        return np.full(n, self.unbonding_days), np.zeros(n)
+
+    def entry_days(self) -> float:
+        """Delegation earns from the next block."""
+        return 0.0
+
+    def slashing_hazards(self) -> tuple[Hazard, ...]:
+        """Double signing (5 %) and downtime (0.01 %); delegators share their validator's slashing."""
+        return (
+            Hazard(
+                name="slashing",
+                rate_per_year=self.double_sign_rate,
+                loss_min=self.slash_fraction_double_sign,
+                loss_max=self.slash_fraction_double_sign,
+                source="x/slashing SlashFractionDoubleSign",
+            ),
+            Hazard(
+                name="downtime_slashing",
+                rate_per_year=self.downtime_rate,
+                loss_min=self.slash_fraction_downtime,
+                loss_max=self.slash_fraction_downtime,
+                source="x/slashing SlashFractionDowntime",
+            ),
+        )
+
+
+def years_to_bound(inflation: float, bonded_ratio: float, hub: CosmosHub) -> float:
+    """Years until inflation reaches the bound it moves toward (inf when the ratio is at the goal)."""
+    step = (1.0 - bonded_ratio / hub.goal_bonded) * hub.inflation_rate_change
+    if step == 0:
+        return math.inf
+    target = hub.inflation_max if step > 0 else hub.inflation_min
+    return abs(target - inflation) / abs(step)

@@ -1,0 +1,78 @@
+"""Polygon PoS: validator rewards paid per checkpoint from the POL emission (StakeManager checkpoint reward),
+an 80-checkpoint withdrawal delay for unbonding, and validator commission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.hazards import Hazard
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PolygonPoS(ChainPreset):
+    """Polygon PoS (POL staked on Ethereum, validators on Heimdall/Bor)."""
+
+    coin: str = "POL"
+    name: str = "Polygon PoS"
+    price_usd: float = 0.20
+    volatility: float = 0.85
+    total_staked: float = 3.0e9
+    total_supply: float = 1.05e10
+    min_solo_stake: float = 1.0e6
+    solo_running_cost_usd_per_year: float = 12_000.0
+    node_count: float = 105.0
+    node_power_w: float = 500.0
+    tx_per_day: float = 4.0e6
+    as_of: str = "2025-11"
+
+    validator_emission_of_supply: float = 0.01
+    """Yearly POL emission paid to validators as checkpoint rewards, share of supply (POL: 2 % a year, half to
+    validators, half to the community treasury)."""
+    checkpoint_interval_minutes: float = 60.0
+    """Average time between checkpoints submitted to Ethereum."""
+    withdrawal_delay_checkpoints: int = 80
+    """StakeManager withdrawalDelay: checkpoints between unbonding and claiming."""
+    fee_yield: float = 0.002
+    """Priority fees to validators and delegators, annual yield on stake."""
+    double_sign_rate: float = 0.0005
+    """Slashings per validator-year (the staking contracts can slash; none large so far)."""
+    slash_fraction: float = 0.05
+    """Share of stake slashed for double signing (assumption)."""
+
+    def checkpoints_per_day(self) -> float:
+        """Checkpoints submitted per day."""
+        return 1_440.0 / self.checkpoint_interval_minutes
+
+    def checkpoint_reward(self) -> float:
+        """POL paid per checkpoint: yearly validator emission / checkpoints per year."""
+        return self.validator_emission_of_supply * self.total_supply / (self.checkpoints_per_day() * DAYS_PER_YEAR)
+
+    def daily_rates(self, n_days: int, *, solo: bool = False, amount: float = 0.0) -> np.ndarray:
+        """Per staked POL per day: checkpoint reward × checkpoints per day / total staked (the proposer's bonus
+        and the signers' shares average out), plus fees. Supply and stake grow together, so it is constant."""
+        rate = self.checkpoint_reward() * self.checkpoints_per_day() / self.total_staked
+        return np.full(n_days, rate + self.fee_yield / DAYS_PER_YEAR)
+
+    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """80 checkpoints, no rewards."""
+        days = self.withdrawal_delay_checkpoints * self.checkpoint_interval_minutes / 1_440.0
+        return np.full(n, days), np.zeros(n)
+
+    def entry_days(self) -> float:
+        """Delegated stake earns from the next checkpoint."""
+        return self.checkpoint_interval_minutes / 1_440.0
+
+    def slashing_hazards(self) -> tuple[Hazard, ...]:
+        """Double-sign slashing, shared by the validator's delegators."""
+        return (
+            Hazard(
+                name="slashing",
+                rate_per_year=self.double_sign_rate,
+                loss_min=self.slash_fraction,
+                loss_max=self.slash_fraction,
+                source="Polygon StakeManager slash (assumed size and rate)",
+            ),
+        )

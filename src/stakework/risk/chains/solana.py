@@ -1,0 +1,91 @@
+"""Solana: the disinflation schedule (solana-sdk `Inflation::total`: initial 8 %, taper 15 % a year, terminal
+1.5 %), epochs of 432,000 slots (about two days), stake warm-up and cool-down limited to 9 % of the effective
+stake per epoch (feature `reduce_stake_warmup_cooldown`), commission, no protocol slashing today."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.hazards import Hazard
+
+
+def inflation_rate(year: float | np.ndarray, initial: float, taper: float, terminal: float) -> np.ndarray:
+    """solana-sdk `Inflation::total(year)`: max(initial × (1 − taper)^year, terminal); `year` counts (slot)
+    years since inflation was activated (epoch 150, February 2021)."""
+    return np.maximum(initial * (1.0 - taper) ** np.asarray(year, dtype=float), terminal)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Solana(ChainPreset):
+    """Solana (SOL)."""
+
+    coin: str = "SOL"
+    name: str = "Solana"
+    price_usd: float = 140.0
+    volatility: float = 0.80
+    total_staked: float = 4.1e8
+    total_supply: float = 6.1e8
+    min_solo_stake: float = 1.0
+    solo_running_cost_usd_per_year: float = 40_000.0
+    halt_fraction: float = 1.0 / 3.0
+    node_count: float = 1_000.0
+    node_power_w: float = 600.0
+    tx_per_day: float = 4.0e7
+    as_of: str = "2025-11"
+
+    initial_inflation: float = 0.08
+    """Inflation::initial."""
+    taper: float = 0.15
+    """Inflation::taper: yearly relative decline."""
+    terminal_inflation: float = 0.015
+    """Inflation::terminal: the floor."""
+    years_since_start: float = 3.9
+    """Slot years elapsed since inflation started (slots ran slower than 400 ms, so fewer than calendar
+    years); 3.9 gives the ≈ 4.2 % inflation reported for late 2025."""
+    mev_yield: float = 0.006
+    """Block-engine tips (MEV) passed to stakers, annual yield on stake."""
+    epoch_days: float = 2.0
+    """432,000 slots × 400 ms."""
+    warmup_cooldown_rate: float = 0.09
+    """Share of the effective stake that may activate or deactivate per epoch."""
+    deactivating_share_min: float = 0.0
+    """Smallest share of all stake deactivating in the same epochs as you (uniform per path)."""
+    deactivating_share_max: float = 0.02
+    """Largest share of all stake deactivating with you."""
+
+    def inflation_path(self, n_days: int) -> np.ndarray:
+        """Inflation on each day from now."""
+        years = self.years_since_start + np.arange(n_days) / DAYS_PER_YEAR
+        return inflation_rate(years, self.initial_inflation, self.taper, self.terminal_inflation)
+
+    def daily_rates(self, n_days: int, *, solo: bool = False, amount: float = 0.0) -> np.ndarray:
+        """Per staked SOL per day: inflation / staked ratio / 365 + MEV tips (all inflation goes to stakers)."""
+        return (self.inflation_path(n_days) / self.staked_ratio + self.mev_yield) / DAYS_PER_YEAR
+
+    def cooldown_epochs(self, deactivating_share: np.ndarray) -> np.ndarray:
+        """Epochs to deactivate: at most `warmup_cooldown_rate` of the stake leaves per epoch, shared pro rata,
+        so ceil(deactivating share / rate) epochs (at least one)."""
+        return np.maximum(np.ceil(deactivating_share / self.warmup_cooldown_rate - 1e-9), 1.0)
+
+    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Wait for the epoch boundary (uniform within an epoch), then cool down; no rewards meanwhile."""
+        share = rng.uniform(self.deactivating_share_min, self.deactivating_share_max, size=n)
+        wait = rng.uniform(0.0, self.epoch_days, size=n) + self.cooldown_epochs(share) * self.epoch_days
+        return wait, np.zeros(n)
+
+    def entry_days(self) -> float:
+        """Warm-up: active at the next epoch boundary (half an epoch on average) plus one epoch."""
+        return 1.5 * self.epoch_days
+
+    def slashing_hazards(self) -> tuple[Hazard, ...]:
+        """No protocol slashing on Solana today: no hazard."""
+        return ()
+
+    def years_to_floor(self) -> float:
+        """Slot years from now until inflation reaches the terminal rate."""
+        total = math.log(self.terminal_inflation / self.initial_inflation) / math.log(1.0 - self.taper)
+        return max(total - self.years_since_start, 0.0)

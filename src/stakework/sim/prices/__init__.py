@@ -1,8 +1,0 @@
-"""Price paths: geometric Brownian motion or a bootstrap of the user's daily returns."""
-
-from __future__ import annotations
-
-from stakework.sim.prices.bootstrap import Bootstrap, load_price_csv
-from stakework.sim.prices.gbm import GBM, PriceModel
-
-__all__ = ["GBM", "Bootstrap", "PriceModel", "load_price_csv"]
