@@ -1,5 +1,16 @@
 """BLS12-381 signatures with Ethereum's proof-of-possession ciphersuite (Spec: `bls` = IETF BLS draft,
-`BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`), via blspy's PopSchemeMPL."""
+`BLS_SIG_BLS12381G2_XMD:SHA-256_SSWU_RO_POP_`), via blspy's PopSchemeMPL.
+
+blspy follows the IETF draft's core operations but leaves out some of the checks Ethereum's consensus specs
+add (ethereum/bls12-381-tests, run in tests/crypto/test_bls_vectors.py); this module adds them:
+
+- blspy accepts the zero secret key (its public key is the point at infinity, and it "signs" with it): refused
+  here with `InvalidSecretKey` (Spec: a secret key is an integer in 1..r-1, KeyGen / SkToPk);
+- blspy's `fast_aggregate_verify` and `aggregate_verify` accept the point at infinity among the public keys (it
+  adds nothing to the aggregate): every key here must pass KeyValidate (not the identity, in G1);
+- blspy's `aggregate_verify([], [], infinity)` is True and `aggregate([])` is the infinity point: an empty
+  key list verifies nothing here (False), and aggregating no signature raises `BLSError`.
+"""
 
 from __future__ import annotations
 
@@ -9,31 +20,61 @@ from collections.abc import Sequence
 
 from blspy import AugSchemeMPL, G1Element, G2Element, PopSchemeMPL, PrivateKey
 
+from stakework.spec.errors import StakeworkError
 from stakework.spec.types import BLSPubkey, BLSSignature
+
+SECRET_KEY_SIZE = 32
+PUBKEY_SIZE = 48
+SIGNATURE_SIZE = 96
+
+
+class BLSError(StakeworkError):
+    """A BLS operation was given input it cannot use: a malformed point, or nothing to aggregate."""
+
+
+class InvalidSecretKey(BLSError):
+    """Bytes that are not a BLS12-381 secret key: not 32 bytes, zero, or not below the group order r."""
+
+
+_ZERO_KEY = bytes(SECRET_KEY_SIZE)
 
 
 class SecretKey:
-    """A BLS secret key. `from_seed` derives one deterministically (EIP-2333 key_gen from 32+ bytes)."""
+    """A BLS secret key: an integer in 1..r-1 (never zero: zero's public key is the point at infinity and its
+    "signature" verifies for nobody). `from_seed` derives one deterministically (EIP-2333 key_gen)."""
 
     __slots__ = ("_sk",)
 
     def __init__(self, sk: PrivateKey) -> None:
+        if bytes(sk) == _ZERO_KEY:
+            raise InvalidSecretKey("the BLS secret key is zero; a secret key must be from 1 to r-1")
         self._sk = sk
 
     @classmethod
     def from_seed(cls, seed: bytes) -> SecretKey:
         if len(seed) < 32:
-            raise ValueError("a BLS key seed needs at least 32 bytes")
+            raise InvalidSecretKey("a BLS key seed needs at least 32 bytes")
         return cls(AugSchemeMPL.key_gen(seed))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> SecretKey:
-        return cls(PrivateKey.from_bytes(data))
+        """Spec: a big-endian 32-byte integer in 1..r-1; anything else raises InvalidSecretKey."""
+        data = bytes(data)
+        if len(data) != SECRET_KEY_SIZE:
+            raise InvalidSecretKey(f"a BLS secret key is {SECRET_KEY_SIZE} bytes, not {len(data)}")
+        if data == _ZERO_KEY:
+            raise InvalidSecretKey("the BLS secret key is zero; a secret key must be from 1 to r-1")
+        try:
+            sk = PrivateKey.from_bytes(data)
+        except (ValueError, RuntimeError):
+            raise InvalidSecretKey("the BLS secret key is not below the group order r") from None
+        return cls(sk)
 
     def to_bytes(self) -> bytes:
         return bytes(self._sk)
 
     def public_key(self) -> BLSPubkey:
+        """Spec: bls.SkToPk."""
         return BLSPubkey(bytes(self._sk.get_g1()))
 
     def sign(self, message: bytes) -> BLSSignature:
@@ -53,35 +94,88 @@ def _public_key(data: bytes) -> G1Element:
     return G1Element.from_bytes(data)
 
 
+def decode_pubkey(data: bytes) -> G1Element:
+    """Spec: the ZCash compressed G1 encoding, checked to be on the curve and in G1 (blspy's from_bytes). The
+    point at infinity decodes (it is a valid encoding); `key_validate` is what refuses it as a public key."""
+    data = bytes(data)
+    if len(data) != PUBKEY_SIZE:
+        raise BLSError(f"a BLS public key is {PUBKEY_SIZE} bytes, not {len(data)}")
+    try:
+        return _public_key(data)
+    except (ValueError, RuntimeError) as exc:
+        raise BLSError(f"not a valid compressed G1 point ({exc})") from None
+
+
+def decode_signature(data: bytes) -> G2Element:
+    """Spec: the ZCash compressed G2 encoding, checked to be on the curve and in G2 (blspy's from_bytes)."""
+    data = bytes(data)
+    if len(data) != SIGNATURE_SIZE:
+        raise BLSError(f"a BLS signature is {SIGNATURE_SIZE} bytes, not {len(data)}")
+    try:
+        return G2Element.from_bytes(data)
+    except (ValueError, RuntimeError) as exc:
+        raise BLSError(f"not a valid compressed G2 point ({exc})") from None
+
+
+_INFINITY_G1 = G1Element()
+
+
+def _validated_key(pubkey: bytes) -> G1Element:
+    """Spec: bls.KeyValidate — decodes, is in G1 and is not the identity; raises BLSError otherwise."""
+    pk = decode_pubkey(pubkey)
+    if pk == _INFINITY_G1:
+        raise BLSError("the point at infinity is not a valid public key (KeyValidate)")
+    return pk
+
+
+def key_validate(pubkey: bytes) -> bool:
+    """Spec: bls.KeyValidate."""
+    try:
+        _validated_key(pubkey)
+    except BLSError:
+        return False
+    return True
+
+
 def verify(pubkey: bytes, message: bytes, signature: bytes) -> bool:
-    """Spec: bls.Verify. False for malformed or invalid keys and signatures (never raises)."""
+    """Spec: bls.Verify. False for malformed or invalid keys (KeyValidate) and signatures (never raises)."""
     try:
-        pk = _public_key(bytes(pubkey))
-        sig = G2Element.from_bytes(bytes(signature))
-    except (ValueError, RuntimeError):
-        return False
-    if pk == G1Element():  # KeyValidate: the identity is not a valid public key
-        return False
-    try:
+        pk = _validated_key(pubkey)
+        sig = decode_signature(signature)
         return bool(PopSchemeMPL.verify(pk, bytes(message), sig))
     except (ValueError, RuntimeError):
         return False
 
 
 def aggregate(signatures: Sequence[bytes]) -> BLSSignature:
-    """Spec: bls.Aggregate."""
+    """Spec: bls.Aggregate. Raises BLSError for an empty list (blspy would return the infinity point) or a
+    malformed signature."""
     if not signatures:
-        raise ValueError("cannot aggregate zero signatures")
-    return BLSSignature(bytes(PopSchemeMPL.aggregate([G2Element.from_bytes(bytes(s)) for s in signatures])))
+        raise BLSError("cannot aggregate zero signatures")
+    return BLSSignature(bytes(PopSchemeMPL.aggregate([decode_signature(s) for s in signatures])))
 
 
 def fast_aggregate_verify(pubkeys: Sequence[bytes], message: bytes, signature: bytes) -> bool:
-    """Spec: bls.FastAggregateVerify — one message signed by every key. False on malformed input."""
+    """Spec: bls.FastAggregateVerify — one message signed by every key. False for no keys, any key failing
+    KeyValidate (blspy alone accepts the point at infinity among them) and malformed input."""
     if not pubkeys:
         return False
     try:
-        pks = [_public_key(bytes(p)) for p in pubkeys]
-        sig = G2Element.from_bytes(bytes(signature))
+        pks = [_validated_key(p) for p in pubkeys]
+        sig = decode_signature(signature)
         return bool(PopSchemeMPL.fast_aggregate_verify(pks, bytes(message), sig))
+    except (ValueError, RuntimeError):
+        return False
+
+
+def aggregate_verify(pubkeys: Sequence[bytes], messages: Sequence[bytes], signature: bytes) -> bool:
+    """Spec: bls.AggregateVerify — message i signed by key i. False for no keys (blspy alone says True for
+    no keys and the infinity signature), unequal lengths, any key failing KeyValidate and malformed input."""
+    if not pubkeys or len(pubkeys) != len(messages):
+        return False
+    try:
+        pks = [_validated_key(p) for p in pubkeys]
+        sig = decode_signature(signature)
+        return bool(PopSchemeMPL.aggregate_verify(pks, [bytes(m) for m in messages], sig))
     except (ValueError, RuntimeError):
         return False
