@@ -50,24 +50,35 @@ class Chain:
     states: dict[bytes, BeaconState] = field(default_factory=dict)
     blocks: dict[bytes, SignedBeaconBlock] = field(default_factory=dict)
     pool: dict[int, list[Attestation]] = field(default_factory=dict)
+    anchor_epoch: int | None = None
+    """The epoch of the checkpoint the anchor state stands for. A finalized checkpoint's block may sit in an
+    earlier epoch (the first slots of the checkpoint's epoch were missed): the checkpoint is (epoch, block root),
+    and its epoch cannot be read from the block's post-state. None: the anchor state's own epoch (genesis)."""
 
     def __post_init__(self) -> None:
         root = anchor_root(self.genesis)
         self.anchor = root
         self.states[root] = self.genesis
-        cp = Checkpoint(self.genesis.current_epoch(), root)
+        epoch = self.genesis.current_epoch() if self.anchor_epoch is None else self.anchor_epoch
+        if epoch < self.genesis.current_epoch():
+            raise ValueError(
+                f"anchor checkpoint epoch {epoch} is before its state's epoch {self.genesis.current_epoch()}"
+            )
+        # Spec get_forkchoice_store: the anchor is both the justified and the finalized checkpoint, and the
+        # justified balances are those of the checkpoint state (the block's post-state advanced to the epoch).
+        cp = Checkpoint(epoch, root)
         p = self.genesis.preset
         self.forkchoice = ForkChoice(
             root,
             self.genesis.slot,
             cp,
             cp,
-            justified_balances(self.genesis),
+            justified_balances(self._checkpoint_state(cp)),
             p.SLOTS_PER_EPOCH,
             min_seed_lookahead=p.MIN_SEED_LOOKAHEAD,
         )
         self._justified_root = root
-        self._finalized_epoch = self.genesis.finalized_checkpoint.epoch
+        self._finalized_epoch = epoch
 
     @property
     def head_root(self) -> bytes:

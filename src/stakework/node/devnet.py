@@ -169,7 +169,7 @@ def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chai
     equivocators = frozenset(range(config.validators - config.equivocate, config.validators))
     store = ChainStore(data, genesis=genesis)
     stored = store.load_latest()
-    chain = Chain(stored.anchor_state)
+    chain = Chain(stored.anchor_state, anchor_epoch=stored.anchor_epoch)
     for signed in stored.blocks:  # replay what was stored after the newest finalized snapshot
         chain.import_block(signed, current_slot=max(signed.message.slot, stored.head.slot))
     chain.store = store
@@ -294,7 +294,7 @@ def run_devnet(
         on_open(chain, mempool, client, genesis)
     load = LoadGenerator(config.funded_accounts) if config.load > 0 and config.funded_accounts > 1 else None
     done = 0
-    last = genesis.slot
+    last = max(genesis.slot, chain.head_state.slot)  # a slot is run once: never again after a restart
     while not stop.is_set() and (max_slots is None or done < max_slots):
         now = clock()
         slot = int((now - genesis.genesis_time) // seconds) if now >= genesis.genesis_time else 0

@@ -148,6 +148,10 @@ class StoredChain:
     anchor_state: BeaconState
     """The state of the newest snapshot (the post-state of block `anchor_root`)."""
     anchor_root: bytes
+    anchor_epoch: int
+    """The epoch of the finalized checkpoint the snapshot was stored for (the block may sit in an earlier epoch
+    when the checkpoint epoch's first slots were missed); a restarting fork choice is anchored at
+    (anchor_epoch, anchor_root)."""
     blocks: list[SignedBeaconBlock]
     """The stored blocks descending from the anchor, in slot order (every parent before its children)."""
     head: Head
@@ -767,13 +771,14 @@ class ChainStore:
         is damaged."""
         with self._read("load the chain") as conn:
             snap = conn.execute(
-                "SELECT block_root, block_slot, state_root, data FROM snapshots "
+                "SELECT block_root, block_slot, state_root, data, epoch FROM snapshots "
                 "ORDER BY slot DESC, epoch DESC, block_root LIMIT 1"
             ).fetchone()
             if snap is None:
                 raise self._fail("has no state snapshot to start from")
             anchor, block_slot = bytes(snap[0]), int(snap[1])
             state = self._decode_snapshot(anchor, bytes(snap[2]), bytes(snap[3]))
+            anchor_epoch = max(int(snap[4]), state.current_epoch())
             kept: set[bytes] = {anchor}
             rows: list[tuple[bytes, bytes]] = []
             for r, p, d in conn.execute(
@@ -787,7 +792,9 @@ class ChainStore:
             finalized = self._checkpoint(conn, "finalized")
             fc = conn.execute("SELECT data FROM forkchoice WHERE id = 1").fetchone()
         blocks = [self._decode_block(r, d) for r, d in rows]
-        return StoredChain(state, anchor, blocks, head, justified, finalized, None if fc is None else bytes(fc[0]))
+        return StoredChain(
+            state, anchor, anchor_epoch, blocks, head, justified, finalized, None if fc is None else bytes(fc[0])
+        )
 
     def integrity_check(self) -> list[str]:
         """SQLite's full `PRAGMA integrity_check`: the problems found, empty when the file is sound."""
