@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 
 from reference import epoch_reference as ref
 from stakework.spec.presets import MAINNET, MINIMAL
@@ -54,8 +54,9 @@ def test_process_epoch_matches_the_plain_loop_reference(state):
 @examples(25)
 @given(state=beacon_states(max_validators=2000))
 def test_reward_deltas_match_the_plain_loop_reference(state):
-    if state.current_epoch() == 0:
-        return
+    # The deltas are defined from epoch 1 on (the spec returns zeros at genesis): such a draw is discarded, not
+    # counted as a pass that checked nothing.
+    assume(state.current_epoch() > 0)
     ctx = EpochContext.build(state)
     for flag_index in range(3):
         exp_r, exp_p = ref.get_flag_index_deltas(state, flag_index)
