@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 
@@ -20,6 +20,45 @@ from stakework.spec.presets import Preset, load_preset
 
 console = Console()
 err_console = Console(stderr=True)
+
+
+def _plain_help_metavars() -> None:
+    """Help in the usual command-line form: `Usage: stakework pool show [OPTIONS] POOL` (arguments in capitals,
+    optional ones in brackets) rather than typer's `{pool}`, and on/off flags (`--json`, `--wait/--no-wait`,
+    `--help`) without a `<bool>` value type, since they take no value. Typer declares these in its parameter
+    classes (typer.core), not per option, so they are adjusted there, once, for every stakework command; a typer
+    without these hooks keeps its own form."""
+    from typer import core
+
+    argument, option = getattr(core, "TyperArgument", None), getattr(core, "TyperOption", None)
+    if argument is None or option is None or getattr(option, "_stakework_plain", False):
+        return
+    if not all(hasattr(argument, a) for a in ("display_name_raw", "_usage_display_name")) or not hasattr(
+        option, "display_type_rich"
+    ):
+        return
+    typer_display_type = option.display_type_rich
+
+    def display_name_raw(self: Any) -> str:
+        return str(self.metavar) if self.metavar is not None else str(self.name).upper()
+
+    def usage_display_name(self: Any) -> str:
+        name = display_name_raw(self)
+        return (name if self.required else f"[{name}]") + ("..." if self.nargs != 1 else "")
+
+    def display_type_rich(self: Any, ctx: Any) -> str | None:
+        if getattr(self, "is_flag", False) and self.metavar is None:
+            return None
+        value: str | None = typer_display_type(self, ctx)
+        return value
+
+    argument.display_name_raw = property(display_name_raw)
+    argument._usage_display_name = usage_display_name
+    option.display_type_rich = display_type_rich
+    option._stakework_plain = True
+
+
+_plain_help_metavars()
 
 
 def wide_console() -> Console:

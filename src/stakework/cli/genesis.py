@@ -10,6 +10,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from stakework.cli.common import console, fail, parse_preset
 from stakework.spec.types import GWEI_PER_SWK
 
+SNAPSHOT_EXTENSIONS = (".json", ".json.gz", ".swk")
+"""What `--out` may end with: the format follows the name (readable JSON, gzipped JSON, or binary)."""
+
+
+def check_snapshot_name(out: Path) -> None:
+    """Refuse an output name whose extension says no format (`g.txt` would otherwise get binary silently)."""
+    if not out.name.endswith(SNAPSHOT_EXTENSIONS):  # as save_state reads it (case-sensitive)
+        fail(
+            f"--out {out}: the extension picks the format; use one of {', '.join(SNAPSHOT_EXTENSIONS)} "
+            "(.json and .json.gz readable, .swk binary)"
+        )
+
 
 def genesis(
     out: Path = typer.Option(
@@ -33,6 +45,7 @@ def genesis(
     from stakework.state.snapshot import save_state
     from stakework.transition.genesis import devnet_genesis
 
+    check_snapshot_name(out)
     p = parse_preset(preset)
     if balance < 0:
         fail("--balance must not be negative")
@@ -57,7 +70,10 @@ def genesis(
             genesis_time=genesis_time,
             progress=lambda i: bar.update(task, completed=i + 1) if (i + 1) % 256 == 0 or i + 1 == validators else None,
         )
-    save_state(state, out)
+    try:
+        save_state(state, out)
+    except OSError as exc:
+        fail(f"cannot write {out}: {exc.strerror or exc}")
     console.print(
         f"wrote genesis of {validators} validators (preset {p.PRESET_NAME}) to {out}\n"
         "[yellow]INSECURE devnet keys: anyone can derive them.[/]",

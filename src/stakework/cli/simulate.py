@@ -37,7 +37,9 @@ def simulate(
     deposits: list[str] = typer.Option(["8@4"], "--deposit", help="COUNT@EPOCH new validators' deposits."),
     no_events: bool = typer.Option(False, "--no-events", help="Drop the default events (a quiet chain)."),
     seed: int = typer.Option(1, "--seed", help="Seed of the participation model and event choices."),
-    every: int = typer.Option(4, "--every", min=1, help="Show every k-th epoch in the table (and the last)."),
+    every: int = typer.Option(
+        4, "--every", min=1, help="Show every k-th epoch in the table (and every epoch with an event, and the last)."
+    ),
     csv_out: Path | None = typer.Option(None, "--csv", help="Write every epoch's record to this CSV file."),
     plot: Path | None = typer.Option(None, "--plot", help="Plot balances, finality and statuses to this PNG."),
     scenario_name: str | None = typer.Option(
@@ -77,9 +79,10 @@ def simulate(
     scenario = Scenario(epochs=epochs, online=online, miss_rate=miss_rate, seed=seed, events=tuple(events))
     state = load_state(state_file) if state_file is not None else devnet_genesis(parse_preset(preset), validators)
     p = state.preset
+    start_validators = len(state.validators)  # the run adds the deposited ones to the state
     console = wide_console()
     console.print(
-        f"[bold]stakework simulate[/]: {len(state.validators)} validators, preset {p.PRESET_NAME}, "
+        f"[bold]stakework simulate[/]: {start_validators} validators, preset {p.PRESET_NAME}, "
         f"{epochs} epochs from epoch {state.current_epoch()}",
         highlight=False,
     )
@@ -115,8 +118,10 @@ def simulate(
         "slsh",
     ):
         table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("event", justify="left", no_wrap=True)
+    notes = _event_notes(events, records)
     for r in records:
-        if r.epoch % every and r is not records[-1]:
+        if r.epoch % every and r.epoch not in notes and r is not records[-1]:
             continue
         table.add_row(
             str(r.epoch),
@@ -132,12 +137,14 @@ def simulate(
             str(r.exiting),
             str(r.exited),
             str(r.slashed),
+            notes.get(r.epoch, ""),
         )
     console.print(table)
     console.print(
         "just/final: justified and finalized epoch; tgt%: balance voting for the target; reward/penalty: "
         "attestation rewards and penalties (incl. inactivity); slash: slashing penalties; act/pend/exit/gone/slsh: "
-        "active, pending, exiting, exited and slashed validators.",
+        "active, pending, exiting, exited and slashed validators. Rows: "
+        + ("every epoch." if every == 1 else f"multiples of {every} (--every), every epoch with an event, the last."),
         style="dim",
         highlight=False,
     )
@@ -161,10 +168,33 @@ def simulate(
         from stakework.cli.plots import plot_simulation
 
         try:
-            plot_simulation(records, plot, title=f"{len(state.validators)} validators, preset {p.PRESET_NAME}")
+            plot_simulation(records, plot, title=_plot_title(start_validators, len(state.validators), p.PRESET_NAME))
         except OSError as exc:
             fail(f"cannot write {plot}: {exc.strerror}")
         console.print(f"wrote {plot}")
+
+
+def _event_notes(events: list[Any], records: list[Any]) -> dict[int, str]:
+    """Epoch -> what happened then (the scheduled events, and slashing penalties the chain applied on its own,
+    such as the correlation penalty halfway to withdrawability): the table always shows these epochs."""
+    notes: dict[int, list[str]] = {}
+    for ev in events:
+        if ev.kind == "offline":
+            notes.setdefault(ev.epoch, []).append(f"{100 * ev.fraction:g}% offline")
+            notes.setdefault(ev.end_epoch, []).append("back online")
+        else:
+            label = {"slash": "slashed", "exit": "exit(s)", "deposit": "deposit(s)"}[ev.kind]
+            notes.setdefault(ev.epoch, []).append(f"{ev.count} {label}")
+    for r in records:
+        if r.slashing_penalties and not any(n.endswith("slashed") for n in notes.get(r.epoch, [])):
+            notes.setdefault(r.epoch, []).append("slashing penalty")
+    return {epoch: ", ".join(parts) for epoch, parts in notes.items()}
+
+
+def _plot_title(start: int, end: int, preset_name: str) -> str:
+    """The same count as the table's header (the validators at the start), and the deposits the run added."""
+    added = f" (+{end - start} deposited during the run)" if end > start else ""
+    return f"{start} validators{added}, preset {preset_name}"
 
 
 # -- module scenarios (--scenario) -----------------------------------------------------------------------------
