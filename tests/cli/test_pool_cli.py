@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from stakework.cli.modtx import parse_commission
+from stakework.cli.modtx import apr_text, parse_commission
 from stakework.crypto.ed25519 import devnet_account_key, to_hex
 from support.module_cli import DOWN, balance, cli
 
@@ -47,6 +47,31 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "no validator keys" in out, out
     code, out = cli("pool", "add-keys", "--pool", "1", "--generate-keys", "21", "-d", str(tmp_path), *w)
     assert code == 2 and "at most 20 keys per transaction" in out, out
+
+
+@pytest.mark.parametrize("command", ["show", "queue"])
+def test_reads__pool_named_by_option_or_older_positional__both_accepted_one_pool_only(command: str) -> None:
+    code, out = cli("pool", command, "--node", DOWN)
+    assert code == 2 and "which pool? give --pool N" in out, out
+    code, out = cli("pool", command, "1", "--pool", "2", "--node", DOWN)
+    assert code == 2 and "two different pools" in out, out
+    for form in (["--pool", "1"], ["1"], ["1", "--pool", "1"]):  # reaches the node: the form was accepted
+        code, out = cli("pool", command, *form, "--node", DOWN)
+        assert code == 2 and "is `stakework devnet` running?" in out, (form, out)
+
+
+@pytest.mark.parametrize("command", [["pool", "list"], ["pool", "show", "--pool", "1"], ["liquid", "show"]])
+def test_reads__data_dir__accepted_and_read_like_the_writing_commands(tmp_path: Path, command: list[str]) -> None:
+    code, out = cli(*command, "--data-dir", str(tmp_path / "not-a-devnet"), "--node", DOWN)
+    assert code == 2 and "cannot read the API token" in out and "has the devnet started?" in out, out
+
+
+def test_apr_text__devnet_epochs__says_annualised_and_why_it_is_so_high() -> None:
+    devnet = apr_text({"apr_bps": "345678", "epochs_per_year": "1971000"}, 32)
+    assert devnet.startswith("APR 3456.78% (last 32 epochs, annualised over this chain's 1,971,000 epochs a year")
+    assert "far higher than a real chain's" in devnet
+    mainnet = apr_text({"apr_bps": "321", "epochs_per_year": "82125"}, 32)
+    assert mainnet == "APR 3.21% (last 32 epochs, annualised)"
 
 
 # -- end to end against a devnet subprocess -----------------------------------------------------------------------
@@ -90,7 +115,7 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     assert code == 0, out
     code, out = cli("pool", "list")
     assert code == 0 and "12.50%" in out, out
-    code, out = cli("pool", "show", "1")
+    code, out = cli("pool", "show", "--pool", "1")
     assert code == 0 and "spare keys 2" in out, out
     start = balance(delegator)
     code, out = cli("pool", "deposit", "--pool", "1", "40", "--from", "devnet-2", *send)
@@ -112,7 +137,9 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     code, out = cli("pool", "withdraw", "--pool", "1", "--all", "--from", "devnet-2", *send)
     assert code == 0 and "withdrawal request 1" in out, out
     code, out = cli("pool", "claim", "--pool", "1", "1", "--from", "devnet-2", *send)
-    assert code == 2 and "not finalized yet" in out, out
+    assert code == 2 and "not finalized yet" in out and "pool queue --pool 1" in out, out
+    code, out = cli("pool", "queue", "--pool", "1", "--data-dir", str(devnet))
+    assert code == 0 and "pool 1 withdrawal queue" in out, out
 
     def finalized() -> bool:
         code, out = cli("pool", "position", "--pool", "1", "devnet-2", "--from", "devnet-2")

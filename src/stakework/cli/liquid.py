@@ -26,6 +26,7 @@ from stakework.cli.modtx import (
     Signer,
     Wait,
     address_of,
+    apr_text,
     check_key_options,
     get,
     module_keys,
@@ -386,15 +387,18 @@ def submit_keys(
 
 @app.command("balance")
 def balance(
-    account_or_address: str | None = typer.Argument(None, metavar="[ACCOUNT]", help="Name or 0x address."),
+    account_or_address: str | None = typer.Argument(
+        None, metavar="ACCOUNT", help="Name or 0x address (default: the --from account)."
+    ),
     account: str | None = From,
     wallet_dir: Path | None = WalletDir,
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """stSWK, wstSWK (and its stSWK value) of an account, and its withdrawal requests."""
     from rich.table import Table
 
-    signer = Signer(account, wallet_dir=wallet_dir, node=node)
+    signer = Signer(account, wallet_dir=wallet_dir, node=node, data_dir=data_dir)
     address = address_of(signer, account_or_address)
     data = _account(signer.reader(), address)
     rate = int(get(signer.reader(), "/v1/liquid")["price"])
@@ -421,20 +425,20 @@ def show(
     epochs: int = typer.Option(32, "--epochs", min=1, help="Epochs for the APR and the history table."),
     rows: int = typer.Option(8, "--rows", min=0, help="History rows to show."),
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """The liquid module: pooled SWK, stSWK per share, wstSWK rate, APR, fee, stake limit, buffer, validators."""
     from rich.table import Table
 
     from stakework.cli.wallet import _client
 
-    client = _client(node)
+    client = _client(node, None, data_dir)
     m = get(client, f"/v1/liquid?epochs={epochs}")
     limit = m["stake_limit"]
     lines = [
         f"pooled {swk(m['total_assets'])}  shares {shares(m['total_shares'])}  "
         f"stSWK per wstSWK {price(m['price'])}  wstSWK supply {wst(m['wrapped_supply'])}",
-        f"APR {percent(m['apr_bps'])} (last {epochs} epochs)  fee {percent(m['fee_bps'])}  "
-        f"stake limit {'none' if limit is None else swk(limit)}",
+        f"{apr_text(m, epochs)}  fee {percent(m['fee_bps'])}  stake limit {'none' if limit is None else swk(limit)}",
         f"buffer {swk(m['buffer'])}  validators {m['validators']} (exiting {m['exiting']})  "
         f"operators {len(m['operators'])}  unrecognised reward {swk(m['unrecognised'])}",
     ]
@@ -451,9 +455,9 @@ def show(
 
 
 @app.command("queue")
-def queue(node: str | None = NodeUrl) -> None:
+def queue(node: str | None = NodeUrl, data_dir: Path | None = DataDir) -> None:
     """The withdrawal queue: requests waiting, what they need, what awaits claims."""
     from stakework.cli.pool import _print_queue
     from stakework.cli.wallet import _client
 
-    _print_queue(get(_client(node), "/v1/liquid/queue"), "liquid")
+    _print_queue(get(_client(node, None, data_dir), "/v1/liquid/queue"), "liquid")

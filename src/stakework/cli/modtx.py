@@ -98,8 +98,8 @@ class Signer:
         return _unlock(self.wallet, self.name(), self.password_file)
 
     def reader(self) -> Any:
-        """A client for reads (no token needed)."""
-        return _client(self.node)
+        """A client for reads (no token needed; with --data-dir the devnet's token goes along all the same)."""
+        return _client(self.node, None, self.data_dir)
 
 
 def account_name(wallet: Path, name: str | None) -> str:
@@ -175,6 +175,25 @@ def percent(bps: int | str | None) -> str:
     if bps is None:
         return "n/a"
     return f"{Decimal(int(bps)) / 100:.2f}%"
+
+
+MAINNET_EPOCHS_PER_YEAR = 365 * 86_400 // (12 * 32)
+"""Ethereum's: 82,125 epochs of 32 twelve-second slots."""
+
+
+def apr_text(view: dict[str, Any], epochs: int) -> str:
+    """`APR 12.34% (last 32 epochs, annualised)`, with a warning when the chain's epochs are much shorter than
+    Ethereum's: the API annualises the growth of the last epochs over the chain's epochs per year, and a devnet's
+    16-second epochs (and small total stake, whose reward per epoch grows as 1/sqrt(total)) give rates in the
+    thousands of percent that no real chain pays."""
+    text = f"APR {percent(view.get('apr_bps'))} (last {epochs} epochs, annualised"
+    per_year = int(view.get("epochs_per_year") or 0)
+    if per_year > 2 * MAINNET_EPOCHS_PER_YEAR:
+        text += (
+            f" over this chain's {per_year:,} epochs a year: a devnet's short epochs and small stake make it far "
+            f"higher than a real chain's; Ethereum's year has {MAINNET_EPOCHS_PER_YEAR:,} epochs"
+        )
+    return text + ")"
 
 
 def price(value: int | str) -> str:

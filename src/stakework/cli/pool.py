@@ -25,6 +25,7 @@ from stakework.cli.modtx import (
     Signer,
     Wait,
     address_of,
+    apr_text,
     check_key_options,
     get,
     module_keys,
@@ -44,6 +45,21 @@ app = typer.Typer(
 )
 
 PoolId = typer.Option(..., "--pool", "-p", min=1, help="The pool's id (see `stakework pool list`).")
+PoolIdForReads = typer.Option(None, "--pool", "-p", min=1, help="The pool's id (see `stakework pool list`).")
+LegacyPoolId = typer.Argument(None, min=1, hidden=True, metavar="POOL", help="The pool's id (older form of --pool).")
+
+
+def _one_pool_id(option: int | None, positional: int | None) -> int:
+    """Every pool command names its pool with --pool; `show` and `queue` also take it as their older positional
+    form (`pool show 1`), so both spellings work."""
+    if option is not None and positional is not None and option != positional:
+        fail(f"two different pools: --pool {option} and {positional}; give one")
+    pool_id = option if option is not None else positional
+    if pool_id is None:
+        fail("which pool? give --pool N (see `stakework pool list`)")
+    return pool_id
+
+
 Epochs = typer.Option(32, "--epochs", min=1, help="Epochs of history for the APR and the price table.")
 
 
@@ -358,7 +374,7 @@ def claim(
     if not mine[request_id]["finalized"]:
         fail(
             f"request {request_id} of pool {pool} is not finalized yet (the queue has finalized up to request "
-            f"{int(queue['next_to_finalize']) - 1}); see `stakework pool queue {pool}` and try again later"
+            f"{int(queue['next_to_finalize']) - 1}); see `stakework pool queue --pool {pool}` and try again later"
         )
     send(
         signer,
@@ -371,13 +387,13 @@ def claim(
 
 
 @app.command("list")
-def list_pools(node: str | None = NodeUrl) -> None:
+def list_pools(node: str | None = NodeUrl, data_dir: Path | None = DataDir) -> None:
     """Every pool: operator, commission, value, share price, validators."""
     from rich.table import Table
 
     from stakework.cli.wallet import _client
 
-    pools = get(_client(node), "/v1/pools")
+    pools = get(_client(node, None, data_dir), "/v1/pools")
     if not pools:
         console.print("no pools yet; an operator registers one with `stakework pool register`")
         return
@@ -398,10 +414,12 @@ def list_pools(node: str | None = NodeUrl) -> None:
 
 @app.command("show")
 def show(
-    pool: int = typer.Argument(..., min=1, help="The pool's id."),
+    legacy_pool: int | None = LegacyPoolId,
+    pool_option: int | None = PoolIdForReads,
     epochs: int = Epochs,
     rows: int = typer.Option(8, "--rows", min=0, help="Price history rows to show."),
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """A pool: operator, commission, value, share price, APR over recent epochs, buffer, validators, and a price
     history table."""
@@ -409,12 +427,13 @@ def show(
 
     from stakework.cli.wallet import _client
 
-    client = _client(node)
+    pool = _one_pool_id(pool_option, legacy_pool)
+    client = _client(node, None, data_dir)
     view = _pool(client, pool, epochs)
     lines = [
         f"pool {view['id']}  operator {view['operator']}  commission {percent(view['commission_bps'])}",
         f"value {swk(view['total_assets'])}  shares {shares(view['total_shares'])}",
-        f"price {price(view['price'])} SWK/share  APR {percent(view['apr_bps'])} (last {epochs} epochs)",
+        f"price {price(view['price'])} SWK/share  {apr_text(view, epochs)}",
         f"buffer {swk(view['buffer'])}  validators {view['validators']} (exiting {view['exiting']})  "
         f"spare keys {view['spare_keys']}  awaiting claims {swk(view['reserved'])}",
     ]
@@ -436,16 +455,19 @@ def show(
 
 @app.command("position")
 def position(
-    account_or_address: str | None = typer.Argument(None, metavar="[ACCOUNT]", help="Name or 0x address."),
+    account_or_address: str | None = typer.Argument(
+        None, metavar="ACCOUNT", help="Name or 0x address (default: the --from account)."
+    ),
     pool: int = PoolId,
     account: str | None = From,
     wallet_dir: Path | None = WalletDir,
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """An account's shares in a pool, what they are worth, and its withdrawal requests."""
     from rich.table import Table
 
-    signer = Signer(account=account, wallet_dir=wallet_dir, node=node)
+    signer = Signer(account=account, wallet_dir=wallet_dir, node=node, data_dir=data_dir)
     address = address_of(signer, account_or_address)
     client = signer.reader()
     _pool(client, pool)
@@ -467,13 +489,16 @@ def position(
 
 @app.command("queue")
 def queue(
-    pool: int = typer.Argument(..., min=1, help="The pool's id."),
+    legacy_pool: int | None = LegacyPoolId,
+    pool_option: int | None = PoolIdForReads,
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """The pool's withdrawal queue: requests waiting, what they need, what awaits claims."""
     from stakework.cli.wallet import _client
 
-    client = _client(node)
+    pool = _one_pool_id(pool_option, legacy_pool)
+    client = _client(node, None, data_dir)
     _pool(client, pool)
     q = get(client, f"/v1/pools/{pool}/queue")
     _print_queue(q, f"pool {pool}")

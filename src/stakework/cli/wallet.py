@@ -184,13 +184,14 @@ def balance(
     account: str | None = typer.Argument(None, help="Account name or 0x address (default: every account)."),
     wallet_dir: Path | None = WalletDir,
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """Balance, next nonce and validators of accounts, from the node's head."""
     wallet = _wallet_dir(wallet_dir)
     names = [account] if account else sorted(p.stem for p in wallet.glob("*.json"))
     if not names:
         fail(f"no accounts in {wallet}")
-    client = _client(node)
+    client = _client(node, None, data_dir)
     for name in names:
         data = client.account(_address(wallet, name))
         validators = ", ".join(data["validators"]) or "none"
@@ -248,6 +249,63 @@ def save_staked_key(data_dir: Path, sk: Any, password: str, description: str) ->
     )
 
 
+def _spec_int(spec: dict[str, str], name: str) -> int:
+    return int(spec[name])
+
+
+def stake_amount_problem(units: int, compounding: bool, spec: dict[str, str]) -> str | None:
+    """Why a new validator of `units` base units would not work as the staker expects (None when it would),
+    from the node's constants (`/eth/v1/config/spec`).
+
+    Spec (Electra): a validator enters the activation queue only with an effective balance of at least
+    MIN_ACTIVATION_BALANCE (is_eligible_for_activation_queue), and a deposit below it to a fresh key stays pending
+    for good; the effective balance stops at MIN_ACTIVATION_BALANCE for 0x01 credentials and at
+    MAX_EFFECTIVE_BALANCE_ELECTRA for 0x02 (get_max_effective_balance), the rest being swept back later."""
+    least = _spec_int(spec, "MIN_ACTIVATION_BALANCE")
+    most = _spec_int(spec, "MAX_EFFECTIVE_BALANCE_ELECTRA")
+    if units < least:
+        return (
+            f"{swk(units)} is below the minimum activation balance ({swk(least)}, MIN_ACTIVATION_BALANCE): "
+            "such a validator would stay pending for good and its stake could not be exited; stake at least "
+            f"{swk(least)}"
+        )
+    if not compounding and units > least:
+        hint = f", or up to {swk(most)} with --compounding (0x02 credentials)" if units <= most else ""
+        return (
+            f"{swk(units)} is above what a validator with 0x01 credentials counts ({swk(least)}: its effective "
+            f"balance stops at MIN_ACTIVATION_BALANCE, and the excess would only come back through the withdrawal "
+            f"sweep after the deposit queue took it); stake {swk(least)}{hint}"
+        )
+    if units > most:
+        return (
+            f"{swk(units)} is above the maximum effective balance ({swk(most)}, MAX_EFFECTIVE_BALANCE_ELECTRA): "
+            f"the excess would earn nothing and only come back through the withdrawal sweep; stake at most {swk(most)}"
+        )
+    return None
+
+
+def deposit_queue_note(units: int, total_active: int, spec: dict[str, str]) -> str:
+    """What happens to a stake after its transaction is included: it leaves the account at once and reaches the
+    validator only as the pending-deposit queue processes it, at most the activation churn per epoch.
+
+    Spec (Electra): process_pending_deposits spends get_activation_exit_churn_limit per epoch, that is
+    min(MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT, max(MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA,
+    total_active_balance // CHURN_LIMIT_QUOTIENT)) rounded down to EFFECTIVE_BALANCE_INCREMENT."""
+    increment = _spec_int(spec, "EFFECTIVE_BALANCE_INCREMENT")
+    churn = max(
+        _spec_int(spec, "MIN_PER_EPOCH_CHURN_LIMIT_ELECTRA"), total_active // _spec_int(spec, "CHURN_LIMIT_QUOTIENT")
+    )
+    churn = min(_spec_int(spec, "MAX_PER_EPOCH_ACTIVATION_EXIT_CHURN_LIMIT"), churn - churn % increment)
+    epochs = max(1, -(-units // churn))
+    seconds = epochs * _spec_int(spec, "SLOTS_PER_EPOCH") * float(spec.get("SECONDS_PER_SLOT", "0"))
+    when = f" (about {seconds:.0f} s)" if seconds else ""
+    return (
+        f"the {swk(units)} left the account and wait in the pending-deposit queue, which credits at most "
+        f"{swk(churn)} per epoch: at least {epochs} epoch(s){when} before the validator holds them, more if other "
+        "deposits are ahead; then activation follows finality. Follow it with `stakework wallet watch`"
+    )
+
+
 @app.command("stake")
 def stake(
     account: str = typer.Argument(..., help="The account that pays and receives the withdrawals."),
@@ -273,8 +331,12 @@ def stake(
     wallet = _wallet_dir(wallet_dir)
     units, fee_units = parse_amount(amount), parse_amount(fee) if Decimal(fee) != 0 else 0
     devnet_password = _devnet_password(data_dir)
-    key = _unlock(wallet, account, password_file)
     client = _client(node, token, data_dir)
+    spec = client.get("/eth/v1/config/spec")["data"]
+    problem = stake_amount_problem(units, compounding, spec)
+    if problem:
+        fail(problem)
+    key = _unlock(wallet, account, password_file)
     fork_version = bytes.fromhex(client.get("/eth/v1/beacon/genesis")["data"]["genesis_fork_version"][2:])
     sk = SecretKey.from_seed(os.urandom(32))
     pubkey = sk.public_key()
@@ -292,7 +354,9 @@ def stake(
     )
     if wait:
         _wait(client, tx_hash)
-        console.print("the deposit now waits in the pending-deposit queue; follow it with `stakework wallet watch`")
+        active = client.get("/eth/v1/beacon/states/head/validators?status=active")["data"]
+        total_active = sum(int(v["validator"]["effective_balance"]) for v in active)
+        console.print(deposit_queue_note(units, total_active, spec), highlight=False, soft_wrap=True)
 
 
 @app.command("exit")
@@ -321,9 +385,14 @@ def exit_validator(
         fail(f"validator {validator!r}: give its index")
     wallet = _wallet_dir(wallet_dir)
     fee_units = parse_amount(fee) if Decimal(fee) != 0 else 0
-    key = _unlock(wallet, account, password_file)
     client = _client(node, token, data_dir)
     v = client.get(f"/eth/v1/beacon/states/head/validators/{validator}")["data"]
+    spec = client.get("/eth/v1/config/spec")["data"]
+    head_slot = int(client.get("/eth/v1/beacon/headers/head")["data"]["header"]["message"]["slot"])
+    epoch = head_slot // int(spec["SLOTS_PER_EPOCH"])
+    problem = exit_problem(v, epoch, spec)
+    if problem:
+        fail(problem)
     pubkey = v["validator"]["pubkey"][2:]
     path = data_dir / "keys" / "staked" / f"{pubkey}.json"
     if not path.exists():
@@ -332,10 +401,8 @@ def exit_validator(
         sk = decrypt_bls_key(load_keystore(path), _devnet_password(data_dir))
     except KeystoreError as exc:
         fail(str(exc))
+    key = _unlock(wallet, account, password_file)
     genesis = client.get("/eth/v1/beacon/genesis")["data"]
-    epoch = int(client.get("/eth/v1/beacon/headers/head")["data"]["header"]["message"]["slot"]) // int(
-        client.get("/eth/v1/config/spec")["data"]["SLOTS_PER_EPOCH"]
-    )
     chain = cast(BeaconState, _ExitChain(genesis))
     message = VoluntaryExit(epoch, int(validator))
     signed_exit = SignedVoluntaryExit(message, sk.sign(voluntary_exit_signing_root(chain, message)))
@@ -344,6 +411,41 @@ def exit_validator(
     console.print(f"exit of validator {validator}: transaction {tx_hash}", highlight=False, soft_wrap=True)
     if wait:
         _wait(client, tx_hash)
+
+
+FAR_FUTURE = str(2**64 - 1)
+
+
+def exit_problem(v: dict[str, Any], epoch: int, spec: dict[str, str]) -> str | None:
+    """Why validator `v` (the beacon-API's validator JSON) cannot exit at `epoch`, and when it can (None when it
+    can now).
+
+    Spec: process_voluntary_exit needs an active validator, not exiting yet, that has been active
+    SHARD_COMMITTEE_PERIOD epochs (current_epoch >= activation_epoch + SHARD_COMMITTEE_PERIOD)."""
+    index, status, record = v["index"], v["status"], v["validator"]
+    period = int(spec["SHARD_COMMITTEE_PERIOD"])
+    epoch_seconds = int(spec["SLOTS_PER_EPOCH"]) * float(spec.get("SECONDS_PER_SLOT", "0"))
+
+    def wait(epochs: int) -> str:
+        return f"{epochs} epoch(s)" + (f", about {epochs * epoch_seconds:.0f} s" if epoch_seconds else "")
+
+    if record["exit_epoch"] != FAR_FUTURE:
+        return f"validator {index} is exiting already ({status}, exit epoch {record['exit_epoch']})"
+    if record["activation_epoch"] == FAR_FUTURE:
+        return (
+            f"validator {index} is not active yet ({status}): a validator can exit {period} epochs "
+            f"(SHARD_COMMITTEE_PERIOD) after it activates, and its activation epoch is not set yet; follow it with "
+            "`stakework wallet watch` and try again then"
+        )
+    exitable = int(record["activation_epoch"]) + period
+    if epoch < exitable:
+        state = "activates" if epoch < int(record["activation_epoch"]) else "activated"
+        return (
+            f"validator {index} {state} at epoch {record['activation_epoch']} and can exit from epoch {exitable} "
+            f"(SHARD_COMMITTEE_PERIOD = {period} epochs later); it is epoch {epoch} now: try again in "
+            f"{wait(exitable - epoch)}"
+        )
+    return None
 
 
 class _ExitChain:
@@ -390,11 +492,12 @@ def rewards(
     epochs: int = typer.Option(10, "--epochs", min=1, help="How many recent epochs to show."),
     wallet_dir: Path | None = WalletDir,
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """Per-epoch reward history of the validators that withdraw to the account."""
     from rich.table import Table
 
-    client = _client(node)
+    client = _client(node, None, data_dir)
     data = client.account(_address(_wallet_dir(wallet_dir), account))
     if not data["validators"]:
         console.print(
@@ -416,6 +519,7 @@ def watch(
     count: int | None = typer.Option(None, "--count", min=1, help="Stop after this many refreshes."),
     wallet_dir: Path | None = WalletDir,
     node: str | None = NodeUrl,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """Follow balances, validators and their latest rewards live (Ctrl-C stops)."""
     from rich.live import Live
@@ -426,7 +530,7 @@ def watch(
     if not names:
         fail(f"no accounts in {wallet}")
     addresses = {name: _address(wallet, name) for name in names}
-    client = _client(node)
+    client = _client(node, None, data_dir)
 
     def render() -> Table:
         head = client.get("/eth/v1/beacon/headers/head")["data"]["header"]["message"]["slot"]
