@@ -1,13 +1,16 @@
-"""A small devnet chain (16 validators, a few epochs) behind the API's TestClient (helpers of the API tests)."""
+"""A small devnet chain (16 validators, a few epochs) behind its API, served by uvicorn on a free loopback port
+(helpers of the API tests)."""
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from fastapi.testclient import TestClient
+import httpx
 
-from stakework.api.app import create_app
+from stakework.api.server import ApiServer
 from stakework.api.view import NodeView
 from stakework.node.devnet import DevnetConfig, open_devnet, run_slot
 from stakework.node.mempool import Mempool
@@ -19,13 +22,34 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EPOCHS = 5
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveClient(httpx.Client):
+    """An httpx client of a node's API served for real (ApiServer: uvicorn in a thread, the limits it sets);
+    `options` go to ApiServer. `close()` stops the server too."""
+
+    def __init__(self, view: NodeView, **options: Any) -> None:
+        self.port = free_port()
+        self.server = ApiServer(view, TOKEN, port=self.port, **options)
+        self.server.start()
+        super().__init__(base_url=f"http://127.0.0.1:{self.port}", timeout=60)
+
+    def close(self) -> None:
+        super().close()
+        self.server.stop()
+
+
 @dataclass
 class Node:
-    """A devnet chain advanced slot by slot in the test, its view and a TestClient on its API."""
+    """A devnet chain advanced slot by slot in the test, its view and a client of its API."""
 
     view: NodeView
     client: ValidatorClient
-    http: TestClient
+    http: LiveClient
     slot: int
 
     def run_slots(self, n: int) -> None:
@@ -36,14 +60,16 @@ class Node:
             self.view.on_slot(self.slot)
 
     def close(self) -> None:
+        self.http.close()
         self.client.protection.close()
         if self.view.chain.store is not None:
             self.view.chain.store.close()
 
 
-def make_node(data: Path) -> Node:
+def make_node(data: Path, **options: Any) -> Node:
+    """A node of 16 validators run for EPOCHS epochs; `options` go to ApiServer (default: a 64 KiB body limit)."""
     chain, client, genesis = open_devnet(DevnetConfig(data, DEVNET, validators=16))
     view = NodeView(chain, Mempool(), genesis, data_dir=data, seconds_per_slot=1e9)
-    node = Node(view, client, TestClient(create_app(view, TOKEN, max_body_bytes=64 * 1024)), 0)
+    node = Node(view, client, LiveClient(view, **{"max_body_bytes": 64 * 1024, **options}), 0)
     node.run_slots(EPOCHS * DEVNET.SLOTS_PER_EPOCH)
     return node

@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_support import AUTH, TOKEN, Node
-from fastapi.testclient import TestClient
+from api_support import AUTH, LiveClient, Node
 
-from stakework.api.app import create_app
 from stakework.api.routes.modules import epochs_per_year
 from stakework.api.schemas.encoding import to_json
 from stakework.api.view import NodeView
@@ -109,7 +107,7 @@ class ModuleNode(Node):
 def _open(data: Path, *, modules: bool = True) -> ModuleNode:
     chain, client, genesis = open_devnet(DevnetConfig(data, DEVNET, validators=16, modules=modules))
     view = NodeView(chain, Mempool(), genesis, data_dir=data, seconds_per_slot=1e9)
-    return ModuleNode(view, client, TestClient(create_app(view, TOKEN)), 0, [])
+    return ModuleNode(view, client, LiveClient(view), 0, [])
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,11 @@
-"""The FastAPI app factory: routes, beacon-API error bodies, the body size limit."""
+"""The FastAPI app factory: routes, beacon-API error bodies, and the guard in front of them (Host check, token
+before the body, body size and time limits)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -14,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stakework import __version__
 from stakework.api.errors import ApiError
 from stakework.api.routes import beacon, events, metrics, modules, node, stakework, validator
+from stakework.api.routes.events import MAX_SUBSCRIBERS, STREAM_WRITE_SECONDS
 from stakework.api.view import NodeView
 
 log = logging.getLogger("stakework.api")
@@ -27,65 +31,175 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _error(status: int, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"code": status, "message": message, **extra}, status_code=status)
+def _error(status: int, message: str, headers: dict[str, str] | None = None, **extra: object) -> JSONResponse:
+    return JSONResponse({"code": status, "message": message, **extra}, status_code=status, headers=headers)
 
 
-class BodyLimit:
-    """ASGI middleware: 413 for a body larger than `limit` bytes (by Content-Length, or counted while reading a
-    chunked body, which is buffered up to the limit and replayed)."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+PUBLIC_POSTS = ("/eth/v1/beacon/rewards/",)
+"""POST paths that only read (the beacon-API takes their id lists as a body): no token, a smaller body limit."""
+PUBLIC_BODY_BYTES = 128 * 1024
+"""Body limit of the public POSTs (1024 ids as 0x pubkeys are about 100 KB)."""
+BODY_SECONDS = 10.0
+"""Time a client has to send a whole request body (then 408): a slow body cannot hold a connection."""
+CLOSE = {"Connection": "close"}
+"""On a refusal: the rest of the request is not read, so the connection cannot be reused."""
+LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+def allowed_hosts(bind_host: str | None) -> frozenset[str] | None:
+    """Host header values (without the port) a server bound to `bind_host` accepts: for a loopback address the
+    loopback names and the address itself (a DNS-rebinding page's Host is its own domain); None (no check)
+    otherwise, since a public address may be reached by any name."""
+    if bind_host is None:
+        return None
+    from stakework.api.server import is_loopback
+
+    if not is_loopback(bind_host):
+        return None
+    name = f"[{bind_host}]" if ":" in bind_host else bind_host
+    return LOOPBACK_NAMES | {name.lower()}
+
+
+def host_name(value: str) -> str:
+    """A Host header without its port, lowercase (`[::1]:5052` → `[::1]`, `localhost:80` → `localhost`)."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        end = value.find("]")
+        return value[: end + 1] if end > 0 else value
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class Guard:
+    """Outermost ASGI middleware, before any route reads anything (issue #12, item 6 and 7):
+
+    - the Host header of a server bound to loopback must name loopback or the bind address (DNS rebinding): 421;
+    - a state-changing request (any method but GET, HEAD, OPTIONS; except the read-only POSTs of PUBLIC_POSTS)
+      must carry the bearer token: 401 before a single body byte is read;
+    - the body is read here, counted while it streams (Content-Length is checked first but not trusted): 413
+      past `limit` (`public_limit` for the public POSTs); and within `body_seconds` of the request: 408.
+    Then the route gets the buffered body replayed."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        token: str,
+        limit: int,
+        public_limit: int = PUBLIC_BODY_BYTES,
+        body_seconds: float = BODY_SECONDS,
+        hosts: frozenset[str] | None = None,
+    ) -> None:
         self.app = app
+        self.token = token.encode()
         self.limit = limit
+        self.public_limit = min(public_limit, limit)
+        self.body_seconds = body_seconds
+        self.hosts = hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers") or [])
+        headers: dict[bytes, bytes] = {}
+        for key, value in scope.get("headers") or []:
+            headers.setdefault(key.lower(), value)
+        refusal = self._check_host(headers)
+        method = scope.get("method", "GET")
+        if refusal is None and method not in SAFE_METHODS:
+            public = str(scope.get("path", "")).startswith(PUBLIC_POSTS)
+            refusal = self._check_token(headers) if not public else None
+            if refusal is None:
+                limit = self.public_limit if public else self.limit
+                try:
+                    body = await self._read_body(headers, receive, limit)
+                except _BodyTooLarge:
+                    refusal = _error(413, f"request body over the {limit}-byte limit", CLOSE)
+                except TimeoutError:
+                    refusal = _error(408, f"request body not received within {self.body_seconds:g} s", CLOSE)
+                else:
+                    receive = _replay(body, receive)
+        if refusal is not None:
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _check_host(self, headers: dict[bytes, bytes]) -> JSONResponse | None:
+        if self.hosts is None or b"host" not in headers:
+            return None
+        given = headers[b"host"].decode("latin-1")
+        if host_name(given) in self.hosts:
+            return None
+        return _error(
+            421,
+            f"Host {given[:100]!r} is not this node: the API is bound to loopback and answers only to "
+            f"{', '.join(sorted(self.hosts))} (a web page under another name is refused: DNS rebinding)",
+            CLOSE,
+        )
+
+    def _check_token(self, headers: dict[bytes, bytes]) -> JSONResponse | None:
+        scheme, _, given = headers.get(b"authorization", b"").partition(b" ")
+        if scheme.lower() == b"bearer" and secrets.compare_digest(given.strip(), self.token):
+            return None
+        return _error(
+            401,
+            "missing or wrong bearer token: send Authorization: Bearer <token> (DATA/api-token)",
+            {"WWW-Authenticate": "Bearer", "Connection": "close"},
+        )
+
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive, limit: int) -> bytes:
         length = headers.get(b"content-length")
-        if length is not None:
-            if not length.isdigit() or int(length) > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            await self.app(scope, receive, send)
-            return
-        if scope.get("method") in ("GET", "HEAD", "OPTIONS", "DELETE"):
-            await self.app(scope, receive, send)
-            return
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            raise _BodyTooLarge
         chunks: list[bytes] = []
         size = 0
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":
-                break
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
-                return
-            if not message.get("more_body"):
-                break
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
-
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _error(413, f"request body over the {self.limit}-byte limit")
-        await response(scope, receive, send)
+        async with asyncio.timeout(self.body_seconds):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > limit:
+                    raise _BodyTooLarge
+                chunks.append(chunk)
+                if not message.get("more_body"):
+                    break
+        return b"".join(chunks)
 
 
-def create_app(view: NodeView, token: str, *, max_body_bytes: int = MAX_BODY_BYTES) -> FastAPI:
-    """The API for one node. `token`: the bearer token state-changing requests must carry."""
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives `body` once, then defers to `receive` (which reports the disconnect)."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def create_app(
+    view: NodeView,
+    token: str,
+    *,
+    max_body_bytes: int = MAX_BODY_BYTES,
+    body_seconds: float = BODY_SECONDS,
+    bind_host: str | None = "127.0.0.1",
+    max_subscribers: int = MAX_SUBSCRIBERS,
+    stream_write_seconds: float = STREAM_WRITE_SECONDS,
+) -> FastAPI:
+    """The API for one node. `token`: the bearer token state-changing requests must carry; `bind_host`: the
+    address the server listens on (loopback: Host headers are checked; None: no check); `max_subscribers`: event
+    streams served at once; `stream_write_seconds`: how long an event stream may wait on a client that does not
+    read before it is closed."""
     app = FastAPI(
         title="stakework node API",
         version=__version__,
@@ -96,13 +210,16 @@ def create_app(view: NodeView, token: str, *, max_body_bytes: int = MAX_BODY_BYT
     )
     app.state.view = view
     app.state.token = token
+    app.state.max_subscribers = max_subscribers
+    app.state.stream_write_seconds = stream_write_seconds
     for module in (node, beacon, validator, stakework, modules, events, metrics):
         app.include_router(module.router)
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        extra = {"failures": exc.failures} if exc.failures is not None else {}
-        return _error(exc.status, exc.message, **extra)
+        if exc.failures is not None:
+            return _error(exc.status, exc.message, failures=exc.failures)
+        return _error(exc.status, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -121,5 +238,7 @@ def create_app(view: NodeView, token: str, *, max_body_bytes: int = MAX_BODY_BYT
         log.exception("internal error serving %s %s", request.method, request.url.path)
         return _error(500, f"internal error ({type(exc).__name__}); this is a bug, please report it")
 
-    app.add_middleware(BodyLimit, limit=max_body_bytes)
+    app.add_middleware(
+        Guard, token=token, limit=max_body_bytes, body_seconds=body_seconds, hosts=allowed_hosts(bind_host)
+    )
     return app

@@ -1,14 +1,19 @@
-"""Serving the API from a node process: the token file and uvicorn in a background thread."""
+"""Serving the API from a node process: the token file and uvicorn in a background thread, with explicit limits
+(connections, header and keep-alive timeouts, handler threads) so that a flood of clients costs bounded memory and
+leaves the slot loop its share of the interpreter (issue #12, item 6)."""
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
+import os
 import secrets
+import stat
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from stakework.api.errors import ApiError
 from stakework.api.view import NodeView
@@ -21,16 +26,36 @@ from stakework.state.beacon_state import BeaconState
 T = TypeVar("T")
 TOKEN_FILE = "api-token"
 log = logging.getLogger("stakework.api")
+LIMIT_CONCURRENCY = 512
+"""Connections served at once (event streams included); uvicorn answers 503 beyond."""
+HEADER_SECONDS = 10.0
+"""A connection must send a complete request head within this long of opening (or of its last response)."""
+KEEP_ALIVE_SECONDS = 5
+"""An idle keep-alive connection is closed after this long."""
+MAX_HEAD_BYTES = 16 * 1024
+"""Request line and headers larger than this are refused (h11's limit; its default is 16 KiB too)."""
+HANDLER_THREADS = 4
+"""Threads running route handlers (anyio's default is 40): with the GIL, each busy one takes a share of the
+interpreter from the slot loop."""
 
 
 class ApiServerError(StakeworkError):
     """The API server could not start (port in use, bad address)."""
 
 
-def load_or_create_token(data_dir: Path) -> str:
-    """The data directory's bearer token (`api-token`, mode 0600), created at first start."""
+def load_or_create_token(data_dir: Path, warn: Callable[[str], object] = log.warning) -> str:
+    """The data directory's bearer token (`api-token`, mode 0600), created at first start. A token file others
+    may read (group or other permission bits) is made 0600 again, with a warning: the token may have leaked, so
+    delete the file to get a new one."""
     path = data_dir / TOKEN_FILE
     if path.exists():
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            os.chmod(path, 0o600)
+            warn(
+                f"{path} had mode {mode:04o} (readable by other users): changed to 0600; delete the file and "
+                "restart for a new token if others may have read it"
+            )
         token = path.read_text().strip()
         if token:
             return token
@@ -52,26 +77,87 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class ApiServer:
-    """uvicorn serving `create_app(view, token)` in a daemon thread; `stop()` shuts it down."""
+def _protocol(header_seconds: float) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with a deadline for the request head: uvicorn times out idle keep-alive
+    connections only after a first response, so a client that opens a connection (or starts a request) and
+    sends its headers slowly, or never, would hold the connection for ever."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
 
-    def __init__(self, view: NodeView, token: str, *, host: str = "127.0.0.1", port: int = 5052) -> None:
+    class HeadDeadline(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def _arm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            self._head_timer = self.loop.call_later(header_seconds, self._head_timeout)
+
+        def _head_timeout(self) -> None:
+            self._head_timer = None
+            if self.cycle is None or self.cycle.response_complete:  # no request under way: the head is late
+                self.transport.close()
+
+        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._arm()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._arm()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+            super().connection_lost(exc)
+
+    return HeadDeadline
+
+
+class ApiServer:
+    """uvicorn serving `create_app(view, token, ...)` in a daemon thread; `stop()` shuts it down. `app_options`
+    go to create_app (body and stream limits); the connection limits are this class's arguments."""
+
+    def __init__(
+        self,
+        view: NodeView,
+        token: str,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 5052,
+        limit_concurrency: int = LIMIT_CONCURRENCY,
+        header_seconds: float = HEADER_SECONDS,
+        handler_threads: int = HANDLER_THREADS,
+        **app_options: Any,
+    ) -> None:
         import uvicorn
 
         from stakework.api.app import create_app
 
         self.host, self.port = host, port
+        self.handler_threads = handler_threads
         config = uvicorn.Config(
-            create_app(view, token),
+            create_app(view, token, bind_host=host, **app_options),
             host=host,
             port=port,
+            http=_protocol(header_seconds),
             log_level="warning",
             access_log=False,
             lifespan="off",
             timeout_graceful_shutdown=2,
+            limit_concurrency=limit_concurrency,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         )
         self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="stakework-api", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="stakework-api", daemon=True)
+
+    def _run(self) -> None:
+        asyncio.run(self._serve())
+
+    async def _serve(self) -> None:
+        import anyio.to_thread
+
+        anyio.to_thread.current_default_thread_limiter().total_tokens = self.handler_threads
+        await self.server.serve()
 
     def start(self, timeout: float = 10.0) -> None:
         """Start serving; raises ApiServerError when the server does not come up within `timeout`."""
@@ -106,11 +192,12 @@ class NodeApi:
         self.server: ApiServer | None = None
 
     def open(self, chain: Chain, mempool: Mempool, client: object, genesis: BeaconState) -> None:
-        """Build the view and start serving (a port in use is a warning: the chain runs on without its API)."""
+        """Build the view and start serving. ApiServerError when the server cannot listen (a port in use): a
+        devnet without its API would leave the wallet talking to whatever else answers on that port."""
         self.view = NodeView(
             chain, mempool, genesis, data_dir=self.data_dir, seconds_per_slot=self.seconds, lock=self.lock
         )
-        token = load_or_create_token(self.data_dir)
+        token = load_or_create_token(self.data_dir, warn=lambda m: self.say(f"[yellow]warning:[/] {m}"))
         if not is_loopback(self.host):
             self.say(
                 f"[yellow]warning:[/] the HTTP API listens on {self.host}, reachable from other machines; "
@@ -120,8 +207,7 @@ class NodeApi:
         try:
             server.start()
         except ApiServerError as exc:
-            self.say(f"[yellow]warning:[/] {exc}; running without the HTTP API (try another --http-port)")
-            return
+            raise ApiServerError(f"{exc}: choose another --http-port, or --no-http to run without the API") from None
         self.server = server
         self.say(f"HTTP API on http://{self.host}:{self.port} (docs at /docs; token in {self.data_dir / TOKEN_FILE})")
 
