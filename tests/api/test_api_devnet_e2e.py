@@ -164,32 +164,33 @@ def test_devnet_api__send_sse_finality(devnet: Devnet) -> None:
     assert "stopped" in stop_devnet(devnet)
 
 
-def test_devnet_port_in_use__warns_and_runs_on(tmp_path: Path) -> None:
+def test_devnet_port_in_use__exit_2_with_the_fix(tmp_path: Path) -> None:
+    """A second devnet on a busy port stops with an error (it ran on without its API, and the wallet then talked
+    to the other chain), naming --http-port and --no-http; with --no-http it runs."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         s.listen()
         port = s.getsockname()[1]
-        r = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "stakework.cli.main",
-                "devnet",
-                "--data-dir",
-                str(tmp_path / "dn"),
-                "-n",
-                "8",
-                "--slot-seconds",
-                "0.1",
-                "--slots",
-                "3",
-                "--http-port",
-                str(port),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        command = [
+            sys.executable,
+            "-m",
+            "stakework.cli.main",
+            "devnet",
+            "--data-dir",
+            str(tmp_path / "dn"),
+            "-n",
+            "8",
+            "--slot-seconds",
+            "0.1",
+            "--slots",
+            "3",
+            "--http-port",
+            str(port),
+        ]
+        r = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+        assert r.returncode == 2, (r.stdout, r.stderr)
+        assert f"127.0.0.1:{port}" in r.stderr and "--http-port" in r.stderr and "--no-http" in r.stderr
+        assert "Traceback" not in r.stderr and "slot " not in r.stdout
+        r = subprocess.run([*command, "--no-http"], capture_output=True, text=True, timeout=120, check=False)
     assert r.returncode == 0, r.stderr
-    assert "running without the HTTP API" in r.stdout and "stopped" in r.stdout
+    assert "stopped" in r.stdout
