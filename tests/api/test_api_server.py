@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from api_support import Node
 
 from stakework.api.server import TOKEN_FILE, is_loopback, load_or_create_token
@@ -29,3 +30,39 @@ def test_events__topics_checked(node: Node) -> None:
     for query in ("", "?topics=nope", "?topics=head,nope", "?topics=,"):
         r = node.http.get("/eth/v1/events" + query)
         assert r.status_code == 400 and r.json()["code"] == 400, query
+
+
+def test_token_file_readable_by_others__made_0600_with_a_warning(tmp_path: Path) -> None:
+    token = load_or_create_token(tmp_path)
+    path = tmp_path / TOKEN_FILE
+    os.chmod(path, 0o644)
+    warnings: list[str] = []
+    assert load_or_create_token(tmp_path, warn=warnings.append) == token
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    assert len(warnings) == 1 and "0644" in warnings[0] and "0600" in warnings[0]
+    assert load_or_create_token(tmp_path, warn=warnings.append) == token and len(warnings) == 1
+
+
+def test_node_api__port_in_use__raises_naming_the_options(tmp_path: Path) -> None:
+    """The devnet command turns this into exit status 2 (it used to warn and run on without its API)."""
+    import socket
+
+    from stakework.api.server import ApiServerError, NodeApi
+    from stakework.node.devnet import DevnetConfig, open_devnet
+    from stakework.node.mempool import Mempool
+    from stakework.spec.presets import DEVNET
+
+    chain, client, genesis = open_devnet(DevnetConfig(tmp_path, DEVNET, validators=8))
+    said: list[str] = []
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        api = NodeApi(tmp_path, 1.0, "127.0.0.1", s.getsockname()[1], say=said.append)
+        try:
+            with pytest.raises(ApiServerError, match=r"--http-port.*--no-http"):
+                api.open(chain, Mempool(), client, genesis)
+        finally:
+            api.close()
+            client.protection.close()
+            if chain.store is not None:
+                chain.store.close()

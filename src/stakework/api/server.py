@@ -5,6 +5,7 @@ leaves the slot loop its share of the interpreter (issue #12, item 6)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import os
@@ -151,7 +152,8 @@ class ApiServer:
         self.thread = threading.Thread(target=self._run, name="stakework-api", daemon=True)
 
     def _run(self) -> None:
-        asyncio.run(self._serve())
+        with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind (it logged why); start() reports it
+            asyncio.run(self._serve())
 
     async def _serve(self) -> None:
         import anyio.to_thread
