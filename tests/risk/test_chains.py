@@ -22,7 +22,7 @@ from stakework.risk.chains.ethereum import (
 )
 from stakework.risk.chains.polygon import PolygonPoS
 from stakework.risk.chains.solana import Solana, inflation_rate
-from stakework.risk.errors import ConfigError, UnknownCoinError
+from stakework.risk.errors import ConfigError, InputValueError, UnknownCoinError
 from stakework.spec.presets import MAINNET
 
 
@@ -118,9 +118,10 @@ def test_cosmos_inflation__below_goal__rises_to_max_and_above_goal__falls_to_min
     assert np.all(np.diff(high) <= 0) and high[-1] == pytest.approx(0.07)
 
 
-def test_cosmos_staking_rate__is_inflation_after_tax_over_bonded_ratio() -> None:
+def test_cosmos_staking_rate__is_realised_inflation_after_tax_over_bonded_ratio() -> None:
     hub = CosmosHub(inflation=0.10, inflation_max=0.10, community_tax=0.02, total_staked=0.64 * 4.9e8)
-    assert hub.daily_rates(1)[0] * 365 == pytest.approx(0.10 * 0.98 / 0.64)
+    factor = 365.25 * 86_400 / hub.block_time_s / hub.blocks_per_year
+    assert hub.daily_rates(1)[0] * 365 == pytest.approx(0.10 * factor * 0.98 / 0.64)
 
 
 def test_solana_inflation__after_many_years__floors_at_1_5_percent() -> None:
@@ -188,3 +189,72 @@ def test_chain_override__unknown_key__names_it() -> None:
     with pytest.raises(ConfigError, match=r"chain\.participaton"):
         get_chain("ETH", {"participaton": 0.9})
     assert get_chain("eth", {"participation": "0.9"}).participation == 0.9  # type: ignore[attr-defined]
+
+
+# -- second pass (issue #13): unstaking, block time, penalties, supply inflation --------------------------------
+
+
+def test_solana_exit__under_9_percent_deactivating__inactive_at_next_boundary_earning_until_then() -> None:
+    sol = Solana(deactivating_share_min=0.0, deactivating_share_max=0.02)
+    total, earning = sol.exit_days(np.random.default_rng(0), 20_000)
+    assert total.min() >= 0.0 and total.max() <= 2.0
+    assert total.mean() == pytest.approx(1.0, abs=0.03)
+    np.testing.assert_array_equal(earning, total)  # the stake earns through the epoch it was deactivated in
+
+
+def test_solana_exit__27_percent_deactivating__three_boundaries_the_effective_part_earning() -> None:
+    sol = Solana(deactivating_share_min=0.27, deactivating_share_max=0.27)
+    total, earning = sol.exit_days(np.random.default_rng(1), 1_000)
+    first = total - 4.0  # two more 2-day epochs after the first boundary
+    assert first.min() >= 0.0 and first.max() <= 2.0
+    # a third leaves at each boundary: 2/3 then 1/3 still effective in the two later epochs
+    np.testing.assert_allclose(earning, first + (2 / 3 + 1 / 3) * 2.0)
+
+
+def test_solana_entry__stake_effective_from_the_next_epoch_boundary() -> None:
+    assert Solana().entry_days() == pytest.approx(1.0)
+
+
+def test_cosmos_block_time__2019_hub__paid_23_percent_below_nominal() -> None:
+    hub_2019 = CosmosHub(blocks_per_year=6_311_520, block_time_s=6.5)
+    assert hub_2019.block_time_factor == pytest.approx(5 / 6.5)
+    assert 1 - hub_2019.block_time_factor == pytest.approx(0.23, abs=0.005)
+    nominal = CosmosHub(blocks_per_year=365.25 * 86_400 / 6.0, block_time_s=6.0)
+    assert nominal.block_time_factor == pytest.approx(1.0)
+    ratio = hub_2019.daily_rates(5) / nominal.daily_rates(5)
+    np.testing.assert_allclose(ratio, 5 / 6.5, rtol=1e-9)
+
+
+def test_ethereum_uptime__missed_duties__lose_the_reward_and_pay_source_target_sync_penalties() -> None:
+    eth = Ethereum(el_yield=0.0, participation=1.0)
+    r = eth.daily_rates(3)
+    np.testing.assert_allclose(eth.uptime_rates(r, 0.9), r * (0.9 - 0.1 * 42 / 64))
+    # below 42/106 of duties done the validator loses more than it earns
+    assert (eth.uptime_rates(r, 0.39) < 0).all() and (eth.uptime_rates(r, 0.40) > 0).all()
+    # a chain without penalties only loses the reward
+    sol = Solana()
+    np.testing.assert_allclose(sol.uptime_rates(sol.daily_rates(3), 0.9), sol.daily_rates(3) * 0.9)
+
+
+def test_ethereum_supply_inflation__issuance_minus_burn_over_supply() -> None:
+    eth = Ethereum(burn_eth_per_year=0.0, el_yield=0.0, participation=1.0)
+    assert eth.supply_inflation() == pytest.approx(annual_issuance_eth(35e6, days=365) / 120.7e6, rel=1e-9)
+    burning = Ethereum(burn_eth_per_year=2.0e6)
+    assert burning.supply_inflation() < 0  # more burned than issued: supply shrinks
+
+
+def test_supply_inflation__every_chain__documented_rule() -> None:
+    hub = CosmosHub()
+    assert hub.supply_inflation() == pytest.approx(float(hub.inflation_path(365).mean()) * hub.block_time_factor)
+    assert PolygonPoS().supply_inflation() == pytest.approx(0.02)
+    sol = Solana()
+    assert sol.supply_inflation() == pytest.approx(float(sol.inflation_path(365).mean()))
+    ada = Cardano()
+    assert 0.0 < ada.supply_inflation(3650) < ada.supply_inflation(365) < 0.04
+    for chain in CHAINS.values():
+        assert -0.05 < chain.supply_inflation() < 0.2, chain.coin
+
+
+def test_ethereum_credentials__unknown__refused() -> None:
+    with pytest.raises(InputValueError, match="0x01 or 0x02"):
+        Ethereum(solo_withdrawal_credentials="0x03")

@@ -191,3 +191,69 @@ def test_progress__callback__reports_every_path_once() -> None:
     cfg = RunConfig(amount=1.0, days=50, paths=5_000, seed=1, block_elements=5_000)
     simulate(_flat_chain(), {"pool": _flat_route()}, GBM(price0=1.0), cfg, progress=lambda n, _t: seen.append(n))
     assert sum(seen) == 5_000 and len(seen) == 50
+
+
+# -- compounding as each chain does it (issue #13) ---------------------------------------------------------------
+
+
+def _no_hazards(route: Route) -> Route:
+    return dataclasses.replace(route, hazards=())
+
+
+def test_atom_delegation__default_run__rewards_wait_to_be_claimed_so_do_not_compound() -> None:
+    chain = get_chain("ATOM")
+    pool = _no_hazards(routes_for(chain)["pool"])
+    res = simulate(chain, {"pool": pool}, GBM(price0=1.0, sigma=0.0), RunConfig(amount=1000.0, paths=5, seed=1))
+    out = res.routes["pool"]
+    simple = 1000.0 * (1.0 + out.net_daily_rates[:365].sum())
+    np.testing.assert_allclose(out.final_tokens, simple, rtol=1e-12)
+    assert out.compound_days == 0 and out.restakes == 0
+    apr = summarize(res)[0].apr
+    assert summarize(res)[0].apy == pytest.approx(apr)  # no compounding: APY = APR
+    daily = RunConfig(amount=1000.0, paths=5, seed=1, compound_days=1)
+    forced = simulate(chain, {"pool": pool}, GBM(price0=1.0, sigma=0.0), daily).routes["pool"]
+    assert forced.final_tokens[0] / 1000 - out.final_tokens[0] / 1000 > 0.009  # daily compounding overstated ≈ 1 pt
+
+
+def test_restake__every_30_days_with_a_fee__closed_form() -> None:
+    chain = _flat_chain()
+    r = chain.daily_rates(1)[0]
+    route = Route(name="pool", label="t", protocol_entry=False, exit="none", compound_days=0, restake_days=30,
+                  restake_fee=0.01)  # fmt: skip
+    res = simulate(chain, {"pool": route}, GBM(price0=1.0, sigma=0.0), RunConfig(amount=100.0, days=365, paths=3))
+    tokens = 100.0
+    for _ in range(12):
+        tokens += tokens * 30 * r - 0.01
+    tokens += tokens * 5 * r
+    out = res.routes["pool"]
+    np.testing.assert_allclose(out.final_tokens, tokens, rtol=1e-12)
+    assert out.restakes == 12 and out.restake_fees_paid == pytest.approx(0.12)
+
+
+def test_restake__fee_larger_than_the_rewards__never_restakes() -> None:
+    route = Route(name="pool", label="t", protocol_entry=False, exit="none", compound_days=0, restake_days=7,
+                  restake_fee=50.0)  # fmt: skip
+    res = simulate(_flat_chain(), {"pool": route}, GBM(price0=1.0, sigma=0.0), RunConfig(amount=100.0, paths=3))
+    assert res.routes["pool"].restakes == 0
+
+
+def test_eth_0x02__effective_balance__grows_in_whole_eth_after_1_25_eth_hysteresis() -> None:
+    chain = _flat_chain()  # 3.5 %/yr, flat
+    r = chain.daily_rates(1)[0]
+    route = Route(name="solo", label="t", protocol_entry=False, exit="none", compound_days=1, balance_step=1.0,
+                  balance_hysteresis=1.25, balance_cap=2048.0)  # fmt: skip
+    days = 3 * 365
+    res = simulate(chain, {"solo": route}, GBM(price0=1.0, sigma=0.0), RunConfig(amount=32.0, days=days, paths=2))
+    balance, eff = 32.0, 32.0
+    for _ in range(days):
+        balance += eff * r
+        if balance > eff + 1.25:
+            eff = float(int(balance))
+    out = res.routes["solo"]
+    np.testing.assert_allclose(out.final_tokens, balance, rtol=1e-12)
+    simple = 32.0 * (1 + days * r)
+    daily = 32.0 * (1 + r) ** days
+    assert simple < balance < daily
+    # at the cap nothing compounds: a 2048-ETH 0x02 validator earns simple interest
+    capped = simulate(chain, {"solo": route}, GBM(price0=1.0, sigma=0.0), RunConfig(amount=2048.0, days=days, paths=2))
+    np.testing.assert_allclose(capped.routes["solo"].final_tokens, 2048.0 * (1 + days * r), rtol=1e-12)

@@ -47,8 +47,10 @@ class RunConfig:
     """Number of simulated paths."""
     seed: int | None = None
     """Seed for reproducible runs (None: fresh entropy)."""
-    compound_days: int = 1
-    """Rewards are added to the stake every this many days (1: daily; 0: never, simple interest)."""
+    compound_days: int | None = None
+    """None (the default): each route compounds as its chain or product does (`Route.compound_days`,
+    `restake_days`, ...). A number forces it for every route: rewards are added to the stake every this many
+    days (1: daily; 0: never, simple interest)."""
     fan_paths: int = 5_000
     """Paths kept at every grid day for the fan chart and the path export."""
     grid_points: int = 74
@@ -70,7 +72,7 @@ class RunConfig:
             raise InputValueError(f"paths must be between 1 and {MAX_PATHS}, got {self.paths}")
         if self.seed is not None and self.seed < 0:
             raise InputValueError(f"seed must be >= 0, got {self.seed}")
-        if self.compound_days < 0:
+        if self.compound_days is not None and self.compound_days < 0:
             raise InputValueError("compound_days must be >= 0")
         if self.grid_points < 2 or self.fan_paths < 0 or self.block_elements < 1 or self.threads < 0:
             raise InputValueError("grid_points must be >= 2, fan_paths >= 0, block_elements >= 1, threads >= 0")
@@ -103,6 +105,14 @@ class RouteResult:
     """Fiat value at the grid days for the first `fan_paths` paths (float32)."""
     fan_tokens: np.ndarray
     """Tokens at the grid days for the same paths (float32)."""
+    compound_days: int = 1
+    """How often rewards joined the stake on this route, in days (0: never): the route's own rule
+    (`Route.compound_days`, or its `restake_days` where rewards must be claimed) unless the run forced one.
+    Use it for the APY (`apy_from_apr`)."""
+    restakes: int = 0
+    """Claims and re-delegations made over the horizon (routes whose rewards must be claimed)."""
+    restake_fees_paid: float = 0.0
+    """Tokens paid in fees for those re-delegations (per path; already taken out of `final_tokens`)."""
 
 
 @dataclass(slots=True)
@@ -152,14 +162,73 @@ def token_growth(rates: np.ndarray, compound_days: int) -> np.ndarray:
     return out
 
 
+def route_growth(
+    rates: np.ndarray,
+    *,
+    amount: float,
+    compound_days: int,
+    restake_days: int = 0,
+    restake_fee: float = 0.0,
+    balance_step: float = 0.0,
+    balance_hysteresis: float = 0.0,
+    balance_cap: float = 0.0,
+    count_until: int | None = None,
+) -> tuple[np.ndarray, int]:
+    """Token growth G (as `token_growth`) of a route's compounding rule, and the number of re-delegations.
+
+    - Rewards join the stake every `compound_days` days; where that is 0 and `restake_days` > 0, the holder
+      claims and re-delegates every `restake_days` days, paying `restake_fee` tokens each time (skipped while
+      the waiting rewards are worth less than the fee).
+    - With `balance_step` > 0 only the effective balance earns: it starts at the amount rounded down to a step
+      (at most `balance_cap`) and moves to the balance rounded down to a step once the balance exceeds it by
+      `balance_hysteresis` (consensus-specs Electra `process_effective_balance_updates`, daily here).
+    Re-delegations are counted up to day `count_until` (default: all)."""
+    if balance_step <= 0 and balance_cap <= 0 and (compound_days > 0 or restake_days == 0):
+        return token_growth(rates, compound_days), 0
+    out = np.empty(rates.size + 1)
+    out[0] = 1.0
+    fee = restake_fee / amount
+    restakes = 0
+    last = rates.size if count_until is None else count_until
+    if balance_step <= 0 and balance_cap <= 0:
+        principal, accrued = 1.0, 0.0
+        for day, rate in enumerate(rates.tolist()):
+            accrued += principal * rate
+            if (day + 1) % restake_days == 0 and accrued > fee:
+                principal += accrued - fee
+                accrued = 0.0
+                restakes += day < last
+            out[day + 1] = principal + accrued
+        return out, restakes
+    step = balance_step / amount
+    cap = balance_cap / amount if balance_cap > 0 else math.inf
+    up = balance_hysteresis / amount
+
+    def effective(balance: float) -> float:
+        stepped = math.floor(balance / step + 1e-12) * step if step > 0 else balance
+        return min(stepped, cap)
+
+    balance = 1.0
+    earning = effective(balance)
+    for day, rate in enumerate(rates.tolist()):
+        balance += earning * rate
+        if balance > earning + up and earning < cap:
+            earning = effective(balance)
+        out[day + 1] = balance
+    return out, 0
+
+
 def nominal_apr(route_result: RouteResult, days: int) -> float:
     """Average net reward rate while earning over the horizon, per 365-day year."""
     rates = route_result.net_daily_rates[route_result.entry_day : days]
     return float(rates.mean() * DAYS_PER_YEAR) if rates.size else 0.0
 
 
-def apy_from_apr(apr: float, compound_days: int) -> float:
-    """(1 + APR / n)^n − 1 with n = 365 / compound_days compounding periods a year (APR when never)."""
+def apy_from_apr(apr: float, compound_days: int | None) -> float:
+    """(1 + APR / n)^n − 1 with n = 365 / compound_days compounding periods a year (APR when never; None is
+    daily, for callers that pass a run's unforced setting: prefer the route's `RouteResult.compound_days`)."""
+    if compound_days is None:
+        compound_days = 1
     if compound_days == 0:
         return apr
     n = DAYS_PER_YEAR / compound_days
@@ -194,6 +263,9 @@ class _Plan:
     earn_index: np.ndarray
     loss_events: dict[str, Events]
     depeg_events: list[tuple[Events, float]]
+    compound_days: int = 1
+    restakes: int = 0
+    restake_fee: float = 0.0
 
 
 def _plan_route(chain: ChainPreset, route: Route, cfg: RunConfig, entropy: int) -> _Plan:
@@ -209,13 +281,30 @@ def _plan_route(chain: ChainPreset, route: Route, cfg: RunConfig, entropy: int) 
     max_day = int(exit_index.max())
     if route.stakes:
         gross = chain.daily_rates(max_day, solo=route.name == "solo", amount=cfg.amount)
-        rates = gross * (1.0 - route.fee) * route.uptime
+        earned = chain.uptime_rates(gross, route.uptime)
+        rates = np.where(earned > 0, earned * (1.0 - route.fee), earned)
         entry_day = round(chain.entry_days()) if route.protocol_entry else 0
         rates[: min(entry_day, rates.size)] = 0.0
     else:
         rates = np.zeros(max_day)
         entry_day = 0
-    growth = token_growth(rates, cfg.compound_days)
+    restakes = 0
+    if cfg.compound_days is not None:
+        compound_days = cfg.compound_days
+        growth = token_growth(rates, compound_days)
+    else:
+        compound_days = route.compound_days or route.restake_days
+        growth, restakes = route_growth(
+            rates,
+            amount=cfg.amount,
+            compound_days=route.compound_days,
+            restake_days=route.restake_days,
+            restake_fee=route.restake_fee,
+            balance_step=route.balance_step,
+            balance_hysteresis=route.balance_hysteresis,
+            balance_cap=route.balance_cap,
+            count_until=horizon,
+        )
     return _Plan(
         route=route,
         rates=rates,
@@ -226,6 +315,9 @@ def _plan_route(chain: ChainPreset, route: Route, cfg: RunConfig, entropy: int) 
         earn_index=earn_index,
         loss_events={},
         depeg_events=[],
+        compound_days=compound_days,
+        restakes=restakes,
+        restake_fee=route.restake_fee if restakes else 0.0,
     )
 
 
@@ -354,10 +446,16 @@ def simulate(
             hits[f"depeg_{len(hits)}" if "depeg" in hits else "depeg"] = np.bincount(
                 events.path[active & (plan.exit_index[events.path] - events.day < duration)], minlength=P
             )
+        base_disc = np.full(P, route.discount if route.exit == "sell" else 0.0)
+        if route.exit == "sell" and route.redeem_share > 0:
+            # the protocol's buffer (a deposit pool) redeems these paths at full value: no market discount
+            redeemed = _route_rng(entropy, 3, route.name).random(P) < route.redeem_share
+            disc[redeemed] = 0.0
+            base_disc[redeemed] = 0.0
         earn_idx = np.minimum(plan.earn_index, plan.exit_index)
         tokens_no_h = cfg.amount * plan.growth[earn_idx]
         price_exit = price0 * np.exp(logp_exit[name])
-        gross_no_h = tokens_no_h * price_exit * (1.0 - route.discount if route.exit == "sell" else 1.0)
+        gross_no_h = tokens_no_h * price_exit * (1.0 - base_disc)
         tokens = tokens_no_h * survive
         gross = tokens * price_exit * (1.0 - disc)
         cost = route.running_cost_usd_per_year * T / DAYS_PER_YEAR
@@ -387,5 +485,8 @@ def simulate(
             hazard_hits=hits,
             fan=fan.astype(np.float32),
             fan_tokens=fan_tokens,
+            compound_days=plan.compound_days,
+            restakes=plan.restakes,
+            restake_fees_paid=plan.restakes * plan.restake_fee,
         )
     return result

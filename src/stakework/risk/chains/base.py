@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -80,6 +81,22 @@ class ChainPreset(ABC):
     @abstractmethod
     def slashing_hazards(self) -> tuple[Hazard, ...]:
         """Protocol slashing as hazards for a validator (empty where the chain does not slash)."""
+
+    def uptime_rates(self, rates: np.ndarray, uptime: float) -> np.ndarray:
+        """Daily rates earned by a staker doing a share `uptime` of its duties. Default: missed duties only
+        lose their reward (rates × uptime); chains that also penalize a missed duty override this."""
+        return rates * uptime
+
+    @abstractmethod
+    def supply_inflation(self, days: int = 365) -> float:
+        """Net yearly growth of the token supply, averaged over the first `days` days (a fraction): what
+        dilutes a holder. Real yield = staking yield − supply inflation. Each chain says what it counts
+        (issuance, burns, treasury emission)."""
+
+    @abstractmethod
+    def compounding(self, route: str) -> dict[str, Any]:
+        """Route fields saying how rewards compound on route `route` (`compound_days`, and where rewards
+        must be claimed, `restake_fee`; see `stakework.risk.routes.Route`)."""
 
     def gross_apr(self, days: int = 365) -> float:
         """Average annualized gross reward rate over the first `days` days."""

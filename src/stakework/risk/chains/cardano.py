@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from stakework.risk.chains.base import ChainPreset
+from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
 from stakework.risk.hazards import Hazard
 
 
@@ -103,19 +104,36 @@ class Cardano(ChainPreset):
         )
         return max(f * self.performance - self.pool_cost, 0.0) / pool_stake
 
-    def daily_rates(self, n_days: int, *, solo: bool = False, amount: float = 0.0) -> np.ndarray:
-        """Per-epoch rate spread over the epoch's days; the reserve shrinks by ρ each epoch and takes back what
+    def reserve_path(self, n_epochs: int) -> np.ndarray:
+        """Reserve at the start of each epoch: it pays ρ of itself each epoch and takes back what
         non-delegated stake leaves unclaimed (share 1 − staked ratio of the pools' pot)."""
-        n_epochs = math.ceil(n_days / self.epoch_days) + 1
-        rates = np.empty(n_epochs)
+        out = np.empty(n_epochs + 1)
         reserve = self.reserve
-        for e in range(n_epochs):
-            rates[e] = self.epoch_member_rate(reserve, solo=solo, amount=amount) / self.epoch_days
-            paid = self.rho * reserve
-            unclaimed = self.pool_pot(reserve) * (1.0 - self.staked_ratio)
-            reserve = reserve - paid + unclaimed
+        for e in range(n_epochs + 1):
+            out[e] = reserve
+            reserve = reserve - self.rho * reserve + self.pool_pot(reserve) * (1.0 - self.staked_ratio)
+        return out
+
+    def daily_rates(self, n_days: int, *, solo: bool = False, amount: float = 0.0) -> np.ndarray:
+        """Per-epoch rate spread over the epoch's days, the reserve following `reserve_path`."""
+        n_epochs = math.ceil(n_days / self.epoch_days) + 1
+        reserves = self.reserve_path(n_epochs)[:n_epochs]
+        rates = np.array([self.epoch_member_rate(r, solo=solo, amount=amount) for r in reserves]) / self.epoch_days
         epoch_of_day = (np.arange(n_days) // self.epoch_days).astype(np.int64)
-        return rates[epoch_of_day]
+        return np.asarray(rates[epoch_of_day], dtype=np.float64)
+
+    def supply_inflation(self, days: int = 365) -> float:
+        """What leaves the reserve (rewards and the treasury's cut, less what returns unclaimed) over the
+        circulating supply, per year; the 45 bn cap makes it shrink with the reserve. Fees move existing ADA."""
+        n_epochs = max(math.ceil(days / self.epoch_days), 1)
+        reserves = self.reserve_path(n_epochs)
+        released = float(reserves[0] - reserves[-1])
+        return released / self.circulating * DAYS_PER_YEAR / (n_epochs * self.epoch_days)
+
+    def compounding(self, route: str) -> dict[str, Any]:
+        """Rewards land in the reward account, whose balance counts as delegated stake from the next
+        snapshot: they compound once an epoch (Shelley ledger spec, stake distribution)."""
+        return {"compound_days": max(round(self.epoch_days), 1)}
 
     def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Delegated ADA never leaves the wallet: spendable at once."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -35,6 +36,10 @@ ALL_DUTY_WEIGHTS = (
 does every duty earns one base reward per increment per epoch."""
 ATTESTATION_PENALTY_WEIGHT = TIMELY_SOURCE_WEIGHT + TIMELY_TARGET_WEIGHT
 """A slashed validator misses source and target duties and is penalized their weight each epoch."""
+MISSED_DUTY_PENALTY_WEIGHT = TIMELY_SOURCE_WEIGHT + TIMELY_TARGET_WEIGHT + SYNC_REWARD_WEIGHT
+"""A validator that misses its duties is penalized the source and target weights (altair
+`get_flag_index_deltas`: every flag but head) and, in a sync committee, as much as the sync reward it missed
+(`process_sync_aggregate`): 14 + 26 + 2 = 42 of 64 base rewards on average, on top of the reward it lost."""
 
 
 def epochs_per_day(preset: Preset = MAINNET) -> int:
@@ -105,6 +110,23 @@ class Ethereum(ChainPreset):
     """Smallest share of all stake slashed together in a mass event."""
     mass_slashed_share_max: float = 0.10
     """Largest share of all stake slashed together in a mass event."""
+    burn_eth_per_year: float = 100_000.0
+    """ETH burned per year by EIP-1559 base fees (and blob fees): subtracted from issuance in
+    `supply_inflation` (net issuance, as ultrasound.money counts it)."""
+    solo_withdrawal_credentials: str = "0x01"
+    """A solo validator's credentials: `0x01` (rewards above 32 ETH are swept to the withdrawal address: no
+    compounding; most validators) or `0x02` (EIP-7251 compounding: the effective balance grows up to 2048 ETH)."""
+
+    def __post_init__(self) -> None:
+        ChainPreset.__post_init__(self)
+        from stakework.risk.errors import InputValueError
+
+        if self.solo_withdrawal_credentials not in ("0x01", "0x02"):
+            raise InputValueError(
+                f"ETH: solo_withdrawal_credentials must be 0x01 or 0x02, got {self.solo_withdrawal_credentials!r}"
+            )
+        if not (0.0 < self.participation <= 1.0):
+            raise InputValueError("ETH: participation must be in (0, 1]")
 
     def base_reward_per_increment(self, total_staked_eth: float | None = None) -> int:
         """Gwei per increment per epoch at `total_staked_eth` (default: the preset's stake)."""
@@ -127,6 +149,43 @@ class Ethereum(ChainPreset):
                 cache[key] = brpi * share * per_day / MAINNET.EFFECTIVE_BALANCE_INCREMENT * self.participation
             out[day] = cache[key]
         return out + self.el_yield / DAYS_PER_YEAR
+
+    def uptime_rates(self, rates: np.ndarray, uptime: float) -> np.ndarray:
+        """A missed duty loses its reward and is penalized too: consensus reward × uptime − the base reward ×
+        42/64 × (1 − uptime) (source, target and sync penalties are not scaled by participation); the
+        execution-layer yield (proposals) is only lost. Spec: altair `get_flag_index_deltas`,
+        `process_sync_aggregate`."""
+        el = self.el_yield / DAYS_PER_YEAR
+        consensus = rates - el
+        base = consensus / self.participation if self.participation > 0 else consensus
+        penalty = base * MISSED_DUTY_PENALTY_WEIGHT / WEIGHT_DENOMINATOR * (1.0 - uptime)
+        return consensus * uptime - penalty + el * uptime
+
+    def supply_inflation(self, days: int = 365) -> float:
+        """Net issuance: consensus rewards issued on the whole stake (its daily rate × S_t, without the
+        execution-layer yield, which moves existing ETH) minus `burn_eth_per_year`, over the supply. The burn
+        is counted (ultrasound.money's "supply growth"), so the figure can turn negative when fees are high."""
+        rates = self.daily_rates(days) - self.el_yield / DAYS_PER_YEAR
+        staked = self.total_staked * (1.0 + self.staked_growth_per_year) ** (np.arange(days) / DAYS_PER_YEAR)
+        issued = float((rates * staked).mean()) * DAYS_PER_YEAR
+        return (issued - self.burn_eth_per_year) / self.total_supply
+
+    def compounding(self, route: str) -> dict[str, Any]:
+        """stETH rebases and rETH re-prices daily: daily. A 0x01 validator's rewards are swept out (no
+        compounding); a 0x02 one's effective balance follows its balance in 1 ETH steps with the 1.25 ETH
+        upward hysteresis, up to MAX_EFFECTIVE_BALANCE_ELECTRA (EIP-7251; Electra
+        `process_effective_balance_updates`). An exchange pays rewards out to your balance (assumption)."""
+        if route in ("liquid", "pool"):
+            return {"compound_days": 1}
+        if route == "solo" and self.solo_withdrawal_credentials == "0x02":
+            inc = MAINNET.EFFECTIVE_BALANCE_INCREMENT / GWEI_PER_ETH
+            return {
+                "compound_days": 1,
+                "balance_step": inc,
+                "balance_hysteresis": inc * MAINNET.HYSTERESIS_UPWARD_MULTIPLIER / MAINNET.HYSTERESIS_QUOTIENT,
+                "balance_cap": MAINNET.MAX_EFFECTIVE_BALANCE_ELECTRA / GWEI_PER_ETH,
+            }
+        return {"compound_days": 0}
 
     def churn_eth_per_day(self) -> float:
         """Exit (and activation) churn, ETH per day."""

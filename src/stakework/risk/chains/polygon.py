@@ -4,6 +4,7 @@ an 80-checkpoint withdrawal delay for unbonding, and validator commission."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,6 +32,11 @@ class PolygonPoS(ChainPreset):
     validator_emission_of_supply: float = 0.01
     """Yearly POL emission paid to validators as checkpoint rewards, share of supply (POL: 2 % a year, half to
     validators, half to the community treasury)."""
+    treasury_emission_of_supply: float = 0.01
+    """Yearly POL emission to the community treasury, share of supply (the other half of the 2 %)."""
+    restake_fee: float = 2.5
+    """POL paid to claim and re-stake rewards (`ValidatorShare.restake`, one Ethereum transaction of about
+    150,000 gas at ≈ 1 gwei and 3,000 USD/ETH ≈ 0.45 USD ≈ 2.3 POL at 0.20 USD; 2025-11, approximate)."""
     checkpoint_interval_minutes: float = 60.0
     """Average time between checkpoints submitted to Ethereum."""
     withdrawal_delay_checkpoints: int = 80
@@ -55,6 +61,17 @@ class PolygonPoS(ChainPreset):
         and the signers' shares average out), plus fees. Supply and stake grow together, so it is constant."""
         rate = self.checkpoint_reward() * self.checkpoints_per_day() / self.total_staked
         return np.full(n_days, rate + self.fee_yield / DAYS_PER_YEAR)
+
+    def supply_inflation(self, days: int = 365) -> float:
+        """The whole POL emission, validators' and treasury's halves (fee burns on Polygon PoS left out)."""
+        return self.validator_emission_of_supply + self.treasury_emission_of_supply
+
+    def compounding(self, route: str) -> dict[str, Any]:
+        """Liquid tokens (MaticX) re-stake for you: daily. Delegators' rewards wait in the ValidatorShare
+        contract until claimed or re-staked (`restake`), at `restake_fee` a time."""
+        if route == "liquid":
+            return {"compound_days": 1}
+        return {"compound_days": 0, "restake_fee": self.restake_fee}
 
     def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
         """80 checkpoints, no rewards."""

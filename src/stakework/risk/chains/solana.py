@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -67,19 +68,41 @@ class Solana(ChainPreset):
         return (self.inflation_path(n_days) / self.staked_ratio + self.mev_yield) / DAYS_PER_YEAR
 
     def cooldown_epochs(self, deactivating_share: np.ndarray) -> np.ndarray:
-        """Epochs to deactivate: at most `warmup_cooldown_rate` of the stake leaves per epoch, shared pro rata,
-        so ceil(deactivating share / rate) epochs (at least one)."""
+        """Epoch boundaries until the stake is fully inactive: at most `warmup_cooldown_rate` of the effective
+        stake deactivates per epoch, shared pro rata, so ceil(deactivating share / rate) (at least one)."""
         return np.maximum(np.ceil(deactivating_share / self.warmup_cooldown_rate - 1e-9), 1.0)
 
     def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Wait for the epoch boundary (uniform within an epoch), then cool down; no rewards meanwhile."""
+        """Stake deactivated in epoch N earns through epoch N and is inactive (withdrawable) at the start of
+        N + 1 while less than `warmup_cooldown_rate` of all stake is deactivating (stake program
+        `Delegation::stake_activating_and_deactivating`; agave docs "Stake delegation and rewards"). So: wait
+        for the next boundary (uniform within the epoch), earning. When more is leaving, each later boundary
+        releases rate / share of what is left and the still-effective part keeps earning."""
         share = rng.uniform(self.deactivating_share_min, self.deactivating_share_max, size=n)
-        wait = rng.uniform(0.0, self.epoch_days, size=n) + self.cooldown_epochs(share) * self.epoch_days
-        return wait, np.zeros(n)
+        first = rng.uniform(0.0, self.epoch_days, size=n)
+        epochs = self.cooldown_epochs(share)
+        extra = (epochs - 1.0) * self.epoch_days
+        # after the first boundary the effective share falls by rate/share per epoch: 1 - k·rate/share
+        released = np.minimum(self.warmup_cooldown_rate / np.maximum(share, 1e-12), 1.0)
+        later = epochs - 1.0
+        mean_effective = np.where(later > 0, 1.0 - released * (later + 1.0) / 2.0, 0.0)
+        earning = first + np.clip(mean_effective, 0.0, 1.0) * extra
+        return first + extra, earning
 
     def entry_days(self) -> float:
-        """Warm-up: active at the next epoch boundary (half an epoch on average) plus one epoch."""
-        return 1.5 * self.epoch_days
+        """Warm-up: stake delegated in epoch N is effective from the start of N + 1 (while less than
+        `warmup_cooldown_rate` of the stake is activating), half an epoch on average."""
+        return 0.5 * self.epoch_days
+
+    def supply_inflation(self, days: int = 365) -> float:
+        """The inflation schedule (new SOL to stakers); the burn of half the base fees is left out (a few
+        thousandths of a percent of supply a year)."""
+        return float(self.inflation_path(days).mean())
+
+    def compounding(self, route: str) -> dict[str, Any]:
+        """Rewards are credited to the stake account at each epoch boundary and are staked at once; a liquid
+        token (JitoSOL) re-prices once an epoch too."""
+        return {"compound_days": max(round(self.epoch_days), 1)}
 
     def slashing_hazards(self) -> tuple[Hazard, ...]:
         """No protocol slashing on Solana today: no hazard."""

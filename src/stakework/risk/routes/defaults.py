@@ -41,7 +41,15 @@ _CUSTODY = Hazard(
 _TABLE: dict[str, dict[str, dict[str, Any]]] = {
     "ETH": {
         "solo": {"label": "solo validator (32 ETH)", "uptime": 0.97, "exit": "protocol"},
-        "pool": {"label": "staking pool (Rocket Pool-like)", "fee": 0.14, "uptime": 0.99, "exit_extra_days": 1.0},
+        "pool": {
+            "label": "pool token (rETH-like: deposit pool or market)",
+            "fee": 0.14,
+            "uptime": 0.99,
+            "exit": "sell",
+            "discount": 0.001,
+            "redeem_share": 0.8,
+            "protocol_entry": False,
+        },
         "liquid": {"label": "liquid token (stETH-like)", "fee": 0.10, "uptime": 0.99, "discount": 0.0005},
         "exchange": {"label": "exchange custody", "fee": 0.25, "uptime": 0.99, "exit_extra_days": 1.0},
     },
@@ -78,6 +86,36 @@ _TABLE: dict[str, dict[str, dict[str, Any]]] = {
 
 _SOCIALISED_SHARE = 0.05
 """A liquid protocol spreads one operator's slashing over all its stake: the holder bears about this share."""
+_RETH_BOND_SHARE = 0.25
+"""Rocket Pool: a node operator's bond is 8 ETH of each 32 ETH validator (LEB8 minipools, Atlas 2023). A
+validator's losses come out of the bond first; the rETH holders' 24 ETH lose only what exceeds it (RPL
+collateral, auctioned to cover a shortfall, is left out)."""
+
+
+def _socialised(h: Hazard, note: str) -> Hazard:
+    return Hazard(
+        name=h.name,
+        rate_per_year=h.rate_per_year / _SOCIALISED_SHARE,
+        loss_min=h.loss_min * _SOCIALISED_SHARE,
+        loss_max=h.loss_max * _SOCIALISED_SHARE,
+        source=h.source + "; " + note,
+    )
+
+
+def after_bond(h: Hazard, bond_share: float) -> Hazard | None:
+    """What the pool's depositors lose from a validator loss `h` when the operator's bond (`bond_share` of the
+    validator) absorbs it first: (loss − bond) / (1 − bond) of their part, None if the bond covers it all."""
+    lo = max(h.loss_min - bond_share, 0.0) / (1.0 - bond_share)
+    hi = max(h.loss_max - bond_share, 0.0) / (1.0 - bond_share)
+    if hi <= 0.0:
+        return None
+    return Hazard(
+        name=h.name,
+        rate_per_year=h.rate_per_year,
+        loss_min=lo,
+        loss_max=hi,
+        source=h.source + f"; beyond the operator's bond ({bond_share:.0%} of the validator)",
+    )
 
 
 def _route(chain: ChainPreset, name: str, fields: dict[str, Any]) -> Route:
@@ -87,28 +125,29 @@ def _route(chain: ChainPreset, name: str, fields: dict[str, Any]) -> Route:
         fields.setdefault("running_cost_usd_per_year", chain.solo_running_cost_usd_per_year)
         fields.setdefault("min_stake", chain.min_solo_stake)
         hazards: tuple[Hazard, ...] = slashing
+    elif name == "pool" and fields.get("exit") == "sell":
+        # a pool token (rETH): operators' bonds absorb slashing first, the rest is shared by all holders
+        bonded = (after_bond(h, _RETH_BOND_SHARE) for h in slashing)
+        shared = tuple(_socialised(h, "socialised over the pool") for h in bonded if h is not None)
+        hazards = (*shared, _HACK, _DEPEG)
     elif name == "pool":
         hazards = slashing
     elif name == "liquid":
         fields.setdefault("protocol_entry", False)
         fields.setdefault("exit", "sell")
-        socialised = tuple(
-            Hazard(
-                name=h.name,
-                rate_per_year=h.rate_per_year / _SOCIALISED_SHARE,
-                loss_min=h.loss_min * _SOCIALISED_SHARE,
-                loss_max=h.loss_max * _SOCIALISED_SHARE,
-                source=h.source + "; socialised over the protocol's operators",
-            )
-            for h in slashing
-        )
+        socialised = tuple(_socialised(h, "socialised over the protocol's operators") for h in slashing)
         hazards = (*socialised, _HACK, _DEPEG)
     elif name == "exchange":
-        fields.setdefault("protocol_entry", False)
+        # the exchange stakes through the protocol: it waits for the entry queue (or warm-up) before rewards
+        # start, as it waits for the exit queue when you leave
+        fields.setdefault("protocol_entry", True)
         fields.setdefault("exit", "custody")
         hazards = (_CUSTODY,)
     else:
         hazards = ()
+    if name != "hold":
+        for key, value in chain.compounding(name).items():
+            fields.setdefault(key, value)
     return Route(name=name, hazards=hazards, **fields)
 
 
