@@ -203,3 +203,35 @@ def test_metrics_and_docs(node: Node) -> None:
     assert node.http.get("/docs").status_code == 200
     paths = node.http.get("/openapi.json").json()["paths"]
     assert "/eth/v1/beacon/states/{state_id}/finality_checkpoints" in paths and "/v1/transactions" in paths
+
+
+def test_block__eth_consensus_version_header(node: Node) -> None:
+    """Spec (getBlockV2): the response names its fork in the Eth-Consensus-Version header too."""
+    r = node.http.get("/eth/v2/beacon/blocks/head")
+    assert r.status_code == 200 and r.headers["eth-consensus-version"] == r.json()["version"] == "electra"
+
+
+def test_block__genesis__200_the_genesis_block(node: Node) -> None:
+    r = node.http.get("/eth/v2/beacon/blocks/genesis")
+    assert r.status_code == 200, r.text
+    assert r.headers["eth-consensus-version"] == "electra"
+    body = r.json()
+    assert body["finalized"] is True
+    header = node.http.get("/eth/v1/beacon/headers/genesis").json()["data"]["header"]
+    message = body["data"]["message"]
+    assert message["slot"] == "0" and message["state_root"] == header["message"]["state_root"]
+    assert message["parent_root"] == "0x" + "00" * 32 and body["data"]["signature"] == "0x" + "00" * 96
+    assert message["body"]["transactions"] == [] and message["body"]["attestations"] == []
+
+
+def test_proposer_duties__previous_epoch__the_proposers_of_its_blocks(node: Node) -> None:
+    """Clients ask for the previous epoch's duties at an epoch start: they are the proposers of its blocks."""
+    epoch = node.slot // 8 - 1
+    r = node.http.get(f"/eth/v1/validator/duties/proposer/{epoch}")
+    assert r.status_code == 200, r.text
+    duties = r.json()["data"]
+    assert [d["slot"] for d in duties] == [str(s) for s in range(epoch * 8, epoch * 8 + 8)]
+    for d in duties:  # every slot of this devnet has its block
+        header = node.http.get(f"/eth/v1/beacon/headers/{d['slot']}").json()["data"]["header"]["message"]
+        assert header["slot"] == d["slot"] and header["proposer_index"] == d["validator_index"]
+    assert node.http.get(f"/eth/v1/validator/duties/proposer/{epoch - 1}").status_code == 400

@@ -7,7 +7,7 @@ import dataclasses
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from stakework.api.errors import bad_request, not_found
 from stakework.api.resolve import Resolved, block_of, resolve_block, resolve_state
@@ -23,6 +23,7 @@ from stakework.api.schemas.beacon import (
 from stakework.api.schemas.encoding import parse_bytes, parse_uint, to_json
 from stakework.api.view import NodeView
 from stakework.state.containers import BeaconBlockHeader
+from stakework.transition.block.block import BeaconBlockBody
 from stakework.transition.committees import get_committee_count_per_slot, get_epoch_shuffling
 
 router = APIRouter(tags=["beacon"])
@@ -91,15 +92,37 @@ def _is_ancestor(view: NodeView, r: Resolved) -> bool:
     return bytes(get_block_root_at_slot(head, r.state.latest_block_header.slot)) == r.root
 
 
+CONSENSUS_VERSION = "electra"
+"""The fork name of the blocks served (the `version` field and the Eth-Consensus-Version header)."""
+
+
 @router.get("/eth/v2/beacon/blocks/{block_id}", summary="Block (JSON)")
-def block(block_id: str, view: NodeView = Depends(get_view)) -> dict[str, Any]:
-    """The signed block, as JSON (stakework's body: attestations, slashings, transactions, withdrawals)."""
+def block(block_id: str, response: Response, view: NodeView = Depends(get_view)) -> dict[str, Any]:
+    """The signed block, as JSON (stakework's body: attestations, slashings, transactions, withdrawals). Spec
+    (beacon-API getBlockV2): the `Eth-Consensus-Version` header names the fork. `genesis` is the genesis block:
+    an empty body and a zero signature (its header's body root is zero, as the genesis state's is)."""
     with view.lock:
         r = resolve_block(view, block_id)
         signed = block_of(view, r)
-    if signed is None:
-        raise not_found(f"block 0x{r.root.hex()} has no stored body (the chain's anchor)")
-    return {"version": "electra", **_envelope(r, to_json(signed))}
+        genesis = signed is None and r.root == view.genesis_root()
+        state_root = view.state_root_of(r.root, r.state) if genesis else b""
+    if genesis:
+        h = r.state.latest_block_header
+        body = to_json(BeaconBlockBody(randao_reveal=b"\x00" * 96))
+        message = {
+            "slot": str(h.slot),
+            "proposer_index": str(h.proposer_index),
+            "parent_root": _hex(h.parent_root),
+            "state_root": _hex(state_root),
+            "body": body,
+        }
+        data: Any = {"message": message, "signature": _hex(b"\x00" * 96)}
+    elif signed is None:
+        raise not_found(f"block 0x{r.root.hex()} has no stored body (the chain's anchor after a restart)")
+    else:
+        data = to_json(signed)
+    response.headers["Eth-Consensus-Version"] = CONSENSUS_VERSION
+    return {"version": CONSENSUS_VERSION, **_envelope(r, data)}
 
 
 @router.get("/eth/v1/beacon/states/{state_id}/root", summary="State root")

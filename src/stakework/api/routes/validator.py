@@ -28,15 +28,19 @@ def _hex(data: bytes) -> str:
 
 @router.get("/eth/v1/validator/duties/proposer/{epoch}", summary="Proposer duties")
 def proposer_duties(epoch: str, view: NodeView = Depends(get_view)) -> dict[str, Any]:
-    """Who proposes each slot of the head's epoch or the next one."""
+    """Who proposes each slot of the head's epoch, the one before (clients still ask for it at the start of an
+    epoch) or the next one. Spec (beacon-API getProposerDuties): computed from the state at the epoch's start."""
     e = parse_uint(epoch, "epoch")
     with view.lock:
         head = view.chain.head_state
         current = head.current_epoch()
-        if not current <= e <= current + 1:
-            raise bad_request(f"epoch {e}: proposer duties are known for the current epoch {current} and the next")
-        state = head.copy()
-    spe = state.preset.SLOTS_PER_EPOCH
+        if not max(0, current - 1) <= e <= current + 1:
+            raise bad_request(
+                f"epoch {e}: proposer duties are known for the previous epoch, the current epoch {current} and the next"
+            )
+        spe = head.preset.SLOTS_PER_EPOCH
+        base = head if e >= current else resolve_state(view, str(e * spe)).state  # the canonical state then
+    state = base.copy()  # states are not changed once made: copied outside the lock
     start = e * spe
     if state.slot < start:
         process_slots(state, start)
