@@ -151,3 +151,68 @@ def test_risk__missing_amount__exit_2() -> None:
     res = runner.invoke(app, ["risk", "--coin", "ETH"])
     assert res.exit_code == 2
     assert "--amount" in res.output
+
+
+@pytest.mark.parametrize("option", ["--plot", "--html", "--csv", "--parquet"])
+def test_risk__output_folder_missing__exit_2_before_running(tmp_path: Path, option: str) -> None:
+    target = tmp_path / "no-such-dir" / "out.file"
+    res = runner.invoke(app, ["risk", "--coin", "ETH", "--amount", "32", "--paths", "200", option, str(target)])
+    assert res.exit_code == 2, res.output
+    text = " ".join(res.output.split())
+    assert f"error: {option}" in text and "does not exist" in text
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert "nominal APR" not in res.output  # refused before any work
+
+
+def test_risk__file_write_fails__table_already_printed_then_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stakework.risk.report import export
+
+    def refuse(*_args: object, **_kwargs: object) -> list[Path]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(export, "write_csv", refuse)
+    res = runner.invoke(app, ["risk", "--coin", "ETH", "--amount", "32", "--paths", "200",
+                              "--csv", str(tmp_path / "out.csv")])  # fmt: skip
+    assert res.exit_code == 2, res.output
+    assert isinstance(res.exception, SystemExit)
+    assert "nominal APR" in res.stdout  # the table came first
+    assert "cannot write" in res.output and "Permission denied" in res.output
+
+
+def test_risk__price_csv_with_volatility__exit_2_naming_both() -> None:
+    res = runner.invoke(app, ["risk", "--coin", "ETH", "--amount", "1", "--price-csv", "p.csv",
+                              "--volatility", "0.3"])  # fmt: skip
+    assert res.exit_code == 2
+    assert "--price-csv" in res.output and "price.volatility" in res.output
+
+
+def test_risk_json__estimates_with_standard_errors_real_yield_and_hazard_threshold() -> None:
+    res = runner.invoke(app, ["risk", "compare", "--coin", "ATOM", "--amount", "1000", "--paths", "2000",
+                              "--seed", "3", "--hazard-threshold", "0.02", "--json"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.stdout)
+    for r in data["routes"]:
+        for key in ("tokens_mean", "fiat_mean", "fiat_return_mean", "p_below_hold", "p_fiat_loss", "exit_days_mean",
+                    "hazard_loss_share", "p_hazard"):  # fmt: skip
+            assert isinstance(r[f"{key}_se"], float), key
+        assert r["real_yield"] == pytest.approx(r["apy"] - r["supply_inflation"])
+        assert r["hazard_threshold"] == 0.02
+    assert isinstance(data["within_noise"], list)
+    assert data["run"]["taxes"] == "not modelled"
+
+
+def test_risk_compare__table__plus_minus_real_yield_and_noise_line() -> None:
+    res = runner.invoke(app, ["risk", "compare", "--coin", "ETH", "--amount", "32", "--paths", "1000", "--seed", "1"])
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.stdout.split())
+    assert "±" in text and "real yield" in text and "Supply inflation of ETH" in text
+    assert "Within noise of each other" in text  # at 1,000 paths the staking routes cannot be ranked
+    assert "taxes are out of scope" in text
+
+
+def test_risk_help__says_taxes_are_out_of_scope() -> None:
+    res = runner.invoke(app, ["risk", "--help"])
+    assert res.exit_code == 0
+    assert "taxes are out of scope" in " ".join(res.stdout.split())

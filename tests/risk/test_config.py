@@ -99,3 +99,33 @@ def test_scenario__price_csv__starts_at_last_close_unless_price_given(tmp_path: 
     assert given.price_model.price0 == 100
     result = given.run()
     assert result.price0 == 100 and result.hold_final.shape == (10,)
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"price": {"volatility": 0.3}}, "price.volatility"),
+        ({"price": {"drift": 0.1}}, "price.drift"),
+        ({"chain": {"volatility": 0.3}}, "chain.volatility"),
+    ],
+)
+def test_price_csv__with_volatility_or_drift__refused_naming_the_setting(
+    tmp_path: Path, extra: dict[str, dict[str, float]], named: str
+) -> None:
+    csv = tmp_path / "p.csv"
+    csv.write_text("date,close\n2024-01-01,10\n2024-01-02,11\n2024-01-03,10.5\n", encoding="utf-8")
+    tree = merge({"run": {"amount": 1, "paths": 10}, "price": {"csv": str(csv)}}, extra)
+    with pytest.raises(ConfigError, match=rf"--price-csv .*{named}.* would not apply"):
+        build_scenario("ETH", tree, ["pool"])
+
+
+def test_price_csv__run_metadata__reports_no_gbm_setting_it_did_not_apply(tmp_path: Path) -> None:
+    from stakework.risk.report.summary import run_metadata
+
+    csv = tmp_path / "p.csv"
+    csv.write_text("date,close\n2024-01-01,10\n2024-01-02,11\n2024-01-03,10.5\n2024-01-04,10.8\n", encoding="utf-8")
+    tree = {"run": {"amount": 1, "paths": 200, "days": 30, "seed": 1}, "price": {"csv": str(csv)}}
+    meta = run_metadata(build_scenario("ETH", tree, ["pool"]).run())
+    assert meta["price_model"] == "bootstrap p.csv"
+    assert meta["volatility"] is None and meta["drift"] is None
+    assert meta["volatility_simulated"] > 0  # measured on the simulated paths

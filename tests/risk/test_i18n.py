@@ -34,3 +34,13 @@ def test_zh_tw__route_names__are_traditional_chinese() -> None:
 def test_unknown_language__lists_available() -> None:
     with pytest.raises(SimError, match="en, zh-TW"):
         Messages("fr")
+
+
+def test_zh_tw__wording__as_used_in_taiwan() -> None:
+    m = Messages("zh-TW")
+    text = " ".join(m.t(k) for k in sorted(m.keys()))
+    assert m.t("route.solo") == "自行架設驗證者"
+    assert "資料截至" in m.t("table.footnote") and "數據" not in text
+    assert "最終性" in m.t("explain.attack_note") and "最終確定" not in text
+    assert "各種質押方式比較" in m.t("table.compare_title")
+    assert "條路徑" in m.t("plot.suptitle")

@@ -1,7 +1,9 @@
-"""Parameter sweeps: the grid, local execution, Ray (faked: Ray is an optional extra)."""
+"""Parameter sweeps: the grid, local execution, Ray (a fake module for the calls, and one real local Ray instance
+when the `ray` extra is installed)."""
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import types
 from typing import Any
@@ -67,9 +69,42 @@ def test_sweep__ray_address__runs_cells_as_ray_tasks(monkeypatch: pytest.MonkeyP
         remote=remote,
         wait=lambda pending, num_returns: (pending[:num_returns], pending[num_returns:]),
         get=lambda ref: ref.value,
+        shutdown=lambda: calls.setdefault("shutdown", True),
     )
     monkeypatch.setitem(sys.modules, "ray", fake)
     tasks = make_tasks("ETH", "pool", TREE, {"chain.volatility": [0.3, 0.6]})
     results = run_sweep(tasks, ray_address="ray://head:10001")
     assert calls["address"] == "ray://head:10001"
+    assert calls["shutdown"] is True  # the connection the sweep opened is closed again
     assert [r["params"]["chain.volatility"] for r in results] == [0.3, 0.6]
+
+
+def test_sweep__ray_address_with_no_cluster_there__clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def init(address: str, ignore_reinit_error: bool) -> None:
+        raise ConnectionError("Could not find any running Ray instance.")
+
+    fake = types.SimpleNamespace(is_initialized=lambda: False, init=init)
+    monkeypatch.setitem(sys.modules, "ray", fake)
+    tasks = make_tasks("ETH", "pool", TREE, {"chain.volatility": [0.5]})
+    with pytest.raises(SimError, match=r"cannot reach a Ray cluster at 'auto'.*ray start --head"):
+        run_sweep(tasks, ray_address="auto")
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("ray") is None,
+    reason="Ray is not installed: pip install -e '.[ray]' (CI installs it) to run the sweep on a real local Ray",
+)
+def test_sweep__real_local_ray__cells_run_as_ray_tasks_then_ray_is_shut_down() -> None:
+    import ray
+
+    tasks = make_tasks("ATOM", "pool", TREE, {"chain.volatility": [0.3, 0.6, 0.9]})
+    seen: list[int] = []
+    try:
+        # `local` starts a private one-CPU Ray on this machine (loopback only) for the sweep, then shuts it down
+        results = run_sweep(tasks, ray_address="local", workers=1, on_done=lambda r: seen.append(r["index"]))
+        assert not ray.is_initialized()
+    finally:
+        ray.shutdown()
+    assert sorted(seen) == [0, 1, 2]
+    assert [r["params"]["chain.volatility"] for r in results] == [0.3, 0.6, 0.9]
+    assert [r["summary"] for r in results] == [run_cell(t)["summary"] for t in tasks]

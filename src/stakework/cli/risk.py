@@ -6,7 +6,8 @@
     stakework risk sweep --coin ETH --amount 32 --route liquid --param total_staked=30e6,40e6 \\
         --param volatility=0.4,0.8 [--workers 2] [--ray-address auto]
 
-Only parsing and rendering live here; the models are in `stakework.sim`."""
+Only parsing and rendering live here; the models are in `stakework.risk`. Taxes are out of scope: every figure
+is before tax."""
 
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ import typer
 from rich.table import Table
 
 from stakework.cli.common import console, err_console, fail
+from stakework.risk.errors import InputValueError
 from stakework.spec.errors import StakeworkError
 
 app = typer.Typer(
-    help="Risk analyzer: what staking ETH, SOL, ATOM, ADA or POL earns and can lose, by route.",
+    help="Risk analyzer: what staking ETH, SOL, ATOM, ADA or POL earns and can lose, by route. Every figure is "
+    "before tax (taxes are out of scope); claiming and re-staking fees are included where the chain's model has "
+    "them. Expected values come with their Monte Carlo standard error (±).",
     invoke_without_command=True,
     no_args_is_help=True,
 )
@@ -32,13 +36,25 @@ Amount = Annotated[float | None, typer.Option("--amount", help="Tokens to stake.
 Days = Annotated[int | None, typer.Option("--days", help="Horizon in days (you ask to leave on that day).")]
 Paths = Annotated[int | None, typer.Option("--paths", help="Monte Carlo paths (default 20,000).")]
 Seed = Annotated[int | None, typer.Option("--seed", help="Seed for a reproducible run.")]
-PriceCsv = Annotated[Path | None, typer.Option("--price-csv", help="Bootstrap daily returns from a date,close CSV.")]
+PriceCsv = Annotated[
+    Path | None,
+    typer.Option(
+        "--price-csv",
+        help="Bootstrap daily returns from a date,close CSV (its own volatility and drift: not with --volatility "
+        "or --drift).",
+    ),
+]
 Price = Annotated[float | None, typer.Option("--price", help="Starting price in USD.")]
 Vol = Annotated[float | None, typer.Option("--volatility", help="Annual price volatility (GBM sigma), e.g. 0.6.")]
 Drift = Annotated[float | None, typer.Option("--drift", help="Annual expected price return (GBM mu).")]
 Staked = Annotated[float | None, typer.Option("--total-staked", help="Network-wide stake in tokens.")]
 Compound = Annotated[
-    int | None, typer.Option("--compound-days", help="Add rewards to the stake every N days (0: never; default 1).")
+    int | None,
+    typer.Option(
+        "--compound-days",
+        help="Add rewards to the stake every N days on every route (0: never; default: as each chain and product "
+        "does).",
+    ),
 ]
 Sets = Annotated[
     list[str] | None,
@@ -57,6 +73,14 @@ Csv = Annotated[
 Parquet = Annotated[Path | None, typer.Option("--parquet", help="Same as --csv, as Parquet.")]
 ExportPaths = Annotated[int, typer.Option("--export-paths", help="Paths written by --csv/--parquet.")]
 Lang = Annotated[str, typer.Option("--lang", help="Language of tables, explanations and plots: en, zh-TW.")]
+HazardThreshold = Annotated[
+    float,
+    typer.Option(
+        "--hazard-threshold",
+        help="A hazard loss counts as material above this share of the value (default 0.001 = 0.1%): "
+        "P(hazard loss) and the main hazards use it.",
+    ),
+]
 
 DEFAULT_PATHS = 20_000
 PROGRESS_WORK = 50_000_000
@@ -108,27 +132,56 @@ def _tok(x: float) -> str:
     return f"{x:,.4f}" if abs(x) < 1e5 else f"{x:,.0f}"
 
 
+def _pm(value: str, se: str) -> str:
+    """A Monte Carlo estimate with its standard error, compact enough for five route columns."""
+    return f"{value} ±{se}"
+
+
+def _pct_se(x: float) -> str:
+    return f"{x * 100:.2g}" if x < 0.01 else f"{x * 100:.1f}"
+
+
 def _rows(s: Any, m: Any) -> list[tuple[str, str]]:
-    """(label, value) pairs for one route summary."""
+    """(label, value) pairs for one route summary; every estimate with its standard error (± in the units of
+    the value; for percentages, percentage points)."""
     return [
         (m.t("table.apr"), _pct(s.apr)),
         (m.t("table.apy"), _pct(s.apy)),
-        (m.t("table.tokens_mean"), _tok(s.tokens_mean)),
+        (m.t("table.real_yield"), f"{s.real_yield:+.2%}"),
+        (m.t("table.tokens_mean"), _pm(_tok(s.tokens_mean), f"{s.tokens_mean_se:.1g}")),
         (m.t("table.tokens_p05"), _tok(s.tokens_q[0])),
         (m.t("table.tokens_p50"), _tok(s.tokens_q[1])),
         (m.t("table.tokens_p95"), _tok(s.tokens_q[2])),
-        (m.t("table.fiat_mean"), _money(s.fiat_mean)),
+        (m.t("table.fiat_mean"), _pm(_money(s.fiat_mean), f"{s.fiat_mean_se:,.0f}" if s.fiat_mean_se >= 10
+                                     else f"{s.fiat_mean_se:.2g}")),
         (m.t("table.fiat_p05"), _money(s.fiat_q[0])),
         (m.t("table.fiat_p50"), _money(s.fiat_q[1])),
         (m.t("table.fiat_p95"), _money(s.fiat_q[2])),
-        (m.t("table.fiat_return"), f"{s.fiat_return_mean:+.2%}"),
-        (m.t("table.p_below_hold"), _pct(s.p_below_hold)),
-        (m.t("table.p_fiat_loss"), _pct(s.p_fiat_loss)),
-        (m.t("table.exit_mean"), f"{s.exit_days_mean:.1f}"),
+        (m.t("table.fiat_return"), _pm(f"{s.fiat_return_mean:+.1%}", _pct_se(s.fiat_return_mean_se))),
+        (m.t("table.p_below_hold"), _pm(f"{s.p_below_hold:.1%}", _pct_se(s.p_below_hold_se))),
+        (m.t("table.p_fiat_loss"), _pm(f"{s.p_fiat_loss:.1%}", _pct_se(s.p_fiat_loss_se))),
+        (m.t("table.exit_mean"), _pm(f"{s.exit_days_mean:.1f}", f"{s.exit_days_mean_se:.1f}")),
         (m.t("table.exit_max"), f"{s.exit_days_max:.1f}"),
-        (m.t("table.hazard_share"), _pct(s.hazard_loss_share)),
-        (m.t("table.p_hazard"), _pct(s.p_hazard)),
-    ]
+        (m.t("table.hazard_share"), _pm(f"{s.hazard_loss_share:.2%}", _pct_se(s.hazard_loss_share_se))),
+        (m.t("table.p_hazard", threshold=f"{s.hazard_threshold * 100:g}%"),
+         _pm(f"{s.p_hazard:.2%}", _pct_se(s.p_hazard_se))),
+    ]  # fmt: skip
+
+
+def _check_outputs(outputs: dict[str, Path | None]) -> None:
+    """Refuse, before any work, an output path whose folder does not exist or that is a folder itself."""
+    from stakework.risk.report.export import OutputPathError
+
+    for option, path in outputs.items():
+        if path is None:
+            continue
+        folder = path.parent
+        if not folder.is_dir():
+            raise OutputPathError(
+                f"{option} {str(path)!r}: folder {str(folder)!r} does not exist; create it first or choose another path"
+            )
+        if path.is_dir():
+            raise OutputPathError(f"{option} {str(path)!r} is a folder; give a file name")
 
 
 def _execute(
@@ -143,12 +196,16 @@ def _execute(
     parquet_out: Path | None,
     export_paths: int,
     lang: str,
+    hazard_threshold: float,
 ) -> None:
     from stakework.risk.i18n import Messages
-    from stakework.risk.report.summary import run_metadata, summarize
+    from stakework.risk.report.summary import run_metadata, summarize, within_noise
     from stakework.risk.scenario import build_scenario
 
     messages = Messages(lang)
+    if not (0.0 <= hazard_threshold < 1.0):
+        raise InputValueError(f"--hazard-threshold must be a share between 0 and 1, got {hazard_threshold:g}")
+    _check_outputs({"--plot": plot, "--html": html, "--csv": csv_out, "--parquet": parquet_out})
     scenario = build_scenario(coin, tree, route_names)
     if scenario.work >= PROGRESS_WORK:
         from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -162,36 +219,27 @@ def _execute(
             result = scenario.run(progress=lambda done, _total: bar.advance(task, done))
     else:
         result = scenario.run()
-    summaries = summarize(result)
+    summaries = summarize(result, hazard_threshold)
+    ties = within_noise(result)
     chain = result.chain
     notices = [
         messages.t("notice.skipped_route", route=messages.t(f"route.{name}"), min=f"{minimum:g}", coin=chain.coin)
         for name, minimum in scenario.skipped
     ]
-    written: list[Path] = []
-    if plot is not None:
-        from stakework.risk.report.plots import render_png
 
-        notices += render_png(result, summaries, plot, messages)
-        written.append(plot)
-    if html is not None:
-        from stakework.risk.report.plots import render_html
-
-        notices += render_html(result, summaries, html, messages)
-        written.append(html)
-    if csv_out is not None:
-        from stakework.risk.report.export import write_csv
-
-        written += write_csv(result, summaries, csv_out, export_paths)
-    if parquet_out is not None:
-        from stakework.risk.report.export import write_parquet
-
-        written += write_parquet(result, summaries, parquet_out, export_paths)
+    if not as_json:
+        _print_table(result, summaries, ties, messages, compare=route_names is None)
+    written, file_notices = _write_outputs(
+        result, summaries, messages, plot=plot, html=html, csv_out=csv_out, parquet_out=parquet_out,
+        export_paths=export_paths,
+    )  # fmt: skip
+    notices += file_notices
 
     if as_json:
         payload = {
             "run": run_metadata(result),
             "routes": [s.as_dict() for s in summaries],
+            "within_noise": [t.as_dict() for t in ties],
             "files": [str(p) for p in written],
             "notices": notices,
         }
@@ -199,12 +247,67 @@ def _execute(
         for n in notices:
             err_console.print(n, highlight=False)
         return
+    for n in notices:
+        console.print(n, style="yellow", highlight=False)
+    for p in written:
+        console.print(messages.t("notice.wrote", path=p), style="green", highlight=False)
+
+
+def _write_outputs(
+    result: Any,
+    summaries: list[Any],
+    messages: Any,
+    *,
+    plot: Path | None,
+    html: Path | None,
+    csv_out: Path | None,
+    parquet_out: Path | None,
+    export_paths: int,
+) -> tuple[list[Path], list[str]]:
+    """Write the requested files; a file that cannot be written is a clear error (OutputPathError)."""
+    from stakework.risk.report.export import OutputPathError
+
+    written: list[Path] = []
+    notices: list[str] = []
+    current: Path | None = None
+    try:
+        if plot is not None:
+            from stakework.risk.report.plots import render_png
+
+            current = plot
+            notices += render_png(result, summaries, plot, messages)
+            written.append(plot)
+        if html is not None:
+            from stakework.risk.report.plots import render_html
+
+            current = html
+            notices += render_html(result, summaries, html, messages)
+            written.append(html)
+        if csv_out is not None:
+            from stakework.risk.report.export import write_csv
+
+            current = csv_out
+            written += write_csv(result, summaries, csv_out, export_paths)
+        if parquet_out is not None:
+            from stakework.risk.report.export import write_parquet
+
+            current = parquet_out
+            written += write_parquet(result, summaries, parquet_out, export_paths)
+    except OSError as exc:
+        raise OutputPathError(f"cannot write {str(current)!r}: {exc.strerror or exc}") from None
+    return written, notices
+
+
+def _print_table(result: Any, summaries: list[Any], ties: list[Any], messages: Any, *, compare: bool) -> None:
+    """The table, the starting value, the footnote and which routes are within noise of each other."""
+    from stakework.risk.report.summary import NOISE_SIGMAS
 
     cfg = result.config
-    title_key = "table.compare_title" if route_names is None else "table.title"
+    chain = result.chain
     title = messages.t(
-        title_key, chain=chain.name, amount=f"{cfg.amount:g}", coin=chain.coin, days=cfg.days,
-        paths=f"{cfg.paths:,}", price=_money(result.price0), model=result.price_source,
+        "table.compare_title" if compare else "table.title", chain=chain.name, amount=f"{cfg.amount:g}",
+        coin=chain.coin, days=cfg.days, paths=f"{cfg.paths:,}", price=_money(result.price0),
+        model=result.price_source,
     )  # fmt: skip
     table = Table(title=title, title_justify="left", show_lines=False)
     table.add_column(messages.t("table.metric"), style="bold", no_wrap=True)
@@ -220,13 +323,37 @@ def _execute(
         ),
         highlight=False,
     )
+    for s in summaries:
+        if s.restakes:
+            console.print(
+                messages.t(
+                    "table.restakes", route=messages.t(f"route_short.{s.route}"), n=s.restakes,
+                    fees=_tok(s.restake_fees_paid), coin=chain.coin,
+                ),
+                highlight=False,
+            )  # fmt: skip
+    inflation = summaries[0].supply_inflation
+    console.print(messages.t("table.inflation", coin=chain.coin, inflation=_pct(inflation)), highlight=False)
+    for s in summaries:
+        if s.hazards_dominant:
+            console.print(
+                messages.t(
+                    "table.main_hazards", route=messages.t(f"route_short.{s.route}"),
+                    threshold=f"{s.hazard_threshold * 100:g}%",
+                    hazards=", ".join(f"{name} {p:.2%}" for name, p in s.hazards_dominant[:3]),
+                ),
+                highlight=False,
+            )  # fmt: skip
+    if ties:
+        pairs = ", ".join(
+            f"{messages.t(f'route_short.{t.a}')}–{messages.t(f'route_short.{t.b}')} "
+            f"({t.difference:+,.0f} ± {t.difference_se:,.0f})"
+            for t in ties
+        )
+        console.print(messages.t("table.within_noise", pairs=pairs, sigmas=f"{NOISE_SIGMAS:g}"), highlight=False)
     console.print(
         messages.t("table.footnote", days=cfg.days, as_of=chain.as_of, seed=result.seed), style="dim", highlight=False
     )
-    for n in notices:
-        console.print(n, style="yellow", highlight=False)
-    for p in written:
-        console.print(messages.t("notice.wrote", path=p), style="green", highlight=False)
 
 
 @app.callback(invoke_without_command=True)
@@ -253,9 +380,11 @@ def risk(
     parquet: Parquet = None,
     export_paths: ExportPaths = 200,
     lang: Lang = "en",
+    hazard_threshold: HazardThreshold = 0.001,
 ) -> None:
-    """One route against holding: APR/APY, expected and 5/50/95% outcomes in tokens and USD, the chance of
-    ending below holding or at a dollar loss, time to exit and the hazards' share."""
+    """One route against holding: APR/APY and real yield, expected (± standard error) and 5/50/95% outcomes in
+    tokens and USD, the chance of ending below holding or at a dollar loss, time to exit and the hazards' share.
+    Before tax: taxes are out of scope."""
     if ctx.invoked_subcommand is not None:
         return
     try:
@@ -263,7 +392,7 @@ def risk(
                      compound_days=compound_days, price_csv=price_csv, price=price, volatility=volatility,
                      drift=drift, total_staked=total_staked)  # fmt: skip
         _execute(coin, [route], tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
-                 export_paths=export_paths, lang=lang)  # fmt: skip
+                 export_paths=export_paths, lang=lang, hazard_threshold=hazard_threshold)  # fmt: skip
     except StakeworkError as exc:
         fail(str(exc))
 
@@ -290,14 +419,16 @@ def compare(
     parquet: Parquet = None,
     export_paths: ExportPaths = 200,
     lang: Lang = "en",
+    hazard_threshold: HazardThreshold = 0.001,
 ) -> None:
-    """Every route side by side on the same price paths."""
+    """Every route side by side on the same price paths; says which are within noise of each other. Before tax:
+    taxes are out of scope."""
     try:
         tree = _tree(config=config, sets=sets, amount=amount, days=days, paths=paths, seed=seed,
                      compound_days=compound_days, price_csv=price_csv, price=price, volatility=volatility,
                      drift=drift, total_staked=total_staked)  # fmt: skip
         _execute(coin, None, tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
-                 export_paths=export_paths, lang=lang)  # fmt: skip
+                 export_paths=export_paths, lang=lang, hazard_threshold=hazard_threshold)  # fmt: skip
     except StakeworkError as exc:
         fail(str(exc))
 

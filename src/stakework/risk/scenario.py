@@ -55,6 +55,16 @@ def build_scenario(coin: str, tree: Mapping[str, Any], route_names: Sequence[str
     for key in price:
         if key not in PRICE_KEYS:
             raise ConfigError(f"unknown key 'price.{key}'; valid keys: {', '.join(PRICE_KEYS)}")
+    if price.get("csv"):
+        # A bootstrap resamples the file's own returns: their volatility and drift are the history's, so a
+        # volatility or drift setting would be ignored. Refuse it rather than report a setting not applied.
+        ignored = [f"price.{k}" for k in ("volatility", "drift") if k in price]
+        ignored += [f"chain.{k}" for k in ("volatility", "drift") if k in chain_over]
+        if ignored:
+            raise ConfigError(
+                f"--price-csv resamples the file's own daily returns, so {' and '.join(ignored)} "
+                "(--volatility/--drift) would not apply: drop them, or drop --price-csv to use a GBM with them"
+            )
     for key in ("price_usd", "volatility", "drift"):
         if key in price:
             chain_over[key] = price[key]

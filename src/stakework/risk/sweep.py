@@ -94,11 +94,12 @@ def run_sweep(
     on_done: Callable[[dict[str, Any]], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run the cells; `on_done` is called as each finishes (for a progress bar). Results come back in cell
-    order. With `ray_address`, cells run as Ray tasks on that cluster; otherwise in `workers` local processes
-    (default: the CPU count; 1 runs in this process)."""
+    order. With `ray_address`, cells run as Ray tasks on that cluster (`local`: a one-machine Ray started for
+    the sweep with `workers` CPUs); otherwise in `workers` local processes (default: the CPU count; 1 runs in
+    this process)."""
     results: list[dict[str, Any]] = []
     if ray_address:
-        results = _run_ray(tasks, ray_address, on_done)
+        results = _run_ray(tasks, ray_address, on_done, num_cpus=workers)
     else:
         n = workers or os.cpu_count() or 1
         if n <= 1 or len(tasks) == 1:
@@ -121,22 +122,44 @@ def run_sweep(
 
 
 def _run_ray(
-    tasks: Sequence[SweepTask], address: str, on_done: Callable[[dict[str, Any]], None] | None
+    tasks: Sequence[SweepTask],
+    address: str,
+    on_done: Callable[[dict[str, Any]], None] | None,
+    num_cpus: int | None = None,
 ) -> list[dict[str, Any]]:
+    """Run the cells as Ray tasks. `address` is a running cluster (`auto`: the one this machine joined with
+    `ray start`; `ray://host:10001`: a remote head through Ray Client) or `local`: a private one-machine Ray
+    started for this sweep with `num_cpus` CPUs (None: all). A Ray connection this function opened is shut down
+    before it returns; one the caller opened is left as it was."""
     try:
         import ray
     except ImportError:
         raise SimError("--ray-address needs Ray: pip install 'stakework[ray]'") from None
+    started = False
     if not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True)
-    remote = ray.remote(run_cell)
-    pending = [remote.remote(t) for t in tasks]
-    results: list[dict[str, Any]] = []
-    while pending:
-        done, pending = ray.wait(pending, num_returns=1)
-        for ref in done:
-            res = ray.get(ref)
-            results.append(res)
-            if on_done:
-                on_done(res)
-    return results
+        try:
+            if address == "local":
+                ray.init(address="local", num_cpus=num_cpus, include_dashboard=False, ignore_reinit_error=True)
+            else:
+                ray.init(address=address, ignore_reinit_error=True)
+        except ConnectionError as exc:
+            raise SimError(
+                f"cannot reach a Ray cluster at {address!r}: {exc}. Start one with `ray start --head` (and "
+                "`ray start --address HEAD:6379` on the other machines), or use --ray-address local"
+            ) from None
+        started = True
+    try:
+        remote = ray.remote(run_cell)
+        pending = [remote.remote(t) for t in tasks]
+        results: list[dict[str, Any]] = []
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            for ref in done:
+                res = ray.get(ref)
+                results.append(res)
+                if on_done:
+                    on_done(res)
+        return results
+    finally:
+        if started:
+            ray.shutdown()

@@ -11,29 +11,37 @@ from typing import Any
 
 import numpy as np
 
+from stakework.risk.errors import SimError
 from stakework.risk.montecarlo import SimulationResult
 from stakework.risk.report.summary import RouteSummary, run_metadata
 
-SUMMARY_COLUMNS = (
-    "route", "label", "apr", "apy", "tokens_mean", "tokens_p05", "tokens_p50", "tokens_p95", "fiat_mean",
-    "fiat_p05", "fiat_p50", "fiat_p95", "fiat_return_mean", "p_below_hold", "p_fiat_loss", "exit_days_mean",
-    "exit_days_max", "hazard_loss_share", "p_hazard",
-)  # fmt: skip
+
+class OutputPathError(SimError):
+    """An output file (--plot, --html, --csv, --parquet) cannot be written: its folder is missing, it is a
+    folder, or the system refused the write. The message names the option and the path."""
+
+
+def _flat(s: RouteSummary) -> dict[str, Any]:
+    """A summary as one flat row: quantiles as `<name>_p05` ..., the dominant hazards as `name:p` pairs."""
+    row: dict[str, Any] = {}
+    for key, value in s.as_dict().items():
+        if key in ("tokens_q", "fiat_q"):
+            base = key.removesuffix("_q")
+            row.update({f"{base}_{q}": v for q, v in value.items()})
+        elif key == "hazards_dominant":
+            row[key] = " ".join(f"{h['hazard']}:{h['probability']:.6g}" for h in value)
+        else:
+            row[key] = value
+    return row
 
 
 def summary_rows(result: SimulationResult, summaries: list[RouteSummary]) -> list[dict[str, Any]]:
-    """One flat row per route, with the run's inputs repeated on each."""
+    """One flat row per route (every summary field, with its standard error), with the run's inputs repeated
+    on each."""
     meta = run_metadata(result)
     rows = []
     for s in summaries:
-        row: dict[str, Any] = {
-            "route": s.route, "label": s.label, "apr": s.apr, "apy": s.apy, "tokens_mean": s.tokens_mean,
-            "tokens_p05": s.tokens_q[0], "tokens_p50": s.tokens_q[1], "tokens_p95": s.tokens_q[2],
-            "fiat_mean": s.fiat_mean, "fiat_p05": s.fiat_q[0], "fiat_p50": s.fiat_q[1], "fiat_p95": s.fiat_q[2],
-            "fiat_return_mean": s.fiat_return_mean, "p_below_hold": s.p_below_hold, "p_fiat_loss": s.p_fiat_loss,
-            "exit_days_mean": s.exit_days_mean, "exit_days_max": s.exit_days_max,
-            "hazard_loss_share": s.hazard_loss_share, "p_hazard": s.p_hazard,
-        }  # fmt: skip
+        row = _flat(s)
         row.update({k: v for k, v in meta.items() if k not in row})
         rows.append(row)
     return rows

@@ -1,13 +1,18 @@
-"""Pictures of a run: a fan chart of value over time against holding, the histogram of the value received at
-exit, and the routes side by side. PNG through matplotlib (Agg), interactive HTML through plotly.
+"""Pictures of a run: a fan chart of value over time against holding, the distribution of the value received at
+exit (one violin per route), the routes side by side, and the gain over holding. PNG through matplotlib (Agg),
+interactive HTML through plotly.
 
-Chinese labels need a font with CJK glyphs; when none is installed the labels fall back to English and the
-caller gets a one-line notice to show."""
+Chinese labels need a font with CJK glyphs. stakework depends on `pylopdf-fonts-zh-tw`, which ships Noto Sans
+TC as a plain .otf file; its file is registered with matplotlib explicitly (`fontManager.addfont`), so it is
+found even when matplotlib's font cache was built before the package was installed. Fonts installed on the
+system (e.g. Debian's fonts-noto-cjk) are used when that package is missing; with no CJK font at all the
+labels fall back to English and the caller gets a one-line notice to show."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,21 +46,41 @@ def _mpl_at_least(major: int, minor: int) -> bool:
     return (int(parts[0]), int(parts[1])) >= (major, minor)
 
 
-@cache
-def find_cjk_font() -> str | None:
-    """Name of an installed font that has Chinese glyphs, or None."""
-    from matplotlib import font_manager
+def packaged_cjk_font_file() -> Path | None:
+    """The Noto Sans TC file of the `pylopdf-fonts-zh-tw` dependency, or None when it is not installed."""
+    try:
+        import pylopdf_fonts_zh_tw
+    except ImportError:
+        return None
+    path = Path(pylopdf_fonts_zh_tw.sans_path())
+    return path if path.is_file() else None
+
+
+def _has_cjk_glyphs(fname: str) -> bool:
     from matplotlib.ft2font import FT2Font
 
+    try:
+        font = FT2Font(fname)
+        return all(font.get_char_index(ord(ch)) for ch in _CJK_PROBE)
+    except (OSError, RuntimeError):
+        return False
+
+
+@cache
+def find_cjk_font() -> str | None:
+    """Name of a font with Chinese glyphs: the packaged Noto Sans TC (registered with matplotlib here, whatever
+    its font cache holds), else one installed on the system, else None."""
+    from matplotlib import font_manager
+
+    packaged = packaged_cjk_font_file()
+    if packaged is not None and _has_cjk_glyphs(str(packaged)):
+        font_manager.fontManager.addfont(str(packaged))
+        return str(font_manager.FontProperties(fname=str(packaged)).get_name())
     for entry in font_manager.fontManager.ttflist:
         if not any(h.lower() in entry.name.lower() for h in _CJK_NAME_HINTS):
             continue
-        try:
-            font = FT2Font(entry.fname)
-            if all(font.get_char_index(ord(ch)) for ch in _CJK_PROBE):
-                return str(entry.name)
-        except (OSError, RuntimeError):
-            continue
+        if _has_cjk_glyphs(entry.fname):
+            return str(entry.name)
     return None
 
 
@@ -73,15 +98,54 @@ def _route_label(m: Messages, name: str) -> str:
     return m.t(f"route.{name}")
 
 
-def _hist_bins(values: list[np.ndarray]) -> np.ndarray:
-    allv = np.concatenate(values)
-    allv = allv[np.isfinite(allv) & (allv > 0)]
-    if allv.size == 0:
-        return np.linspace(0.0, 1.0, 2)
-    lo, hi = np.quantile(allv, [0.002, 0.998])
-    if hi <= lo * 1.0001:
-        lo, hi = lo * 0.99, hi * 1.01
-    return np.geomspace(lo, hi, 60)
+def _title(result: SimulationResult, m: Messages) -> str:
+    cfg = result.config
+    return m.t(
+        "plot.suptitle", chain=result.chain.name, amount=f"{cfg.amount:g}", coin=result.chain.coin, days=cfg.days,
+        paths=f"{cfg.paths:,}", model=result.price_source,
+    )  # fmt: skip
+
+
+def _value_violins(ax: Any, result: SimulationResult, summaries: list[RouteSummary], m: Messages) -> None:
+    """The value received at exit, one horizontal violin per route on a log axis (each route on its own row,
+    so five routes do not hide each other), with the 5 %, median and 95 % marked."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    start = result.initial_fiat
+    names = [s.route for s in summaries]
+    data = []
+    for name in names:
+        vals = result.routes[name].final_fiat
+        vals = vals[np.isfinite(vals) & (vals > 0)]
+        data.append(np.log10(vals) if vals.size else np.log10(np.array([start])))
+    ys = np.arange(len(names))
+    if all(np.ptp(d) > 0 for d in data):
+        orient = {"orientation": "horizontal"} if _mpl_at_least(3, 10) else {"vert": False}
+        parts = ax.violinplot(data, positions=ys, widths=0.85, showextrema=False, **orient)
+        for body, name in zip(parts["bodies"], names, strict=True):
+            body.set_facecolor(_COLORS.get(name, "C0"))
+            body.set_edgecolor("black")
+            body.set_linewidth(0.6)
+            body.set_alpha(0.55)
+    for y, d in zip(ys, data, strict=True):
+        q05, q50, q95 = np.quantile(d, [0.05, 0.5, 0.95])
+        ax.hlines(y, q05, q95, color="black", lw=1.2)
+        ax.plot([q50], [y], marker="o", color="white", markeredgecolor="black", ms=6, zorder=3)
+    ax.axvline(np.log10(start), color="black", ls="--", lw=1, label=m.t("plot.start"))
+    lo = min(float(np.quantile(d, 0.002)) for d in data)
+    hi = max(float(np.quantile(d, 0.998)) for d in data)
+    lo, hi = min(lo, np.log10(start)) - 0.05, max(hi, np.log10(start)) + 0.05
+    ax.set_xlim(lo, hi)
+    ticks = [np.log10(v * 10.0**k) for k in range(int(np.floor(lo)) - 1, int(np.ceil(hi)) + 1) for v in (1, 2, 5)]
+    ax.xaxis.set_major_locator(FixedLocator([t for t in ticks if lo <= t <= hi]))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{10**x:,.0f}"))
+    ax.set_yticks(ys, [_route_label(m, n) for n in names])
+    ax.invert_yaxis()
+    ax.set_title(m.t("plot.hist_title"))
+    ax.set_xlabel(m.t("plot.value_usd_log"))
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(alpha=0.3, axis="x")
 
 
 def render_png(
@@ -129,20 +193,7 @@ def render_png(
         ax.grid(alpha=0.3)
 
         ax = axes[1]
-        names = list(result.routes)
-        bins = _hist_bins([result.routes[n].final_fiat for n in names])
-        for name in names:
-            vals = result.routes[name].final_fiat
-            ax.hist(
-                vals[vals > 0], bins=bins, histtype="step", lw=1.6, color=_COLORS.get(name), label=_route_label(m, name)
-            )
-        ax.axvline(start, color="black", ls="--", lw=1, label=m.t("plot.start"))
-        ax.set_xscale("log")
-        ax.set_title(m.t("plot.hist_title"))
-        ax.set_xlabel(m.t("plot.value_usd"))
-        ax.set_ylabel(m.t("plot.count"))
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
+        _value_violins(ax, result, summaries, m)
 
         ax = axes[2]
         ys = np.arange(len(summaries))
@@ -156,7 +207,8 @@ def render_png(
         ax.set_yticks(ys, [_route_label(m, s.route) for s in summaries])
         for y, s in zip(ys, summaries, strict=True):
             ax.annotate(
-                m.t("plot.p_below", pct=f"{s.p_below_hold:.0%}"),
+                f"{m.t('plot.p_below', pct=f'{s.p_below_hold:.0%}')} · "
+                f"{m.t('plot.real_yield', pct=f'{s.real_yield:+.1%}')}",
                 (med[y], y),
                 xytext=(4, 8),
                 textcoords="offset points",
@@ -179,10 +231,7 @@ def render_png(
         ax.set_title(m.t("plot.vs_hold_title"))
         ax.set_xlabel(m.t("plot.vs_hold_axis"))
         ax.grid(alpha=0.3, axis="x")
-        fig.suptitle(
-            f"{chain.name}: {result.config.amount:g} {chain.coin}, {result.config.days} d, "
-            f"{result.config.paths:,} paths, {result.price_source}"
-        )
+        fig.suptitle(_title(result, m))
         fig.savefig(path, dpi=110)
         plt.close(fig)
     return notices
@@ -196,7 +245,6 @@ def render_html(
     from plotly.subplots import make_subplots
 
     m = messages  # browsers bring their own CJK fonts
-    chain = result.chain
     start = result.initial_fiat
     grid = result.grid.tolist()
     fig = make_subplots(
@@ -242,21 +290,16 @@ def render_html(
             col=1,
         )
         vals = rr.final_fiat[rr.final_fiat > 0]
+        if vals.size > 20_000:
+            vals = vals[:: max(1, vals.size // 20_000)]
         fig.add_trace(
-            go.Histogram(
-                x=np.log10(vals).tolist()
-                if vals.size <= 20_000
-                else np.log10(vals[:: max(1, vals.size // 20_000)]).tolist(),
-                name=label,
-                legendgroup=name,
-                showlegend=False,
-                opacity=0.5,
-                marker={"color": color},
-                nbinsx=60,
+            go.Box(
+                x=vals.tolist(), name=label, legendgroup=name, showlegend=False, orientation="h", boxpoints=False,
+                marker={"color": color}, line={"color": color},
             ),
             row=1,
             col=2,
-        )
+        )  # fmt: skip
     fig.add_trace(
         go.Bar(
             y=[_route_label(m, s.route) for s in summaries],
@@ -270,23 +313,24 @@ def render_html(
                 "array": [s.fiat_q[2] - s.fiat_q[1] for s in summaries],
                 "arrayminus": [s.fiat_q[1] - s.fiat_q[0] for s in summaries],
             },
-            text=[m.t("plot.p_below", pct=f"{s.p_below_hold:.0%}") for s in summaries],
+            text=[
+                f"{m.t('plot.p_below', pct=f'{s.p_below_hold:.0%}')} · "
+                f"{m.t('plot.real_yield', pct=f'{s.real_yield:+.1%}')}"
+                for s in summaries
+            ],
         ),
         row=1,
         col=3,
     )
     fig.add_hline(y=start, line_dash="dot", line_color="grey", row=1, col=1)
-    fig.add_vline(x=float(np.log10(start)), line_dash="dot", line_color="black", row=1, col=2)
+    fig.add_vline(x=start, line_dash="dot", line_color="black", row=1, col=2)
     fig.add_vline(x=start, line_dash="dot", line_color="black", row=1, col=3)
     fig.update_xaxes(title_text=m.t("plot.days"), row=1, col=1)
     fig.update_yaxes(title_text=m.t("plot.value_usd"), row=1, col=1)
-    fig.update_xaxes(title_text="log10 " + m.t("plot.value_usd"), row=1, col=2)
-    fig.update_yaxes(title_text=m.t("plot.count"), row=1, col=2)
+    fig.update_xaxes(title_text=m.t("plot.value_usd_log"), type="log", row=1, col=2)
     fig.update_xaxes(title_text=m.t("plot.value_usd"), row=1, col=3)
     fig.update_layout(
-        title=f"{chain.name}: {result.config.amount:g} {chain.coin}, {result.config.days} d, "
-        f"{result.config.paths:,} paths",
-        barmode="overlay",
+        title=_title(result, m),
         height=520,
         width=1500,
     )
