@@ -4,13 +4,24 @@ slashing-protection history."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
 
-from stakework.node.devnet import DevnetConfig, open_devnet, run_slot
+from stakework.node.chain import Chain
+from stakework.node.devnet import (
+    DevnetConfig,
+    DevnetError,
+    ResumeReport,
+    SlotReport,
+    open_devnet,
+    run_devnet,
+    run_slot,
+)
 from stakework.spec.presets import DEVNET
 
 pytestmark = pytest.mark.e2e
@@ -87,3 +98,152 @@ def test_restart__stopped_at_every_slot_position_with_missed_slots__clean_and_ki
     assert finalized >= last // SPE - 4, "the chain stopped finalizing across the restarts"
     lines = _child(data, last + 1, last + 2, "clean")  # and once more after the last kill
     assert int(lines[0][2]) >= finalized
+
+
+class _WallClock:
+    """A scripted wall clock: half-way through wall slot `slot` (counted from the devnet's genesis_time, shifts
+    not included), one slot later at each call. `jump(n)` skips n slots (the devnet being away)."""
+
+    def __init__(self, data: Path, seconds: float, slot: int) -> None:
+        self.data, self.seconds, self.slot = data, seconds, slot - 1
+
+    def __call__(self) -> float:
+        self.slot += 1
+        genesis_time = json.loads((self.data / "devnet.json").read_text())["genesis_time"]
+        return float(genesis_time + (self.slot + 0.5) * self.seconds)
+
+    def jump(self, slots: int) -> None:
+        self.slot += slots
+
+
+def _run(config: DevnetConfig, clock: _WallClock, slots: int) -> tuple[list[SlotReport], list[ResumeReport], list[int]]:
+    """run_devnet for `slots` slots on `clock`: the slot reports, the resume reports and the head balances
+    (base units) when it opened."""
+    reports: list[SlotReport] = []
+    resumes: list[ResumeReport] = []
+    balances: list[int] = []
+
+    def on_open(chain: Chain, *_: object) -> None:
+        balances.extend(int(b) for b in chain.head_state.validators.balances)
+
+    run_devnet(
+        config,
+        on_slot=reports.append,
+        stop=threading.Event(),
+        max_slots=slots,
+        clock=clock,
+        on_open=on_open,
+        on_resume=resumes.append,
+    )
+    return reports, resumes, balances
+
+
+def test_restart__away_100_epochs__devnet_clock_shifted_and_validators_lose_nothing(tmp_path: Path) -> None:
+    config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
+    clock = _WallClock(tmp_path, 1.0, 1)
+    first, resumes, _ = _run(config, clock, 3 * SPE)
+    assert resumes == [] and first[-1].slot == 3 * SPE
+    clock.jump(100 * SPE)  # about 13 minutes away with 1 s slots
+    after, resumes, balances = _run(config, clock, 4 * SPE)
+    (r,) = resumes
+    assert r.catch_up == "shift" and r.last_slot == 3 * SPE and r.away_slots >= 100 * SPE
+    assert r.resume_slot == 3 * SPE + 1 and r.balance_lost == 0
+    text = "\n".join(r.lines())
+    assert "away 13 min" in text and "clock moved forward" in text and "--catch-up=leak" in text
+    assert after[0].slot == 3 * SPE + 1  # where it stopped: not 100 empty epochs later
+    assert all(rep.refused == 0 for rep in after)
+    assert after[-1].finalized_epoch >= first[-1].finalized_epoch + 3, "the chain did not finalize after the gap"
+    meta = json.loads((tmp_path / "devnet.json").read_text())
+    assert meta["clock_shift_seconds"] == pytest.approx(r.shift_seconds) and len(meta["clock_shifts"]) == 1
+    chain, client, _ = open_devnet(config)
+    assert min(int(b) for b in chain.head_state.validators.balances) >= min(balances)  # no leak happened
+    _close(chain, client)
+
+
+def test_restart__leak_mode_away_long_enough_to_eject_everyone__refuses_names_shift_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
+    clock = _WallClock(tmp_path, 1.0, 1)
+    first, _, _ = _run(config, clock, 3 * SPE)
+    clock.jump(300 * SPE)
+    leak = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2, catch_up="leak")
+    with pytest.raises(DevnetError, match=r"--catch-up=shift.*resume where it stopped") as exc:
+        _run(leak, clock, 1)
+    assert "no active validator" in str(exc.value)
+    after, resumes, _ = _run(config, clock, SPE)  # the default resumes the same chain where it stopped
+    assert resumes[0].catch_up == "shift" and after[0].slot == first[-1].slot + 1
+    assert all(rep.proposed for rep in after[1:])
+
+
+def test_restart__leak_mode_away_30_epochs__says_what_the_validators_lost_and_goes_on(tmp_path: Path) -> None:
+    config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2, catch_up="leak")
+    clock = _WallClock(tmp_path, 1.0, 1)
+    first, _, _ = _run(config, clock, 3 * SPE)
+    clock.jump(30 * SPE)
+    after, resumes, balances = _run(config, clock, 2)
+    (r,) = resumes
+    assert r.catch_up == "leak" and r.shift_seconds == 0
+    assert after[0].slot == r.wall_slot > first[-1].slot + 30 * SPE
+    chain, client, _ = open_devnet(config)
+    lost = sum(balances) - sum(int(b) for b in chain.head_state.validators.balances)
+    _close(chain, client)
+    assert r.balance_lost > 0 and abs(r.balance_lost - lost) <= lost // 20  # what it said is what happened
+    share = 100 * r.balance_lost / r.balance_before
+    assert f"({share:.2f} % of their balance) to the inactivity leak" in "\n".join(r.lines())
+    assert share > 1
+
+
+def test_restart__slashing_protection_deleted__refuses_with_the_import_command(tmp_path: Path) -> None:
+    config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
+    _run(config, _WallClock(tmp_path, 1.0, 1), SPE)
+    (tmp_path / "slashing_protection.sqlite").unlink()
+    with pytest.raises(DevnetError, match=r"slashing_protection.sqlite is missing") as exc:
+        open_devnet(config)
+    assert "stakework slashing-protection import FILE --db" in str(exc.value)
+    assert not (tmp_path / "slashing_protection.sqlite").exists()  # nothing signed, nothing created
+    r = subprocess.run(
+        [sys.executable, "-m", "stakework.cli.main", "devnet", "-d", str(tmp_path), "-n", "16", "--no-http"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "stakework slashing-protection import" in r.stdout + r.stderr
+
+
+def _kill_and_damage_wal(tmp_path: Path, keep: int | None) -> tuple[Path, int]:
+    """Run the child to slot 30 and kill it; cut chain.sqlite-wal to `keep` bytes less than its size (None:
+    empty it). Returns the data directory and the last slot run."""
+    data = tmp_path / "dn"
+    lines = _child(data, 1, 30, "kill")
+    last = int([line for line in lines if line[0] == "slot"][-1][1])
+    wal = data / "chain.sqlite-wal"
+    size = wal.stat().st_size
+    assert size > 0
+    with wal.open("r+b") as f:
+        f.truncate(0 if keep is None else size - keep)
+    return data, last
+
+
+def test_restart__wal_cut_short_after_kill9__says_the_head_went_back_and_goes_on(tmp_path: Path) -> None:
+    data, last = _kill_and_damage_wal(tmp_path, keep=100)  # the last frame, so the last commit, is cut
+    config = DevnetConfig(data, DEVNET, validators=16, slot_seconds=0.25, funded_accounts=2)
+    after, resumes, _ = _run(config, _WallClock(data, 0.25, last + 1), SPE)
+    (r,) = resumes
+    text = "\n".join(r.lines())
+    assert r.head_slot < last
+    assert f"signed a block at slot {last}" in text and "chain.sqlite-wal was truncated" in text
+    assert f"head is at slot {r.head_slot}" in text
+    assert after[0].slot == last + 1 and after[-1].refused == 0
+
+
+def test_restart__wal_emptied_after_kill9__refuses_naming_how_far_the_head_went_back(tmp_path: Path) -> None:
+    data, last = _kill_and_damage_wal(tmp_path, keep=None)
+    config = DevnetConfig(data, DEVNET, validators=16, slot_seconds=0.25, funded_accounts=2)
+    with pytest.raises(DevnetError, match=r"the chain database went back: its head is at slot \d+") as exc:
+        open_devnet(config)
+    text = str(exc.value)
+    assert f"signed a block at slot {last}" in text and "chain.sqlite-wal was empty" in text
+    assert "could never justify again" in text and "start a new devnet" in text
