@@ -11,11 +11,16 @@ are refused) plus its low-watermark conditions, enforced at all times as the EIP
   surrounding or surrounded vote (`is_slashable_attestation_data`), any `source < min(signed sources)` and any
   `target <= min(signed targets)` unless it is a repeat of the same signing root.
 
-Importing an interchange file (version 5) merges its records and raises per-validator low watermarks to the
-maximum slot, source and target it contains (EIP-3076 "Advice for Complete Databases": no signing inside a gap
-between two imports). Protection only ever grows: an import never removes or relaxes a record. Messages imported
-without a signing root, or with two different roots for one slot, are stored with a NULL root, which no new
-message matches.
+Importing an interchange file (version 5) records every message it holds, so the database stays complete: a
+message that is slashable with nothing recorded and not below a floor may be signed, even at a slot or epoch below
+the highest imported one (the "complete" column of the EIP-3076 interchange tests). EIP-3076 states its conditions
+for each imported file (`min` over that file's `data`), so each import also raises the validator's low watermarks
+to that file's *lowest* slot, source and target epoch: two imports with a gap of unknown history between them (the
+first file ends at slot 40, the second starts at 50) leave the gap unsignable, as the EIP's "Advice for Complete
+Databases" requires. That is the one place stakework is stricter than the suite's complete column
+(`multiple_interchanges_single_validator_single_message_gap`; tests/crypto/test_interchange_vectors.py). Protection
+only ever grows: an import never removes a record or lowers a watermark. Messages imported without a signing root,
+or with two different roots for one slot, are stored with a NULL root, which no new message matches.
 
 Durability: each check-and-record is one `BEGIN IMMEDIATE` transaction, committed (WAL, `synchronous=FULL`)
 before the method returns, so a signature can only leave the process after its record is on disk. Two processes
@@ -351,8 +356,14 @@ class SlashingProtection:
 
     # -- EIP-3076 interchange ----------------------------------------------------------------------------
     def export_interchange(self) -> dict[str, object]:
-        """The whole database as an EIP-3076 interchange document (format version 5), read in one snapshot.
-        Export only while no validator client is signing with this database (EIP-3076)."""
+        """The database as an EIP-3076 interchange document (format version 5), read in one snapshot. Export only
+        while no validator client is signing with this database (EIP-3076).
+
+        Every attestation is written. Blocks below a validator's imported block floor are left out: the floor
+        refuses them anyway (but for an identical re-signing), and without them the file's lowest slot is the
+        floor itself, so the importing database refuses the same gap (EIP-3076 condition 2). Attestation floors
+        cannot be carried that way (a record below a floor can still matter to the surround rule and must be
+        written), so after export and import they are the lowest recorded source and target epochs."""
         conn = self._conn
         try:
             conn.execute("BEGIN")
@@ -363,7 +374,8 @@ class SlashingProtection:
                     blocks = [
                         _with_root({"slot": str(slot)}, root)
                         for slot, root in conn.execute(
-                            "SELECT slot, signing_root FROM signed_blocks WHERE validator_id = ? ORDER BY slot",
+                            "SELECT slot, signing_root FROM signed_blocks WHERE validator_id = ?1 AND slot >= "
+                            "COALESCE((SELECT block_watermark FROM validators WHERE id = ?1), 0) ORDER BY slot",
                             (vid,),
                         )
                     ]
@@ -398,8 +410,10 @@ class SlashingProtection:
         """Merge an EIP-3076 interchange document (format version 5) into the database in one transaction.
 
         The whole document is validated first (any error: nothing imported). A genesis_validators_root other
-        than this database's is refused. Records are added, never removed; per-validator low watermarks rise to
-        the maximum imported slot, source and target epoch. Import only while no validator client is signing."""
+        than this database's is refused. Every record is added (never removed), so later checks see the imported
+        history itself; per validator, the low watermarks rise to this file's lowest slot, source and target epoch
+        (EIP-3076 conditions 2, 4 and 5 for this file; no signing in a gap between two imports). Import only while
+        no validator client is signing."""
         parsed = _parse_interchange(document, source)
         if parsed.genesis_validators_root != self.genesis_validators_root:
             raise SlashingProtectionError(
@@ -441,22 +455,43 @@ class SlashingProtection:
                                 "signing_root) VALUES (?, ?, ?, ?)",
                                 (vid, s, t, root),
                             )
-                    if record.blocks:
-                        conn.execute(
-                            "UPDATE validators SET block_watermark = MAX(COALESCE(block_watermark, 0), ?) WHERE id = ?",
-                            (max(slot for slot, _ in record.blocks), vid),
-                        )
-                    if record.attestations:
-                        conn.execute(
-                            "UPDATE validators SET source_watermark = MAX(COALESCE(source_watermark, 0), ?), "
-                            "target_watermark = MAX(COALESCE(target_watermark, 0), ?) WHERE id = ?",
-                            (max(a[0] for a in record.attestations), max(a[1] for a in record.attestations), vid),
-                        )
+                # EIP-3076 conditions 2, 4, 5 for this file: min over its data, per pubkey (a file may list one
+                # pubkey twice); the floor only ever rises
+                for pubkey, (slot_min, source_min, target_min) in _floors(parsed.records).items():
+                    vid = self._validator_id(conn, pubkey)
+                    conn.execute(
+                        "UPDATE validators SET "  # MAX(x, NULL) is NULL in SQLite: a missing side keeps the other
+                        "block_watermark = MAX(COALESCE(block_watermark, ?1), COALESCE(?1, block_watermark)), "
+                        "source_watermark = MAX(COALESCE(source_watermark, ?2), COALESCE(?2, source_watermark)), "
+                        "target_watermark = MAX(COALESCE(target_watermark, ?3), COALESCE(?3, target_watermark)) "
+                        "WHERE id = ?4",
+                        (slot_min, source_min, target_min, vid),
+                    )
         except sqlite3.Error as exc:
             raise SlashingProtectionError(
                 f"{self.path}: database error during import ({exc}); nothing imported"
             ) from None
         return ImportSummary(validators=len(parsed.records), blocks=blocks, attestations=attestations)
+
+
+def _floors(records: list[_Record]) -> dict[bytes, tuple[int | None, int | None, int | None]]:
+    """Per pubkey: the lowest slot, source epoch and target epoch in one interchange file (EIP-3076 conditions 2, 4
+    and 5 take the minimum over the file's `data` for that pubkey), None where the file has no such message."""
+    slots: dict[bytes, list[int]] = {}
+    sources: dict[bytes, list[int]] = {}
+    targets: dict[bytes, list[int]] = {}
+    for record in records:
+        slots.setdefault(record.pubkey, []).extend(slot for slot, _ in record.blocks)
+        sources.setdefault(record.pubkey, []).extend(a[0] for a in record.attestations)
+        targets.setdefault(record.pubkey, []).extend(a[1] for a in record.attestations)
+    return {
+        pubkey: (
+            min(slots[pubkey], default=None),
+            min(sources[pubkey], default=None),
+            min(targets[pubkey], default=None),
+        )
+        for pubkey in slots
+    }
 
 
 def _with_root(item: dict[str, object], root: bytes | None) -> dict[str, object]:
@@ -545,8 +580,8 @@ def _parse_interchange(document: object, source: str) -> _Interchange:
             att = obj(a, aw)
             s = uint(att.get("source_epoch"), f"{aw}.source_epoch")
             t = uint(att.get("target_epoch"), f"{aw}.target_epoch")
-            if s > t:
-                raise bad(aw, f"has source epoch {s} after target epoch {t}")
+            # source > target is nonsense, but EIP-3076's schema allows it and a buggy client may have exported
+            # it: kept as recorded, it only makes the surround rule and the source floor stricter
             attestations.append((s, t, root(att, aw)))
         records.append(_Record(pubkey, blocks, attestations))
     return _Interchange(gvr, records)
