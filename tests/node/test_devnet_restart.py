@@ -247,3 +247,31 @@ def test_restart__wal_emptied_after_kill9__refuses_naming_how_far_the_head_went_
     text = str(exc.value)
     assert f"signed a block at slot {last}" in text and "chain.sqlite-wal was empty" in text
     assert "could never justify again" in text and "start a new devnet" in text
+
+
+def _devnet_cli(data: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stakework.cli.main", "devnet", "-d", str(data), "-n", "16", "--no-http", *extra],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+def test_devnet_command__restarted_after_10_minutes__says_so_and_resumes_at_the_next_slot(tmp_path: Path) -> None:
+    data = tmp_path / "dn"
+    r = _devnet_cli(data, "--slot-seconds", "0.1", "--slots", "20")
+    assert r.returncode == 0, r.stderr
+    last = [int(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("slot")][-1]
+    meta = json.loads((data / "devnet.json").read_text())
+    meta["clock_shift_seconds"] = -600.0  # the devnet clock 10 minutes ahead: as if it had been stopped that long
+    (data / "devnet.json").write_text(json.dumps(meta))
+    r = _devnet_cli(data, "--slot-seconds", "0.1", "--slots", "3")
+    assert r.returncode == 0 and "Traceback" not in r.stderr, r.stderr
+    out = " ".join(r.stdout.split())
+    assert "away 10 min" in out and "devnet clock moved forward by 10 min" in out, out
+    assert "the validators lose nothing for the gap" in out
+    slots = [int(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("slot")]
+    assert slots[0] == last + 1, r.stdout
+    assert json.loads((data / "devnet.json").read_text())["clock_shift_seconds"] > 0

@@ -34,14 +34,25 @@ def devnet(
         "127.0.0.1", "--http-address", help="Address the HTTP API binds (warns unless loopback)."
     ),
     no_http: bool = typer.Option(False, "--no-http", help="Do not serve the HTTP API."),
+    catch_up: str = typer.Option(
+        "shift",
+        "--catch-up",
+        help="After a long stop (a gap that would start the inactivity leak): 'shift' moves the devnet clock "
+        "forward so the chain resumes where it stopped (devnet only, recorded in devnet.json); 'leak' runs the "
+        "gap's empty epochs through the spec's inactivity leak.",
+    ),
 ) -> None:
     """Start a devnet: genesis (deterministic INSECURE devnet keys, stored as EIP-2335 keystores in the data
     directory), a slot clock, every validator proposing and attesting with slashing protection, the fork choice
     picking the head. Logs one line per slot; Ctrl-C stops cleanly."""
-    from stakework.node.devnet import DevnetConfig, SlotReport, run_devnet
+    import time
+
+    from stakework.node.devnet import CATCH_UP_MODES, DevnetConfig, ResumeReport, SlotReport, run_devnet
 
     if equivocate > validators:
         fail(f"--equivocate {equivocate} is more than the {validators} validators")
+    if catch_up not in CATCH_UP_MODES:
+        fail(f"--catch-up must be one of {', '.join(CATCH_UP_MODES)}, not {catch_up!r}")
 
     config = DevnetConfig(
         data_dir=data_dir,
@@ -50,6 +61,7 @@ def devnet(
         slot_seconds=slot_seconds,
         load=load,
         equivocate=equivocate,
+        catch_up=catch_up,
     )
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -66,6 +78,14 @@ def devnet(
             soft_wrap=True,
         )
 
+    shift = [0.0]  # the devnet clock's shift (seconds) that the API's slot clock follows too
+
+    def on_resume(r: ResumeReport) -> None:
+        shift[0] = r.clock_shift_seconds
+        for line in r.lines():
+            style = "yellow" if line.startswith("warning:") or line.startswith("the validators lose") else None
+            console.print(f"[{style}]{line}[/]" if style else line, highlight=False, soft_wrap=True, markup=bool(style))
+
     console = wide_console()
     console.print(
         f"[bold]stakework devnet[/]: {validators} validators, preset {config.preset.PRESET_NAME}, "
@@ -79,6 +99,13 @@ def devnet(
         api = NodeApi(
             data_dir, config.seconds_per_slot, http_address, http_port, say=lambda m: console.print(m, highlight=False)
         )
+
+    def on_open(*opened: object) -> None:
+        if api is not None:
+            api.open(*opened)  # type: ignore[arg-type]
+            if api.view is not None:  # the API's wall-clock slot (sync distance) follows the devnet clock
+                api.view.clock = lambda: time.time() - shift[0]
+
     try:
         run_devnet(
             config,
@@ -86,7 +113,8 @@ def devnet(
             stop=stop,
             max_slots=slots,
             lock=api.lock if api is not None else None,
-            on_open=api.open if api is not None else None,
+            on_open=on_open,
+            on_resume=on_resume,
         )
     except OSError as exc:
         fail(f"{data_dir}: {exc.strerror or exc}")

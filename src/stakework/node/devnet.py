@@ -235,6 +235,8 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
     database's head with the newest block slashing protection says this node signed: when the head is older,
     blocks were lost (a kill between signing and storing loses one; a truncated or deleted WAL loses many) and
     `warnings` says how far the head went back."""
+    if config.catch_up not in CATCH_UP_MODES:
+        raise DevnetError(f"catch-up mode must be one of {', '.join(CATCH_UP_MODES)}, not {config.catch_up!r}")
     data = config.data_dir
     data.mkdir(parents=True, exist_ok=True)
     meta_path = data / META_FILENAME
