@@ -257,3 +257,47 @@ def test_eth_0x02__effective_balance__grows_in_whole_eth_after_1_25_eth_hysteres
     # at the cap nothing compounds: a 2048-ETH 0x02 validator earns simple interest
     capped = simulate(chain, {"solo": route}, GBM(price0=1.0, sigma=0.0), RunConfig(amount=2048.0, days=days, paths=2))
     np.testing.assert_allclose(capped.routes["solo"].final_tokens, 2048.0 * (1 + days * r), rtol=1e-12)
+
+
+# -- risks that strike together with price crashes (issue #13) --------------------------------------------------
+
+
+def _lower_tail(values: np.ndarray, share: float = 0.05) -> float:
+    """Mean of the worst `share` of the values (expected shortfall)."""
+    k = max(1, int(values.size * share))
+    return float(np.sort(values)[:k].mean())
+
+
+def test_crash_correlation__same_seed__correlated_mode_has_the_worse_lower_tail_same_strike_count() -> None:
+    hack = Hazard(name="hack", rate_per_year=0.5, loss_min=0.1, loss_max=0.3)
+    route = Route(name="liquid", label="t", protocol_entry=False, exit="sell", hazards=(hack,))
+    model = GBM(price0=1.0, sigma=0.8)
+    runs = {
+        rho: simulate(_flat_chain(), {"liquid": route}, model, RunConfig(amount=1.0, paths=20_000, seed=8,
+                                                                         crash_correlation=rho))
+        for rho in (0.0, 0.5)
+    }  # fmt: skip
+    indep, corr = (runs[r].routes["liquid"] for r in (0.0, 0.5))
+    np.testing.assert_array_equal(runs[0.0].price_final, runs[0.5].price_final)  # same price paths
+    assert corr.hazard_hits["hack"].mean() == pytest.approx(indep.hazard_hits["hack"].mean(), rel=0.05)
+    crashed = runs[0.5].price_final < np.quantile(runs[0.5].price_final, 0.1)
+    assert corr.hazard_hits["hack"][crashed].mean() > 1.8 * indep.hazard_hits["hack"][crashed].mean()
+    assert _lower_tail(corr.final_fiat) < 0.95 * _lower_tail(indep.final_fiat)
+    assert _lower_tail(corr.final_fiat, 0.01) < _lower_tail(indep.final_fiat, 0.01)
+
+
+def test_crash_correlation__eth_exit_queue__longer_on_the_crash_paths() -> None:
+    chain = get_chain("ETH")
+    solo = dataclasses.replace(routes_for(chain)["solo"], hazards=())
+    model = GBM(price0=3000.0, sigma=0.65)
+    cfg = {"amount": 32.0, "paths": 5_000, "seed": 3, "days": 200}
+    corr = simulate(chain, {"solo": solo}, model, RunConfig(**cfg, crash_correlation=0.8))  # type: ignore[arg-type]
+    indep = simulate(chain, {"solo": solo}, model, RunConfig(**cfg, crash_correlation=0.0))  # type: ignore[arg-type]
+    for res, low, high in ((corr, 0.5, 1.0), (indep, -0.05, 0.05)):
+        c = np.corrcoef(-np.log(res.price_final), res.routes["solo"].exit_days)[0, 1]
+        assert low < c < high
+
+
+def test_crash_correlation__out_of_range__refused() -> None:
+    with pytest.raises(InputValueError, match="crash_correlation"):
+        RunConfig(amount=1.0, crash_correlation=1.5)

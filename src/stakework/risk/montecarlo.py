@@ -25,7 +25,14 @@ import numpy as np
 
 from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
 from stakework.risk.errors import InputValueError
-from stakework.risk.hazards import Events, discount_at, log_survival_until, sample_events
+from stakework.risk.hazards import (
+    Events,
+    correlated_uniforms,
+    crash_scores,
+    discount_at,
+    log_survival_until,
+    sample_events,
+)
 from stakework.risk.prices.gbm import PriceModel
 from stakework.risk.routes.base import Route
 
@@ -60,6 +67,11 @@ class RunConfig:
     block has its own random stream; changing this changes the draws."""
     threads: int = 0
     """Threads generating blocks (0: up to 2, the CPU count); results do not depend on it."""
+    crash_correlation: float = 0.5
+    """How strongly hazards and congestion strike together with price crashes, ρ in [0, 1]: 0 makes them
+    independent of the price; the default 0.5 puts the same expected number of strikes mostly on the paths
+    whose price fell (rate × exp(2ρz − 2ρ²) for crash score z) and draws strike sizes and exit-queue backlogs
+    through a Gaussian copula with correlation ρ (`stakework.risk.hazards`; May–June 2022 is the pattern)."""
 
     def __post_init__(self) -> None:
         if not math.isfinite(self.amount) or self.amount <= 0:
@@ -74,6 +86,8 @@ class RunConfig:
             raise InputValueError(f"seed must be >= 0, got {self.seed}")
         if self.compound_days is not None and self.compound_days < 0:
             raise InputValueError("compound_days must be >= 0")
+        if not (0.0 <= self.crash_correlation <= 1.0):
+            raise InputValueError(f"crash_correlation must be between 0 and 1, got {self.crash_correlation:g}")
         if self.grid_points < 2 or self.fan_paths < 0 or self.block_elements < 1 or self.threads < 0:
             raise InputValueError("grid_points must be >= 2, fan_paths >= 0, block_elements >= 1, threads >= 0")
 
@@ -268,11 +282,16 @@ class _Plan:
     restake_fee: float = 0.0
 
 
-def _plan_route(chain: ChainPreset, route: Route, cfg: RunConfig, entropy: int) -> _Plan:
+def _plan_route(
+    chain: ChainPreset, route: Route, cfg: RunConfig, entropy: int, crash: np.ndarray | None = None
+) -> _Plan:
     rng = _route_rng(entropy, 1, route.name)
     n, horizon = cfg.paths, cfg.days
     if route.exit in ("protocol", "custody"):
-        total, earning = chain.exit_days(rng, n)
+        congestion = None
+        if crash is not None and cfg.crash_correlation > 0:
+            congestion = correlated_uniforms(crash, cfg.crash_correlation, _route_rng(entropy, 4, route.name))
+        total, earning = chain.exit_days(rng, n, congestion)
         total = total + route.exit_extra_days
     else:
         total, earning = np.zeros(n), np.zeros(n)
@@ -344,35 +363,22 @@ def simulate(
     entropy = _entropy(cfg.seed)
     P, T = cfg.paths, cfg.days
 
-    plans: dict[str, _Plan] = {}
-    for name, route in routes.items():
-        plans[name] = _plan_route(chain, route, cfg, entropy)
-    D = max([T] + [int(p.exit_index.max()) for p in plans.values()])
-    for plan in plans.values():
-        rng = _route_rng(entropy, 2, plan.route.name)
-        span = max(T, int(plan.exit_index.max()))
-        for hazard in plan.route.hazards:
-            events = sample_events(hazard, rng, P, span)
-            if hazard.kind == "depeg":
-                plan.depeg_events.append((events, hazard.duration_days))
-            else:
-                plan.loss_events[hazard.name] = events
-
     grid = np.unique(np.linspace(0, T, min(cfg.grid_points, T + 1)).round().astype(np.int64))
     nf = min(cfg.fan_paths, P)
-    drift = price_model.log_drift(D)
     price0 = price_model.price0
+    drift_T = price_model.log_drift(T)
 
     logp_T = np.empty(P)
-    logp_exit = {name: np.empty(P) for name in plans}
+    z_T = np.empty(P, dtype=np.float32)
     price_fan = np.empty((nf, grid.size), dtype=np.float32)
 
-    # Days 1..T come from one stream and days T+1..D (only needed while exits are pending) from another, so
-    # the paths up to the horizon do not depend on which routes run: a single-route run and a comparison with
-    # the same seed agree on that route.
-    E = D - T
+    # Pass 1: the price paths up to the horizon, block by block (the only dense array). Days 1..T come from one
+    # stream and days T+1..D (only needed while exits are pending) from another, drawn in pass 2 once the exits
+    # are known (they may depend on the price, see crash_correlation), so the paths up to the horizon do not
+    # depend on which routes run: a single-route run and a comparison with the same seed agree on that route.
     block = max(16, cfg.block_elements // T)
     starts = list(range(0, P, block))
+    scales = [0.0] * len(starts)
     cols = np.maximum(grid - 1, 0)
 
     def run_block(index: int) -> None:
@@ -380,43 +386,71 @@ def simulate(
         n = min(block, P - start)
         zm = np.empty((n, T), dtype=np.float32)
         scale = price_model.fill_increments(_block_rng(entropy, 0, index), zm)
+        scales[index] = scale
         np.cumsum(zm, axis=1, out=zm)
-        if E:
-            ze = np.empty((n, E), dtype=np.float32)
-            scale_e = price_model.fill_increments(_block_rng(entropy, 1, index), ze)
-            if scale and scale_e != scale:
-                ze *= scale_e / scale
-            np.cumsum(ze, axis=1, out=ze)
-            ze += zm[:, -1:]
-        rows = np.arange(n)
-
-        def at(day: np.ndarray) -> np.ndarray:
-            vals = zm[rows, np.clip(day - 1, 0, T - 1)].astype(np.float64)
-            if E:
-                late = day > T
-                vals[late] = ze[rows[late], day[late] - T - 1]
-            vals[day == 0] = 0.0
-            out: np.ndarray = vals * scale + drift[day]
-            return out
-
-        logp_T[start : start + n] = at(np.full(n, T))
-        for name, plan in plans.items():
-            logp_exit[name][start : start + n] = at(plan.exit_index[start : start + n])
+        z_T[start : start + n] = zm[:, -1]
+        logp_T[start : start + n] = zm[:, -1].astype(np.float64) * scale + drift_T[T]
         if start < nf:
             m = min(n, nf - start)
             g = zm[:m][:, cols].astype(np.float64) * scale
             g[:, grid == 0] = 0.0
-            price_fan[start : start + m] = price0 * np.exp(g + drift[grid])
+            price_fan[start : start + m] = price0 * np.exp(g + drift_T[grid])
         if progress is not None:
             progress(n, P)
 
     threads = cfg.threads or min(2, os.cpu_count() or 1)
-    if threads > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(max_workers=threads) as pool:
-            list(pool.map(run_block, range(len(starts))))
-    else:
-        for i in range(len(starts)):
-            run_block(i)
+
+    def run_all(fn: Callable[[int], None]) -> None:
+        if threads > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                list(pool.map(fn, range(len(starts))))
+        else:
+            for i in range(len(starts)):
+                fn(i)
+
+    run_all(run_block)
+
+    # Exits and hazards, on the price paths' crash scores when they strike together with crashes.
+    rho = cfg.crash_correlation
+    crash = crash_scores(logp_T) if rho > 0 else None
+    plans: dict[str, _Plan] = {}
+    for name, route in routes.items():
+        plans[name] = _plan_route(chain, route, cfg, entropy, crash)
+    D = max([T] + [int(p.exit_index.max()) for p in plans.values()])
+    for plan in plans.values():
+        rng = _route_rng(entropy, 2, plan.route.name)
+        span = max(T, int(plan.exit_index.max()))
+        for hazard in plan.route.hazards:
+            events = sample_events(hazard, rng, P, span, crash=crash, rho=rho)
+            if hazard.kind == "depeg":
+                plan.depeg_events.append((events, hazard.duration_days))
+            else:
+                plan.loss_events[hazard.name] = events
+
+    # Pass 2: the price on each route's exit day (after the horizon: the second stream, E days per block).
+    E = D - T
+    drift = price_model.log_drift(D)
+    logp_exit = {name: logp_T.copy() for name in plans}
+    late_routes = [name for name, plan in plans.items() if int(plan.exit_index.max()) > T]
+
+    def run_late(index: int) -> None:
+        start = starts[index]
+        n = min(block, P - start)
+        ze = np.empty((n, E), dtype=np.float32)
+        scale = scales[index]
+        scale_e = price_model.fill_increments(_block_rng(entropy, 1, index), ze)
+        if scale and scale_e != scale:
+            ze *= scale_e / scale
+        np.cumsum(ze, axis=1, out=ze)
+        ze += z_T[start : start + n, None]
+        for name in late_routes:
+            day = plans[name].exit_index[start : start + n]
+            late = np.flatnonzero(day > T)
+            vals = ze[late, day[late] - T - 1].astype(np.float64)
+            logp_exit[name][start + late] = vals * scale + drift[day[late]]
+
+    if E and late_routes:
+        run_all(run_late)
 
     price_final = price0 * np.exp(logp_T)
     result = SimulationResult(

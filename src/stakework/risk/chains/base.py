@@ -70,7 +70,9 @@ class ChainPreset(ABC):
         own uptime. `solo` and `amount` matter only where the rule depends on the staker's own size."""
 
     @abstractmethod
-    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def exit_days(
+        self, rng: np.random.Generator, n: int, congestion: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For `n` paths, (days from asking to leave until the tokens are spendable, of which days still
         earning rewards), as float64 arrays, following the chain's unbonding or exit-queue rule."""
 

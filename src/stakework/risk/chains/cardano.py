@@ -135,7 +135,9 @@ class Cardano(ChainPreset):
         snapshot: they compound once an epoch (Shelley ledger spec, stake distribution)."""
         return {"compound_days": max(round(self.epoch_days), 1)}
 
-    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def exit_days(
+        self, rng: np.random.Generator, n: int, congestion: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Delegated ADA never leaves the wallet: spendable at once."""
         return np.zeros(n), np.zeros(n)
 

@@ -148,7 +148,9 @@ class CosmosHub(ChainPreset):
             return {"compound_days": 1}
         return {"compound_days": 0, "restake_fee": self.restake_fee}
 
-    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def exit_days(
+        self, rng: np.random.Generator, n: int, congestion: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Unbonding takes `unbonding_days`, earning nothing."""
         return np.full(n, self.unbonding_days), np.zeros(n)
 

@@ -191,12 +191,15 @@ class Ethereum(ChainPreset):
         """Exit (and activation) churn, ETH per day."""
         return activation_exit_churn_eth(self.total_staked) * epochs_per_day()
 
-    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def exit_days(
+        self, rng: np.random.Generator, n: int, congestion: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Queue wait (backlog / churn, earning) + MAX_SEED_LOOKAHEAD + 1 epochs + MIN_VALIDATOR_WITHDRAWABILITY_
         DELAY epochs + a uniform wait for the withdrawal sweep (validators / (MAX_WITHDRAWALS_PER_PAYLOAD per
         slot)), the last two not earning."""
         epd = epochs_per_day()
-        backlog = rng.uniform(self.exit_queue_min_eth, self.exit_queue_max_eth, size=n)
+        q = rng.uniform(size=n) if congestion is None else congestion
+        backlog = self.exit_queue_min_eth + (self.exit_queue_max_eth - self.exit_queue_min_eth) * q
         queue = backlog / self.churn_eth_per_day() + (MAINNET.MAX_SEED_LOOKAHEAD + 1) / epd
         validators = self.total_staked / self.avg_effective_balance_eth
         slots_per_day = epd * MAINNET.SLOTS_PER_EPOCH

@@ -73,7 +73,9 @@ class PolygonPoS(ChainPreset):
             return {"compound_days": 1}
         return {"compound_days": 0, "restake_fee": self.restake_fee}
 
-    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def exit_days(
+        self, rng: np.random.Generator, n: int, congestion: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """80 checkpoints, no rewards."""
         days = self.withdrawal_delay_checkpoints * self.checkpoint_interval_minutes / 1_440.0
         return np.full(n, days), np.zeros(n)

@@ -72,13 +72,16 @@ class Solana(ChainPreset):
         stake deactivates per epoch, shared pro rata, so ceil(deactivating share / rate) (at least one)."""
         return np.maximum(np.ceil(deactivating_share / self.warmup_cooldown_rate - 1e-9), 1.0)
 
-    def exit_days(self, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def exit_days(
+        self, rng: np.random.Generator, n: int, congestion: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Stake deactivated in epoch N earns through epoch N and is inactive (withdrawable) at the start of
         N + 1 while less than `warmup_cooldown_rate` of all stake is deactivating (stake program
         `Delegation::stake_activating_and_deactivating`; agave docs "Stake delegation and rewards"). So: wait
         for the next boundary (uniform within the epoch), earning. When more is leaving, each later boundary
         releases rate / share of what is left and the still-effective part keeps earning."""
-        share = rng.uniform(self.deactivating_share_min, self.deactivating_share_max, size=n)
+        q = rng.uniform(size=n) if congestion is None else congestion
+        share = self.deactivating_share_min + (self.deactivating_share_max - self.deactivating_share_min) * q
         first = rng.uniform(0.0, self.epoch_days, size=n)
         epochs = self.cooldown_epochs(share)
         extra = (epochs - 1.0) * self.epoch_days
