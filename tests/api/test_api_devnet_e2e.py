@@ -21,7 +21,7 @@ import pytest
 
 from stakework.api.schemas.encoding import to_json
 from stakework.crypto.ed25519 import devnet_account_key, to_hex
-from stakework.transition.block.transaction import Transaction, Transfer, transaction_signing_message
+from stakework.transition.block.transaction import Transaction, Transfer, chain_id, chain_signing_message
 
 pytestmark = pytest.mark.e2e
 
@@ -121,13 +121,14 @@ def test_devnet_api__send_sse_finality(devnet: Devnet) -> None:
     key, to = devnet_account_key(0), devnet_account_key(5).address
     before = int(httpx.get(f"{url}/v1/accounts/{to_hex(to)}").json()["data"]["balance"])
     nonce = int(httpx.get(f"{url}/v1/accounts/{to_hex(key.address)}").json()["data"]["nonce"])
-    gvr = bytes.fromhex(httpx.get(f"{url}/eth/v1/beacon/genesis").json()["data"]["genesis_validators_root"][2:])
-
-    class _GenesisRoot:  # transaction_signing_message reads only the chain's genesis validators root
-        genesis_validators_root = gvr
-
+    g = httpx.get(f"{url}/eth/v1/beacon/genesis").json()["data"]
+    chain = chain_id(
+        bytes.fromhex(g["genesis_validators_root"][2:]),
+        int(g["genesis_time"]),
+        bytes.fromhex(g["genesis_fork_version"][2:]),
+    )
     tx = Transaction(key.public_key, nonce, 1_000, Transfer(to, 10**9))
-    body = {"transaction": to_json(tx), "signature": to_hex(key.sign(transaction_signing_message(_GenesisRoot, tx)))}  # type: ignore[arg-type]
+    body = {"transaction": to_json(tx), "signature": to_hex(key.sign(chain_signing_message(chain, tx)))}
     assert httpx.post(f"{url}/v1/transactions", json=body).status_code == 401
     r = httpx.post(f"{url}/v1/transactions", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text

@@ -74,11 +74,11 @@ def test_send__pending_included_finalized__balance_moves(fresh: Node) -> None:
 def test_rejected_transaction__400_with_reason__status_rejected(fresh: Node) -> None:
     poor = devnet_account_key(100)  # never funded
     state = fresh.view.chain.head_state
-    tx = sign_transaction(state, Transaction(poor.public_key, 0, 1, Transfer(b"\x01" * 20, 10)), poor)
+    tx = sign_transaction(state, Transaction(poor.public_key, 0, 1000, Transfer(b"\x01" * 20, 10)), poor)
     r = fresh.http.post("/v1/transactions", json=to_json(tx), headers=AUTH)
-    assert r.status_code == 400 and "insufficient balance" in r.json()["message"]
+    assert r.status_code == 400 and "has no balance" in r.json()["message"]
     status = fresh.http.get(f"/v1/transactions/{to_hex(tx.hash())}").json()["data"]
-    assert status["status"] == "rejected" and "insufficient balance" in status["reason"]
+    assert status["status"] == "rejected" and "has no balance" in status["reason"]
     bad_sig = to_json(_transfer(fresh, 1, b"\x02" * 20, 10))
     bad_sig["signature"] = "0x" + "00" * 64
     r = fresh.http.post("/v1/transactions", json=bad_sig, headers=AUTH)
@@ -143,32 +143,30 @@ def test_exit__checked_against_the_spec_before_the_pool(fresh: Node) -> None:
     state = fresh.view.chain.head_state
     key = devnet_account_key(4)
 
-    def exit_tx(index: int, fee: int, nonce: int) -> dict[str, Any]:
+    def exit_tx(index: int, fee: int, nonce: int, *, forged: bool = False) -> dict[str, Any]:
         message = VoluntaryExit(state.current_epoch(), index)
-        signed = SignedVoluntaryExit(
-            message, devnet_secret_key(index).sign(voluntary_exit_signing_root(state, message))
-        )
+        signature = devnet_secret_key(index).sign(voluntary_exit_signing_root(state, message))
+        signed = SignedVoluntaryExit(message, b"\x00" * 96 if forged else signature)
         return to_json(sign_transaction(state, Transaction(key.public_key, nonce, fee, Exit(signed)), key))
 
-    forged = exit_tx(15, 1, 0)
-    forged["transaction"]["payload"]["voluntary_exit"]["signature"] = "0x" + "00" * 96
+    forged = exit_tx(15, 1000, 0, forged=True)  # the sender signs an exit the validator did not
     r = fresh.http.post("/v1/transactions", json=forged, headers=AUTH)
     assert r.status_code == 400 and r.json()["message"].startswith("exit refused"), r.text
-    assert fresh.http.post("/v1/transactions", json=exit_tx(15, 1, 0), headers=AUTH).status_code == 200
-    r = fresh.http.post("/v1/transactions", json=exit_tx(15, 2, 1), headers=AUTH)
+    assert fresh.http.post("/v1/transactions", json=exit_tx(15, 1000, 0), headers=AUTH).status_code == 200
+    r = fresh.http.post("/v1/transactions", json=exit_tx(15, 2000, 1), headers=AUTH)
     assert r.status_code == 400 and "pending already" in r.json()["message"]
     fresh.run_slots(1)
     status = fresh.http.get("/eth/v1/beacon/states/head/validators/15").json()["data"]["status"]
     assert status == "active_exiting"
-    r = fresh.http.post("/v1/transactions", json=exit_tx(15, 2, 1), headers=AUTH)
+    r = fresh.http.post("/v1/transactions", json=exit_tx(15, 2000, 1), headers=AUTH)
     assert r.status_code == 400 and r.json()["message"].startswith("exit refused")
 
 
 def test_replaced_transaction__rejected_with_reason(fresh: Node) -> None:
     key = devnet_account_key(5)
     state = fresh.view.chain.head_state
-    cheap = sign_transaction(state, Transaction(key.public_key, 0, 10, Transfer(b"\x05" * 20, 7)), key)
-    dear = sign_transaction(state, Transaction(key.public_key, 0, 20, Transfer(b"\x05" * 20, 7)), key)
+    cheap = sign_transaction(state, Transaction(key.public_key, 0, 1000, Transfer(b"\x05" * 20, 7)), key)
+    dear = sign_transaction(state, Transaction(key.public_key, 0, 2000, Transfer(b"\x05" * 20, 7)), key)
     assert fresh.http.post("/v1/transactions", json=to_json(cheap), headers=AUTH).status_code == 200
     assert fresh.http.post("/v1/transactions", json=to_json(dear), headers=AUTH).status_code == 200
     fresh.run_slots(1)

@@ -45,7 +45,9 @@ def transfer_for(state: BeaconState, slot: int) -> SignedTransaction:
     post-state)."""
     k = devnet_account_key(slot % ACCOUNTS)
     to = devnet_account_key((slot + 1) % ACCOUNTS).address
-    return sign_transaction(state, Transaction(k.public_key, state.accounts.nonce(k.address), 7, Transfer(to, SWK)), k)
+    return sign_transaction(
+        state, Transaction(k.public_key, state.accounts.nonce(k.address), 1000, Transfer(to, SWK)), k
+    )
 
 
 def replay(store: ChainStore) -> tuple[dict[bytes, BeaconState], bytes]:

@@ -141,9 +141,11 @@ def test_run_slot__pooled_transaction_no_longer_valid__left_out_and_dropped(tmp_
     k = devnet_account_key(0)
     # An exit before SHARD_COMMITTEE_PERIOD: the mempool cannot know the spec refuses it; the block must not care.
     early_exit = SignedVoluntaryExit(VoluntaryExit(0, 3), b"\xc0" + bytes(95))
-    bad = sign_transaction(genesis, Transaction(k.public_key, 0, 5, Exit(early_exit)), k)
+    bad = sign_transaction(genesis, Transaction(k.public_key, 0, 1000, Exit(early_exit)), k)
     good = sign_transaction(
-        genesis, Transaction(devnet_account_key(1).public_key, 0, 1, Transfer(b"\x09" * 20, 10)), devnet_account_key(1)
+        genesis,
+        Transaction(devnet_account_key(1).public_key, 0, 1000, Transfer(b"\x09" * 20, 10)),
+        devnet_account_key(1),
     )
     pool.add(bad, genesis)
     pool.add(good, genesis)

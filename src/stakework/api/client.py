@@ -3,29 +3,20 @@ one-line messages, and transaction signing against the node's chain."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
 from stakework.api.schemas.encoding import to_json
 from stakework.crypto.ed25519 import AccountKey
 from stakework.spec.errors import StakeworkError
-from stakework.state.beacon_state import BeaconState
-from stakework.transition.block.transaction import SignedTransaction, Transaction, transaction_signing_message
+from stakework.transition.block.transaction import SignedTransaction, Transaction, chain_id, chain_signing_message
 
 DEFAULT_URL = "http://127.0.0.1:5052"
 
 
 class ApiClientError(StakeworkError):
     """The node could not be reached, or answered with an error (its message is kept)."""
-
-
-@dataclass(frozen=True)
-class _Chain:
-    """What `transaction_signing_message` reads from a state: the chain's genesis validators root."""
-
-    genesis_validators_root: bytes
 
 
 class ApiClient:
@@ -35,7 +26,7 @@ class ApiClient:
         self.url = url.rstrip("/")
         self.token = token
         self.http = httpx.Client(timeout=timeout)
-        self._gvr: bytes | None = None
+        self._chain_id: bytes | None = None
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -61,11 +52,20 @@ class ApiClient:
         """POST `body` (JSON) to `path` with the token; the decoded JSON body."""
         return self._call("POST", path, body)
 
-    def genesis_validators_root(self) -> bytes:
-        """The chain's genesis validators root (transactions are signed for one chain)."""
-        if self._gvr is None:
-            self._gvr = bytes.fromhex(self.get("/eth/v1/beacon/genesis")["data"]["genesis_validators_root"][2:])
-        return self._gvr
+    def chain_id(self) -> bytes:
+        """The node's chain id (transactions are signed for one chain), computed here from the genesis the node
+        reports: genesis validators root, genesis time and genesis fork version."""
+        if self._chain_id is None:
+            genesis = self.get("/eth/v1/beacon/genesis")["data"]
+            try:
+                self._chain_id = chain_id(
+                    bytes.fromhex(genesis["genesis_validators_root"][2:]),
+                    int(genesis["genesis_time"]),
+                    bytes.fromhex(genesis["genesis_fork_version"][2:]),
+                )
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:
+                raise ApiClientError(f"the node at {self.url} sent a malformed genesis ({exc})") from None
+        return self._chain_id
 
     def account(self, address: bytes) -> dict[str, Any]:
         """`{"address", "balance", "nonce", "validators", "slot"}` of an account (strings, as the API sends)."""
@@ -74,8 +74,7 @@ class ApiClient:
 
     def sign(self, tx: Transaction, key: AccountKey) -> SignedTransaction:
         """Sign `tx` for this node's chain."""
-        chain = cast(BeaconState, _Chain(self.genesis_validators_root()))
-        return SignedTransaction(tx, key.sign(transaction_signing_message(chain, tx)))
+        return SignedTransaction(tx, key.sign(chain_signing_message(self.chain_id(), tx)))
 
     def submit(self, signed: SignedTransaction) -> str:
         """Send a signed transaction; its hash (0x hex)."""

@@ -21,17 +21,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from stakework.crypto.ed25519 import address_of
-from stakework.modules.store import is_module_message
+from stakework.node.admission import admit
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.storage import ChainStore
-from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.block.transaction import Exit, SignedTransaction
-from stakework.transition.block.voluntary_exit import process_voluntary_exit
-from stakework.transition.errors import TransitionError
-from stakework.transition.modules import check_module_message
+from stakework.transition.block.transaction import SignedTransaction
 
 BLOCK_IMPORT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 """Upper bounds (seconds) of the block import time histogram."""
@@ -233,20 +228,18 @@ class NodeView:
 
     # -- transactions ---------------------------------------------------------------------------------------
     def submit(self, tx: SignedTransaction) -> bytes:
-        """Admit a transaction into the mempool against the head state; MempoolError (recorded) when refused."""
-        tx_hash = tx.hash()
+        """Admit a transaction into the mempool against the head state (`node.admission.admit`: every rule, one
+        path); MempoolError (recorded) when refused, with the rule's reason."""
         with self.lock:
             try:
-                head = self.chain.head_state
-                self._check_exit(tx, head)
-                self._check_exit_not_pending(tx)
-                alone = not self.mempool.has_pending(address_of(tx.transaction.sender))
-                self.mempool.add(tx, head)  # signature, size, fee, nonce and balance first: cheap refusals
-                if alone:
-                    self._check_module_message(tx, head, tx_hash)
+                tx_hash = admit(self.mempool, tx, self.chain.head_state)
             except MempoolError as exc:
-                if tx_hash not in self.transactions and tx_hash not in self.mempool:
-                    self._reject(tx_hash, str(exc))
+                try:
+                    refused = tx.hash()
+                except (OverflowError, ValueError, TypeError):  # not encodable: it has no hash to report under
+                    raise exc from None
+                if refused not in self.transactions and refused not in self.mempool:
+                    self._reject(refused, str(exc))
                 raise
             self.rejected.pop(tx_hash, None)
             self._submitted[tx_hash] = None
@@ -260,43 +253,6 @@ class NodeView:
         self.rejected[tx_hash] = reason
         while len(self.rejected) > self.max_tx_records:
             self.rejected.popitem(last=False)
-
-    @staticmethod
-    def _check_exit(tx: SignedTransaction, head: BeaconState) -> None:
-        """An exit is checked against (a copy of) the head state before it enters the pool, which checks only
-        signature, nonce and balance: a block carrying an exit the spec refuses (too early, already exiting)
-        could not be imported, so such an exit is refused here with the spec's reason."""
-        payload = tx.transaction.payload
-        if isinstance(payload, Exit):
-            try:
-                process_voluntary_exit(head.copy(), payload.voluntary_exit)
-            except TransitionError as exc:
-                raise MempoolError(f"exit refused: {exc}") from None
-
-    def _check_module_message(self, tx: SignedTransaction, head: BeaconState, tx_hash: bytes) -> None:
-        """A module message just admitted is tried on the head state (a throwaway copy of the module store and
-        accounts), so that a message the module refuses (too few shares, an unknown pool, not the operator...) is
-        refused here with the module's reason rather than dropped later by the block producer. Only when nothing
-        else from the sender was pending: those may be what makes this one valid (a deposit, then a withdrawal)."""
-        payload = tx.transaction.payload
-        if not is_module_message(payload):
-            return
-        try:
-            check_module_message(head, address_of(tx.transaction.sender), payload)  # type: ignore[arg-type]
-        except StakeworkError as exc:
-            self.mempool.remove(tx_hash)
-            raise MempoolError(f"{payload.__struct_config__.tag} refused: {exc}") from None
-
-    def _check_exit_not_pending(self, tx: SignedTransaction) -> None:
-        """A second exit of a validator whose exit is pending would be refused in the block: refuse it now."""
-        payload = tx.transaction.payload
-        if not isinstance(payload, Exit):
-            return
-        index = payload.voluntary_exit.message.validator_index
-        for pending in self.mempool.pending():
-            other = pending.transaction.payload
-            if isinstance(other, Exit) and other.voluntary_exit.message.validator_index == index and pending != tx:
-                raise MempoolError(f"exit refused: an exit of validator {index} is pending already")
 
     def _tx_event(self, tx_hash: bytes, status: str, record: TxRecord) -> dict[str, Any]:
         return {

@@ -13,6 +13,7 @@ import msgspec
 
 from stakework.modules.errors import AboveMaximum, BelowMinimum, DuplicateKey
 from stakework.modules.host import ModuleHost
+from stakework.spec.types import Bytes48, Bytes96
 
 PUBKEY_LENGTH = 48
 SIGNATURE_LENGTH = 96
@@ -22,9 +23,9 @@ with their signatures also fit a node's 4096-byte transaction limit)."""
 
 
 class DepositKey(msgspec.Struct, frozen=True, kw_only=True):
-    pubkey: bytes
+    pubkey: Bytes48
     """The validator's 48-byte BLS public key."""
-    signature: bytes
+    signature: Bytes96
     """96-byte BLS signature of the DepositMessage (pubkey, the module's credentials, MIN_ACTIVATION_BALANCE)."""
 
 

@@ -554,7 +554,11 @@ def run_slot(
     attester_slashings, proposer_slashings = (
         slasher.take(p.MAX_ATTESTER_SLASHINGS_ELECTRA, p.MAX_PROPOSER_SLASHINGS) if slasher else ([], [])
     )
-    block = client.propose(state, chain.attestations_for_block(slot), txs, attester_slashings, proposer_slashings)
+    try:
+        block = client.propose(state, chain.attestations_for_block(slot), txs, attester_slashings, proposer_slashings)
+    except Exception:  # a bug or an input nobody foresaw: this slot goes without our block, the node goes on
+        _log.exception("slot %d: building the block failed; the slot is skipped", slot)
+        block = None
     if mempool is not None:  # transactions that no longer apply leave the pool
         for tx, reason in client.rejected_transactions:
             mempool.remove(tx.hash(), reason)
@@ -569,10 +573,13 @@ def run_slot(
             attester_slashings, proposer_slashings = [], []
         except TransitionError:
             proposed = False
+        except Exception:  # not a rule the block broke: a bug nobody foresaw; skip the block, keep the node
+            _log.exception("slot %d: importing our block failed; the block is skipped", slot)
+            proposed = False
     if slasher is not None:
         slasher.restore(attester_slashings, proposer_slashings)
     if mempool is not None:
-        mempool.prune(chain.head_state)
+        mempool.prune(chain.head_state, slot)
     head_root = chain.head_root
     head = chain.states[head_root]
     attest_state = chain.state_at_slot(slot) if head.slot < slot else head

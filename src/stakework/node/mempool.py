@@ -1,21 +1,32 @@
 """The transaction pool: validated, signature-checked transactions waiting for a block, ordered by sender nonce
 and bounded in size.
 
-Admission: well-formed, not too large, signed by its sender for this chain, nonce not below the sender's
-current nonce and not too far ahead, and the sender can pay amount + fee. A transaction with the same sender
-and nonce as a pooled one replaces it only with a strictly higher fee. When the pool is full, the lowest-fee
-transaction is evicted if the newcomer pays more; otherwise the newcomer is refused.
+Admission (`add`; the node's full admission path, `node.admission.admit`, runs the stateful checks of each
+payload before it): well-formed on the wire (`check_wire_shape`), not too large, paying at least `least_fee`,
+signed by its sender for this chain, nonce not below the sender's current nonce and at most `max_nonce_gap`
+ahead, and the sender's balance covers the cost (amount + fee) of this and its other pending transactions, so a
+sender without money is refused. A transaction with the same sender and nonce as a pooled one replaces it only
+with a strictly higher fee (the balance check then counts the new one instead of the replaced one). When the
+pool is full, the lowest-fee transaction is evicted if the newcomer pays more (among equal fees the latest
+arrival goes first: the earlier keeps its place); otherwise the newcomer is refused. Eviction takes O(log n): a
+min-heap by (fee, latest arrival) with lazy deletion, compacted when stale entries outnumber live ones.
+
+Time: the pool knows the slot the node last pruned at (`prune(state, slot)`); no clock is read. A transaction
+is looked at every `gap_lifetime_slots` slots from its arrival; if its nonce is not executable then (a nonce
+below it is missing from the pool) it expires, with a reason the API reports. A transaction sent behind a gap thus
+lives `gap_lifetime_slots` slots; one left behind a gap later (a lower nonce dropped) at most twice that.
 
 Selection for a block: for each sender, the run of consecutive nonces starting at its current nonce, while its
 balance covers them; across senders, highest fee first (ties by arrival). Selected transactions have been
-verified here once; block import still verifies every signature (the transition trusts nothing).
+verified here once (`verified`: the pending hashes); block import still verifies every signature of a block it
+did not build (the transition trusts nothing).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,14 +35,24 @@ import msgspec
 from stakework.crypto import ed25519
 from stakework.modules.liquid.messages import Stake as LiquidStake
 from stakework.modules.pool.messages import Deposit as PoolDeposit
-from stakework.modules.store import is_module_message
 from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.block.transaction import SignedTransaction, Stake, Transfer, transaction_signing_message
-from stakework.transition.modules import module_message_min_fee
+from stakework.transition.block.transaction import (
+    InvalidTransaction,
+    SignedTransaction,
+    Stake,
+    Transfer,
+    check_wire_shape,
+    least_fee,
+    transaction_signing_message,
+)
 
 MAX_TRANSACTION_BYTES = 4096
 """A transaction's encoded size limit (a stake with its BLS signature is about 300 bytes)."""
+GAP_LIFETIME_SLOTS = 64
+"""Slots a transaction may wait behind a nonce gap (a lower nonce of its sender missing from the pool) before it
+expires: such a transaction cannot go into any block until the gap is filled, and without a bound a sender could
+fill the pool with them for good."""
 
 
 class MempoolError(StakeworkError):
@@ -45,9 +66,10 @@ class _Entry:
     tx: SignedTransaction
     tx_hash: bytes
     size: int
+    cost: int
 
 
-def _cost(tx: SignedTransaction) -> int:
+def transaction_cost(tx: SignedTransaction) -> int:
     """What the transaction takes from the sender's account: fee, plus the amount of a transfer, a stake, a pool
     deposit or a liquid stake (other module messages move shares, not SWK)."""
     payload = tx.transaction.payload
@@ -61,18 +83,31 @@ MAX_DROP_REASONS = 10_000
 class Mempool:
     """Pending transactions by sender address and nonce."""
 
-    def __init__(self, *, max_transactions: int = 100_000, max_nonce_gap: int = 64) -> None:
+    def __init__(
+        self,
+        *,
+        max_transactions: int = 100_000,
+        max_nonce_gap: int = 64,
+        gap_lifetime_slots: int = GAP_LIFETIME_SLOTS,
+    ) -> None:
         self.max_transactions = max_transactions
         self.max_nonce_gap = max_nonce_gap
+        self.gap_lifetime_slots = gap_lifetime_slots
         self._by_sender: dict[bytes, dict[int, _Entry]] = {}
         self._by_hash: dict[bytes, tuple[bytes, int]] = {}
         self._pending_cost: dict[bytes, int] = {}
         self._arrivals = itertools.count()
+        self._cheapest: list[tuple[int, int, bytes]] = []
+        """Min-heap of (fee, -arrival, hash): the eviction order. Entries of transactions gone are skipped."""
+        self._expiry: deque[tuple[int, int, bytes]] = deque()
+        """(slot at which to look again, arrival, hash) in slot order: the gap expiry schedule."""
+        self.slot = 0
+        """The slot the pool last heard of (`prune`), its only notion of time."""
         self.drop_reasons: OrderedDict[bytes, str] = OrderedDict()
         """Why recently removed transactions left the pool unincluded (bounded), for the API to report."""
         self.verified: set[bytes] = set()
-        """Hashes of transactions whose signatures this pool verified (block import need not verify them again);
-        bounded: cleared of transactions no longer pending when the chain moves on."""
+        """Hashes of pending transactions whose signatures this pool verified (block import need not verify them
+        again); a transaction leaves it when it leaves the pool."""
 
     def __len__(self) -> int:
         return len(self._by_hash)
@@ -80,52 +115,91 @@ class Mempool:
     def __contains__(self, tx_hash: object) -> bool:
         return tx_hash in self._by_hash
 
-    def add(self, tx: SignedTransaction, state: BeaconState) -> bytes:
-        """Admit `tx` against `state` (the head state); returns its hash or raises MempoolError."""
+    def add(self, tx: SignedTransaction, state: BeaconState, *, signature_checked: bool = False) -> bytes:
+        """Admit `tx` against `state` (the head state); returns its hash or raises MempoolError.
+        `signature_checked`: the caller has verified the signature against this chain already."""
+        try:
+            check_wire_shape(tx)
+        except InvalidTransaction as exc:
+            raise MempoolError(str(exc)) from None
         encoded = msgspec.msgpack.encode(tx)
         if len(encoded) > MAX_TRANSACTION_BYTES:
             raise MempoolError(f"transaction is {len(encoded)} bytes, over the {MAX_TRANSACTION_BYTES}-byte limit")
         t = tx.transaction
-        if len(t.sender) != 32 or t.fee < 0 or t.nonce < 0:
-            raise MempoolError("malformed transaction: sender must be 32 bytes, fee and nonce non-negative")
-        if is_module_message(t.payload) and t.fee < (least := module_message_min_fee(t.payload)):
+        if t.fee < (least := least_fee(t.payload)):
             raise MempoolError(
-                f"{t.payload.__struct_config__.tag}: fee {t.fee} Gwei is below the {least} Gwei this message pays "
-                "(a base fee, plus one per validator key, plus one for a new pool)"
+                f"{t.payload.__struct_config__.tag}: fee {t.fee} Gwei is below the {least} Gwei this transaction "
+                "pays (MIN_TRANSACTION_FEE; a module message: a base fee, plus one per validator key, plus one for a "
+                "new pool)"
             )
         tx_hash = tx.hash()
         if tx_hash in self._by_hash:
             raise MempoolError(f"transaction 0x{tx_hash.hex()} is already pending")
-        if not ed25519.verify(t.sender, transaction_signing_message(state, t), tx.signature):
+        if not signature_checked and not ed25519.verify(t.sender, transaction_signing_message(state, t), tx.signature):
             raise MempoolError("bad signature: the transaction is not signed by its sender for this chain")
         sender = ed25519.address_of(t.sender)
+        balance = state.accounts.balance(sender)
+        if balance == 0:
+            raise MempoolError(
+                f"the sender 0x{sender.hex()} has no balance: every transaction pays its fee from the sender's account"
+            )
         account_nonce = state.accounts.nonce(sender)
         if t.nonce < account_nonce:
             raise MempoolError(f"nonce {t.nonce} is already used (the sender's next nonce is {account_nonce})")
         if t.nonce > account_nonce + self.max_nonce_gap:
-            raise MempoolError(f"nonce {t.nonce} is too far ahead of the sender's next nonce {account_nonce}")
-        queue = self._by_sender.setdefault(sender, {})
-        replaced = queue.get(t.nonce)
-        pending_cost = self._pending_cost.get(sender, 0) - (_cost(replaced.tx) if replaced else 0)
-        if state.accounts.balance(sender) < pending_cost + _cost(tx):
-            raise MempoolError("insufficient balance for this and the sender's other pending transactions")
+            raise MempoolError(
+                f"nonce {t.nonce} is too far ahead of the sender's next nonce {account_nonce} "
+                f"(at most {self.max_nonce_gap} ahead)"
+            )
+        queue = self._by_sender.get(sender, {})
         existing = queue.get(t.nonce)
+        cost = transaction_cost(tx)
+        pending_cost = self._pending_cost.get(sender, 0) - (existing.cost if existing else 0)
+        if balance < pending_cost + cost:
+            raise MempoolError(
+                f"insufficient balance for this and the sender's other pending transactions: needs "
+                f"{pending_cost + cost} Gwei (amounts + fees), has {balance}"
+            )
         if existing is not None:
             if t.fee <= existing.fee:
                 raise MempoolError(f"nonce {t.nonce} is pending with fee {existing.fee}; a replacement must pay more")
             self._drop(sender, t.nonce)
+            self._note(existing.tx_hash, f"replaced by 0x{tx_hash.hex()}, which pays a higher fee for the same nonce")
         elif len(self._by_hash) >= self.max_transactions:
-            cheapest = min((e for q in self._by_sender.values() for e in q.values()), key=lambda e: (e.fee, -e.arrival))
-            if cheapest.fee >= t.fee:
+            cheapest = self._peek_cheapest()
+            if cheapest is None or cheapest.fee >= t.fee:
                 raise MempoolError(f"the pool is full ({self.max_transactions}) and this fee does not outbid any")
-            s, n = self._by_hash[cheapest.tx_hash]
-            self._drop(s, n)
-        queue = self._by_sender.setdefault(sender, {})  # a drop may have removed the sender's (emptied) queue
-        queue[t.nonce] = _Entry(t.fee, next(self._arrivals), tx, tx_hash, len(encoded))
+            self.remove(cheapest.tx_hash, f"evicted from the full pool by a transaction paying a fee above {t.fee - 1}")
+        entry = _Entry(t.fee, next(self._arrivals), tx, tx_hash, len(encoded), cost)
+        self._by_sender.setdefault(sender, {})[t.nonce] = entry  # a drop may have removed the sender's queue
         self._by_hash[tx_hash] = (sender, t.nonce)
-        self._pending_cost[sender] = self._pending_cost.get(sender, 0) + _cost(tx)
+        self._pending_cost[sender] = self._pending_cost.get(sender, 0) + cost
+        heapq.heappush(self._cheapest, (entry.fee, -entry.arrival, tx_hash))
+        self._expiry.append((self.slot + self.gap_lifetime_slots, entry.arrival, tx_hash))
         self.verified.add(tx_hash)
         return tx_hash
+
+    def _live(self, tx_hash: bytes, arrival: int) -> _Entry | None:
+        """The pending entry of `tx_hash` if it is the one that arrived as `arrival`."""
+        where = self._by_hash.get(tx_hash)
+        if where is None:
+            return None
+        entry = self._by_sender[where[0]][where[1]]
+        return entry if entry.arrival == arrival else None
+
+    def _peek_cheapest(self) -> _Entry | None:
+        """The eviction candidate: lowest fee, latest arrival among equal fees (stale heap entries dropped)."""
+        heap = self._cheapest
+        if len(heap) > 2 * len(self._by_hash) + 64:  # mostly stale: rebuild from the live entries (amortised)
+            heap[:] = [(e.fee, -e.arrival, e.tx_hash) for q in self._by_sender.values() for e in q.values()]
+            heapq.heapify(heap)
+        while heap:
+            _, neg_arrival, tx_hash = heap[0]
+            entry = self._live(tx_hash, -neg_arrival)
+            if entry is not None:
+                return entry
+            heapq.heappop(heap)
+        return None
 
     def _drop(self, sender: bytes, nonce: int) -> None:
         queue = self._by_sender.get(sender)
@@ -133,10 +207,16 @@ class Mempool:
             return
         entry = queue.pop(nonce)
         self._by_hash.pop(entry.tx_hash, None)
-        self._pending_cost[sender] -= _cost(entry.tx)
+        self.verified.discard(entry.tx_hash)
+        self._pending_cost[sender] -= entry.cost
         if not queue:
             del self._by_sender[sender]
             del self._pending_cost[sender]
+
+    def _note(self, tx_hash: bytes, reason: str) -> None:
+        self.drop_reasons[tx_hash] = reason
+        while len(self.drop_reasons) > MAX_DROP_REASONS:
+            self.drop_reasons.popitem(last=False)
 
     def remove(self, tx_hash: bytes, reason: str | None = None) -> bool:
         """Drop one pending transaction (e.g. it no longer applies, `reason` says why); False if it was not
@@ -146,9 +226,7 @@ class Mempool:
             return False
         self._drop(*where)
         if reason is not None:
-            self.drop_reasons[tx_hash] = reason
-            while len(self.drop_reasons) > MAX_DROP_REASONS:
-                self.drop_reasons.popitem(last=False)
+            self._note(tx_hash, reason)
         return True
 
     def select(self, state: BeaconState, limit: int) -> list[SignedTransaction]:
@@ -158,8 +236,8 @@ class Mempool:
             nonce = state.accounts.nonce(sender)
             balance = state.accounts.balance(sender)
             run = []
-            while nonce in queue and balance >= _cost(queue[nonce].tx):
-                balance -= _cost(queue[nonce].tx)
+            while nonce in queue and balance >= queue[nonce].cost:
+                balance -= queue[nonce].cost
                 run.append(queue[nonce])
                 nonce += 1
             if run:
@@ -175,16 +253,38 @@ class Mempool:
                 heapq.heappush(heap, (-run[i + 1].fee, run[i + 1].arrival, sender, i + 1))
         return out
 
-    def prune(self, state: BeaconState) -> int:
-        """Drop transactions whose nonce the chain has used (included, or replaced by another). Returns how many.
-        Signature verifications of transactions no longer pending are forgotten."""
-        self.verified.intersection_update(self._by_hash)
+    def _gapped(self, state: BeaconState, sender: bytes, nonce: int) -> bool:
+        """Whether a nonce below `nonce` (from the sender's next one) is missing from the pool."""
+        queue = self._by_sender.get(sender, {})
+        return any(n not in queue for n in range(state.accounts.nonce(sender), nonce))
+
+    def prune(self, state: BeaconState, slot: int | None = None) -> int:
+        """At `slot` (default `state.slot`), with `state` the head state: drop transactions whose nonce the chain
+        has used (included, or replaced by another) and those that waited `gap_lifetime_slots` behind a nonce
+        gap (with the reason). Returns how many were dropped."""
+        self.slot = max(self.slot, state.slot if slot is None else slot)
         dropped = 0
         for sender in list(self._by_sender):
             used = state.accounts.nonce(sender)
             for nonce in [n for n in self._by_sender.get(sender, {}) if n < used]:
                 self._drop(sender, nonce)
                 dropped += 1
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= self.slot:
+            _, arrival, tx_hash = expiry.popleft()
+            entry = self._live(tx_hash, arrival)
+            if entry is None:
+                continue
+            sender, nonce = self._by_hash[tx_hash]
+            if self._gapped(state, sender, nonce):
+                self.remove(
+                    tx_hash,
+                    f"expired: nonce {nonce} waited {self.gap_lifetime_slots} slots behind a nonce gap (the sender's "
+                    f"next nonce is {state.accounts.nonce(sender)}; send the missing nonces first)",
+                )
+                dropped += 1
+            else:  # executable now: look again a lifetime later (it becomes gapped if a lower one is dropped)
+                expiry.append((self.slot + self.gap_lifetime_slots, arrival, tx_hash))
         return dropped
 
     def has_pending(self, sender: bytes) -> bool:
@@ -192,6 +292,7 @@ class Mempool:
         return bool(self._by_sender.get(sender))
 
     def pending(self) -> Iterable[SignedTransaction]:
+        """Every pending transaction, each sender's in nonce order."""
         for queue in self._by_sender.values():
             for nonce in sorted(queue):
                 yield queue[nonce].tx

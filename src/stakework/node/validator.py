@@ -3,6 +3,7 @@ EIP-3076 slashing protection before every signature (the record is durable befor
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 
 import msgspec
@@ -37,6 +38,8 @@ from stakework.transition.errors import TransitionError
 from stakework.transition.modules import MAX_MODULE_KEYS_PER_BLOCK, message_keys
 from stakework.transition.signing import get_domain
 from stakework.transition.state_transition import block_signing_root, process_block
+
+log = logging.getLogger(__name__)
 
 
 class ValidatorClient:
@@ -87,7 +90,7 @@ class ValidatorClient:
         for attestation in attestations:
             try:
                 process_attestation(probe, attestation, verify_signature=False, proposer_index=proposer)
-            except TransitionError:
+            except Exception:  # no longer applies (or a bug nobody foresaw): the block goes without it
                 continue
             usable.append(attestation)
         randao_reveal = key.sign(randao_signing_root(state, state.current_epoch()))
@@ -113,8 +116,10 @@ class ValidatorClient:
 
         try:
             body, work = apply_without_transactions(attester_slashings, proposer_slashings)
-        except TransitionError:  # a slashing that no longer applies (its validator was slashed meanwhile)
+        except Exception:  # a slashing that no longer applies (its validator was slashed meanwhile), or worse
+            log.warning("proposal at slot %d: slashings left out", state.slot, exc_info=True)
             self.dropped_slashings += len(attester_slashings) + len(proposer_slashings)
+            attester_slashings, proposer_slashings = (), ()
             body, work = apply_without_transactions((), ())
         # Transactions come last in a block: apply them one by one on the post-state of everything else, so
         # one that became invalid since the mempool admitted it is left out instead of spoiling the block.
@@ -129,8 +134,21 @@ class ValidatorClient:
                 continue
             try:
                 process_transaction(work, tx, proposer, verify_signature=False)
-            except TransitionError as exc:
+            except TransitionError as exc:  # checks come first: `work` is unchanged
                 self.rejected_transactions.append((tx, str(exc)))
+                continue
+            except Exception as exc:  # a bug or an input nobody foresaw: leave it out, keep the block
+                log.exception(
+                    "proposal at slot %d: a transaction of 0x%s (nonce %s) failed unexpectedly",
+                    state.slot,
+                    bytes(sender).hex(),
+                    tx.transaction.nonce,
+                )
+                self.rejected_transactions.append((tx, f"refused: it failed unexpectedly ({type(exc).__name__})"))
+                # It may have changed `work` half-way: rebuild the post-state from what is included so far.
+                _, work = apply_without_transactions(attester_slashings, proposer_slashings)
+                for kept in included:
+                    process_transaction(work, kept, proposer, verify_signature=False)
                 continue
             keys += wants
             included.append(tx)

@@ -1,6 +1,8 @@
 """Unit types. Every amount is an integer number of base units (Gwei); epochs and slots are unsigned 64-bit."""
 
-from typing import NewType
+from typing import Annotated, NewType
+
+from msgspec import Meta
 
 Gwei = NewType("Gwei", int)
 """Base units: 1 SWK (or 1 ETH in the reference spec) = 10**9 Gwei."""
@@ -24,3 +26,26 @@ GENESIS_SLOT = Slot(0)
 GENESIS_EPOCH = Epoch(0)
 GWEI_PER_SWK = 10**9
 ZERO_ROOT = Root(b"\x00" * 32)
+
+
+# -- Wire types --------------------------------------------------------------------------------------------------
+# What the decoders (msgspec: msgpack from peers and storage, JSON via `msgspec.convert` at the API) accept for each
+# field of a transaction, a block or a module message. Annotating a struct field with one of these makes the
+# decoder refuse a negative or too large integer, or a key of the wrong length, with a message naming the field
+# ("Expected `int` >= 0 - at `$.transaction.payload.amount`"). They constrain decoding only: the transition checks
+# what it relies on again (it trusts nothing, including a struct built in Python).
+
+U64 = Annotated[int, Meta(ge=0)]
+"""An unsigned 64-bit integer (Spec: uint64): amounts in Gwei, slots, epochs, indices, nonces, fees."""
+Bytes4 = Annotated[bytes, Meta(min_length=4, max_length=4)]
+"""A 4-byte fork version."""
+Bytes20 = Annotated[bytes, Meta(min_length=20, max_length=20)]
+"""A 20-byte account address (Spec: ExecutionAddress)."""
+Bytes32 = Annotated[bytes, Meta(min_length=32, max_length=32)]
+"""A 32-byte root, withdrawal credentials, graffiti or Ed25519 public key."""
+Bytes48 = Annotated[bytes, Meta(min_length=48, max_length=48)]
+"""A 48-byte BLS public key (compressed G1 point)."""
+Bytes64 = Annotated[bytes, Meta(min_length=64, max_length=64)]
+"""A 64-byte Ed25519 signature."""
+Bytes96 = Annotated[bytes, Meta(min_length=96, max_length=96)]
+"""A 96-byte BLS signature (compressed G2 point)."""

@@ -98,14 +98,14 @@ def test_transfer__valid__moves_amount_and_pays_fee_to_proposer() -> None:
     state = _genesis()
     sender = devnet_account_key(0).address
     to = b"\x77" * 20
-    block = build_block(state, 1, transactions=[_transfer(state, 0, 0, to, 5 * SWK, fee=123)])
+    block = build_block(state, 1, transactions=[_transfer(state, 0, 0, to, 5 * SWK, fee=1234)])
     before = _supply(state)
     state_transition(state, block)
     assert state.accounts.balance(to) == 5 * SWK
-    assert state.accounts.balance(sender) == 1000 * SWK - 5 * SWK - 123
+    assert state.accounts.balance(sender) == 1000 * SWK - 5 * SWK - 1234
     assert state.accounts.nonce(sender) == 1
     proposer_address = devnet_withdrawal_address(block.message.proposer_index)
-    assert state.accounts.balance(proposer_address) == 123
+    assert state.accounts.balance(proposer_address) == 1234
     assert _supply(state) == before  # no attestations in slot 1: nothing issued
 
 
@@ -114,7 +114,8 @@ def test_transfer__valid__moves_amount_and_pays_fee_to_proposer() -> None:
     [
         (lambda s: _transfer(s, 0, 1, b"\x01" * 20, SWK), "bad nonce"),
         (lambda s: _transfer(s, 0, 0, b"\x01" * 20, 2000 * SWK), "insufficient balance"),
-        (lambda s: _transfer(s, 0, 0, b"\x01" * 19, SWK), "20-byte address"),
+        (lambda s: _transfer(s, 0, 0, b"\x01" * 19, SWK), r"length >= 20 - at `\$.transaction.payload.to`"),
+        (lambda s: _transfer(s, 0, 0, b"\x01" * 20, SWK, fee=999), "pays at least 1000"),
         (
             lambda s: type(t := _transfer(s, 0, 0, b"\x01" * 20, SWK))(t.transaction, b"\x00" * 64),
             "bad signature",
@@ -139,11 +140,11 @@ def test_stake__new_validator__activates_after_finality() -> None:
     domain = compute_domain(DOMAIN_DEPOSIT, MINIMAL.GENESIS_FORK_VERSION)
     pop = vkey.sign(compute_signing_root(deposit_message_root(vkey.public_key(), creds, 32 * SWK), domain))
     tx = sign_transaction(
-        state, Transaction(account.public_key, 0, 0, Stake(vkey.public_key(), creds, 32 * SWK, pop)), account
+        state, Transaction(account.public_key, 0, 1000, Stake(vkey.public_key(), creds, 32 * SWK, pop)), account
     )
     block = build_block(state, 1, transactions=[tx])
     state_transition(state, block)
-    assert len(state.pending_deposits) == 1 and state.accounts.balance(account.address) == 968 * SWK
+    assert len(state.pending_deposits) == 1 and state.accounts.balance(account.address) == 968 * SWK - 1000
     _run(state, 8 * MINIMAL.SLOTS_PER_EPOCH)
     index = state.validators.index_of_pubkey(vkey.public_key())
     assert index == 64
@@ -170,7 +171,7 @@ def test_proposer_slashing__two_headers_same_slot__slashes_and_exits() -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 50), st.integers(0, 5)), max_size=12))
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 50), st.integers(1000, 1005)), max_size=12))
 def test_transfers__random_batches__conserve_supply_and_increase_nonces(batch: list[tuple[int, int, int, int]]) -> None:
     state = _genesis(16)
     nonces = [0, 0, 0, 0]

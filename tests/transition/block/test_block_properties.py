@@ -71,7 +71,7 @@ def make(
 
 
 @settings(max_examples=12, deadline=None)
-@given(st.lists(st.lists(st.tuples(op, st.integers(0, 10_000)), max_size=6), min_size=1, max_size=3))
+@given(st.lists(st.lists(st.tuples(op, st.integers(1000, 10_000)), max_size=6), min_size=1, max_size=3))
 def test_blocks__random_transactions__supply_moves_never_changes_and_nonces_increase(
     blocks: list[list[tuple[tuple[str, int, int, int], int]]],
 ) -> None:
@@ -101,7 +101,7 @@ def test_blocks__random_transactions__supply_moves_never_changes_and_nonces_incr
 @given(st.integers(0, 63), st.integers(1, 255))
 def test_transaction__any_corrupted_signature_byte__rejected(position: int, flip: int) -> None:
     state = genesis()
-    tx = make(state, "transfer", 0, 1, 1, 0, 0)
+    tx = make(state, "transfer", 0, 1, 1, 0, 1000)
     sig = bytearray(tx.signature)
     sig[position] ^= flip
     with pytest.raises(InvalidTransaction, match="bad signature"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import msgspec
 
 from stakework.modules.keys import DepositKey
+from stakework.spec.types import U64, Bytes20
 
 
 class RegisterPool(msgspec.Struct, tag="pool.register", kw_only=True):
@@ -14,40 +15,40 @@ class RegisterPool(msgspec.Struct, tag="pool.register", kw_only=True):
     The key-generation policy lives with the operator (``stakework pool register --generate-keys N`` creates,
     encrypts and signs them); the chain never holds a secret key."""
 
-    commission_bps: int
+    commission_bps: U64
     keys: list[DepositKey] = []
 
 
 class AddKeys(msgspec.Struct, tag="pool.add_keys", kw_only=True):
     """Operator only: more keys for the pool to stake."""
 
-    pool_id: int
+    pool_id: U64
     keys: list[DepositKey]
 
 
 class SetCommission(msgspec.Struct, tag="pool.set_commission", kw_only=True):
-    pool_id: int
+    pool_id: U64
     commission_bps: int
 
 
 class Deposit(msgspec.Struct, tag="pool.deposit", kw_only=True):
-    pool_id: int
+    pool_id: U64
     amount: int
 
 
 class TransferShares(msgspec.Struct, tag="pool.transfer", kw_only=True):
-    pool_id: int
-    to: bytes
-    shares: int
+    pool_id: U64
+    to: Bytes20
+    shares: U64
 
 
 class RequestWithdrawal(msgspec.Struct, tag="pool.request_withdrawal", kw_only=True):
-    pool_id: int
+    pool_id: U64
     shares: int
 
 
 class Claim(msgspec.Struct, tag="pool.claim", kw_only=True):
-    pool_id: int
+    pool_id: U64
     request_id: int
 
 

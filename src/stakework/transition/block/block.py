@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 from stakework.codec.hashing import CanonicalHasher
 from stakework.codec.ssz import attestation_data_root, block_header_root
+from stakework.spec.types import U64, Bytes32, Bytes96
 from stakework.state.containers import BeaconBlockHeader, Checkpoint
 from stakework.transition.block.operations import SignedVoluntaryExit, Withdrawal
 from stakework.transition.block.transaction import SignedTransaction
@@ -25,9 +26,9 @@ ZERO32 = b"\x00" * 32
 class AttestationData(msgspec.Struct, frozen=True):
     """Spec: AttestationData. Electra: `index` is always 0 (the committees are in `committee_bits`)."""
 
-    slot: int
-    index: int
-    beacon_block_root: bytes
+    slot: U64
+    index: U64
+    beacon_block_root: Bytes32
     source: Checkpoint
     target: Checkpoint
 
@@ -58,23 +59,23 @@ class Attestation(msgspec.Struct, frozen=True):
     MAX_COMMITTEES_PER_SLOT bits."""
 
     aggregation_bits: bytes
-    aggregation_bits_length: int
+    aggregation_bits_length: U64
     data: AttestationData
-    signature: bytes
+    signature: Bytes96
     committee_bits: bytes
 
 
 class IndexedAttestation(msgspec.Struct, frozen=True):
     """Spec: IndexedAttestation — sorted, unique validator indices."""
 
-    attesting_indices: list[int]
+    attesting_indices: list[U64]
     data: AttestationData
-    signature: bytes
+    signature: Bytes96
 
 
 class SignedBeaconBlockHeader(msgspec.Struct, frozen=True):
     message: BeaconBlockHeader
-    signature: bytes
+    signature: Bytes96
 
 
 def header_root(header: BeaconBlockHeader) -> bytes:
@@ -98,8 +99,8 @@ class BeaconBlockBody(msgspec.Struct, frozen=True):
     """stakework's block body: Ethereum's consensus operations plus native transactions and the withdrawals
     the sweep pays (no eth1 data, no execution payload, no sync aggregate)."""
 
-    randao_reveal: bytes
-    graffiti: bytes = ZERO32
+    randao_reveal: Bytes96
+    graffiti: Bytes32 = ZERO32
     proposer_slashings: list[ProposerSlashing] = msgspec.field(default_factory=list)
     attester_slashings: list[AttesterSlashing] = msgspec.field(default_factory=list)
     attestations: list[Attestation] = msgspec.field(default_factory=list)
@@ -115,10 +116,10 @@ class BeaconBlockBody(msgspec.Struct, frozen=True):
 
 
 class BeaconBlock(msgspec.Struct, frozen=True):
-    slot: int
-    proposer_index: int
-    parent_root: bytes
-    state_root: bytes
+    slot: U64
+    proposer_index: U64
+    parent_root: Bytes32
+    state_root: Bytes32
     body: BeaconBlockBody
 
     def header(self) -> BeaconBlockHeader:
@@ -133,4 +134,4 @@ class BeaconBlock(msgspec.Struct, frozen=True):
 
 class SignedBeaconBlock(msgspec.Struct, frozen=True):
     message: BeaconBlock
-    signature: bytes
+    signature: Bytes96

@@ -14,11 +14,20 @@ Kinds (a tagged union, `kind` on the wire):
   invalid, and nothing changes (the fee is not taken). Their fee is at least `module_message_min_fee` (a base,
   plus a part per validator key submitted, plus one for a new pool: the work and state they cost every node).
 
-Fee rule: each transaction names a `fee` in Gwei (any amount ≥ 0; block producers order by fee); the sender
-pays `fee` (+ `amount` for transfers and stakes); the fee is credited to the account named by the block
-proposer's withdrawal credentials, or burned if the proposer has BLS (0x00) credentials.
+Wire shape: every integer is a uint64 and every key, address and signature has its fixed length (the field
+types of `stakework.spec.types`); the decoder refuses anything else, and `check_wire_shape` applies the same
+rule to a transaction however it was made (the transition trusts nothing).
+
+Fee rule: each transaction names a `fee` in Gwei, at least `least_fee(payload)` (`MIN_TRANSACTION_FEE`, or more
+for a module message; block producers order by fee); the sender pays `fee` (+ `amount` for transfers and stakes)
+from its balance, so an account without money sends nothing; the fee is credited to the account named by the
+block proposer's withdrawal credentials, or burned if the proposer has BLS (0x00) credentials.
 
 Nonces: a transaction's nonce must equal the sender's current nonce, which then increases by one.
+
+Chain binding: the sender signs `TX_DOMAIN + chain_id + transaction` where the chain id hashes the genesis
+validators root, the genesis time and the genesis fork version (`chain_id`), so a signature is valid on one chain
+only, even between devnets of the same validator keys.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from stakework.modules.pool.messages import PoolMessage
 from stakework.modules.store import is_module_message
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.errors import StakeworkError
+from stakework.spec.types import U64, UINT64_MAX, Bytes20, Bytes32, Bytes48, Bytes64, Bytes96
 from stakework.state.accounts import AccountError
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.consolidation_request import process_consolidation_request
@@ -48,7 +58,15 @@ from stakework.transition.block.withdrawal_request import process_withdrawal_req
 from stakework.transition.errors import InvalidOperation
 from stakework.transition.modules import module_message_min_fee, process_module_message
 
-TX_DOMAIN = b"stakework/transaction/v1"
+TX_DOMAIN = b"stakework/transaction/v2"
+"""Prefix of every transaction signing message (v1 signed for the genesis validators root alone)."""
+CHAIN_ID_DOMAIN = b"stakework/chain-id/v1"
+MIN_TRANSACTION_FEE = 1_000
+"""Gwei (0.000001 SWK, the wallet's default fee): the least fee any transaction pays. A transaction costs every
+node a signature check, bytes in a block and, once included, an account that is kept for good; a fee paid from a
+real balance stops free spam (zero-balance senders, junk withdrawals and consolidations).
+
+[Differs from Electra: stakework's native transactions; Ethereum prices them with gas and a base fee.]"""
 
 
 class InvalidTransaction(InvalidOperation):
@@ -56,15 +74,15 @@ class InvalidTransaction(InvalidOperation):
 
 
 class Transfer(msgspec.Struct, frozen=True, tag="transfer"):
-    to: bytes
-    amount: int
+    to: Bytes20
+    amount: U64
 
 
 class Stake(msgspec.Struct, frozen=True, tag="stake"):
-    pubkey: bytes
-    withdrawal_credentials: bytes
-    amount: int
-    signature: bytes
+    pubkey: Bytes48
+    withdrawal_credentials: Bytes32
+    amount: U64
+    signature: Bytes96
     """The validator key's proof of possession over the DepositMessage (as for an Ethereum deposit)."""
 
 
@@ -73,39 +91,59 @@ class Exit(msgspec.Struct, frozen=True, tag="exit"):
 
 
 class Withdraw(msgspec.Struct, frozen=True, tag="withdraw"):
-    validator_pubkey: bytes
-    amount: int
+    validator_pubkey: Bytes48
+    amount: U64
 
 
 class Consolidate(msgspec.Struct, frozen=True, tag="consolidate"):
-    source_pubkey: bytes
-    target_pubkey: bytes
+    source_pubkey: Bytes48
+    target_pubkey: Bytes48
 
 
 Payload = Transfer | Stake | Exit | Withdraw | Consolidate | PoolMessage | LiquidMessage
 
 
 class Transaction(msgspec.Struct, frozen=True):
-    sender: bytes
+    sender: Bytes32
     """The sender's 32-byte Ed25519 public key; its address is `crypto.ed25519.address_of(sender)`."""
-    nonce: int
-    fee: int
+    nonce: U64
+    fee: U64
     payload: Payload
 
 
 class SignedTransaction(msgspec.Struct, frozen=True):
     transaction: Transaction
-    signature: bytes
+    signature: Bytes64
 
     def hash(self) -> bytes:
         """The transaction id: SHA-256 of the signed transaction's canonical encoding."""
         return hashlib.sha256(msgspec.msgpack.encode(self)).digest()
 
 
+def chain_id(genesis_validators_root: bytes, genesis_time: int, genesis_fork_version: bytes) -> bytes:
+    """The 32-byte id of a chain: SHA-256 of a domain tag, the genesis validators root, the genesis time (uint64,
+    little-endian) and the genesis fork version. The validators root alone is the same for every devnet of the
+    same size (the devnet keys are deterministic); the genesis time tells them apart. The API's
+    `/eth/v1/beacon/genesis` gives all three, so a wallet computes it without trusting a node's word for it."""
+    return hashlib.sha256(
+        CHAIN_ID_DOMAIN + genesis_validators_root + genesis_time.to_bytes(8, "little") + genesis_fork_version
+    ).digest()
+
+
+def state_chain_id(state: BeaconState) -> bytes:
+    """The id of the chain `state` belongs to (see `chain_id`)."""
+    return chain_id(state.genesis_validators_root, state.genesis_time, state.preset.GENESIS_FORK_VERSION)
+
+
+def chain_signing_message(chain: bytes, tx: Transaction) -> bytes:
+    """What the sender signs for the chain of id `chain`: a domain tag, the chain id (so a signature is valid on
+    one chain only) and the canonical encoding of the transaction."""
+    return TX_DOMAIN + chain + msgspec.msgpack.encode(tx)
+
+
 def transaction_signing_message(state: BeaconState, tx: Transaction) -> bytes:
-    """What the sender signs: a domain tag, the chain (genesis validators root, so a signature is valid on one
-    chain only) and the canonical encoding of the transaction."""
-    return TX_DOMAIN + state.genesis_validators_root + msgspec.msgpack.encode(tx)
+    """What the sender signs for the chain of `state` (see `chain_signing_message`)."""
+    return chain_signing_message(state_chain_id(state), tx)
 
 
 def sign_transaction(state: BeaconState, tx: Transaction, key: ed25519.AccountKey) -> SignedTransaction:
@@ -115,6 +153,48 @@ def sign_transaction(state: BeaconState, tx: Transaction, key: ed25519.AccountKe
 def _need(condition: bool, message: str) -> None:
     if not condition:
         raise InvalidTransaction(message)
+
+
+def least_fee(payload: Payload) -> int:
+    """The least fee (Gwei) a transaction carrying `payload` pays: `MIN_TRANSACTION_FEE`, or for a module message
+    `module_message_min_fee` if that is more."""
+    if is_module_message(payload):
+        return max(MIN_TRANSACTION_FEE, module_message_min_fee(payload))
+    return MIN_TRANSACTION_FEE
+
+
+def _out_of_range(value: object, path: str) -> str | None:
+    """The path of the first integer in `value` (builtins) outside uint64, with the integer; None if none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if 0 <= value <= UINT64_MAX else f"{value} at `{path}`"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if (found := _out_of_range(v, f"{path}.{k}")) is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if (found := _out_of_range(v, f"{path}[{i}]")) is not None:
+                return found
+    return None
+
+
+def check_wire_shape(signed: SignedTransaction) -> None:
+    """Refuse a transaction the wire decoder would refuse: an integer outside uint64, a key, address or signature
+    of the wrong length, a field of the wrong type. For a transaction built in Python rather than decoded (the
+    decoder checks the same rules on the way in); about a microsecond."""
+    try:
+        encoded = msgspec.msgpack.encode(signed)
+    except (OverflowError, TypeError, msgspec.EncodeError):
+        where = _out_of_range(msgspec.to_builtins(signed, builtin_types=(bytes,)), "$")
+        raise InvalidTransaction(
+            f"malformed transaction: integer {where or '?'} is outside 0 .. 2**64-1 (every integer is a uint64)"
+        ) from None
+    try:
+        msgspec.msgpack.decode(encoded, type=SignedTransaction)
+    except msgspec.ValidationError as exc:
+        raise InvalidTransaction(f"malformed transaction: {exc}") from None
 
 
 def process_transaction(
@@ -128,9 +208,18 @@ def process_transaction(
     """Apply one transaction (stakework's native operation). Checks come first; a failing check raises
     InvalidTransaction and changes nothing. `verify_signature=False` is for a caller that has verified this very
     transaction's signature on this chain already (a block producer's own mempool)."""
+    check_wire_shape(signed)
     tx = signed.transaction
     _need(len(tx.sender) == 32, "sender must be a 32-byte Ed25519 public key")
     _need(tx.fee >= 0 and tx.nonce >= 0, "fee and nonce must be non-negative")
+    least = least_fee(tx.payload)
+    if is_module_message(tx.payload):
+        _need(
+            tx.fee >= least,
+            f"{tx.payload.__struct_config__.tag}: the fee is {tx.fee} Gwei, this message pays at least {least} "
+            "(a base fee, plus one per validator key it submits, plus one for a new pool)",
+        )
+    _need(tx.fee >= least, f"the fee is {tx.fee} Gwei, a transaction pays at least {least} (MIN_TRANSACTION_FEE)")
     if verify_signature:
         _need(
             ed25519.verify(tx.sender, transaction_signing_message(state, tx), signed.signature),
@@ -161,13 +250,6 @@ def process_transaction(
     elif isinstance(payload, Exit):
         # Validated (and applied) by the spec function, before any money moves.
         process_voluntary_exit(state, payload.voluntary_exit)
-    elif is_module_message(payload):
-        least = module_message_min_fee(payload)
-        _need(
-            tx.fee >= least,
-            f"{payload.__struct_config__.tag}: the fee is {tx.fee} Gwei, this message pays at least {least} "
-            "(a base fee, plus one per validator key it submits, plus one for a new pool)",
-        )
 
     try:
         accounts.debit(sender, amount + tx.fee)
