@@ -42,6 +42,7 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("devnet-clock")  # devnets on the wall clock: one at a time (pyproject.toml)
 def test_liquid_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     """The admin (devnet account 0) adds an operator, which submits a fresh key (run by the devnet's validator
     client); a holder stakes 40 SWK (the module stakes one validator, 8 SWK stay in the buffer), wraps, sends

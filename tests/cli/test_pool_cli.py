@@ -88,6 +88,7 @@ def until(what: str, check: Callable[[], Any], timeout: float) -> Any:
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("devnet-clock")  # devnets on the wall clock: one at a time (pyproject.toml)
 def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     """Register a pool with a fresh key (run by the devnet's validator client), deposit 40 SWK, watch the price
     grow once the pool's validator is active, withdraw everything (the pool exits its validator), claim."""

@@ -59,6 +59,22 @@ def test_new_import_list__encrypted_files(tmp_path: Path, password: Path) -> Non
     assert code != 0
 
 
+def test_password_file__from_the_environment__no_prompt(
+    tmp_path: Path, password: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$STAKEWORK_PASSWORD_FILE stands for --password-file on every command (a devnet session asks for the
+    password a dozen times); the file's password is the one used."""
+    from stakework.crypto.ed25519 import decrypt_account_key
+    from stakework.crypto.keystore import load_keystore
+
+    monkeypatch.setenv("STAKEWORK_PASSWORD_FILE", str(password))
+    w = str(tmp_path / "w")
+    r = runner.invoke(app, ["wallet", "new", "carol", "-w", w], input="")  # a prompt would read EOF and abort
+    assert r.exit_code == 0, r.output
+    assert "Keystore password" not in r.output
+    decrypt_account_key(load_keystore(tmp_path / "w" / "carol.json"), password.read_text())
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -100,6 +116,7 @@ def devnet(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 @pytest.mark.e2e
+@pytest.mark.xdist_group("devnet-clock")  # devnets on the wall clock: one at a time (pyproject.toml)
 def test_send_balance_rewards_watch_against_a_devnet(
     tmp_path: Path, password: Path, devnet: tuple[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -119,12 +136,15 @@ def test_send_balance_rewards_watch_against_a_devnet(
     assert code == 0 and "included in block 0x" in out, out
     code, out = wallet("balance", "bob")
     assert "bob: 1.5 SWK" in out, out
-    code, out = wallet("balance", "devnet-1")
+    code, out = wallet("balance", "devnet-1", "--data-dir", str(data))  # accepted by every command that reads
     assert "nonce 1" in out, out
     # a validator's withdrawal account sees its validators and their rewards
     creds = httpx.get(f"{url}/eth/v1/beacon/states/head/validators/0").json()["data"]["validator"]
     address = "0x" + creds["withdrawal_credentials"][-40:]
-    time.sleep(2)  # at least one epoch of history
+    deadline = time.monotonic() + 60  # a safety net only: the wait is for the condition, whatever the load
+    while not httpx.get(f"{url}/v1/validators/0/rewards").json()["data"]:  # at least one epoch of history
+        assert time.monotonic() < deadline, "no epoch of reward history within 60 s"
+        time.sleep(0.2)
     code, out = wallet("rewards", address)
     assert code == 0 and "validator" in out and "SWK" in out, out
     code, out = wallet("watch", "bob", address, "--count", "2", "--interval", "0.2")

@@ -20,7 +20,7 @@ from stakework.cli.main import app
 from stakework.crypto.ed25519 import devnet_account_key, to_hex
 from stakework.spec.errors import StakeworkError
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("devnet-clock")]  # one wall-clock devnet at a time
 runner = CliRunner()
 GWEI = 10**9
 
@@ -92,8 +92,15 @@ def test_stake_activate_earn_exit_withdraw(
     assert wallet("import-devnet", "2", *pw)[0] == 0
     start = int(httpx.get(f"{url}/v1/accounts/{address}").json()["data"]["balance"])
 
+    # amounts the chain would take but that would not make the validator the staker expects: refused, with the rule
+    code, out = wallet("stake", "devnet-2", "31", "--data-dir", str(data), *pw)
+    assert code == 2 and "MIN_ACTIVATION_BALANCE" in out, out
+    code, out = wallet("stake", "devnet-2", "2049", "--compounding", "--data-dir", str(data), *pw)
+    assert code == 2 and "MAX_EFFECTIVE_BALANCE_ELECTRA" in out, out
+    assert int(httpx.get(f"{url}/v1/accounts/{address}").json()["data"]["balance"]) == start
+
     code, out = wallet("stake", "devnet-2", "32", "--data-dir", str(data), *pw)
-    assert code == 0 and "included in block" in out, out
+    assert code == 0 and "included in block" in out and "pending-deposit queue" in out, out
     account = httpx.get(f"{url}/v1/accounts/{address}").json()["data"]
     assert int(account["balance"]) < start - 32 * GWEI  # in the pending-deposit queue now
 
@@ -103,6 +110,8 @@ def test_stake_activate_earn_exit_withdraw(
 
     pending = until("the deposit to reach the registry", validator, 30)
     assert pending["status"].startswith("pending")
+    code, out = wallet("exit", "devnet-2", "16", "--data-dir", str(data), *pw)  # too early: says when it can
+    assert code == 2 and "SHARD_COMMITTEE_PERIOD" in out and "can exit" in out, out
     assert httpx.get(f"{url}/v1/accounts/{address}").json()["data"]["validators"] == ["16"]
     until("activation", lambda: validator().get("status") == "active_ongoing", 90)
     # the devnet's validator client runs the new key: it earns rather than leaks

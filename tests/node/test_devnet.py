@@ -14,7 +14,7 @@ import pytest
 from stakework.node.devnet import DevnetConfig, open_devnet, run_slot
 from stakework.spec.presets import DEVNET
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("devnet-clock")]  # one wall-clock devnet at a time
 LINE = re.compile(r"slot\s+(\d+) epoch\s+(\d+).*justified\s+(\d+)\s+finalized\s+(\d+)")
 
 
@@ -30,8 +30,11 @@ def test_run_slot__everyone_online__finalizes_two_epochs_behind(tmp_path: Path) 
 
 
 def test_devnet_command__runs_slots__finality_advances_and_keys_are_encrypted(tmp_path: Path) -> None:
+    """Finality within a bounded number of slots (not of seconds: a loaded machine makes the wall-clock devnet skip
+    slots, and finality then takes more of them); the first finalized epoch 2 comes at epoch 4 when no slot is
+    missed."""
     data = tmp_path / "dn"
-    r = subprocess.run(
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -44,18 +47,27 @@ def test_devnet_command__runs_slots__finality_advances_and_keys_are_encrypted(tm
             "--slot-seconds",
             "0.1",
             "--slots",
-            "48",
+            "400",  # the bound: it stops by itself after 400 slots
         ],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=240,
-        check=False,
     )
-    assert r.returncode == 0, r.stderr
-    rows = [tuple(map(int, m.groups())) for m in LINE.finditer(r.stdout)]
-    assert len(rows) == 48
-    _, epoch, justified, finalized = rows[-1]
-    assert finalized >= epoch - 3 and finalized >= 2 and justified > finalized
+    assert proc.stdout is not None
+    rows: list[tuple[int, ...]] = []
+    for line in proc.stdout:
+        m = LINE.search(line)
+        if m:
+            rows.append(tuple(map(int, m.groups())))
+            if rows[-1][3] >= 2 and rows[-1][2] > rows[-1][3]:
+                break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert rows, err
+    slot, _, justified, finalized = rows[-1]
+    assert finalized >= 2 and justified > finalized, f"no finality in {len(rows)} slots (last: slot {slot})"
+    assert [r[0] for r in rows] == sorted({r[0] for r in rows})  # one line per slot, in order
     keystores = list((data / "keys").glob("keystore-*.json"))
     assert len(keystores) == 16
     assert (data / "keys.password").stat().st_mode & 0o077 == 0

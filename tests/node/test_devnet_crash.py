@@ -18,7 +18,7 @@ import pytest
 
 from stakework.node.storage import ChainStore
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("devnet-clock")]  # one wall-clock devnet at a time
 
 
 def _start(data: Path, *extra: str) -> subprocess.Popen[str]:
@@ -64,7 +64,11 @@ def test_devnet__killed_at_random_moments_under_load__restarts_consistent(tmp_pa
     data = tmp_path / "dn"
     last_epoch = -1
     kept: set[bytes] = set()
-    for _ in range(4):
+    rounds = 0
+    # At least 4 crashes, and more (up to 12) until a finalized block with transactions has survived one: a loaded
+    # machine makes the wall-clock devnet skip slots, and finality then takes more of them.
+    while rounds < 4 or (rounds < 12 and not (last_epoch >= 1 and kept)):
+        rounds += 1
         proc = _start(data)
         assert proc.stdout is not None
         deadline = time.monotonic() + 60
@@ -91,32 +95,24 @@ def test_devnet__killed_at_random_moments_under_load__restarts_consistent(tmp_pa
         assert epoch >= last_epoch, "finality went backwards"
         last_epoch = epoch
         kept |= hashes
-    assert last_epoch >= 1 and kept, "the chain never finalized a block with transactions"
+    assert last_epoch >= 1 and kept, f"the chain never finalized a block with transactions in {rounds} runs"
 
-    # After the crashes the node restarts and keeps finalizing; no signature was refused.
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "stakework.cli.main",
-            "devnet",
-            "--data-dir",
-            str(data),
-            "--validators",
-            "16",
-            "--slot-seconds",
-            "0.1",
-            "--slots",
-            "40",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr
-    refused = [int(n) for n in re.findall(r"refused (\d+)", r.stdout)]
+    # After the crashes the node restarts and keeps finalizing (within a bounded number of slots); no signature
+    # was refused.
+    proc = _start(data, "--slots", "400")
+    assert proc.stdout is not None
+    finalized, refused = last_epoch, []
+    for line in proc.stdout:
+        m = re.search(r"finalized\s+(\d+).*refused (\d+)", line)
+        if m:
+            finalized, refused = int(m.group(1)), [*refused, int(m.group(2))]
+            if finalized > last_epoch:
+                break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
     assert refused and refused[-1] == 0, "slashing protection refused an honest signature"
+    assert finalized > last_epoch, f"finality did not advance in {len(refused)} slots after the restarts"
     status = subprocess.run(
         [sys.executable, "-m", "stakework.cli.main", "status", "--data-dir", str(data), "--json"],
         capture_output=True,
