@@ -31,7 +31,13 @@ WalletDir = typer.Option(
 NodeUrl = typer.Option(None, "--node", help="Node API URL (default $STAKEWORK_API or http://127.0.0.1:5052).")
 Token = typer.Option(None, "--token", help="API bearer token (default $STAKEWORK_TOKEN or DATA/api-token).")
 DataDir = typer.Option(None, "--data-dir", "-d", help="The devnet's data directory (its api-token file).")
-PasswordFile = typer.Option(None, "--password-file", help=PASSWORD_FILE_HELP)
+PasswordFile = typer.Option(
+    None,
+    "--password-file",
+    envvar="STAKEWORK_PASSWORD_FILE",
+    show_envvar=False,
+    help=PASSWORD_FILE_HELP + " Default $STAKEWORK_PASSWORD_FILE (one file for a devnet session's many prompts).",
+)
 
 
 def _wallet_dir(value: Path | None) -> Path:
