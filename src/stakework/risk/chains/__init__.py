@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,7 @@ from stakework.risk.chains.polygon import PolygonPoS
 from stakework.risk.chains.solana import Solana
 from stakework.risk.config import apply_overrides
 from stakework.risk.errors import UnknownCoinError
+from stakework.risk.figures import replaced
 
 CHAINS: dict[str, ChainPreset] = {
     "ETH": Ethereum(),
@@ -30,13 +32,17 @@ def known_coins() -> list[str]:
 
 
 def get_chain(coin: str, overrides: Mapping[str, Any] | None = None) -> ChainPreset:
-    """The preset for `coin` (case-insensitive; MATIC is accepted for POL), with `overrides` applied."""
+    """The preset for `coin` (case-insensitive; MATIC is accepted for POL), with the figures in effect
+    (`stakework.risk.figures.use_figures`) and then `overrides` applied."""
     key = coin.strip().upper()
     if key == "MATIC":
         key = "POL"
     if key not in CHAINS:
         raise UnknownCoinError(f"unknown coin {coin!r}; known coins: {', '.join(known_coins())}")
     chain = CHAINS[key]
+    figures: dict[str, Any] = {k: v for k, v in replaced(f"{key}.").items() if "." not in k}
+    if figures:
+        chain = dataclasses.replace(chain, **figures)
     if overrides:
         chain = apply_overrides(chain, overrides, "chain")
     return chain

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.figures import builtin_integer, builtin_number
 from stakework.risk.hazards import Hazard
 
 
@@ -30,42 +31,42 @@ class Cardano(ChainPreset):
 
     coin: str = "ADA"
     name: str = "Cardano"
-    price_usd: float = 0.45
-    volatility: float = 0.75
-    total_staked: float = 2.15e10
-    total_supply: float = 3.8e10
-    min_solo_stake: float = 500.0
-    solo_running_cost_usd_per_year: float = 3_000.0
+    price_usd: float = builtin_number("ADA.price_usd")
+    volatility: float = builtin_number("ADA.volatility")
+    total_staked: float = builtin_number("ADA.total_staked")
+    total_supply: float = builtin_number("ADA.total_supply")
+    min_solo_stake: float = builtin_number("ADA.min_solo_stake")
+    solo_running_cost_usd_per_year: float = builtin_number("ADA.solo_running_cost_usd_per_year")
     halt_fraction: float = 0.5
     control_fraction: float = 0.5
-    node_count: float = 3_000.0
-    node_power_w: float = 100.0
-    tx_per_day: float = 60_000.0
+    node_count: float = builtin_number("ADA.node_count")
+    node_power_w: float = builtin_number("ADA.node_power_w")
+    tx_per_day: float = builtin_number("ADA.tx_per_day")
     as_of: str = "2025-11"
 
-    reserve: float = 7.0e9
+    reserve: float = builtin_number("ADA.reserve")
     """ADA left in the reserve (45 bn maximum supply − circulation)."""
-    rho: float = 0.003
+    rho: float = builtin_number("ADA.rho")
     """Monetary expansion ρ: share of the reserve paid out per epoch."""
-    tau: float = 0.2
+    tau: float = builtin_number("ADA.tau")
     """Treasury cut τ of the reward pot."""
-    k: int = 500
+    k: int = builtin_integer("ADA.k")
     """Desired number of pools; a pool saturates at 1/k of the total stake."""
-    a0: float = 0.3
+    a0: float = builtin_number("ADA.a0")
     """Pledge influence."""
-    fees_per_epoch: float = 100_000.0
+    fees_per_epoch: float = builtin_number("ADA.fees_per_epoch")
     """Transaction fees added to the reward pot per epoch, ADA."""
-    epoch_days: float = 5.0
+    epoch_days: float = builtin_number("ADA.epoch_days")
     """Days per epoch (432,000 one-second slots)."""
-    pool_cost: float = 170.0
+    pool_cost: float = builtin_number("ADA.pool_cost")
     """Fixed cost a pool takes per epoch, ADA (protocol minPoolCost)."""
-    pool_saturation_share: float = 0.8
+    pool_saturation_share: float = builtin_number("ADA.pool_saturation_share")
     """Size of the pool you delegate to, as a share of the saturation point."""
-    pool_pledge: float = 1.0e6
+    pool_pledge: float = builtin_number("ADA.pool_pledge")
     """Pledge of the pool you delegate to, ADA."""
-    performance: float = 1.0
+    performance: float = builtin_number("ADA.performance")
     """Apparent performance of the pool (blocks made / blocks expected)."""
-    reward_start_days: float = 15.0
+    reward_start_days: float = builtin_number("ADA.reward_start_days")
     """Delegation counts from the second epoch boundary; first rewards arrive after about 15–20 days."""
 
     def __post_init__(self) -> None:

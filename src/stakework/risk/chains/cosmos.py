@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.figures import builtin_number
 from stakework.risk.hazards import Hazard
 
 
@@ -39,51 +40,51 @@ class CosmosHub(ChainPreset):
 
     coin: str = "ATOM"
     name: str = "Cosmos Hub"
-    price_usd: float = 2.6
-    volatility: float = 0.80
-    total_staked: float = 3.14e8
-    total_supply: float = 4.9e8
-    min_solo_stake: float = 60_000.0
-    solo_running_cost_usd_per_year: float = 6_000.0
-    node_count: float = 600.0
-    node_power_w: float = 300.0
-    tx_per_day: float = 40_000.0
+    price_usd: float = builtin_number("ATOM.price_usd")
+    volatility: float = builtin_number("ATOM.volatility")
+    total_staked: float = builtin_number("ATOM.total_staked")
+    total_supply: float = builtin_number("ATOM.total_supply")
+    min_solo_stake: float = builtin_number("ATOM.min_solo_stake")
+    solo_running_cost_usd_per_year: float = builtin_number("ATOM.solo_running_cost_usd_per_year")
+    node_count: float = builtin_number("ATOM.node_count")
+    node_power_w: float = builtin_number("ATOM.node_power_w")
+    tx_per_day: float = builtin_number("ATOM.tx_per_day")
     as_of: str = "2025-11"
 
-    inflation: float = 0.10
+    inflation: float = builtin_number("ATOM.inflation")
     """Current annual inflation (x/mint Minter.inflation)."""
-    inflation_min: float = 0.07
+    inflation_min: float = builtin_number("ATOM.inflation_min")
     """x/mint InflationMin."""
-    inflation_max: float = 0.10
+    inflation_max: float = builtin_number("ATOM.inflation_max")
     """x/mint InflationMax (Cosmos Hub governance lowered it from the SDK default 0.20 to 0.10)."""
-    inflation_rate_change: float = 1.0
+    inflation_rate_change: float = builtin_number("ATOM.inflation_rate_change")
     """x/mint InflationRateChange: largest yearly change of the inflation rate (Hub: 1.0; SDK default 0.13)."""
-    goal_bonded: float = 0.67
+    goal_bonded: float = builtin_number("ATOM.goal_bonded")
     """x/mint GoalBonded."""
     bonded_ratio_drift_per_year: float = 0.0
     """Yearly change of the bonded ratio (0: it stays at total_staked / total_supply)."""
-    community_tax: float = 0.02
+    community_tax: float = builtin_number("ATOM.community_tax")
     """x/distribution community_tax: share of minted rewards sent to the community pool."""
-    fee_yield: float = 0.0
+    fee_yield: float = builtin_number("ATOM.fee_yield")
     """Transaction fees to stakers as an annual yield on stake."""
-    blocks_per_year: float = 4_360_000.0
+    blocks_per_year: float = builtin_number("ATOM.blocks_per_year")
     """x/mint BlocksPerYear (Hub proposal 30, 2019: 4,360,000, i.e. 7.24 s blocks)."""
-    block_time_s: float = 6.0
+    block_time_s: float = builtin_number("ATOM.block_time_s")
     """Actual average block time, seconds (Mintscan, cosmoshub-4, 2025-11, approximate). Faster blocks than
     BlocksPerYear assumes mint more than the nominal inflation (and slower ones less: in March 2019 6.5 s
     blocks against 5 s assumed paid about 23 % below nominal, Hub proposal 1)."""
-    restake_fee: float = 0.005
+    restake_fee: float = builtin_number("ATOM.restake_fee")
     """ATOM paid in gas to claim rewards and delegate them again (two messages, ≈ 300,000 gas at the Hub's
     0.005 uatom minimum gas price plus margin; 2025-11, approximate)."""
-    unbonding_days: float = 21.0
+    unbonding_days: float = builtin_number("ATOM.unbonding_days")
     """x/staking UnbondingTime (no rewards while unbonding)."""
-    slash_fraction_double_sign: float = 0.05
+    slash_fraction_double_sign: float = builtin_number("ATOM.slash_fraction_double_sign")
     """x/slashing SlashFractionDoubleSign (and the validator is tombstoned)."""
-    slash_fraction_downtime: float = 0.0001
+    slash_fraction_downtime: float = builtin_number("ATOM.slash_fraction_downtime")
     """x/slashing SlashFractionDowntime."""
-    double_sign_rate: float = 0.001
+    double_sign_rate: float = builtin_number("ATOM.double_sign_rate")
     """Double-sign slashings per validator-year."""
-    downtime_rate: float = 0.05
+    downtime_rate: float = builtin_number("ATOM.downtime_rate")
     """Downtime slashings per validator-year."""
 
     def __post_init__(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.figures import builtin_number
 from stakework.risk.hazards import Hazard
 from stakework.spec.constants import (
     PROPOSER_WEIGHT,
@@ -77,40 +78,40 @@ class Ethereum(ChainPreset):
 
     coin: str = "ETH"
     name: str = "Ethereum"
-    price_usd: float = 3000.0
-    volatility: float = 0.65
-    total_staked: float = 35.0e6
-    total_supply: float = 120.7e6
-    min_solo_stake: float = 32.0
-    solo_running_cost_usd_per_year: float = 600.0
-    node_count: float = 11_000.0
-    node_power_w: float = 200.0
-    tx_per_day: float = 1.5e6
+    price_usd: float = builtin_number("ETH.price_usd")
+    volatility: float = builtin_number("ETH.volatility")
+    total_staked: float = builtin_number("ETH.total_staked")
+    total_supply: float = builtin_number("ETH.total_supply")
+    min_solo_stake: float = builtin_number("ETH.min_solo_stake")
+    solo_running_cost_usd_per_year: float = builtin_number("ETH.solo_running_cost_usd_per_year")
+    node_count: float = builtin_number("ETH.node_count")
+    node_power_w: float = builtin_number("ETH.node_power_w")
+    tx_per_day: float = builtin_number("ETH.tx_per_day")
     as_of: str = "2025-11"
 
-    participation: float = 0.99
+    participation: float = builtin_number("ETH.participation")
     """Share of the stake that attests correctly each epoch; every flag reward scales with it."""
-    el_yield: float = 0.003
+    el_yield: float = builtin_number("ETH.el_yield")
     """Priority fees and MEV paid to proposers, as an extra annual yield on stake (0 to leave it out)."""
     staked_growth_per_year: float = 0.0
     """Yearly growth of the total stake (issuance per ETH falls as 1/√S)."""
-    exit_queue_min_eth: float = 0.0
+    exit_queue_min_eth: float = builtin_number("ETH.exit_queue_min_eth")
     """Smallest exit-queue backlog ahead of you, ETH (uniform between min and max per path)."""
-    exit_queue_max_eth: float = 2.5e6
+    exit_queue_max_eth: float = builtin_number("ETH.exit_queue_max_eth")
     """Largest exit-queue backlog, ETH (September 2025 peak: about 2.5 M ETH, over 40 days)."""
-    entry_queue_eth: float = 0.5e6
+    entry_queue_eth: float = builtin_number("ETH.entry_queue_eth")
     """Activation-queue backlog when you deposit, ETH."""
-    avg_effective_balance_eth: float = 33.0
+    avg_effective_balance_eth: float = builtin_number("ETH.avg_effective_balance_eth")
     """Average effective balance per validator (sets the validator count for the withdrawal sweep)."""
-    isolated_slashing_rate: float = 0.0002
+    isolated_slashing_rate: float = builtin_number("ETH.isolated_slashing_rate")
     """Slashings per validator-year not part of a mass event (key misuse, double signing)."""
-    mass_slashing_rate: float = 0.00005
+    mass_slashing_rate: float = builtin_number("ETH.mass_slashing_rate")
     """Per validator-year rate of being caught in a correlated mass slashing (client bug, operator failure)."""
-    mass_slashed_share_min: float = 0.01
+    mass_slashed_share_min: float = builtin_number("ETH.mass_slashed_share_min")
     """Smallest share of all stake slashed together in a mass event."""
-    mass_slashed_share_max: float = 0.10
+    mass_slashed_share_max: float = builtin_number("ETH.mass_slashed_share_max")
     """Largest share of all stake slashed together in a mass event."""
-    burn_eth_per_year: float = 100_000.0
+    burn_eth_per_year: float = builtin_number("ETH.burn_eth_per_year")
     """ETH burned per year by EIP-1559 base fees (and blob fees): subtracted from issuance in
     `supply_inflation` (net issuance, as ultrasound.money counts it)."""
     solo_withdrawal_credentials: str = "0x01"

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.figures import builtin_integer, builtin_number
 from stakework.risk.hazards import Hazard
 
 
@@ -18,34 +19,34 @@ class PolygonPoS(ChainPreset):
 
     coin: str = "POL"
     name: str = "Polygon PoS"
-    price_usd: float = 0.20
-    volatility: float = 0.85
-    total_staked: float = 3.0e9
-    total_supply: float = 1.05e10
-    min_solo_stake: float = 1.0e6
-    solo_running_cost_usd_per_year: float = 12_000.0
-    node_count: float = 105.0
-    node_power_w: float = 500.0
-    tx_per_day: float = 4.0e6
+    price_usd: float = builtin_number("POL.price_usd")
+    volatility: float = builtin_number("POL.volatility")
+    total_staked: float = builtin_number("POL.total_staked")
+    total_supply: float = builtin_number("POL.total_supply")
+    min_solo_stake: float = builtin_number("POL.min_solo_stake")
+    solo_running_cost_usd_per_year: float = builtin_number("POL.solo_running_cost_usd_per_year")
+    node_count: float = builtin_number("POL.node_count")
+    node_power_w: float = builtin_number("POL.node_power_w")
+    tx_per_day: float = builtin_number("POL.tx_per_day")
     as_of: str = "2025-11"
 
-    validator_emission_of_supply: float = 0.01
+    validator_emission_of_supply: float = builtin_number("POL.validator_emission_of_supply")
     """Yearly POL emission paid to validators as checkpoint rewards, share of supply (POL: 2 % a year, half to
     validators, half to the community treasury)."""
-    treasury_emission_of_supply: float = 0.01
+    treasury_emission_of_supply: float = builtin_number("POL.treasury_emission_of_supply")
     """Yearly POL emission to the community treasury, share of supply (the other half of the 2 %)."""
-    restake_fee: float = 2.5
+    restake_fee: float = builtin_number("POL.restake_fee")
     """POL paid to claim and re-stake rewards (`ValidatorShare.restake`, one Ethereum transaction of about
     150,000 gas at ≈ 1 gwei and 3,000 USD/ETH ≈ 0.45 USD ≈ 2.3 POL at 0.20 USD; 2025-11, approximate)."""
-    checkpoint_interval_minutes: float = 60.0
+    checkpoint_interval_minutes: float = builtin_number("POL.checkpoint_interval_minutes")
     """Average time between checkpoints submitted to Ethereum."""
-    withdrawal_delay_checkpoints: int = 80
+    withdrawal_delay_checkpoints: int = builtin_integer("POL.withdrawal_delay_checkpoints")
     """StakeManager withdrawalDelay: checkpoints between unbonding and claiming."""
-    fee_yield: float = 0.002
+    fee_yield: float = builtin_number("POL.fee_yield")
     """Priority fees to validators and delegators, annual yield on stake."""
-    double_sign_rate: float = 0.0005
+    double_sign_rate: float = builtin_number("POL.double_sign_rate")
     """Slashings per validator-year (the staking contracts can slash; none large so far)."""
-    slash_fraction: float = 0.05
+    slash_fraction: float = builtin_number("POL.slash_fraction")
     """Share of stake slashed for double signing (assumption)."""
 
     def checkpoints_per_day(self) -> float:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from stakework.risk.chains.base import DAYS_PER_YEAR, ChainPreset
+from stakework.risk.figures import builtin_number
 from stakework.risk.hazards import Hazard
 
 
@@ -26,36 +27,36 @@ class Solana(ChainPreset):
 
     coin: str = "SOL"
     name: str = "Solana"
-    price_usd: float = 140.0
-    volatility: float = 0.80
-    total_staked: float = 4.1e8
-    total_supply: float = 6.1e8
-    min_solo_stake: float = 1.0
-    solo_running_cost_usd_per_year: float = 40_000.0
+    price_usd: float = builtin_number("SOL.price_usd")
+    volatility: float = builtin_number("SOL.volatility")
+    total_staked: float = builtin_number("SOL.total_staked")
+    total_supply: float = builtin_number("SOL.total_supply")
+    min_solo_stake: float = builtin_number("SOL.min_solo_stake")
+    solo_running_cost_usd_per_year: float = builtin_number("SOL.solo_running_cost_usd_per_year")
     halt_fraction: float = 1.0 / 3.0
-    node_count: float = 1_000.0
-    node_power_w: float = 600.0
-    tx_per_day: float = 4.0e7
+    node_count: float = builtin_number("SOL.node_count")
+    node_power_w: float = builtin_number("SOL.node_power_w")
+    tx_per_day: float = builtin_number("SOL.tx_per_day")
     as_of: str = "2025-11"
 
-    initial_inflation: float = 0.08
+    initial_inflation: float = builtin_number("SOL.initial_inflation")
     """Inflation::initial."""
-    taper: float = 0.15
+    taper: float = builtin_number("SOL.taper")
     """Inflation::taper: yearly relative decline."""
-    terminal_inflation: float = 0.015
+    terminal_inflation: float = builtin_number("SOL.terminal_inflation")
     """Inflation::terminal: the floor."""
-    years_since_start: float = 3.9
+    years_since_start: float = builtin_number("SOL.years_since_start")
     """Slot years elapsed since inflation started (slots ran slower than 400 ms, so fewer than calendar
     years); 3.9 gives the ≈ 4.2 % inflation reported for late 2025."""
-    mev_yield: float = 0.006
+    mev_yield: float = builtin_number("SOL.mev_yield")
     """Block-engine tips (MEV) passed to stakers, annual yield on stake."""
-    epoch_days: float = 2.0
+    epoch_days: float = builtin_number("SOL.epoch_days")
     """432,000 slots × 400 ms."""
-    warmup_cooldown_rate: float = 0.09
+    warmup_cooldown_rate: float = builtin_number("SOL.warmup_cooldown_rate")
     """Share of the effective stake that may activate or deactivate per epoch."""
-    deactivating_share_min: float = 0.0
+    deactivating_share_min: float = builtin_number("SOL.deactivating_share_min")
     """Smallest share of all stake deactivating in the same epochs as you (uniform per path)."""
-    deactivating_share_max: float = 0.02
+    deactivating_share_max: float = builtin_number("SOL.deactivating_share_max")
     """Largest share of all stake deactivating with you."""
 
     def inflation_path(self, n_days: int) -> np.ndarray:

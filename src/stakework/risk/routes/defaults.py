@@ -10,94 +10,69 @@ from typing import Any
 from stakework.risk.chains.base import ChainPreset
 from stakework.risk.config import apply_overrides
 from stakework.risk.errors import ConfigError, UnknownRouteError
+from stakework.risk.figures import FIGURES, number
 from stakework.risk.hazards import Hazard
 from stakework.risk.routes.base import ROUTE_NAMES, Route
 
-_HACK = Hazard(
-    name="hack",
-    rate_per_year=0.002,
-    loss_min=0.1,
-    loss_max=1.0,
-    source="smart-contract exploit; assumption (no loss of a large LST contract to date)",
-)
-_DEPEG = Hazard(
-    name="depeg",
-    kind="depeg",
-    rate_per_year=0.15,
-    loss_min=0.02,
-    loss_max=0.07,
-    duration_days=30.0,
-    source="June 2022 stETH/ETH ≈ 0.93 for weeks; smaller dips most years",
-)
-_CUSTODY = Hazard(
-    name="custodial_failure",
-    rate_per_year=0.005,
-    loss_min=0.3,
-    loss_max=1.0,
-    source="exchange failures (Mt. Gox 2014, FTX 2022): assumption",
-)
 
-# coin -> route name -> fields of the default route (hazards from the chain's slashing rule are added below).
+def _shared_hazard(name: str, **extra: Any) -> Hazard:
+    """A shared route hazard from the figures in effect (`hazards.<name>.*` in `stakework.risk.figures`)."""
+    prefix = f"hazards.{name}."
+    fields: dict[str, Any] = {key[len(prefix) :]: number(key) for key in FIGURES if key.startswith(prefix)}
+    return Hazard(name=name, source=FIGURES[prefix + "rate_per_year"].source, **fields, **extra)
+
+
+# coin -> route name -> the default route's kind (label, exit, entry). Its numbers (fee, uptime, discount, ...)
+# are the figures `<COIN>.routes.<route>.<field>` of `stakework.risk.figures`; hazards from the chain's slashing
+# rule and the shared hazards are added below.
 _TABLE: dict[str, dict[str, dict[str, Any]]] = {
     "ETH": {
-        "solo": {"label": "solo validator (32 ETH)", "uptime": 0.97, "exit": "protocol"},
-        "pool": {
-            "label": "pool token (rETH-like: deposit pool or market)",
-            "fee": 0.14,
-            "uptime": 0.99,
-            "exit": "sell",
-            "discount": 0.001,
-            "redeem_share": 0.8,
-            "protocol_entry": False,
-        },
-        "liquid": {"label": "liquid token (stETH-like)", "fee": 0.10, "uptime": 0.99, "discount": 0.0005},
-        "exchange": {"label": "exchange custody", "fee": 0.25, "uptime": 0.99, "exit_extra_days": 1.0},
+        "solo": {"label": "solo validator (32 ETH)", "exit": "protocol"},
+        "pool": {"label": "pool token (rETH-like: deposit pool or market)", "exit": "sell", "protocol_entry": False},
+        "liquid": {"label": "liquid token (stETH-like)"},
+        "exchange": {"label": "exchange custody"},
     },
     "ATOM": {
-        "solo": {"label": "own validator (active set)", "uptime": 0.99},
-        "pool": {"label": "delegation to a validator", "fee": 0.05, "uptime": 0.99},
-        "liquid": {"label": "liquid token (stATOM-like)", "fee": 0.10, "uptime": 0.99, "discount": 0.002},
-        "exchange": {"label": "exchange custody", "fee": 0.20, "uptime": 0.99, "exit_extra_days": 1.0},
+        "solo": {"label": "own validator (active set)"},
+        "pool": {"label": "delegation to a validator"},
+        "liquid": {"label": "liquid token (stATOM-like)"},
+        "exchange": {"label": "exchange custody"},
     },
     "ADA": {
-        "solo": {"label": "own stake pool", "uptime": 0.98},
-        "pool": {"label": "delegation to a stake pool", "fee": 0.02, "uptime": 1.0, "exit": "none"},
-        "exchange": {
-            "label": "exchange custody",
-            "fee": 0.20,
-            "uptime": 1.0,
-            "exit": "custody",
-            "exit_extra_days": 1.0,
-        },
+        "solo": {"label": "own stake pool"},
+        "pool": {"label": "delegation to a stake pool", "exit": "none"},
+        "exchange": {"label": "exchange custody", "exit": "custody"},
     },
     "SOL": {
-        "solo": {"label": "own validator", "uptime": 0.98},
-        "pool": {"label": "delegation to a validator", "fee": 0.05, "uptime": 0.99},
-        "liquid": {"label": "liquid token (JitoSOL-like)", "fee": 0.04, "uptime": 0.99, "discount": 0.001},
-        "exchange": {"label": "exchange custody", "fee": 0.25, "uptime": 0.99, "exit_extra_days": 1.0},
+        "solo": {"label": "own validator"},
+        "pool": {"label": "delegation to a validator"},
+        "liquid": {"label": "liquid token (JitoSOL-like)"},
+        "exchange": {"label": "exchange custody"},
     },
     "POL": {
-        "solo": {"label": "own validator", "uptime": 0.99},
-        "pool": {"label": "delegation to a validator", "fee": 0.10, "uptime": 0.99},
-        "liquid": {"label": "liquid token (MaticX-like)", "fee": 0.10, "uptime": 0.99, "discount": 0.005},
-        "exchange": {"label": "exchange custody", "fee": 0.20, "uptime": 0.99, "exit_extra_days": 1.0},
+        "solo": {"label": "own validator"},
+        "pool": {"label": "delegation to a validator"},
+        "liquid": {"label": "liquid token (MaticX-like)"},
+        "exchange": {"label": "exchange custody"},
     },
 }
 
-_SOCIALISED_SHARE = 0.05
-"""A liquid protocol spreads one operator's slashing over all its stake: the holder bears about this share."""
-_RETH_BOND_SHARE = 0.25
-"""Rocket Pool: a node operator's bond is 8 ETH of each 32 ETH validator (LEB8 minipools, Atlas 2023). A
-validator's losses come out of the bond first; the rETH holders' 24 ETH lose only what exceeds it (RPL
-collateral, auctioned to cover a shortfall, is left out)."""
+
+def _route_figures(coin: str, name: str) -> dict[str, float]:
+    """The numbers of `coin`'s default route `name` from the figures in effect."""
+    prefix = f"{coin}.routes.{name}."
+    return {key[len(prefix) :]: number(key) for key in FIGURES if key.startswith(prefix)}
 
 
 def _socialised(h: Hazard, note: str) -> Hazard:
+    """A liquid protocol spreads one operator's slashing over all its stake: the holder bears about the share
+    `routes.socialised_share` of it, that much more often."""
+    share = number("routes.socialised_share")
     return Hazard(
         name=h.name,
-        rate_per_year=h.rate_per_year / _SOCIALISED_SHARE,
-        loss_min=h.loss_min * _SOCIALISED_SHARE,
-        loss_max=h.loss_max * _SOCIALISED_SHARE,
+        rate_per_year=h.rate_per_year / share,
+        loss_min=h.loss_min * share,
+        loss_max=h.loss_max * share,
         source=h.source + "; " + note,
     )
 
@@ -126,23 +101,24 @@ def _route(chain: ChainPreset, name: str, fields: dict[str, Any]) -> Route:
         fields.setdefault("min_stake", chain.min_solo_stake)
         hazards: tuple[Hazard, ...] = slashing
     elif name == "pool" and fields.get("exit") == "sell":
-        # a pool token (rETH): operators' bonds absorb slashing first, the rest is shared by all holders
-        bonded = (after_bond(h, _RETH_BOND_SHARE) for h in slashing)
+        # a pool token (rETH): operators' bonds absorb slashing first (`routes.reth_bond_share`: Rocket Pool's
+        # 8-ETH bond of 32; RPL collateral, auctioned to cover a shortfall, is left out), the rest is shared
+        bonded = (after_bond(h, number("routes.reth_bond_share")) for h in slashing)
         shared = tuple(_socialised(h, "socialised over the pool") for h in bonded if h is not None)
-        hazards = (*shared, _HACK, _DEPEG)
+        hazards = (*shared, _shared_hazard("hack"), _shared_hazard("depeg", kind="depeg"))
     elif name == "pool":
         hazards = slashing
     elif name == "liquid":
         fields.setdefault("protocol_entry", False)
         fields.setdefault("exit", "sell")
         socialised = tuple(_socialised(h, "socialised over the protocol's operators") for h in slashing)
-        hazards = (*socialised, _HACK, _DEPEG)
+        hazards = (*socialised, _shared_hazard("hack"), _shared_hazard("depeg", kind="depeg"))
     elif name == "exchange":
         # the exchange stakes through the protocol: it waits for the entry queue (or warm-up) before rewards
         # start, as it waits for the exit queue when you leave
         fields.setdefault("protocol_entry", True)
         fields.setdefault("exit", "custody")
-        hazards = (_CUSTODY,)
+        hazards = (_shared_hazard("custodial_failure"),)
     else:
         hazards = ()
     if name != "hold":
@@ -153,8 +129,9 @@ def _route(chain: ChainPreset, name: str, fields: dict[str, Any]) -> Route:
 
 def routes_for(chain: ChainPreset, overrides: Mapping[str, Any] | None = None) -> dict[str, Route]:
     """The routes `chain` offers (hold always last), with `overrides` ({route name: {field: value}}) applied."""
-    table = _TABLE.get(chain.coin, _TABLE["ETH"])
-    routes = {name: _route(chain, name, fields) for name, fields in table.items()}
+    coin = chain.coin if chain.coin in _TABLE else "ETH"
+    table = _TABLE[coin]
+    routes = {name: _route(chain, name, {**fields, **_route_figures(coin, name)}) for name, fields in table.items()}
     routes["hold"] = Route(name="hold", label="hold (no staking)", stakes=False, protocol_entry=False, exit="none")
     ordered = {name: routes[name] for name in ROUTE_NAMES if name in routes}
     for name, changes in (overrides or {}).items():
