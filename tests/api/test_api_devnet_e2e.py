@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,9 @@ from stakework.api.schemas.encoding import to_json
 from stakework.crypto.ed25519 import devnet_account_key, to_hex
 from stakework.transition.block.transaction import Transaction, Transfer, chain_id, chain_signing_message
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("devnet-clock")]  # one wall-clock devnet at a time
+CAP_SECONDS = 120.0
+"""A safety net only: every wait below is for a condition, bounded by slots or epochs of the devnet's own head."""
 
 
 def free_port() -> int:
@@ -90,10 +92,16 @@ def devnet(tmp_path: Path) -> Iterator[Devnet]:
         stop_devnet(dn)
 
 
-def _sse(url: str, topics: str, seconds: float, events: list[tuple[str, dict[str, Any]]]) -> None:
-    """Collect events for `seconds`."""
-    end = time.monotonic() + seconds
-    with httpx.stream("GET", f"{url}/eth/v1/events", params={"topics": topics}, timeout=seconds + 5) as r:
+def _sse(
+    url: str,
+    topics: str,
+    enough: Callable[[list[tuple[str, dict[str, Any]]]], bool],
+    events: list[tuple[str, dict[str, Any]]],
+    receiving: threading.Event,
+) -> None:
+    """Collect events until `enough(events)` (or CAP_SECONDS); `receiving` is set at the first event."""
+    end = time.monotonic() + CAP_SECONDS
+    with httpx.stream("GET", f"{url}/eth/v1/events", params={"topics": topics}, timeout=30) as r:
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         topic = None
         for line in r.iter_lines():
@@ -101,8 +109,13 @@ def _sse(url: str, topics: str, seconds: float, events: list[tuple[str, dict[str
                 topic = line[7:]
             elif line.startswith("data: ") and topic is not None:
                 events.append((topic, json.loads(line[6:])))
-            if time.monotonic() > end:
+                receiving.set()
+            if enough(events) or time.monotonic() > end:
                 return
+
+
+def _head_slot(url: str) -> int:
+    return int(httpx.get(f"{url}/eth/v1/beacon/headers/head").json()["data"]["header"]["message"]["slot"])
 
 
 def test_devnet_api__send_sse_finality(devnet: Devnet) -> None:
@@ -111,11 +124,21 @@ def test_devnet_api__send_sse_finality(devnet: Devnet) -> None:
     assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
     token = token_file.read_text().strip()
     events: list[tuple[str, dict[str, Any]]] = []
+    tx_hash = ""
+
+    def enough(seen: list[tuple[str, dict[str, Any]]]) -> bool:
+        """30 heads, a finalized checkpoint and the transfer's inclusion."""
+        heads = sum(t == "head" for t, _ in seen)
+        final = any(t == "finalized_checkpoint" for t, _ in seen)
+        included = any(t == "transaction" and d.get("hash") == tx_hash and d["status"] == "included" for t, d in seen)
+        return heads >= 30 and final and included
+
+    receiving = threading.Event()
     listener = threading.Thread(
-        target=_sse, args=(url, "head,block,finalized_checkpoint,transaction", 8.0, events), daemon=True
+        target=_sse, args=(url, "head,block,finalized_checkpoint,transaction", enough, events, receiving), daemon=True
     )
     listener.start()
-    time.sleep(0.5)
+    assert receiving.wait(CAP_SECONDS), "no event on the stream"  # subscribed before the transfer is sent
 
     # send 1 SWK from devnet account 0 to account 5, signed here (what `stakework wallet send` does)
     key, to = devnet_account_key(0), devnet_account_key(5).address
@@ -133,12 +156,12 @@ def test_devnet_api__send_sse_finality(devnet: Devnet) -> None:
     r = httpx.post(f"{url}/v1/transactions", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     tx_hash = r.json()["data"][0]["hash"]
-    deadline = time.monotonic() + 10
+    sent_at, deadline = _head_slot(url), time.monotonic() + CAP_SECONDS
     status = "pending"
-    while status == "pending" and time.monotonic() < deadline:
+    while status == "pending" and _head_slot(url) < sent_at + 16 and time.monotonic() < deadline:  # two epochs
         time.sleep(0.2)
         status = httpx.get(f"{url}/v1/transactions/{tx_hash}").json()["data"]["status"]
-    assert status in ("included", "finalized")
+    assert status in ("included", "finalized"), f"still {status} after slot {_head_slot(url)} (sent at {sent_at})"
     assert int(httpx.get(f"{url}/v1/accounts/{to_hex(to)}").json()["data"]["balance"]) == before + 10**9
 
     # finality advances (curl .../finality_checkpoints)
@@ -146,13 +169,12 @@ def test_devnet_api__send_sse_finality(devnet: Devnet) -> None:
         data = httpx.get(f"{url}/eth/v1/beacon/states/head/finality_checkpoints").json()["data"]
         return int(data["finalized"]["epoch"])
 
-    first = finalized()
-    deadline = time.monotonic() + 20
-    while finalized() <= first and time.monotonic() < deadline:
+    first, start, deadline = finalized(), _head_slot(url), time.monotonic() + CAP_SECONDS
+    while finalized() <= first and _head_slot(url) < start + 6 * 8 and time.monotonic() < deadline:  # six epochs
         time.sleep(0.3)
     assert finalized() > first
 
-    listener.join(timeout=15)
+    listener.join(timeout=CAP_SECONDS)
     heads = [int(d["slot"]) for t, d in events if t == "head"]
     assert len(heads) >= 30 and heads == sorted(heads)
     assert len(set(heads)) == len(heads) and heads[-1] - heads[0] <= len(heads) + 2  # (nearly) every slot
