@@ -97,7 +97,7 @@ def test_liquid_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     code, out = cli("liquid", "claim", "2", "--from", "devnet-2", *send)
     assert code == 2 and "belongs to" in out, out
 
-    deadline = time.monotonic() + 30  # the buffer (8 SWK) pays both at the next epoch
+    deadline = time.monotonic() + 120  # the buffer (8 SWK) pays both at the next epoch (a safety net)
     while "finalized: claim it" not in (out := cli("liquid", "balance", "devnet-2")[1]):
         assert time.monotonic() < deadline, out
         time.sleep(0.3)

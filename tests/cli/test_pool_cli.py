@@ -130,7 +130,7 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
         found = re.search(r"price (\d+\.\d+) SWK/share", out)
         return found is not None and float(found.group(1)) > 1.0001
 
-    until("the pool's validator to be active and earn", grown, 40)
+    until("the pool's validator to be active and earn", grown, 120)  # safety nets: conditions, not durations
     code, out = cli("pool", "show", "1")
     assert "validators 1" in out and "APR " in out and "price history" in out, out
     code, out = cli("pool", "withdraw", "--pool", "1", "--shares", "1000", "--from", "devnet-2", *send)
@@ -146,7 +146,7 @@ def test_pool_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
         code, out = cli("pool", "position", "--pool", "1", "devnet-2", "--from", "devnet-2")
         return code == 0 and "finalized: claim it" in out
 
-    until("the exit to be paid into the pool and the request finalized", finalized, 40)
+    until("the exit to be paid into the pool and the request finalized", finalized, 120)
     code, out = cli("pool", "claim", "--pool", "1", "1", "--from", "devnet-2", *send)
     assert code == 0 and "included in block" in out, out
     assert balance(delegator) > start  # 40 SWK back with the rewards, less the dead shares and four fees

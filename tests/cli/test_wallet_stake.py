@@ -108,14 +108,14 @@ def test_stake_activate_earn_exit_withdraw(
         r = httpx.get(f"{url}/eth/v1/beacon/states/head/validators/16")
         return r.json()["data"] if r.status_code == 200 else {}
 
-    pending = until("the deposit to reach the registry", validator, 30)
+    pending = until("the deposit to reach the registry", validator, 90)
     assert pending["status"].startswith("pending")
     code, out = wallet("exit", "devnet-2", "16", "--data-dir", str(data), *pw)  # too early: says when it can
     assert code == 2 and "SHARD_COMMITTEE_PERIOD" in out and "can exit" in out, out
     assert httpx.get(f"{url}/v1/accounts/{address}").json()["data"]["validators"] == ["16"]
     until("activation", lambda: validator().get("status") == "active_ongoing", 90)
     # the devnet's validator client runs the new key: it earns rather than leaks
-    until("rewards", lambda: int(validator()["balance"]) > 32 * GWEI, 40)
+    until("rewards", lambda: int(validator()["balance"]) > 32 * GWEI, 120)
     code, out = wallet("rewards", "devnet-2")
     assert code == 0 and "16" in out, out
 
@@ -124,7 +124,7 @@ def test_stake_activate_earn_exit_withdraw(
         code, _ = wallet("exit", "devnet-2", "16", "--data-dir", str(data), *pw)
         return code == 0
 
-    until("an accepted exit", try_exit, 60)
+    until("an accepted exit", try_exit, 120)
     until(
         "exit",
         lambda: (
