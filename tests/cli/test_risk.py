@@ -4,6 +4,7 @@ in-process through typer's runner."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -82,13 +83,28 @@ def test_risk__same_seed__same_json() -> None:
     assert json.loads(a.stdout)["routes"] == json.loads(b.stdout)["routes"]
 
 
-def test_risk_compare__zh_tw__chinese_table_and_english_plot_notice(tmp_path: Path) -> None:
+def test_risk_compare__zh_tw__chinese_table_and_chinese_plot(tmp_path: Path) -> None:
     out = tmp_path / "ada.png"
     res = runner.invoke(app, ["risk", "compare", "--coin", "ADA", "--amount", "1000", "--paths", "500",
                               "--lang", "zh-TW", "--plot", str(out)])  # fmt: skip
     assert res.exit_code == 0, res.output
     assert "質押池" in res.stdout and "美元" in res.stdout
     assert out.read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.e2e
+def test_risk_compare__zh_tw_plot_with_a_fresh_matplotlib_cache__no_english_fallback(tmp_path: Path) -> None:
+    # a new machine: matplotlib builds its font cache from scratch and finds no CJK font on the system; the
+    # packaged Noto Sans TC is registered by file, so the labels stay Chinese
+    env = {**os.environ, "MPLCONFIGDIR": str(tmp_path / "mpl")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "stakework.cli.main", "risk", "compare", "--coin", "ETH", "--amount", "32",
+         "--paths", "300", "--lang", "zh-TW", "--plot", "zh.png"],
+        capture_output=True, text=True, timeout=180, cwd=tmp_path, env=env, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert "字型" not in proc.stdout + proc.stderr and "font" not in proc.stdout + proc.stderr
+    assert (tmp_path / "zh.png").read_bytes()[:8] == PNG_MAGIC
 
 
 def test_risk_compare__small_amount__skips_solo_with_notice() -> None:
@@ -216,3 +232,11 @@ def test_risk_help__says_taxes_are_out_of_scope() -> None:
     res = runner.invoke(app, ["risk", "--help"])
     assert res.exit_code == 0
     assert "taxes are out of scope" in " ".join(res.stdout.split())
+
+
+def test_risk_sweep__table__probabilities_with_standard_errors() -> None:
+    res = runner.invoke(app, ["risk", "sweep", "--coin", "ATOM", "--amount", "1000", "--route", "pool",
+                              "--param", "volatility=0.3,0.9", "--paths", "300", "--days", "60",
+                              "--workers", "1"])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert res.stdout.count("±") >= 4  # P(USD loss) and P(below holding) for each of the two cells

@@ -557,5 +557,6 @@ def sweep(
     for r in results:
         s = r["summary"]
         table.add_row(*(f"{r['params'][k]:g}" for k in keys), _pct(s["apr"]), _money(s["fiat_q"]["p50"]),
-                      _pct(s["p_fiat_loss"]), _pct(s["p_below_hold"]))  # fmt: skip
+                      _pm(f"{s['p_fiat_loss']:.1%}", _pct_se(s["p_fiat_loss_se"])),
+                      _pm(f"{s['p_below_hold']:.1%}", _pct_se(s["p_below_hold_se"])))  # fmt: skip
     console.print(table)
