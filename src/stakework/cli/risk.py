@@ -82,6 +82,15 @@ HazardThreshold = Annotated[
     ),
 ]
 
+FiguresFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--figures",
+        help="TOML or JSON file replacing built-in figures by name (see `stakework risk figures`), below "
+        "--config and --set.",
+    ),
+]
+
 DEFAULT_PATHS = 20_000
 PROGRESS_WORK = 50_000_000
 """Runs of at least this many paths × days show a progress bar (about a second of work and up)."""
@@ -373,6 +382,7 @@ def risk(
     compound_days: Compound = None,
     sets: Sets = None,
     config: Config = None,
+    figures: FiguresFile = None,
     as_json: Json = False,
     plot: Plot = None,
     html: Html = None,
@@ -391,8 +401,9 @@ def risk(
         tree = _tree(config=config, sets=sets, amount=amount, days=days, paths=paths, seed=seed,
                      compound_days=compound_days, price_csv=price_csv, price=price, volatility=volatility,
                      drift=drift, total_staked=total_staked)  # fmt: skip
-        _execute(coin, [route], tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
-                 export_paths=export_paths, lang=lang, hazard_threshold=hazard_threshold)  # fmt: skip
+        with _use_figures(figures):
+            _execute(coin, [route], tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
+                     export_paths=export_paths, lang=lang, hazard_threshold=hazard_threshold)  # fmt: skip
     except StakeworkError as exc:
         fail(str(exc))
 
@@ -412,6 +423,7 @@ def compare(
     compound_days: Compound = None,
     sets: Sets = None,
     config: Config = None,
+    figures: FiguresFile = None,
     as_json: Json = False,
     plot: Plot = None,
     html: Html = None,
@@ -427,10 +439,55 @@ def compare(
         tree = _tree(config=config, sets=sets, amount=amount, days=days, paths=paths, seed=seed,
                      compound_days=compound_days, price_csv=price_csv, price=price, volatility=volatility,
                      drift=drift, total_staked=total_staked)  # fmt: skip
-        _execute(coin, None, tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
-                 export_paths=export_paths, lang=lang, hazard_threshold=hazard_threshold)  # fmt: skip
+        with _use_figures(figures):
+            _execute(coin, None, tree, as_json=as_json, plot=plot, html=html, csv_out=csv, parquet_out=parquet,
+                     export_paths=export_paths, lang=lang, hazard_threshold=hazard_threshold)  # fmt: skip
     except StakeworkError as exc:
         fail(str(exc))
+
+
+def _use_figures(path: Path | None) -> Any:
+    """The replacements of `--figures` in effect for the run (built-in figures when None)."""
+    from contextlib import nullcontext
+
+    from stakework.risk.figures import load_figures, use_figures
+
+    return nullcontext() if path is None else use_figures(load_figures(path))
+
+
+@app.command()
+def figures(
+    as_json: Json = False,
+    figures_file: Annotated[
+        Path | None, typer.Option("--figures", help="Show the values in effect with this file's replacements.")
+    ] = None,
+) -> None:
+    """Every built-in market and chain figure with its unit, source and date (most are approximate public
+    figures of November 2025): what to check, and replace with --figures FILE, before relying on a result."""
+    from stakework.risk.figures import figure_records
+
+    try:
+        with _use_figures(figures_file):
+            records = figure_records()
+    except StakeworkError as exc:
+        fail(str(exc))
+    if as_json:
+        sys.stdout.write(json.dumps(records, indent=2, ensure_ascii=False) + "\n")
+        return
+    console.print(
+        "Built-in figures: name = value unit  [date] source — meaning  (* replaced by --figures)",
+        markup=False,
+        highlight=False,
+    )
+    for r in records:
+        shown = f"{r['value']:g}" if isinstance(r["value"], float) else str(r["value"])
+        mark = " *" if r["value"] != r["builtin"] else ""
+        console.print(
+            f"{r['name']} = {shown}{mark} {r['unit']}  [{r['date']}] {r['source']} — {r['meaning']}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
