@@ -110,6 +110,8 @@ def test_stake_activate_earn_exit_withdraw(
 
     pending = until("the deposit to reach the registry", validator, 90)
     assert pending["status"].startswith("pending")
+    code, out = wallet("exit", "devnet-2", "99", "--data-dir", str(data), *pw)  # not in the registry (yet)
+    assert code == 2 and "no validator 99 in the registry yet" in out, out
     code, out = wallet("exit", "devnet-2", "16", "--data-dir", str(data), *pw)  # too early: says when it can
     assert code == 2 and "SHARD_COMMITTEE_PERIOD" in out and "can exit" in out, out
     assert httpx.get(f"{url}/v1/accounts/{address}").json()["data"]["validators"] == ["16"]

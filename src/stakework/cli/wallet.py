@@ -391,8 +391,18 @@ def exit_validator(
         fail(f"validator {validator!r}: give its index")
     wallet = _wallet_dir(wallet_dir)
     fee_units = parse_amount(fee) if Decimal(fee) != 0 else 0
+    from stakework.api.client import ApiClientError
+
     client = _client(node, token, data_dir)
-    v = client.get(f"/eth/v1/beacon/states/head/validators/{validator}")["data"]
+    try:
+        v = client.get(f"/eth/v1/beacon/states/head/validators/{validator}")["data"]
+    except ApiClientError as exc:
+        if "(404)" not in str(exc):
+            raise
+        fail(
+            f"no validator {validator} in the registry yet: a new stake waits in the pending-deposit queue until "
+            "an epoch's processing adds it (`stakework wallet balance` lists an account's validators)"
+        )
     spec = client.get("/eth/v1/config/spec")["data"]
     head_slot = int(client.get("/eth/v1/beacon/headers/head")["data"]["header"]["message"]["slot"])
     epoch = head_slot // int(spec["SLOTS_PER_EPOCH"])
