@@ -197,11 +197,12 @@ def test_transfer__zero_shares__no_op_and_no_empty_entry() -> None:
     assert ledger.check() == []
 
 
-def test_transfer__negative_shares__refused_nothing_changes() -> None:
+@pytest.mark.parametrize("shares", [-1, -3])
+def test_transfer__negative_shares__refused_nothing_changes(shares: int) -> None:
     ledger = _ledger(10, 20)
     ledger.transfer(ALICE, BOB, 3)
     with pytest.raises(BelowMinimum, match="negative"):
-        ledger.transfer(ALICE, BOB, -3)
+        ledger.transfer(ALICE, BOB, shares)
     assert ledger.shares == {ALICE: 7, BOB: 3}
     assert ledger.total_shares == 10
 
@@ -213,6 +214,18 @@ def test_fee_mint__inexact_quotient__shares_rounded_down() -> None:
     assert minted == SWK * 100 * SWK // (109 * SWK)  # 917_431_192.66... rounded down
     assert (ledger.shares_of(BOB), ledger.total_shares) == (minted, 100 * SWK + minted)
     assert ledger.total_assets == 110 * SWK  # fee shares come out of assets already held
+
+
+def test_fee_mint__one_base_unit_at_a_price_below_one__mints_its_shares() -> None:
+    ledger = _ledger(100, 51)  # a share is worth 0.51: one base unit of fee is worth 100 / 50 shares
+    assert ledger.mint_fee_shares(BOB, 1) == 2
+    assert (ledger.shares_of(BOB), ledger.total_shares, ledger.total_assets) == (2, 102, 51)
+
+
+def test_fee_mint__ledger_of_a_single_share__fee_minted() -> None:
+    ledger = _ledger(1, 10)
+    assert ledger.mint_fee_shares(BOB, 5) == 1  # 5 * 1 / (10 - 5)
+    assert ledger.shares == {ALICE: 1, BOB: 1}
 
 
 def test_fee_mint__fee_equal_to_all_assets__no_fee_no_error() -> None:
@@ -271,3 +284,13 @@ def test_check__dead_shares_gone__reported(dead: int) -> None:
     del ledger.shares[BURN_ADDRESS]
     ledger.total_shares -= dead
     assert ledger.check() == ["dead shares were moved or burned"]
+
+
+@pytest.mark.parametrize("shares", [1, 2])
+def test_burn_and_transfer__holder_with_no_entry__refused_saying_they_hold_none(shares: int) -> None:
+    ledger = _ledger(10, 20)
+    with pytest.raises(InsufficientShares, match=f"holder has 0 shares, {shares} requested"):
+        ledger.burn(EVE, shares)
+    with pytest.raises(InsufficientShares, match=f"holder has 0 shares, {shares} requested"):
+        ledger.transfer(EVE, BOB, shares)
+    assert ledger.shares == {ALICE: 10}

@@ -158,6 +158,7 @@ class ShareLedger(msgspec.Struct, kw_only=True):
         if shares <= 0:
             raise BelowMinimum("withdrawal must burn a positive number of shares")
         if shares > self.shares_of(holder):
+            # equivalent mutant (delete raise): _burn below raises the same error before anything has changed
             raise InsufficientShares(f"holder has {self.shares_of(holder)} shares, {shares} requested")
         assets = self.convert_to_assets(shares, Rounding.DOWN)
         self._burn(holder, shares)
@@ -175,6 +176,8 @@ class ShareLedger(msgspec.Struct, kw_only=True):
         other holders by at most ``fee_assets``. Returns the shares minted (0, no fee, if they would take the
         total past :data:`MAX_SHARES`).
         """
+        # equivalent mutant (cmp <= to <): a fee of 0 goes on to mint floor(0) = 0 shares and return 0
+        # equivalent mutant (const 0 to -1): so does a fee of 0, or a ledger of 0 shares (fee * 0 / ... = 0)
         if fee_assets <= 0 or self.total_shares == 0 or fee_assets >= self.total_assets:
             return 0
         minted = mul_div(fee_assets, self.total_shares, self.total_assets - fee_assets, Rounding.DOWN)
