@@ -24,6 +24,7 @@ def process_effective_balance_updates(state: BeaconState, ctx: EpochContext) -> 
     # balance + downward < eb  <=>  balance < eb - downward, written so that nothing can wrap
     moved = (balances < eb - np.minimum(eb, downward)) | (eb + upward < balances)
     idx = np.flatnonzero(moved)
+    # equivalent mutant (const 0 to -1): with no mover the update below touches nothing; the return only saves work
     if idx.size == 0:
         return
     b = balances[idx]
