@@ -570,7 +570,12 @@ def sweep(
     config: Config = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Local processes (default: CPU count).")] = None,
     ray_address: Annotated[
-        str | None, typer.Option("--ray-address", help="Run the cells on this Ray cluster (e.g. auto).")
+        str | None,
+        typer.Option(
+            "--ray-address",
+            help="Run the cells on Ray: auto (the cluster this machine joined with `ray start`), "
+            "ray://HEAD:10001, or local (a one-machine Ray started for the sweep).",
+        ),
     ] = None,
     as_json: Json = False,
     lang: Lang = "en",

@@ -144,8 +144,9 @@ def _run_ray(
                 ray.init(address=address, ignore_reinit_error=True)
         except ConnectionError as exc:
             raise SimError(
-                f"cannot reach a Ray cluster at {address!r}: {exc}. Start one with `ray start --head` (and "
-                "`ray start --address HEAD:6379` on the other machines), or use --ray-address local"
+                f"cannot reach a Ray cluster at {address!r}: {str(exc).rstrip('.')}. Start one with "
+                "`ray start --head` (and `ray start --address HEAD:6379` on the other machines), or use "
+                "--ray-address local"
             ) from None
         started = True
     try:
