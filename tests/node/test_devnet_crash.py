@@ -28,6 +28,7 @@ def _start(data: Path, *extra: str) -> subprocess.Popen[str]:
             "-m",
             "stakework.cli.main",
             "devnet",
+            "--no-http",
             "--data-dir",
             str(data),
             "--validators",

@@ -259,6 +259,7 @@ def _devnet_cli(data: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.xdist_group("devnet-clock")  # a wall-clock devnet: one at a time
 def test_devnet_command__restarted_after_10_minutes__says_so_and_resumes_at_the_next_slot(tmp_path: Path) -> None:
     data = tmp_path / "dn"
     r = _devnet_cli(data, "--slot-seconds", "0.1", "--slots", "20")
