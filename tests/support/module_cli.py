@@ -47,12 +47,16 @@ def devnet_process(data: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 120  # a safety net: the wait ends when the API answers or the process dies
+        while True:
             try:
                 httpx.get(url + "/eth/v1/node/version", timeout=1)
                 break
             except httpx.HTTPError:
+                if proc.poll() is not None:
+                    raise AssertionError(f"the devnet exited ({proc.returncode}) before its API answered") from None
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"the devnet's API at {url} did not answer within 120 s") from None
                 time.sleep(0.2)
         yield url
     finally:
