@@ -312,7 +312,8 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
         )
         # The source of the next votes: the head state's justified checkpoint once advanced past what was record.
         ahead = head.copy()
-        process_slots(ahead, max(head.slot, record.block_slot) + 1)
+        spe = config.preset.SLOTS_PER_EPOCH
+        process_slots(ahead, max(head.slot, record.block_slot, record.target_epoch * spe) + 1)
         justified = ahead.current_justified_checkpoint.epoch
         if record.source_epoch > justified:
             chain.store.close()
