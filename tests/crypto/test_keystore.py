@@ -302,3 +302,10 @@ def test_round_trip__any_password__same_secret_and_control_chars_irrelevant(pass
     assert ks.decrypt("\t" + password + "\n\x7f") == secret  # EIP-2335 strips control codes
     processed = normalize_password(password)
     assert not any(b < 0x20 or b == 0x7F for b in processed)
+
+
+def test_decrypt_bls_key__zero_secret_with_infinity_pubkey__refused() -> None:
+    # the zero key's public key is the point at infinity: a file that claims it is consistent, but not a key
+    ks = Keystore.encrypt(bytes(32), "pw", pubkey=b"\xc0" + bytes(47), kdf=FAST_INSECURE_KDF)
+    with pytest.raises(KeystoreError, match="not a BLS12-381 secret key"):
+        decrypt_bls_key(ks, "pw")
