@@ -212,3 +212,13 @@ def test_prune__gap_filled_before_the_lifetime__nothing_expires(genesis: BeaconS
     pool.prune(genesis, slot=2)
     pool.add(tx(genesis, 0, 0), genesis)
     assert pool.prune(genesis, slot=4) == 0 and later in pool
+
+
+def test_prune__lower_nonce_dropped_later__the_ones_above_expire_a_lifetime_after(genesis: BeaconState) -> None:
+    pool = Mempool(gap_lifetime_slots=4)
+    first = pool.add(tx(genesis, 0, 0), genesis)
+    second = pool.add(tx(genesis, 0, 1), genesis)
+    assert pool.prune(genesis, slot=10) == 0  # both executable: nothing to expire, however long they wait
+    pool.remove(first, "no longer applies")  # the gap opens at slot 10
+    assert pool.prune(genesis, slot=13) == 0 and second in pool
+    assert pool.prune(genesis, slot=14) == 1 and second not in pool

@@ -12,9 +12,10 @@ arrival goes first: the earlier keeps its place); otherwise the newcomer is refu
 min-heap by (fee, latest arrival) with lazy deletion, compacted when stale entries outnumber live ones.
 
 Time: the pool knows the slot the node last pruned at (`prune(state, slot)`); no clock is read. A transaction
-is looked at every `gap_lifetime_slots` slots from its arrival; if its nonce is not executable then (a nonce
-below it is missing from the pool) it expires, with a reason the API reports. A transaction sent behind a gap thus
-lives `gap_lifetime_slots` slots; one left behind a gap later (a lower nonce dropped) at most twice that.
+behind a nonce gap (a nonce of its sender below it missing from the pool: no block can take it) expires if it is
+still behind a gap `gap_lifetime_slots` slots after it arrived so, or after the gap opened (a lower nonce dropped
+or evicted), with a reason the API reports. Only such transactions are scheduled: the check costs nothing for the
+others.
 
 Selection for a block: for each sender, the run of consecutive nonces starting at its current nonce, while its
 balance covers them; across senders, highest fee first (ties by arrival). Selected transactions have been
@@ -175,7 +176,8 @@ class Mempool:
         self._by_hash[tx_hash] = (sender, t.nonce)
         self._pending_cost[sender] = self._pending_cost.get(sender, 0) + cost
         heapq.heappush(self._cheapest, (entry.fee, -entry.arrival, tx_hash))
-        self._expiry.append((self.slot + self.gap_lifetime_slots, entry.arrival, tx_hash))
+        if t.nonce > self._first_gap(state, sender):  # behind a gap: its expiry clock starts now
+            self._expiry.append((self.slot + self.gap_lifetime_slots, entry.arrival, tx_hash))
         self.verified.add(tx_hash)
         return tx_hash
 
@@ -220,13 +222,18 @@ class Mempool:
 
     def remove(self, tx_hash: bytes, reason: str | None = None) -> bool:
         """Drop one pending transaction (e.g. it no longer applies, `reason` says why); False if it was not
-        pending."""
+        pending. The sender's later nonces are now behind a gap: their expiry clock starts."""
         where = self._by_hash.get(tx_hash)
         if where is None:
             return False
-        self._drop(*where)
+        sender, nonce = where
+        self._drop(sender, nonce)
         if reason is not None:
             self._note(tx_hash, reason)
+        due = self.slot + self.gap_lifetime_slots
+        for later in self._by_sender.get(sender, {}).values():  # at most max_nonce_gap + 1 of them
+            if later.tx.transaction.nonce > nonce:
+                self._expiry.append((due, later.arrival, later.tx_hash))
         return True
 
     def select(self, state: BeaconState, limit: int) -> list[SignedTransaction]:
@@ -253,10 +260,13 @@ class Mempool:
                 heapq.heappush(heap, (-run[i + 1].fee, run[i + 1].arrival, sender, i + 1))
         return out
 
-    def _gapped(self, state: BeaconState, sender: bytes, nonce: int) -> bool:
-        """Whether a nonce below `nonce` (from the sender's next one) is missing from the pool."""
+    def _first_gap(self, state: BeaconState, sender: bytes) -> int:
+        """The sender's lowest nonce, from its next one on, missing from the pool: nonces above it are gapped."""
         queue = self._by_sender.get(sender, {})
-        return any(n not in queue for n in range(state.accounts.nonce(sender), nonce))
+        nonce = state.accounts.nonce(sender)
+        while nonce in queue:
+            nonce += 1
+        return nonce
 
     def prune(self, state: BeaconState, slot: int | None = None) -> int:
         """At `slot` (default `state.slot`), with `state` the head state: drop transactions whose nonce the chain
@@ -270,21 +280,23 @@ class Mempool:
                 self._drop(sender, nonce)
                 dropped += 1
         expiry = self._expiry
+        first_gap: dict[bytes, int] = {}  # per sender, for this pass (what it drops lies above the gap: it stays)
         while expiry and expiry[0][0] <= self.slot:
             _, arrival, tx_hash = expiry.popleft()
             entry = self._live(tx_hash, arrival)
             if entry is None:
                 continue
             sender, nonce = self._by_hash[tx_hash]
-            if self._gapped(state, sender, nonce):
+            if sender not in first_gap:
+                first_gap[sender] = self._first_gap(state, sender)
+            if nonce > first_gap[sender]:
                 self.remove(
                     tx_hash,
                     f"expired: nonce {nonce} waited {self.gap_lifetime_slots} slots behind a nonce gap (the sender's "
                     f"next nonce is {state.accounts.nonce(sender)}; send the missing nonces first)",
                 )
                 dropped += 1
-            else:  # executable now: look again a lifetime later (it becomes gapped if a lower one is dropped)
-                expiry.append((self.slot + self.gap_lifetime_slots, arrival, tx_hash))
+            # else executable now: off the schedule until a lower nonce is dropped (`remove` puts it back)
         return dropped
 
     def has_pending(self, sender: bytes) -> bool:
