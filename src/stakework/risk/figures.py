@@ -151,7 +151,7 @@ _BUILTIN: list[Figure] = [
     _f("ATOM.community_tax", 0.02, "fraction", "Hub proposal 996 (back to 2 %)", "2025",
        "x/distribution community_tax"),
     _f("ATOM.fee_yield", 0.0, "/yr", "fees are negligible next to inflation", M, "fees to stakers"),
-    _f("ATOM.blocks_per_year", 4_360_000.0, "blocks", "Hub proposal 30 (from 4,855,015)", "2020",
+    _f("ATOM.blocks_per_year", 4_360_000.0, "blocks", "Hub proposal 30 (from 4,855,015; passed 2020-11-18)", "2020-11",
        "x/mint BlocksPerYear"),
     _f("ATOM.block_time_s", 6.0, "s", f"Mintscan cosmoshub-4 average block time, {APPROX}", M,
        "actual block time (realised minting = nominal × 365.25 d / block time / BlocksPerYear)"),

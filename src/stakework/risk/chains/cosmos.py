@@ -68,7 +68,7 @@ class CosmosHub(ChainPreset):
     fee_yield: float = builtin_number("ATOM.fee_yield")
     """Transaction fees to stakers as an annual yield on stake."""
     blocks_per_year: float = builtin_number("ATOM.blocks_per_year")
-    """x/mint BlocksPerYear (Hub proposal 30, 2019: 4,360,000, i.e. 7.24 s blocks)."""
+    """x/mint BlocksPerYear (Hub proposal 30, November 2020: 4,360,000, i.e. 7.24 s blocks)."""
     block_time_s: float = builtin_number("ATOM.block_time_s")
     """Actual average block time, seconds (Mintscan, cosmoshub-4, 2025-11, approximate). Faster blocks than
     BlocksPerYear assumes mint more than the nominal inflation (and slower ones less: in March 2019 6.5 s
