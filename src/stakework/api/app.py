@@ -4,8 +4,10 @@ before the body, body size and time limits)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -42,6 +44,9 @@ PUBLIC_BODY_BYTES = 128 * 1024
 """Body limit of the public POSTs (1024 ids as 0x pubkeys are about 100 KB)."""
 BODY_SECONDS = 10.0
 """Time a client has to send a whole request body (then 408): a slow body cannot hold a connection."""
+IN_FLIGHT = 4
+"""Requests computing their answer at once (route handlers are CPU-bound under the GIL: more in parallel would
+take the slot loop's share of the interpreter, not serve more); the others wait at the door."""
 CLOSE = {"Connection": "close"}
 """On a refusal: the rest of the request is not read, so the connection cannot be reused."""
 LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
@@ -49,6 +54,54 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 class _BodyTooLarge(Exception):
     pass
+
+
+class SlotGate:
+    """The slot loop's priority over the API (issue #12, item 6): the context manager the slot loop holds while
+    a slot runs (`run_devnet(lock=gate)`): it takes the view's lock, and meanwhile requests wait at the API's
+    door (`idle()`, awaited on the server's event loop, costs nothing while waiting) instead of competing with
+    the slot for the interpreter. Requests already in a handler finish (they wait for the lock if they need it)."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+        self._guard = threading.Lock()
+        self._busy = False
+        self._waiting: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
+
+    def __enter__(self) -> SlotGate:
+        with self._guard:
+            self._busy = True
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+        with self._guard:
+            self._busy = False
+            waiting, self._waiting = self._waiting, []
+        for loop, future in waiting:
+            with contextlib.suppress(RuntimeError):  # a loop closed meanwhile
+                loop.call_soon_threadsafe(_resolve, future)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a slot is running."""
+        return self._busy
+
+    async def idle(self) -> None:
+        """Return once no slot is running."""
+        loop = asyncio.get_running_loop()
+        with self._guard:
+            if not self._busy:
+                return
+            future: asyncio.Future[None] = loop.create_future()
+            self._waiting.append((loop, future))
+        await future
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 def allowed_hosts(bind_host: str | None) -> frozenset[str] | None:
@@ -81,8 +134,10 @@ class Guard:
     - a state-changing request (any method but GET, HEAD, OPTIONS; except the read-only POSTs of PUBLIC_POSTS)
       must carry the bearer token: 401 before a single body byte is read;
     - the body is read here, counted while it streams (Content-Length is checked first but not trusted): 413
-      past `limit` (`public_limit` for the public POSTs); and within `body_seconds` of the request: 408.
-    Then the route gets the buffered body replayed."""
+      past `limit` (`public_limit` for the public POSTs); and within `body_seconds` of the request: 408;
+    - then the request waits for one of `in_flight` places and, with a `gate`, for the running slot to end: the
+      slot loop competes with at most `in_flight` handlers for the interpreter, however many clients there are.
+    The route gets the buffered body replayed."""
 
     def __init__(
         self,
@@ -93,8 +148,12 @@ class Guard:
         public_limit: int = PUBLIC_BODY_BYTES,
         body_seconds: float = BODY_SECONDS,
         hosts: frozenset[str] | None = None,
+        gate: SlotGate | None = None,
+        in_flight: int = IN_FLIGHT,
     ) -> None:
         self.app = app
+        self.gate = gate
+        self.in_flight = asyncio.Semaphore(in_flight)
         self.token = token.encode()
         self.limit = limit
         self.public_limit = min(public_limit, limit)
@@ -126,7 +185,31 @@ class Guard:
         if refusal is not None:
             await refusal(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        await self._admitted(scope, receive, send)
+
+    async def _admitted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the route once one of `in_flight` places is free and no slot is running; the place is given back
+        when the response starts (its body is rendered by then: a client slow to read it holds no place)."""
+        await self.in_flight.acquire()
+        held = True
+
+        def give_back() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self.in_flight.release()
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                give_back()
+            await send(message)
+
+        try:
+            if self.gate is not None:
+                await self.gate.idle()
+            await self.app(scope, receive, sending)
+        finally:
+            give_back()
 
     def _check_host(self, headers: dict[bytes, bytes]) -> JSONResponse | None:
         if self.hosts is None or b"host" not in headers:
@@ -195,11 +278,12 @@ def create_app(
     bind_host: str | None = "127.0.0.1",
     max_subscribers: int = MAX_SUBSCRIBERS,
     stream_write_seconds: float = STREAM_WRITE_SECONDS,
+    gate: SlotGate | None = None,
 ) -> FastAPI:
     """The API for one node. `token`: the bearer token state-changing requests must carry; `bind_host`: the
     address the server listens on (loopback: Host headers are checked; None: no check); `max_subscribers`: event
     streams served at once; `stream_write_seconds`: how long an event stream may wait on a client that does not
-    read before it is closed."""
+    read before it is closed; `gate`: the slot loop's SlotGate (requests wait while a slot runs)."""
     app = FastAPI(
         title="stakework node API",
         version=__version__,
@@ -239,6 +323,11 @@ def create_app(
         return _error(500, f"internal error ({type(exc).__name__}); this is a bug, please report it")
 
     app.add_middleware(
-        Guard, token=token, limit=max_body_bytes, body_seconds=body_seconds, hosts=allowed_hosts(bind_host)
+        Guard,
+        token=token,
+        limit=max_body_bytes,
+        body_seconds=body_seconds,
+        hosts=allowed_hosts(bind_host),
+        gate=gate,
     )
     return app

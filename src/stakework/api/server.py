@@ -12,10 +12,12 @@ import os
 import secrets
 import stat
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from stakework.api.app import SlotGate
 from stakework.api.errors import ApiError
 from stakework.api.view import NodeView
 from stakework.crypto.keystore import write_private_file
@@ -37,7 +39,7 @@ MAX_HEAD_BYTES = 16 * 1024
 """Request line and headers larger than this are refused (h11's limit; its default is 16 KiB too)."""
 HANDLER_THREADS = 4
 """Threads running route handlers (anyio's default is 40): with the GIL, each busy one takes a share of the
-interpreter from the slot loop."""
+interpreter from the slot loop (and handlers are CPU-bound: more threads would not serve more requests)."""
 
 
 class ApiServerError(StakeworkError):
@@ -76,6 +78,39 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+class _RefusalWarnings(logging.Filter):
+    """uvicorn logs a warning for every connection refused over `limit_concurrency`: a flood would flood the
+    console too. One line per WARN_SECONDS, with the count of those left out."""
+
+    WARN_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last = -self.WARN_SECONDS
+        self.left_out = 0
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage() != "Exceeded concurrency limit.":
+            return True
+        now = time.monotonic()
+        if now - self.last < self.WARN_SECONDS:
+            self.left_out += 1
+            return False
+        record.msg = (
+            f"HTTP API: more than {LIMIT_CONCURRENCY} connections at once, the extra ones get 503 "
+            f"({self.left_out} more since the last such warning)"
+        )
+        record.args = ()
+        self.last, self.left_out = now, 0
+        return True
+
+
+def _quiet_refusals() -> None:
+    logger = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _RefusalWarnings) for f in logger.filters):
+        logger.addFilter(_RefusalWarnings())
 
 
 def _protocol(header_seconds: float) -> type[asyncio.Protocol]:
@@ -135,8 +170,9 @@ class ApiServer:
 
         self.host, self.port = host, port
         self.handler_threads = handler_threads
+        self.app = create_app(view, token, bind_host=host, **app_options)
         config = uvicorn.Config(
-            create_app(view, token, bind_host=host, **app_options),
+            self.app,
             host=host,
             port=port,
             http=_protocol(header_seconds),
@@ -148,8 +184,10 @@ class ApiServer:
             timeout_keep_alive=KEEP_ALIVE_SECONDS,
             h11_max_incomplete_event_size=MAX_HEAD_BYTES,
         )
+        _quiet_refusals()
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name="stakework-api", daemon=True)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _run(self) -> None:
         with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind (it logged why); start() reports it
@@ -159,6 +197,8 @@ class ApiServer:
         import anyio.to_thread
 
         anyio.to_thread.current_default_thread_limiter().total_tokens = self.handler_threads
+        self.app.state.closing = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         await self.server.serve()
 
     def start(self, timeout: float = 10.0) -> None:
@@ -176,20 +216,25 @@ class ApiServer:
         raise ApiServerError(f"the API server could not listen on {self.host}:{self.port} (in use?)")
 
     def stop(self) -> None:
-        """Ask uvicorn to exit and wait for it."""
+        """End the event streams, ask uvicorn to exit and wait for it."""
+        if self._loop is not None:
+            with contextlib.suppress(RuntimeError):  # the loop is closed already
+                self._loop.call_soon_threadsafe(self.app.state.closing.set)
         self.server.should_exit = True
         self.thread.join(timeout=5)
 
 
 class NodeApi:
-    """The API of a node process run by `run_devnet`: `lock` and `open` go to run_devnet (`lock=`, `on_open=`),
+    """The API of a node process run by `run_devnet`: `lock` (the SlotGate over the view's lock: requests wait
+    while a slot runs) and `open` go to run_devnet (`lock=`, `on_open=`),
     `wrap(on_slot)` feeds the view each slot, `close()` stops the server. `say` prints a line for the user."""
 
     def __init__(
         self, data_dir: Path, seconds_per_slot: float, host: str, port: int, say: Callable[[str], object]
     ) -> None:
         self.data_dir, self.seconds, self.host, self.port, self.say = data_dir, seconds_per_slot, host, port, say
-        self.lock = threading.RLock()
+        self.view_lock = threading.RLock()
+        self.lock = SlotGate(self.view_lock)
         self.view: NodeView | None = None
         self.server: ApiServer | None = None
 
@@ -197,7 +242,7 @@ class NodeApi:
         """Build the view and start serving. ApiServerError when the server cannot listen (a port in use): a
         devnet without its API would leave the wallet talking to whatever else answers on that port."""
         self.view = NodeView(
-            chain, mempool, genesis, data_dir=self.data_dir, seconds_per_slot=self.seconds, lock=self.lock
+            chain, mempool, genesis, data_dir=self.data_dir, seconds_per_slot=self.seconds, lock=self.view_lock
         )
         token = load_or_create_token(self.data_dir, warn=lambda m: self.say(f"[yellow]warning:[/] {m}"))
         if not is_loopback(self.host):
@@ -205,7 +250,7 @@ class NodeApi:
                 f"[yellow]warning:[/] the HTTP API listens on {self.host}, reachable from other machines; "
                 "POST requests still need the bearer token"
             )
-        server = ApiServer(self.view, token, host=self.host, port=self.port)
+        server = ApiServer(self.view, token, host=self.host, port=self.port, gate=self.lock)
         try:
             server.start()
         except ApiServerError as exc:

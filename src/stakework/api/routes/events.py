@@ -31,9 +31,12 @@ class EventStream(Response):
     """A response streaming one subscriber's events: keep-alive comments when idle, ends on disconnect or on a
     write the client does not take within `write_seconds`; always unsubscribes."""
 
-    def __init__(self, view: NodeView, sub: _Subscriber, write_seconds: float) -> None:
+    def __init__(
+        self, view: NodeView, sub: _Subscriber, write_seconds: float, closing: asyncio.Event | None = None
+    ) -> None:
         super().__init__(media_type="text/event-stream")
         self.view, self.sub, self.write_seconds = view, sub, write_seconds
+        self.closing = closing
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         async def write(message: dict[str, Any]) -> None:
@@ -44,6 +47,9 @@ class EventStream(Response):
                 pass
 
         disconnected = asyncio.ensure_future(gone())
+        ends: set[asyncio.Future[Any]] = {disconnected}
+        if self.closing is not None:
+            ends.add(asyncio.ensure_future(self.closing.wait()))
         try:
             await write(
                 {
@@ -56,23 +62,27 @@ class EventStream(Response):
                 }
             )
             await write(_body(": stakework event stream\n\n"))
-            while not disconnected.done():
+            while True:
                 getter = asyncio.ensure_future(self.sub.queue.get())
                 done, _ = await asyncio.wait(
-                    {getter, disconnected}, timeout=KEEPALIVE_SECONDS, return_when="FIRST_COMPLETED"
+                    {getter, *ends}, timeout=KEEPALIVE_SECONDS, return_when=asyncio.FIRST_COMPLETED
                 )
-                if getter not in done:
-                    getter.cancel()
-                    if disconnected in done:
-                        return
-                    await write(_body(": keepalive\n\n"))
+                if getter in done:
+                    topic, data = getter.result()
+                    await write(_body(f"event: {topic}\ndata: {json.dumps(data)}\n\n"))
                     continue
-                topic, data = getter.result()
-                await write(_body(f"event: {topic}\ndata: {json.dumps(data)}\n\n"))
+                getter.cancel()
+                if disconnected in done:
+                    return
+                if done:  # the server is stopping: end the stream cleanly
+                    await write({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+                await write(_body(": keepalive\n\n"))
         except (TimeoutError, OSError):
             return  # a client that does not read (or a connection gone): the server closes the connection
         finally:
-            disconnected.cancel()
+            for end in ends:
+                end.cancel()
             self.view.unsubscribe(self.sub)
 
 
@@ -99,4 +109,5 @@ async def events(
             {"code": 503, "message": message}, status_code=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)}
         )
     sub = view.subscribe(wanted, asyncio.get_running_loop())
-    return EventStream(view, sub, request.app.state.stream_write_seconds)
+    closing = getattr(request.app.state, "closing", None)  # set by ApiServer.stop(): streams end at shutdown
+    return EventStream(view, sub, request.app.state.stream_write_seconds, closing)
