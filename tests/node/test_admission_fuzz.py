@@ -178,3 +178,17 @@ def test_fuzz_transactions__api_then_proposal_and_import__never_500_never_raises
     if r.status_code == 200 and alone:  # fully checked on admission: the block takes it, or it waits its turn
         status = node.view.transaction_status(bytes.fromhex(r.json()["data"][0]["hash"][2:]))
         assert status is not None and status["status"] in ("pending", "included", "finalized"), status
+
+
+def test_submit__integer_above_uint64__400_naming_the_field(fuzz_node: FuzzNode) -> None:
+    k = devnet_account_key(0)
+    body = {
+        "sender": k.public_key,
+        "nonce": 0,
+        "fee": 2**64,
+        "payload": {"type": "transfer", "to": b"\x01" * 20, "amount": 1},
+    }
+    r = fuzz_node.http.post(
+        "/v1/transactions", json=_hexed({"transaction": body, "signature": b"\x00" * 64}), headers=AUTH
+    )
+    assert r.status_code == 400 and "integer 18446744073709551616 at `$.transaction.fee`" in r.json()["message"], r.text

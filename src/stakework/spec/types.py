@@ -49,3 +49,21 @@ Bytes64 = Annotated[bytes, Meta(min_length=64, max_length=64)]
 """A 64-byte Ed25519 signature."""
 Bytes96 = Annotated[bytes, Meta(min_length=96, max_length=96)]
 """A 96-byte BLS signature (compressed G2 point)."""
+
+
+def out_of_uint64(value: object, path: str = "$") -> str | None:
+    """The first integer outside 0 .. 2**64-1 in `value` (builtins: dicts, lists, scalars) with its path, as
+    ``"-1 at `$.payload.amount`"``; None if there is none. For the error message when an encoder refuses it."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if 0 <= value <= UINT64_MAX else f"{value} at `{path}`"
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if (found := out_of_uint64(v, f"{path}.{k}")) is not None:
+                return found
+    if isinstance(value, list):
+        for i, v in enumerate(value):
+            if (found := out_of_uint64(v, f"{path}[{i}]")) is not None:
+                return found
+    return None

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from stakework.api.errors import bad_request
+from stakework.spec.types import out_of_uint64
 
 T = TypeVar("T")
 _HEX = re.compile(r"0x[0-9a-fA-F]*")
@@ -56,7 +57,9 @@ def from_json(value: Any, kind: type[T]) -> T:
     try:
         msgspec.msgpack.encode(result)  # the canonical encoding (hashes, signatures) needs 64-bit integers
     except (OverflowError, msgspec.EncodeError) as exc:
-        raise bad_request(f"malformed {kind.__name__}: {exc}") from None
+        where = out_of_uint64(msgspec.to_builtins(result, builtin_types=(bytes,)))
+        problem = f"integer {where} is outside 0 .. 2**64-1 (every integer is a uint64)" if where else str(exc)
+        raise bad_request(f"malformed {kind.__name__}: {problem}") from None
     return result
 
 

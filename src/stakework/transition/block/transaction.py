@@ -42,7 +42,7 @@ from stakework.modules.pool.messages import PoolMessage
 from stakework.modules.store import is_module_message
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.errors import StakeworkError
-from stakework.spec.types import U64, UINT64_MAX, Bytes20, Bytes32, Bytes48, Bytes64, Bytes96
+from stakework.spec.types import U64, Bytes20, Bytes32, Bytes48, Bytes64, Bytes96, out_of_uint64
 from stakework.state.accounts import AccountError
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.consolidation_request import process_consolidation_request
@@ -163,23 +163,6 @@ def least_fee(payload: Payload) -> int:
     return MIN_TRANSACTION_FEE
 
 
-def _out_of_range(value: object, path: str) -> str | None:
-    """The path of the first integer in `value` (builtins) outside uint64, with the integer; None if none."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return None if 0 <= value <= UINT64_MAX else f"{value} at `{path}`"
-    if isinstance(value, dict):
-        for k, v in value.items():
-            if (found := _out_of_range(v, f"{path}.{k}")) is not None:
-                return found
-    if isinstance(value, list):
-        for i, v in enumerate(value):
-            if (found := _out_of_range(v, f"{path}[{i}]")) is not None:
-                return found
-    return None
-
-
 def check_wire_shape(signed: SignedTransaction) -> None:
     """Refuse a transaction the wire decoder would refuse: an integer outside uint64, a key, address or signature
     of the wrong length, a field of the wrong type. For a transaction built in Python rather than decoded (the
@@ -187,7 +170,7 @@ def check_wire_shape(signed: SignedTransaction) -> None:
     try:
         encoded = msgspec.msgpack.encode(signed)
     except (OverflowError, TypeError, msgspec.EncodeError):
-        where = _out_of_range(msgspec.to_builtins(signed, builtin_types=(bytes,)), "$")
+        where = out_of_uint64(msgspec.to_builtins(signed, builtin_types=(bytes,)))
         raise InvalidTransaction(
             f"malformed transaction: integer {where or '?'} is outside 0 .. 2**64-1 (every integer is a uint64)"
         ) from None
