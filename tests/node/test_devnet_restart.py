@@ -160,6 +160,26 @@ def test_restart__away_100_epochs__devnet_clock_shifted_and_validators_lose_noth
     _close(chain, client)
 
 
+def test_run_devnet__clock_jumps_100_epochs_while_running__shifted_once_and_the_slots_run_on(tmp_path: Path) -> None:
+    config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
+    clock = _WallClock(tmp_path, 1.0, 1)
+    reports: list[SlotReport] = []
+    resumes: list[ResumeReport] = []
+
+    def on_slot(report: SlotReport) -> None:
+        reports.append(report)
+        if report.slot == 2 * SPE:
+            clock.jump(100 * SPE)  # the machine slept for 100 epochs
+
+    run_devnet(
+        config, on_slot=on_slot, stop=threading.Event(), max_slots=4 * SPE, clock=clock, on_resume=resumes.append
+    )
+    assert [r.slot for r in reports] == list(range(1, 4 * SPE + 1))
+    (r,) = resumes
+    assert r.catch_up == "shift" and r.last_slot == 2 * SPE and r.away_slots > 100 * SPE
+    assert all(rep.refused == 0 and rep.proposed for rep in reports)
+
+
 def test_restart__leak_mode_away_long_enough_to_eject_everyone__refuses_names_shift_and_writes_nothing(
     tmp_path: Path,
 ) -> None:

@@ -204,6 +204,19 @@ def test_save_finalized_state__keeps_the_newest_few__load_latest_starts_from_the
         assert store.finalized_checkpoint() == Checkpoint(9, chain.root(9))
 
 
+def test_load_latest__checkpoint_block_in_an_earlier_epoch__anchor_epoch_is_the_checkpoints(
+    tmp_path: Path, chain: Chain
+) -> None:
+    data = _filled(tmp_path, chain)
+    spe = MINIMAL.SLOTS_PER_EPOCH
+    block = spe - 2  # the block at slot spe - 1, epoch 0: epoch 1's first slot had no block
+    assert chain.states[block].current_epoch() == 0
+    with ChainStore(data) as store:
+        store.save_finalized_state(chain.states[block], Checkpoint(1, chain.root(block)))
+        loaded = store.load_latest()
+    assert loaded.anchor_root == chain.root(block) and loaded.anchor_epoch == 1
+
+
 def test_forks__range_follows_the_head__load_latest_keeps_every_branch(tmp_path: Path, chain: Chain) -> None:
     g = chain.genesis
     fork_block = build_block(g, 2, transactions=[transfer_for(g, 1)])  # skips slot 1, same transfer as block 1
