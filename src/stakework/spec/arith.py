@@ -23,7 +23,7 @@ def integer_squareroot(n: int) -> int:
 
 def saturating_sub(a: int, b: int) -> int:
     """a - b, floored at zero (Spec: decrease_balance)."""
-    return a - b if a > b else 0
+    return a - b if a > b else 0  # equivalent mutant (cmp > to >=): at a == b both branches give 0
 
 
 def exact_sum(values: npt.NDArray[np.unsignedinteger] | npt.NDArray[np.bool_]) -> int:
@@ -53,10 +53,11 @@ def mul_div_floor(a: U64Array, b: U64Array | int, c: int) -> U64Array:
         raise ZeroDivisionError("mul_div_floor by a non-positive divisor")
     a = np.asarray(a, dtype=np.uint64)
     if isinstance(b, int):
+        # equivalent mutant (const 0 to -1): an empty array comes out of the general path empty as well
         if b == 0 or a.size == 0:
             return np.zeros_like(a)
         limit = UINT64_MAX // b
-        overflow = a > U64(limit)
+        overflow = a > U64(limit)  # equivalent mutant (cmp > to >=): at a == MAX // b the exact path agrees
         out = (a * U64(b)) // U64(c)
         if overflow.any():
             idx = np.flatnonzero(overflow)
@@ -65,8 +66,11 @@ def mul_div_floor(a: U64Array, b: U64Array | int, c: int) -> U64Array:
     b = np.asarray(b, dtype=np.uint64)
     with np.errstate(divide="ignore"):
         # a > MAX // b  <=>  a * b > MAX  (for b > 0)
+        # equivalent mutant (const 0 to): b = 0 and b = 1 get the limit 2^64 - 1 from either branch
+        # equivalent mutant (const 1 to 0|keeping argument 1): it only spares a division by 0 that np.where drops
+        # equivalent mutant (const 1 to 2): a lower limit only sends more entries to the exact path
         limits = np.where(b == 0, U64(UINT64_MAX), U64(UINT64_MAX) // np.maximum(b, U64(1)))
-    overflow = a > limits
+    overflow = a > limits  # equivalent mutant (cmp > to >=): at a == MAX // b the exact path agrees
     out = (a * b) // U64(c)
     if overflow.any():
         idx = np.flatnonzero(overflow)
