@@ -296,3 +296,40 @@ def test_devnet_command__restarted_after_10_minutes__says_so_and_resumes_at_the_
     slots = [int(line.split()[1]) for line in r.stdout.splitlines() if line.startswith("slot")]
     assert slots[0] == last + 1, r.stdout
     assert json.loads((data / "devnet.json").read_text())["clock_shift_seconds"] > 0
+
+
+def test_restart__with_longer_slots_than_before__clock_set_back_and_resumes_without_waiting(tmp_path: Path) -> None:
+    fast = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=0.25, funded_accounts=2)
+    first, _, _ = _run(fast, _WallClock(tmp_path, 0.25, 1), 2 * SPE)
+    slow = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
+    clock = _WallClock(tmp_path, 1.0, 5)  # 1 s slots: the clock shows slot 5, the chain is at slot 16
+    calls: list[int] = []
+    resumes: list[ResumeReport] = []
+
+    def on_slot(report: SlotReport) -> None:
+        calls.append(clock.slot)
+
+    run_devnet(slow, on_slot=on_slot, stop=threading.Event(), max_slots=1, clock=clock, on_resume=resumes.append)
+    (r,) = resumes
+    assert r.catch_up == "shift" and r.shift_seconds < 0 and r.resume_slot == first[-1].slot + 1
+    assert "devnet clock set back" in "\n".join(r.lines())
+    assert calls == [5]  # the first slot ran at once, not after waiting for the clock to reach slot 17
+
+
+def test_restart__a_stored_block_that_does_not_replay__refuses_naming_the_block(tmp_path: Path) -> None:
+    import msgspec
+
+    from stakework.node.storage import ChainStore
+
+    config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
+    _run(config, _WallClock(tmp_path, 1.0, 1), 3)
+    with ChainStore(tmp_path) as store:
+        head = store.head()
+        block = store.get_block(head.root)
+        assert block is not None
+        forged = msgspec.structs.replace(block, message=msgspec.structs.replace(block.message, slot=head.slot + 5))
+        store.import_block(forged, bytes(32))  # a block no honest node would store: it cannot be replayed
+    with pytest.raises(DevnetError, match=rf"the stored block at slot {head.slot + 5} cannot be replayed"):
+        open_devnet(config)
+    with ChainStore(tmp_path):  # the refusal left the database closed and unlocked
+        pass

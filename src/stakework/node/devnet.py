@@ -18,6 +18,7 @@ import numpy as np
 from stakework.crypto.bls import SecretKey
 from stakework.crypto.keystore import decrypt_bls_key, generate_devnet_keystores, load_keystore, write_private_file
 from stakework.crypto.slashing_protection import SlashingProtection
+from stakework.forkchoice import ForkChoiceError
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.slasher import Slasher
@@ -293,7 +294,14 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
             )
         chain = Chain(stored.anchor_state, anchor_epoch=stored.anchor_epoch)
         for signed in stored.blocks:  # replay what was stored after the newest finalized snapshot
-            chain.import_block(signed, current_slot=max(signed.message.slot, stored.head.slot))
+            try:
+                chain.import_block(signed, current_slot=max(signed.message.slot, stored.head.slot))
+            except (TransitionError, ForkChoiceError) as exc:
+                raise DevnetError(
+                    f"{data / DB_FILENAME}: the stored block at slot {signed.message.slot} cannot be replayed "
+                    f"({exc}). This is a bug in stakework, please report it; meanwhile move {data} away to start "
+                    "a new devnet"
+                ) from None
     except BaseException:
         store.close()
         raise
@@ -382,7 +390,13 @@ class ResumeReport:
             f"since slot {self.last_slot}"
         ]
         out += [f"warning: {w}" for w in self.warnings]
-        if self.catch_up == "shift":
+        if self.catch_up == "shift" and self.shift_seconds < 0:
+            out.append(
+                f"devnet clock set back by {_duration(-self.shift_seconds)}: it showed slot {self.wall_slot}, before "
+                f"the last slot run ({self.last_slot}; were the slots longer than before?); the chain resumes at "
+                f"slot {self.resume_slot}"
+            )
+        elif self.catch_up == "shift":
             out.append(
                 f"devnet clock moved forward by {_duration(self.shift_seconds)}: the chain resumes at slot "
                 f"{self.resume_slot} instead of running {epochs} empty epochs through the inactivity leak, and "
@@ -458,7 +472,8 @@ def catch_up(
         "balance_before": balance_before,
         "warnings": warnings,
     }
-    if leaking and config.catch_up == "shift":
+    behind = gap < 0  # the clock shows a slot before the last one run: longer --slot-seconds than before
+    if behind or (leaking and config.catch_up == "shift"):
         resume = last_slot + 1
         shift = (wall - resume) * seconds
         meta = dict(opened.meta)
