@@ -449,7 +449,8 @@ def catch_up(
     - `leak` (the spec): the gap's empty epochs run through the leak. What the validators lose is computed first;
       if the leak would leave no active validator, a DevnetError names `--catch-up=shift` and nothing is written.
 
-    A shorter gap is the spec's in both modes: its slots are missed (small penalties, reported)."""
+    A shorter gap is the spec's in both modes: its slots are missed (small penalties, reported). A clock behind
+    `last_slot` (longer slots than before) is shifted back in both modes, so the chain resumes at once."""
     chain, genesis, p = opened.chain, opened.genesis, opened.genesis.preset
     seconds = config.seconds_per_slot
     shift_total = float(opened.meta.get("clock_shift_seconds", 0))  # type: ignore[arg-type]
