@@ -1,0 +1,75 @@
+"""A flood of clients on a node's API, run as its own process by test_api_flood.py (so that its work is not the
+node's): `python flood_client.py PORT STREAMS WORKERS` opens STREAMS event streams (all topics) and reads them,
+and WORKERS threads send GET requests to heavy endpoints back to back. Prints the number of streams the server
+accepted, then a line per second (bytes read, requests answered) until killed."""
+
+from __future__ import annotations
+
+import selectors
+import socket
+import sys
+import threading
+import time
+
+import httpx
+
+PATHS = (
+    "/metrics",
+    "/eth/v1/beacon/states/head/validators",
+    "/eth/v1/beacon/states/head/committees",
+    "/eth/v1/beacon/states/head/validator_balances",
+    "/eth/v2/beacon/blocks/head",
+    "/v1/accounts/0x" + "00" * 20,
+)
+STREAM = b"GET /eth/v1/events?topics=head,block,finalized_checkpoint,transaction HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def requests(port: int, first: int, answered: list[int]) -> None:
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+        k = first
+        while True:
+            try:
+                client.get(PATHS[k % len(PATHS)])
+                answered[0] += 1
+            except httpx.HTTPError:
+                time.sleep(0.01)
+            k += 1
+
+
+def main() -> None:
+    port, streams, workers = (int(a) for a in sys.argv[1:4])
+    selector = selectors.DefaultSelector()
+    opened = 0
+    for _ in range(streams):
+        try:
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(STREAM)
+            s.setblocking(False)
+            selector.register(s, selectors.EVENT_READ)
+            opened += 1
+        except OSError:
+            continue
+    print(opened, flush=True)
+    answered = [0]
+    for i in range(workers):
+        threading.Thread(target=requests, args=(port, i, answered), daemon=True).start()
+    got, last = 0, time.monotonic()
+    while True:
+        for key, _ in selector.select(1.0):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            try:
+                data = sock.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                selector.unregister(sock)
+                sock.close()
+            got += len(data)
+        if time.monotonic() - last > 1:
+            print(got, answered[0], flush=True)
+            last = time.monotonic()
+
+
+if __name__ == "__main__":
+    main()
