@@ -2,9 +2,10 @@
 
 `python restart_child.py DATA_DIR START STOP clean|kill` runs `run_devnet` (16 validators, devnet preset, 0.25 s
 slots) on a scripted clock: it resumes at slot START and runs every slot that is not missed (see `missed`) until
-the first slot at or after STOP, then stops cleanly (the `stop` event, as Ctrl-C does) or kills itself with
-SIGKILL right after that slot. It prints `opened <head slot> <finalized epoch>` once the data directory is open,
-`slot <slot> <head slot> <finalized epoch> <refused>` after each slot and `stopped` after a clean stop.
+the first slot at or after STOP, then sends itself SIGINT (Ctrl-C: the handler sets the `stop` event, as
+`stakework devnet`'s does) or SIGKILL right after that slot. It prints `opened <head slot> <finalized epoch>`
+once the data directory is open, `slot <slot> <head slot> <finalized epoch> <refused>` after each slot and
+`stopped` after a clean stop.
 """
 
 from __future__ import annotations
@@ -58,10 +59,9 @@ def main() -> None:
     def on_slot(r: SlotReport) -> None:
         print(f"slot {r.slot} {r.head_slot} {r.finalized_epoch} {r.refused}", flush=True)
         if r.slot >= stop_at:
-            if how == "kill":
-                os.kill(os.getpid(), signal.SIGKILL)
-            stop.set()
+            os.kill(os.getpid(), signal.SIGKILL if how == "kill" else signal.SIGINT)
 
+    signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C, as `stakework devnet` handles it
     run_devnet(config, on_slot=on_slot, stop=stop, clock=clock, on_open=on_open)
     print("stopped", flush=True)
 

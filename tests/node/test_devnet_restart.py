@@ -5,6 +5,7 @@ slashing-protection history."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -214,14 +215,28 @@ def test_restart__leak_mode_away_30_epochs__says_what_the_validators_lost_and_go
     assert share > 1
 
 
-def test_restart__slashing_protection_deleted__refuses_with_the_import_command(tmp_path: Path) -> None:
+def test_restart__slashing_protection_deleted__refuses_with_the_import_command_which_works(tmp_path: Path) -> None:
+    from support.module_cli import cli
+
     config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
-    _run(config, _WallClock(tmp_path, 1.0, 1), SPE)
-    (tmp_path / "slashing_protection.sqlite").unlink()
+    clock = _WallClock(tmp_path, 1.0, 1)
+    _run(config, clock, SPE)
+    db = tmp_path / "slashing_protection.sqlite"
+    backup = tmp_path / "protection-export.json"
+    assert cli("slashing-protection", "export", "--db", str(db), "--out", str(backup))[0] == 0
+    db.unlink()
     with pytest.raises(DevnetError, match=r"slashing_protection.sqlite is missing") as exc:
         open_devnet(config)
-    assert "stakework slashing-protection import FILE --db" in str(exc.value)
-    assert not (tmp_path / "slashing_protection.sqlite").exists()  # nothing signed, nothing created
+    assert not db.exists()  # nothing signed, nothing created
+    command = re.search(
+        r"stakework slashing-protection import FILE (--db \S+ --genesis-validators-root \S+)", str(exc.value)
+    )
+    assert command is not None, str(exc.value)
+    code, out = cli("slashing-protection", "import", str(backup), *command.group(1).split())
+    assert code == 0, out
+    after, _, _ = _run(config, clock, SPE)  # the history is back: the devnet runs on, nothing refused
+    assert all(r.proposed and r.refused == 0 for r in after)
+    db.unlink()  # and the command-line refusal is a message, not a traceback
     r = subprocess.run(
         [sys.executable, "-m", "stakework.cli.main", "devnet", "-d", str(tmp_path), "-n", "16", "--no-http"],
         capture_output=True,
