@@ -201,10 +201,11 @@ def _last_signed(path: Path) -> _Signed:
 
 def _wal_state(path: Path) -> str | None:
     """What is wrong with a WAL file as found before the database opened (None: nothing seen). A WAL is a
-    32-byte header and frames of 24 bytes plus a page; an empty or missing one after a kill -9 means its
-    uncheckpointed commits are gone, a partial frame means the last ones are."""
-    if not path.exists():
-        return f"{path.name} was missing"
+    32-byte header and frames of 24 bytes plus a page; an empty one after a kill -9 means its uncheckpointed
+    commits are gone, a partial frame means the last ones are. A missing one is also what a clean stop leaves,
+    so it is no evidence and not reported."""
+    if not path.exists():  # also what a clean stop leaves: not evidence of anything
+        return None
     size = path.stat().st_size
     if size == 0:
         return f"{path.name} was empty"
@@ -318,7 +319,7 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
             f"{record.block_slot}; the blocks of the last {lost} slot{'s' if lost != 1 else ''} were not stored "
             f"or were lost{why}"
         )
-        # The source of the next votes: the head state's justified checkpoint once advanced past what was record.
+        # The source of the next votes: the head state's justified checkpoint once advanced past what was signed.
         ahead = head.copy()
         spe = config.preset.SLOTS_PER_EPOCH
         process_slots(ahead, max(head.slot, record.block_slot, record.target_epoch * spe) + 1)
@@ -445,7 +446,7 @@ def catch_up(
 
     - `shift` (default, devnet only): the devnet clock moves forward so that the next slot is `last_slot + 1`;
       `clock_shift_seconds` (and a `clock_shifts` history) in devnet.json record it. Slots only move forward, so
-      slashing protection stays sound: no validator signs at or below a slot or epoch it record.
+      slashing protection stays sound: no validator signs at or below a slot or epoch it signed.
     - `leak` (the spec): the gap's empty epochs run through the leak. What the validators lose is computed first;
       if the leak would leave no active validator, a DevnetError names `--catch-up=shift` and nothing is written.
 
@@ -506,9 +507,9 @@ def catch_up(
         except TransitionError as exc:
             raise DevnetError(
                 f"the devnet was away {_duration(gap * seconds)} ({gap // spe} epochs since slot {last_slot}); "
-                f"running that gap through the spec's inactivity leak (--catch-up=leak) leaves the chain unable to "
-                f"go on ({exc}). Nothing was written: start it again with --catch-up=shift (the default) to resume "
-                "where it stopped"
+                f"running that gap through the spec's rules{' (--catch-up=leak)' if leaking else ''} leaves the "
+                f"chain unable to go on ({exc}). Nothing was written: start it again with --catch-up=shift (the "
+                "default) to resume where it stopped"
             ) from None
         lost = max(0, balance_before - int(state.validators.balances[:n].sum(dtype=np.uint64)))
         far = np.uint64(FAR_FUTURE_EPOCH)
