@@ -1,11 +1,12 @@
 """The devnet process of the restart tests (not a test module).
 
-`python restart_child.py DATA_DIR START STOP clean|kill` runs `run_devnet` (16 validators, devnet preset, 0.25 s
+`python restart_child.py DATA_DIR START STOP clean|kill|killmid` runs `run_devnet` (16 validators, devnet preset, 0.25 s
 slots) on a scripted clock: it resumes at slot START and runs every slot that is not missed (see `missed`) until
 the first slot at or after STOP, then sends itself SIGINT (Ctrl-C: the handler sets the `stop` event, as
-`stakework devnet`'s does) or SIGKILL right after that slot. It prints `opened <head slot> <finalized epoch>`
-once the data directory is open, `slot <slot> <head slot> <finalized epoch> <refused>` after each slot and
-`stopped` after a clean stop.
+`stakework devnet`'s does) or SIGKILL right after that slot (killmid: inside it, after the block is signed and
+before the chain database stores it). It prints `resume <catch-up> <warnings>` and `warning <text>` lines on a
+restart, `opened <head slot> <finalized epoch>` once the data directory is open, `slot <slot> <head slot>
+<finalized epoch> <refused>` after each slot and `stopped` after a clean stop.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
-from stakework.node.devnet import DevnetConfig, SlotReport, run_devnet
+from stakework.node.devnet import DevnetConfig, ResumeReport, SlotReport, run_devnet
+from stakework.node.storage import ChainStore
 from stakework.spec.presets import DEVNET
+from stakework.transition.block.block import SignedBeaconBlock
 
 SECONDS = 0.25
 VALIDATORS = 16
@@ -61,8 +65,24 @@ def main() -> None:
         if r.slot >= stop_at:
             os.kill(os.getpid(), signal.SIGKILL if how == "kill" else signal.SIGINT)
 
+    def on_resume(r: ResumeReport) -> None:
+        print(f"resume {r.catch_up} {len(r.warnings)}", flush=True)
+        for warning in r.warnings:
+            print(f"warning {warning}", flush=True)
+
+    if (
+        how == "killmid"
+    ):  # SIGKILL inside the slot: the block is signed (and recorded by slashing protection), not stored
+        original = ChainStore.import_block
+
+        def import_block(self: ChainStore, signed_block: SignedBeaconBlock, *args: Any, **kwargs: Any) -> bytes:
+            if signed_block.message.slot >= stop_at:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return original(self, signed_block, *args, **kwargs)
+
+        ChainStore.import_block = import_block  # type: ignore[method-assign]
     signal.signal(signal.SIGINT, lambda *_: stop.set())  # Ctrl-C, as `stakework devnet` handles it
-    run_devnet(config, on_slot=on_slot, stop=stop, clock=clock, on_open=on_open)
+    run_devnet(config, on_slot=on_slot, stop=stop, clock=clock, on_open=on_open, on_resume=on_resume)
     print("stopped", flush=True)
 
 
