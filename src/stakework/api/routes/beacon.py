@@ -186,14 +186,14 @@ def validators(
         else:
             raise bad_request(f"invalid status {s[:40]!r}")
     ids = _split(id)
-    with view.lock:
+    with view.lock:  # states are not changed once made: the answer is rendered outside the lock
         r = resolve_state(view, state_id)
-        statuses = validator_statuses(r.state)
-        data = [
-            validator_json(r.state, i, STATUSES[statuses[i]])
-            for i in _selected(view, r, ids)
-            if not wanted or STATUSES[statuses[i]] in wanted
-        ]
+    statuses = validator_statuses(r.state)
+    data = [
+        validator_json(r.state, i, STATUSES[statuses[i]])
+        for i in _selected(view, r, ids)
+        if not wanted or STATUSES[statuses[i]] in wanted
+    ]
     return _envelope(r, data)
 
 
@@ -202,10 +202,10 @@ def validator(state_id: str, validator_id: str, view: NodeView = Depends(get_vie
     """One validator by index or pubkey."""
     with view.lock:
         r = resolve_state(view, state_id)
-        index = _validator_index(view, r, validator_id)
-        if index is None:
-            raise not_found(f"no validator {validator_id[:100]} in this state")
-        data = validator_json(r.state, index, STATUSES[validator_statuses(r.state)[index]])
+    index = _validator_index(view, r, validator_id)
+    if index is None:
+        raise not_found(f"no validator {validator_id[:100]} in this state")
+    data = validator_json(r.state, index, STATUSES[validator_statuses(r.state)[index]])
     return _envelope(r, data)
 
 
@@ -219,8 +219,8 @@ def validator_balances(
     ids = _split(id)
     with view.lock:
         r = resolve_state(view, state_id)
-        balances = r.state.validators.balances
-        data = [{"index": str(i), "balance": str(int(balances[i]))} for i in _selected(view, r, ids)]
+    balances = r.state.validators.balances
+    data = [{"index": str(i), "balance": str(int(balances[i]))} for i in _selected(view, r, ids)]
     return _envelope(r, data)
 
 
@@ -235,28 +235,26 @@ def committees(
     """Beacon committees of an epoch (default: the state's), optionally one committee index or one slot."""
     with view.lock:
         r = resolve_state(view, state_id)
-        s = r.state
-        spe = s.preset.SLOTS_PER_EPOCH
-        e = parse_uint(epoch, "epoch") if epoch is not None else s.current_epoch()
-        if not max(0, s.current_epoch() - 1) <= e <= s.current_epoch() + 1:
-            raise bad_request(
-                f"epoch {e}: this state ({s.current_epoch()}) knows committees of epochs within one of it"
-            )
-        want_index = parse_uint(index, "committee index") if index is not None else None
-        want_slot = parse_uint(slot, "slot") if slot is not None else None
-        if want_slot is not None and want_slot // spe != e:
-            raise bad_request(f"slot {want_slot} is not in epoch {e}")
-        shuffling = get_epoch_shuffling(s, e)
-        count = get_committee_count_per_slot(s, e)
-        data = []
-        for sl in range(e * spe, (e + 1) * spe):
-            if want_slot is not None and sl != want_slot:
+    s = r.state
+    spe = s.preset.SLOTS_PER_EPOCH
+    e = parse_uint(epoch, "epoch") if epoch is not None else s.current_epoch()
+    if not max(0, s.current_epoch() - 1) <= e <= s.current_epoch() + 1:
+        raise bad_request(f"epoch {e}: this state ({s.current_epoch()}) knows committees of epochs within one of it")
+    want_index = parse_uint(index, "committee index") if index is not None else None
+    want_slot = parse_uint(slot, "slot") if slot is not None else None
+    if want_slot is not None and want_slot // spe != e:
+        raise bad_request(f"slot {want_slot} is not in epoch {e}")
+    shuffling = get_epoch_shuffling(s, e)
+    count = get_committee_count_per_slot(s, e)
+    data = []
+    for sl in range(e * spe, (e + 1) * spe):
+        if want_slot is not None and sl != want_slot:
+            continue
+        for ci in range(count):
+            if want_index is not None and ci != want_index:
                 continue
-            for ci in range(count):
-                if want_index is not None and ci != want_index:
-                    continue
-                members = np.asarray(shuffling.committee(sl, ci))
-                data.append({"index": str(ci), "slot": str(sl), "validators": [str(int(v)) for v in members]})
+            members = np.asarray(shuffling.committee(sl, ci))
+            data.append({"index": str(ci), "slot": str(sl), "validators": [str(int(v)) for v in members]})
     return _envelope(r, data)
 
 

@@ -20,21 +20,21 @@ def metrics(view: NodeView = Depends(get_view)) -> PlainTextResponse:
     """Head slot, finalized epoch, peers, participation, block import time, mempool size, transactions."""
     from stakework.transition.epoch.context import EpochContext
 
-    with view.lock:
+    with view.lock:  # references and counters only: the head state is not changed once made
         head = view.chain.head_state
         head_slot = head.slot
         finalized = view.chain.forkchoice.finalized_checkpoint.epoch
         justified = view.chain.forkchoice.justified_checkpoint.epoch
         mempool = len(view.mempool)
-        ctx = EpochContext.build(head) if head.current_epoch() > 0 else None
-        participation = (
-            ctx.participating_balance(head, ctx.previous_participating[1]) / ctx.total_active_balance if ctx else 0.0
-        )
-        validators = len(head.validators)
         h = view.block_import
         buckets = list(zip(h.bounds, h.counts, strict=True))
         h_sum, h_count = h.total, h.count
         included, submitted = view.transactions_included, view.transactions_submitted
+    ctx = EpochContext.build(head) if head.current_epoch() > 0 else None
+    participation = (
+        ctx.participating_balance(head, ctx.previous_participating[1]) / ctx.total_active_balance if ctx else 0.0
+    )
+    validators = len(head.validators)
     uptime = max(1e-9, view.clock() - view.started)
     lines: list[str] = []
     _gauge(lines, "stakework_head_slot", "Slot of the head block.", head_slot)

@@ -68,10 +68,10 @@ def attestation_rewards(
         raise bad_request(f"at most {MAX_IDS} ids per request")
     with view.lock:
         r = resolve_state(view, "head")
-        state = r.state.copy()
-        if state.current_epoch() < 1 or e != state.current_epoch() - 1:
-            raise not_found(f"rewards are available for the head's previous epoch ({state.current_epoch() - 1}) only")
-        indices = [_validator_index(view, r, str(i)) for i in ids] if ids else list(range(len(state.validators)))
+    state = r.state.copy()  # states are not changed once made: copied and computed outside the lock
+    if state.current_epoch() < 1 or e != state.current_epoch() - 1:
+        raise not_found(f"rewards are available for the head's previous epoch ({state.current_epoch() - 1}) only")
+    indices = [_validator_index(view, r, str(i)) for i in ids] if ids else list(range(len(state.validators)))
     ctx = EpochContext.build(state)
     deltas = [get_flag_index_deltas(state, ctx, flag) for flag in range(3)]
     _, inactivity = get_inactivity_penalty_deltas(state, ctx)
