@@ -192,3 +192,45 @@ def test_submit__integer_above_uint64__400_naming_the_field(fuzz_node: FuzzNode)
         "/v1/transactions", json=_hexed({"transaction": body, "signature": b"\x00" * 64}), headers=AUTH
     )
     assert r.status_code == 400 and "integer 18446744073709551616 at `$.transaction.fee`" in r.json()["message"], r.text
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        ({"type": "withdraw", "validator_pubkey": b"\x11" * 48, "amount": -1}, "Expected `int` >= 0"),
+        (
+            {
+                "type": "exit",
+                "voluntary_exit": {"message": {"epoch": -1, "validator_index": 0}, "signature": b"\0" * 96},
+            },
+            "Expected `int` >= 0",
+        ),
+        ({"type": "transfer", "to": b"\x01" * 20, "amount": 0}, "the amount must be positive"),
+        ({"type": "transfer", "to": b"\x01" * 20, "amount": -1}, "Expected `int` >= 0"),
+        (
+            {
+                "type": "stake",
+                "pubkey": b"\x11" * 48,
+                "withdrawal_credentials": b"\x01" + b"\0" * 31,
+                "amount": -(10**12),
+                "signature": b"\0" * 96,
+            },
+            "Expected `int` >= 0",
+        ),
+        ({"type": "withdraw", "validator_pubkey": b"\x11" * 4000, "amount": 0}, "Expected `bytes` of length <= 48"),
+    ],
+)
+def test_submit__the_reported_crashes_and_silent_drops__refused_400_with_the_reason(
+    fuzz_node: FuzzNode, payload: dict[str, Any], reason: str
+) -> None:
+    k = devnet_account_key(0)
+    head = fuzz_node.view.chain.head_state
+    body = {"sender": k.public_key, "nonce": head.accounts.nonce(k.address), "fee": 1000, "payload": payload}
+    try:
+        signature = k.sign(transaction_signing_message(head, msgspec.convert(body, Transaction, strict=False)))
+    except msgspec.ValidationError:
+        signature = b"\x00" * 64
+    r = fuzz_node.http.post(
+        "/v1/transactions", json=_hexed({"transaction": body, "signature": signature}), headers=AUTH
+    )
+    assert r.status_code == 400 and reason in r.json()["message"], r.text
