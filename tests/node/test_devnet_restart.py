@@ -368,3 +368,16 @@ def test_restart__killed_between_signing_and_storing_a_block__says_the_head_went
     assert f"signed a block at slot {target}; the blocks of the last 1 slot were not stored" in r.stdout, r.stdout
     slots = [line.split() for line in r.stdout.splitlines() if line.startswith("slot")]
     assert int(slots[0][1]) == target + 1 and all(int(s[4]) == 0 for s in slots)
+
+
+def test_restart__first_start_killed_while_writing_keystores__missing_ones_written_again(tmp_path: Path) -> None:
+    config = DevnetConfig(tmp_path, DEVNET, validators=16, slot_seconds=1.0, funded_accounts=2)
+    chain, client, _ = open_devnet(config)
+    pubkeys = dict(client.pubkeys)
+    _close(chain, client)
+    for path in sorted((tmp_path / "keys").glob("keystore-*.json"))[10:]:
+        path.unlink()  # as a kill after the password file and the first 10 keystores leaves it
+    chain, client, _ = open_devnet(config)  # was: "holds 10 validator keystores but --validators is 16"
+    assert client.pubkeys == pubkeys
+    _close(chain, client)
+    assert len(list((tmp_path / "keys").glob("keystore-*.json"))) == 16

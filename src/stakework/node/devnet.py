@@ -94,6 +94,12 @@ def _load_or_create_keys(config: DevnetConfig) -> dict[int, SecretKey]:
         write_private_file(password_file, password.encode())
         generate_devnet_keystores(key_dir, range(config.validators), password)
     password = password_file.read_text().strip()
+    found = {int(path.name.split("-")[1]) for path in key_dir.glob("keystore-*.json")}
+    missing = set(range(config.validators)) - found
+    if missing and found <= set(range(config.validators)):
+        # A first start killed while writing the keystores (devnet.json matched --validators already): devnet keys
+        # are derived from the index, so the missing keystores are written again, holding the same keys.
+        generate_devnet_keystores(key_dir, sorted(missing), password)
     keys: dict[int, SecretKey] = {}
     for path in sorted(key_dir.glob("keystore-*.json")):
         index = int(path.name.split("-")[1])
