@@ -251,3 +251,23 @@ def test_served_api__tokenless_read_still_works(api: LiveClient) -> None:
     assert api.get("/eth/v1/node/version").status_code == 200
     r = api.post("/v1/transactions", json=[], headers=AUTH)
     assert r.status_code != 401
+
+
+def test_bodies_in_progress__over_the_budget__503_then_served_again(view: NodeView) -> None:
+    """With the token: bodies held open together count against one budget (here 40 KiB): the one that would pass
+    it is refused with 503; once the first is given up (408), there is room again."""
+    http = LiveClient(view, max_body_bytes=LIMIT, body_seconds=2 * SHORT, body_budget=40 * 1024)
+    try:
+        with _connect(http.port) as first:
+            first.sendall(_post_head("/v1/transactions", {**AUTH, "Content-Length": "40000"}) + b"[" + b" " * 30000)
+            assert http.get("/eth/v1/node/version").status_code == 200  # a round trip: the server has read them
+            with _connect(http.port) as second:
+                second.sendall(_post_head("/v1/transactions", {**AUTH, "Content-Length": "20000"}) + b" " * 20000)
+                status, got, body = _answer(second)
+            assert status == 503 and got["retry-after"] == "5" and "in progress" in json.loads(body)["message"]
+            status, _, _ = _answer(first)
+            assert status == 408
+        r = http.post("/v1/transactions", content=b"[" + b" " * 20000 + b"]", headers=AUTH)
+        assert r.status_code == 400 and "JSON object" in r.json()["message"], r.text  # read and judged
+    finally:
+        http.close()

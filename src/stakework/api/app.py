@@ -44,6 +44,9 @@ PUBLIC_BODY_BYTES = 128 * 1024
 """Body limit of the public POSTs (1024 ids as 0x pubkeys are about 100 KB)."""
 BODY_SECONDS = 10.0
 """Time a client has to send a whole request body (then 408): a slow body cannot hold a connection."""
+BODY_BUDGET = 64 << 20
+"""Request bodies all requests together may hold at once (then 503): even with the token, 512 connections times a
+1 MiB body would be 512 MiB."""
 IN_FLIGHT = 4
 """Requests computing their answer at once (route handlers are CPU-bound under the GIL: more in parallel would
 take the slot loop's share of the interpreter, not serve more); the others wait at the door."""
@@ -53,6 +56,10 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost", "[::1]"})
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+class _BodiesBusy(Exception):
     pass
 
 
@@ -134,7 +141,8 @@ class Guard:
     - a state-changing request (any method but GET, HEAD, OPTIONS; except the read-only POSTs of PUBLIC_POSTS)
       must carry the bearer token: 401 before a single body byte is read;
     - the body is read here, counted while it streams (Content-Length is checked first but not trusted): 413
-      past `limit` (`public_limit` for the public POSTs); and within `body_seconds` of the request: 408;
+      past `limit` (`public_limit` for the public POSTs); within `body_seconds` of the request: 408; and 503 when
+      the bodies of all requests together would pass `body_budget`;
     - then the request waits for one of `in_flight` places and, with a `gate`, for the running slot to end: the
       slot loop competes with at most `in_flight` handlers for the interpreter, however many clients there are.
     The route gets the buffered body replayed."""
@@ -150,8 +158,12 @@ class Guard:
         hosts: frozenset[str] | None = None,
         gate: SlotGate | None = None,
         in_flight: int = IN_FLIGHT,
+        body_budget: int = BODY_BUDGET,
     ) -> None:
         self.app = app
+        self.body_budget = body_budget
+        self.buffered = 0
+        """Bytes of request bodies held now (all requests: the event loop is one thread)."""
         self.gate = gate
         self.in_flight = asyncio.Semaphore(in_flight)
         self.token = token.encode()
@@ -174,14 +186,25 @@ class Guard:
             refusal = self._check_token(headers) if not public else None
             if refusal is None:
                 limit = self.public_limit if public else self.limit
+                held = [0]
                 try:
-                    body = await self._read_body(headers, receive, limit)
+                    body = await self._read_body(headers, receive, limit, held)
                 except _BodyTooLarge:
                     refusal = _error(413, f"request body over the {limit}-byte limit", CLOSE)
+                except _BodiesBusy:
+                    message = f"{self.body_budget >> 20} MiB of request bodies are in progress (the limit): retry later"
+                    refusal = _error(503, message, {**CLOSE, "Retry-After": "5"})
                 except TimeoutError:
                     refusal = _error(408, f"request body not received within {self.body_seconds:g} s", CLOSE)
                 else:
                     receive = _replay(body, receive)
+                try:
+                    await (
+                        refusal(scope, receive, send) if refusal is not None else self._admitted(scope, receive, send)
+                    )
+                finally:
+                    self.buffered -= held[0]
+                return
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -234,7 +257,9 @@ class Guard:
             {"WWW-Authenticate": "Bearer", "Connection": "close"},
         )
 
-    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive, limit: int) -> bytes:
+    async def _read_body(self, headers: dict[bytes, bytes], receive: Receive, limit: int, held: list[int]) -> bytes:
+        """The whole body (413 past `limit`, 408 past `body_seconds`); its bytes count against `body_budget`
+        (`held[0]`: this request's share, given back by the caller when the request is done)."""
         length = headers.get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > limit):
             raise _BodyTooLarge
@@ -249,6 +274,10 @@ class Guard:
                 size += len(chunk)
                 if size > limit:
                     raise _BodyTooLarge
+                if self.buffered + len(chunk) > self.body_budget:
+                    raise _BodiesBusy
+                self.buffered += len(chunk)
+                held[0] += len(chunk)
                 chunks.append(chunk)
                 if not message.get("more_body"):
                     break
@@ -279,6 +308,7 @@ def create_app(
     max_subscribers: int = MAX_SUBSCRIBERS,
     stream_write_seconds: float = STREAM_WRITE_SECONDS,
     gate: SlotGate | None = None,
+    body_budget: int = BODY_BUDGET,
 ) -> FastAPI:
     """The API for one node. `token`: the bearer token state-changing requests must carry; `bind_host`: the
     address the server listens on (loopback: Host headers are checked; None: no check); `max_subscribers`: event
@@ -329,5 +359,6 @@ def create_app(
         body_seconds=body_seconds,
         hosts=allowed_hosts(bind_host),
         gate=gate,
+        body_budget=body_budget,
     )
     return app
