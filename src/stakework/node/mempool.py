@@ -223,6 +223,9 @@ class Mempool:
     def remove(self, tx_hash: bytes, reason: str | None = None) -> bool:
         """Drop one pending transaction (e.g. it no longer applies, `reason` says why); False if it was not
         pending. The sender's later nonces are now behind a gap: their expiry clock starts."""
+        return self._remove(tx_hash, reason, schedule_later=True)
+
+    def _remove(self, tx_hash: bytes, reason: str | None, *, schedule_later: bool) -> bool:
         where = self._by_hash.get(tx_hash)
         if where is None:
             return False
@@ -230,10 +233,11 @@ class Mempool:
         self._drop(sender, nonce)
         if reason is not None:
             self._note(tx_hash, reason)
-        due = self.slot + self.gap_lifetime_slots
-        for later in self._by_sender.get(sender, {}).values():  # at most max_nonce_gap + 1 of them
-            if later.tx.transaction.nonce > nonce:
-                self._expiry.append((due, later.arrival, later.tx_hash))
+        if schedule_later:
+            due = self.slot + self.gap_lifetime_slots
+            for later in self._by_sender.get(sender, {}).values():  # at most max_nonce_gap + 1 of them
+                if later.tx.transaction.nonce > nonce:
+                    self._expiry.append((due, later.arrival, later.tx_hash))
         return True
 
     def select(self, state: BeaconState, limit: int) -> list[SignedTransaction]:
@@ -289,11 +293,12 @@ class Mempool:
             sender, nonce = self._by_hash[tx_hash]
             if sender not in first_gap:
                 first_gap[sender] = self._first_gap(state, sender)
-            if nonce > first_gap[sender]:
-                self.remove(
+            if nonce > first_gap[sender]:  # the nonces above it are behind the gap too, and scheduled already
+                self._remove(
                     tx_hash,
                     f"expired: nonce {nonce} waited {self.gap_lifetime_slots} slots behind a nonce gap (the sender's "
                     f"next nonce is {state.accounts.nonce(sender)}; send the missing nonces first)",
+                    schedule_later=False,
                 )
                 dropped += 1
             # else executable now: off the schedule until a lower nonce is dropped (`remove` puts it back)
