@@ -177,7 +177,7 @@ class ShareLedger(msgspec.Struct, kw_only=True):
         total past :data:`MAX_SHARES`).
         """
         # equivalent mutant (cmp <= to <): a fee of 0 goes on to mint floor(0) = 0 shares and return 0
-        # equivalent mutant (const 0 to -1): so does a fee of 0, or a ledger of 0 shares (fee * 0 / ... = 0)
+        # equivalent mutant (const 0 to -1): a fee of 0, or a ledger of 0 shares, goes on to mint 0 shares
         if fee_assets <= 0 or self.total_shares == 0 or fee_assets >= self.total_assets:
             return 0
         minted = mul_div(fee_assets, self.total_shares, self.total_assets - fee_assets, Rounding.DOWN)
