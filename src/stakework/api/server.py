@@ -36,7 +36,8 @@ HEADER_SECONDS = 10.0
 KEEP_ALIVE_SECONDS = 5
 """An idle keep-alive connection is closed after this long."""
 MAX_HEAD_BYTES = 16 * 1024
-"""Request line and headers larger than this are refused (h11's limit; its default is 16 KiB too)."""
+"""A request head (line and headers) still incomplete past this many bytes is refused with 400 (h11's limit on a
+buffered incomplete event; its default is 16 KiB too)."""
 HANDLER_THREADS = 4
 """Threads running route handlers (anyio's default is 40): with the GIL, each busy one takes a share of the
 interpreter from the slot loop (and handlers are CPU-bound: more threads would not serve more requests)."""
