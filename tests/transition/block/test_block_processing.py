@@ -171,7 +171,9 @@ def test_proposer_slashing__two_headers_same_slot__slashes_and_exits() -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 50), st.integers(1000, 1005)), max_size=12))
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 50), st.integers(1000, 1005)), max_size=12)
+)
 def test_transfers__random_batches__conserve_supply_and_increase_nonces(batch: list[tuple[int, int, int, int]]) -> None:
     state = _genesis(16)
     nonces = [0, 0, 0, 0]
