@@ -67,3 +67,28 @@ def test_metrics__epoch_figures_outside_the_lock(node: Node, monkeypatch: pytest
 def test_committees__shuffled_outside_the_lock(node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
     with paused(monkeypatch, beacon_routes, "get_epoch_shuffling") as (entered, go):
         _lock_free_while_rendering(node, "/eth/v1/beacon/states/head/committees", entered, go)
+
+
+def test_slot_gate__requests_wait_while_a_slot_runs(node: Node) -> None:
+    """While the slot loop holds the gate, a request (even one that needs no lock) waits at the door; it is
+    answered once the slot ends."""
+    from api_support import LiveClient
+
+    from stakework.api.app import SlotGate
+
+    gate = SlotGate(node.view.lock)
+    http = LiveClient(node.view, gate=gate)
+    answers: list[int] = []
+    try:
+        with gate:
+            request = threading.Thread(target=lambda: answers.append(http.get("/eth/v1/node/version").status_code))
+            request.start()
+            for _ in range(2000):  # until the request is at the door (it registers there)
+                if gate._waiting:
+                    break
+                request.join(0.01)
+            assert gate._waiting and not answers, "the request went past the gate during the slot"
+        request.join(NEVER)
+        assert answers == [200]
+    finally:
+        http.close()
