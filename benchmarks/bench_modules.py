@@ -25,7 +25,13 @@ from stakework.modules.store import ModuleStore
 from stakework.spec.presets import DEVNET
 from stakework.state.beacon_state import BeaconState
 from stakework.state.root import hash_state
-from stakework.transition.block.transaction import Transaction, Transfer, process_transaction, sign_transaction
+from stakework.transition.block.transaction import (
+    Transaction,
+    Transfer,
+    least_fee,
+    process_transaction,
+    sign_transaction,
+)
 from stakework.transition.genesis import devnet_genesis
 from stakework.transition.modules import process_module_message
 
@@ -62,7 +68,11 @@ def _throughput(state: BeaconState, payloads: list[object], n: int = 2000) -> fl
     work = state.copy()
     nonce = work.accounts.nonce(key.address)
     txs = [
-        sign_transaction(work, Transaction(key.public_key, nonce + j, 1, payloads[j % len(payloads)]), key)  # type: ignore[arg-type]
+        sign_transaction(
+            work,
+            Transaction(key.public_key, nonce + j, least_fee(p := payloads[j % len(payloads)]), p),  # type: ignore[arg-type]
+            key,
+        )
         for j in range(n)
     ]
     t0 = time.perf_counter()
