@@ -6,7 +6,8 @@ share-rate cap: a slashing before payment is shared, later rewards stay in the p
 claimed by its owner once, in O(1).
 
 Both modules keep the same fields (``requests``, ``next_request_id``, ``next_to_finalize``, ``buffer``,
-``reserved``, ``queued_assets``, ``ledger``); the Protocols below name them.
+``reserved``, ``queued_assets``, ``ledger``, ``history``); the Protocols below name them, and the request, the
+price sample, the queue summary and the price quote they share are defined here once.
 """
 
 from __future__ import annotations
@@ -14,10 +15,47 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, TypeVar
 
-from stakework.modules.arith import Rounding
+import msgspec
+
+from stakework.modules.arith import BPS, Rounding, mul_div
 from stakework.modules.errors import NotAuthorized, NotReady, UnknownEntity
 from stakework.modules.host import ModuleHost
 from stakework.modules.shares import ShareLedger
+
+PRICE_SCALE = 10**9
+"""Prices are quoted as Gwei per 10**9 shares (one SWK's worth of shares at the 1:1 start)."""
+
+
+class WithdrawalRequest(msgspec.Struct, kw_only=True):
+    """One queued withdrawal (Lido ``WithdrawalRequestStatus``). ``amount`` is fixed at request time; ``paid`` is
+    set at finalization."""
+
+    id: int
+    owner: bytes
+    shares: int
+    amount: int
+    epoch: int
+    finalized: bool = False
+    paid: int = 0
+
+
+class PriceSample(msgspec.Struct, array_like=True):
+    """The ledger's totals at the end of one epoch (one per epoch, a bounded history)."""
+
+    epoch: int
+    total_assets: int
+    total_shares: int
+
+
+class QueueView(msgspec.Struct, kw_only=True):
+    """The queue's summary for the API."""
+
+    next_request_id: int
+    next_to_finalize: int
+    unfinalized: int
+    queued_assets: int
+    reserved_for_claims: int
+    buffer: int
 
 
 class QueuedRequest(Protocol):
@@ -97,3 +135,43 @@ def claim(owner: QueueOwner[R], host: ModuleHost, module: str, sender: bytes, re
     host.credit(sender, request.paid)
     owner.reserved -= request.paid
     del owner.requests[request.id]
+
+
+def queue_view(owner: QueueOwner[R]) -> QueueView:
+    """The queue's summary: ids, unfinalized count, what it still needs and what awaits claims."""
+    return QueueView(
+        next_request_id=owner.next_request_id,
+        next_to_finalize=owner.next_to_finalize,
+        unfinalized=owner.next_request_id - owner.next_to_finalize,
+        queued_assets=owner.queued_assets,
+        reserved_for_claims=owner.reserved,
+        buffer=owner.buffer,
+    )
+
+
+def sample_price(sample: PriceSample) -> int:
+    """The share price at a history sample: Gwei per :data:`PRICE_SCALE` shares, rounded down (``PRICE_SCALE``
+    when there were no shares), as ``ledger.convert_to_assets(PRICE_SCALE, Rounding.DOWN)`` quotes it now."""
+    if sample.total_shares == 0:
+        return PRICE_SCALE
+    return mul_div(sample.total_assets, PRICE_SCALE, sample.total_shares, Rounding.DOWN)
+
+
+def history_apr_bps(history: Sequence[PriceSample], epochs: int, epochs_per_year: int) -> int | None:
+    """Simple annualised growth of the share price over (at most) the last ``epochs`` samples, in basis points.
+
+    ``None`` when the history has fewer than two samples. Negative after losses. Integer math; the caller
+    divides by 100 for a percentage.
+    """
+    if len(history) < 2 or epochs <= 0:
+        return None
+    first = history[-min(epochs + 1, len(history))]
+    last = history[-1]
+    span = last.epoch - first.epoch
+    if span <= 0 or 0 in (first.total_shares, last.total_shares, first.total_assets):
+        return None
+    # growth = (A1/S1) / (A0/S0) - 1, annualised linearly.
+    num = last.total_assets * first.total_shares
+    den = first.total_assets * last.total_shares
+    sign = 1 if num >= den else -1
+    return sign * mul_div(abs(num - den), BPS * epochs_per_year, den * span, Rounding.DOWN)

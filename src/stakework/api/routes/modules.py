@@ -16,9 +16,10 @@ from stakework.api.routes.deps import get_view
 from stakework.api.schemas.encoding import parse_bytes, parse_uint, to_json
 from stakework.api.view import NodeView
 from stakework.modules.liquid import queries as liquid_queries
-from stakework.modules.liquid.state import LiquidRequest, LiquidSample, LiquidState
+from stakework.modules.liquid.state import LiquidState
 from stakework.modules.pool import queries as pool_queries
-from stakework.modules.pool.state import Pool, PoolModuleState, PriceSample, WithdrawalRequest
+from stakework.modules.pool.state import Pool, PoolModuleState
+from stakework.modules.queue import PriceSample, WithdrawalRequest
 from stakework.modules.store import MODULES
 from stakework.spec.presets import Preset
 from stakework.state.beacon_state import BeaconState
@@ -139,7 +140,7 @@ def _pool_view(state: BeaconState, pools: PoolModuleState, pool: Pool, epochs: i
     return data
 
 
-def _sample(sample: PriceSample | LiquidSample, price: int) -> dict[str, str]:
+def _sample(sample: PriceSample, price: int) -> dict[str, str]:
     return {
         "epoch": str(sample.epoch),
         "total_assets": str(sample.total_assets),
@@ -229,7 +230,7 @@ def _liquid(state: BeaconState) -> LiquidState:
     return liquid
 
 
-def _liquid_request(r: LiquidRequest) -> dict[str, Any]:
+def _liquid_request(r: WithdrawalRequest) -> dict[str, Any]:
     data: dict[str, Any] = to_json(r)
     return data
 

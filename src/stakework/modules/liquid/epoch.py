@@ -28,7 +28,6 @@ from stakework.modules.liquid import MODULE
 from stakework.modules.liquid.state import (
     QUEUE_HOLDER,
     REBASE_PRECISION,
-    LiquidSample,
     LiquidState,
     LiquidValidator,
 )
@@ -109,7 +108,7 @@ def stake_buffer(state: LiquidState, host: ModuleHost) -> None:
 
 
 def record(state: LiquidState, host: ModuleHost) -> None:
-    state.history.append(LiquidSample(host.epoch, state.ledger.total_assets, state.ledger.total_shares))
+    state.history.append(queue.PriceSample(host.epoch, state.ledger.total_assets, state.ledger.total_shares))
     if len(state.history) > state.history_length:
         del state.history[: len(state.history) - state.history_length]
 

@@ -48,10 +48,10 @@ from stakework.modules.liquid.state import (
     QUEUE_HOLDER,
     REBASE_PRECISION,
     WRAPPER,
-    LiquidRequest,
     LiquidState,
     Operator,
 )
+from stakework.modules.queue import WithdrawalRequest
 from stakework.modules.shares import BURN_ADDRESS
 
 RESERVED = frozenset({BURN_ADDRESS, WRAPPER, QUEUE_HOLDER})
@@ -218,7 +218,7 @@ def _enqueue(state: LiquidState, host: ModuleHost, owner: bytes, shares: int) ->
         raise AboveMaximum(f"the largest request is {state.max_request}, got {amount}; split it")
     request_id = state.next_request_id
     state.next_request_id += 1
-    state.requests[request_id] = LiquidRequest(
+    state.requests[request_id] = WithdrawalRequest(
         id=request_id, owner=owner, shares=shares, amount=amount, epoch=host.epoch
     )
     state.queued_assets += amount

@@ -15,6 +15,7 @@ from __future__ import annotations
 import msgspec
 
 from stakework.modules.keys import DepositKey
+from stakework.modules.queue import PriceSample, WithdrawalRequest
 from stakework.modules.shares import ShareLedger
 from stakework.spec.presets import Preset
 
@@ -37,24 +38,6 @@ class LiquidValidator(msgspec.Struct, kw_only=True):
     operator: int
     last_balance: int
     exiting: bool = False
-
-
-class LiquidRequest(msgspec.Struct, kw_only=True):
-    """An NFT-like withdrawal request (Lido ``WithdrawalQueueERC721``): id, transferable owner."""
-
-    id: int
-    owner: bytes
-    shares: int
-    amount: int
-    epoch: int
-    finalized: bool = False
-    paid: int = 0
-
-
-class LiquidSample(msgspec.Struct, array_like=True):
-    epoch: int
-    total_assets: int
-    total_shares: int
 
 
 class LiquidState(msgspec.Struct, kw_only=True):
@@ -87,11 +70,11 @@ class LiquidState(msgspec.Struct, kw_only=True):
     operators: list[Operator] = msgspec.field(default_factory=list)
     key_owner: dict[bytes, int] = msgspec.field(default_factory=dict)
     validators: list[LiquidValidator] = msgspec.field(default_factory=list)
-    requests: dict[int, LiquidRequest] = msgspec.field(default_factory=dict)
+    requests: dict[int, WithdrawalRequest] = msgspec.field(default_factory=dict)
     next_request_id: int = 1
     next_to_finalize: int = 1
     queued_assets: int = 0
-    history: list[LiquidSample] = msgspec.field(default_factory=list)
+    history: list[PriceSample] = msgspec.field(default_factory=list)
 
 
 def new_state(

@@ -25,7 +25,8 @@ from stakework.modules import queue
 from stakework.modules.arith import bps_of
 from stakework.modules.host import ModuleHost
 from stakework.modules.pool import MODULE
-from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState, PoolValidator, PriceSample
+from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState, PoolValidator
+from stakework.modules.queue import PriceSample
 
 
 def account_balances(pool: Pool, host: ModuleHost) -> int:

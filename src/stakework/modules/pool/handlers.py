@@ -32,7 +32,8 @@ from stakework.modules.pool.messages import (
     SetCommission,
     TransferShares,
 )
-from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState, WithdrawalRequest
+from stakework.modules.pool.state import QUEUE_HOLDER, Pool, PoolModuleState
+from stakework.modules.queue import WithdrawalRequest
 from stakework.modules.shares import BURN_ADDRESS
 
 

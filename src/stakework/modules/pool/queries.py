@@ -6,21 +6,20 @@ import heapq
 
 import msgspec
 
-from stakework.modules.arith import BPS, Rounding, mul_div
+from stakework.modules.arith import Rounding
 from stakework.modules.pool.handlers import get_pool
-from stakework.modules.pool.state import PoolModuleState, PriceSample, WithdrawalRequest
+from stakework.modules.pool.state import PoolModuleState
+from stakework.modules.queue import (
+    PRICE_SCALE,
+    PriceSample,
+    QueueView,
+    WithdrawalRequest,
+    history_apr_bps,
+    queue_view,
+    sample_price,
+)
 
-PRICE_SCALE = 10**9
-"""Prices are quoted as Gwei per 10**9 shares (one SWK's worth of shares at the 1:1 start)."""
-
-
-class QueueView(msgspec.Struct, kw_only=True):
-    next_request_id: int
-    next_to_finalize: int
-    unfinalized: int
-    queued_assets: int
-    reserved_for_claims: int
-    buffer: int
+__all__ = ["PRICE_SCALE", "QueueView", "sample_price"]
 
 
 class PoolView(msgspec.Struct, kw_only=True):
@@ -46,32 +45,11 @@ def apr_bps(state: PoolModuleState, pool_id: int, epochs: int, epochs_per_year: 
     ``None`` when the history has fewer than two samples. Negative after losses. Integer math; the caller
     divides by 100 for a percentage.
     """
-    history = get_pool(state, pool_id).history
-    if len(history) < 2 or epochs <= 0:
-        return None
-    first = history[-min(epochs + 1, len(history))]
-    last = history[-1]
-    span = last.epoch - first.epoch
-    if span <= 0 or first.total_shares == 0 or last.total_shares == 0 or first.total_assets == 0:
-        return None
-    # growth = (A1/S1) / (A0/S0) - 1, annualised linearly.
-    num = last.total_assets * first.total_shares
-    den = first.total_assets * last.total_shares
-    sign = 1 if num >= den else -1
-    growth_bps = mul_div(abs(num - den), BPS * epochs_per_year, den * span, Rounding.DOWN)
-    return sign * growth_bps
+    return history_apr_bps(get_pool(state, pool_id).history, epochs, epochs_per_year)
 
 
 def queue_state(state: PoolModuleState, pool_id: int) -> QueueView:
-    pool = get_pool(state, pool_id)
-    return QueueView(
-        next_request_id=pool.next_request_id,
-        next_to_finalize=pool.next_to_finalize,
-        unfinalized=pool.next_request_id - pool.next_to_finalize,
-        queued_assets=pool.queued_assets,
-        reserved_for_claims=pool.reserved,
-        buffer=pool.buffer,
-    )
+    return queue_view(get_pool(state, pool_id))
 
 
 def pool_view(state: PoolModuleState, pool_id: int) -> PoolView:
@@ -93,14 +71,6 @@ def position(state: PoolModuleState, pool_id: int, holder: bytes) -> tuple[int, 
     """``(shares, assets)`` of ``holder`` in the pool (assets rounded down: what redeeming pays now)."""
     ledger = get_pool(state, pool_id).ledger
     return ledger.shares_of(holder), ledger.assets_of(holder)
-
-
-def sample_price(sample: PriceSample) -> int:
-    """The share price at a history sample: Gwei per :data:`PRICE_SCALE` shares, rounded down (``PRICE_SCALE``
-    when the pool had no shares), as :func:`share_price` quotes it."""
-    if sample.total_shares == 0:
-        return PRICE_SCALE
-    return mul_div(sample.total_assets, PRICE_SCALE, sample.total_shares, Rounding.DOWN)
 
 
 def price_history(state: PoolModuleState, pool_id: int, epochs: int) -> list[PriceSample]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import msgspec
 
 from stakework.modules.keys import DepositKey
+from stakework.modules.queue import PriceSample, WithdrawalRequest
 from stakework.modules.shares import ShareLedger
 from stakework.spec.presets import Preset
 
@@ -24,24 +25,6 @@ class PoolValidator(msgspec.Struct, kw_only=True):
     pubkey: bytes
     last_balance: int
     exiting: bool = False
-
-
-class WithdrawalRequest(msgspec.Struct, kw_only=True):
-    """One queued withdrawal. ``amount`` is fixed at request time; ``paid`` is set at finalization."""
-
-    id: int
-    owner: bytes
-    shares: int
-    amount: int
-    epoch: int
-    finalized: bool = False
-    paid: int = 0
-
-
-class PriceSample(msgspec.Struct, array_like=True):
-    epoch: int
-    total_assets: int
-    total_shares: int
 
 
 class Pool(msgspec.Struct, kw_only=True):
