@@ -13,6 +13,7 @@ from stakework.cli import (
     genesis,
     keys,
     liquid,
+    node,
     pool,
     risk,
     simulate,
@@ -48,6 +49,7 @@ def _root(
 # Sub-commands (one module each under stakework/cli/).
 app.command("devnet")(devnet.devnet)
 app.command("status")(status.status)
+app.command("node")(node.node)
 app.command("simulate")(simulate.simulate)
 app.command("genesis")(genesis.genesis)
 app.command("spec-test")(spec_test.spec_test)

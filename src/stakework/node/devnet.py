@@ -29,6 +29,7 @@ from stakework.spec.presets import Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH, GWEI_PER_SWK
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.accessors import is_active_validator
+from stakework.transition.block.block import Attestation, SignedBeaconBlock
 from stakework.transition.block.transaction import SignedTransaction, Transaction, Transfer, sign_transaction
 from stakework.transition.errors import TransitionError
 from stakework.transition.genesis import devnet_genesis
@@ -79,13 +80,40 @@ class DevnetConfig:
     catch_up: str = "shift"
     """What a restart does about a gap that would put the chain in the inactivity leak: `shift` or `leak` (see
     `catch_up`)."""
+    keys_dir: Path | None = None
+    """A node of a network (`stakework node --keys DIR`): sign only for the keystores in this directory, decrypted
+    with the password in `DIR/password` (None: the devnet's own keys for every validator, made at first start)."""
 
     @property
     def seconds_per_slot(self) -> float:
         return self.slot_seconds if self.slot_seconds is not None else self.preset.SLOT_DURATION_MS / 1000
 
 
+NODE_PASSWORD_FILE = "password"
+
+
+def load_node_keys(key_dir: Path) -> dict[int, SecretKey]:
+    """The validator keys of one node: every `keystore-<index>-*.json` in `key_dir`, decrypted with the password
+    in `key_dir/password`. An empty or missing directory: no keys (the node follows the chain)."""
+    if not key_dir.is_dir() or not any(key_dir.glob("keystore-*.json")):
+        return {}
+    password_file = key_dir / NODE_PASSWORD_FILE
+    if not password_file.exists():
+        raise DevnetError(f"{key_dir} holds keystores but no {NODE_PASSWORD_FILE} file with their password")
+    password = password_file.read_text().strip()
+    keys: dict[int, SecretKey] = {}
+    for path in sorted(key_dir.glob("keystore-*.json")):
+        try:
+            index = int(path.name.split("-")[1])
+            keys[index] = decrypt_bls_key(load_keystore(path), password)
+        except (ValueError, IndexError):
+            raise DevnetError(f"{path}: not named keystore-<validator index>-....json") from None
+    return keys
+
+
 def _load_or_create_keys(config: DevnetConfig) -> dict[int, SecretKey]:
+    if config.keys_dir is not None:
+        return load_node_keys(config.keys_dir)
     key_dir = config.data_dir / "keys"
     password_file = config.data_dir / "keys.password"
     if not password_file.exists():
@@ -285,6 +313,8 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
     )
     keys = _load_or_create_keys(config)
     equivocators = frozenset(range(config.validators - config.equivocate, config.validators))
+    if config.keys_dir is not None:  # a node of a network: its own last K validators
+        equivocators = frozenset(sorted(keys)[len(keys) - config.equivocate :] if config.equivocate else ())
     wal = _wal_state(data / (DB_FILENAME + "-wal")) if (data / DB_FILENAME).exists() else None
     store = ChainStore(data, genesis=genesis)
     try:
@@ -561,19 +591,19 @@ class LoadGenerator:
         return out
 
 
-def run_slot(
+def propose_step(
     chain: Chain,
     client: ValidatorClient,
     slot: int,
     mempool: Mempool | None = None,
     slasher: Slasher | None = None,
-) -> SlotReport:
-    """Everything one slot does: tick the fork choice, propose (if ours) with the mempool's best transactions
-    and the slasher's findings, attest to the head (and let the slasher see every vote)."""
+) -> tuple[SignedBeaconBlock | None, int]:
+    """The first half of a slot: tick the fork choice and, if one of our validators proposes, build the block with
+    the mempool's best transactions and the slasher's findings and import it. Returns the imported block (None:
+    not ours, or it failed) and how many transactions it includes."""
     chain.tick(slot)
     state = chain.state_at_slot(slot)
     p = state.preset
-    proposed = False
     txs = mempool.select(state, p.MAX_TRANSACTIONS_PER_BLOCK) if mempool is not None else []
     attester_slashings, proposer_slashings = (
         slasher.take(p.MAX_ATTESTER_SLASHINGS_ELECTRA, p.MAX_PROPOSER_SLASHINGS) if slasher else ([], [])
@@ -588,34 +618,56 @@ def run_slot(
             mempool.remove(tx.hash(), reason)
     client.rejected_transactions.clear()
     included = 0
+    imported: SignedBeaconBlock | None = None
     if block is not None:
         try:
             verified = mempool.verified if mempool is not None else frozenset()
             chain.import_block(block, current_slot=slot, verified_transactions=verified)
-            proposed = True
+            imported = block
             included = len(block.message.body.transactions)
             attester_slashings, proposer_slashings = [], []
         except TransitionError:
-            proposed = False
+            pass
         except Exception:  # not a rule the block broke: a bug nobody foresaw; skip the block, keep the node
             _log.exception("slot %d: importing our block failed; the block is skipped", slot)
-            proposed = False
     if slasher is not None:
         slasher.restore(attester_slashings, proposer_slashings)
     if mempool is not None:
         mempool.prune(chain.head_state, slot)
+    return imported, included
+
+
+def attest_step(
+    chain: Chain, client: ValidatorClient, slot: int, slasher: Slasher | None = None
+) -> tuple[BeaconState, list[Attestation]]:
+    """The second half of a slot: our validators vote for the head; the fork choice counts the votes, the pool
+    keeps them and the slasher sees them. Returns the state the votes were made on and the aggregates made (the
+    honest one, and the TEST HOOK's conflicting one when equivocating)."""
+    p = chain.genesis.preset
     head_root = chain.head_root
     head = chain.states[head_root]
     attest_state = chain.state_at_slot(slot) if head.slot < slot else head
+    made: list[Attestation] = []
     attestation = client.attest(attest_state, head_root)
     if attestation is not None:
+        made.append(attestation)
         chain.on_attestation(attestation)
         if slasher is not None:
             slasher.on_attestation(attest_state, attestation)
-            conflicting = client.equivocate(attest_state, attestation)
-            if conflicting is not None:
+        conflicting = client.equivocate(attest_state, attestation)
+        if conflicting is not None:
+            made.append(conflicting)
+            if slasher is not None:
                 slasher.on_attestation(attest_state, conflicting)
+        if slasher is not None:
             slasher.prune(chain.forkchoice.finalized_checkpoint.epoch, p.SLOTS_PER_EPOCH)
+    return attest_state, made
+
+
+def slot_report(
+    chain: Chain, client: ValidatorClient, slot: int, mempool: Mempool | None, proposed: bool, included: int
+) -> SlotReport:
+    """What a slot ends with (the head, the checkpoints, participation), for the slot's log line."""
     head = chain.states[chain.head_root]
     return SlotReport(
         slot=slot,
@@ -631,6 +683,20 @@ def run_slot(
         finalized_epoch=chain.forkchoice.finalized_checkpoint.epoch,
         participation=_participation(head) if head.slot >= chain.genesis.preset.SLOTS_PER_EPOCH else 0.0,
     )
+
+
+def run_slot(
+    chain: Chain,
+    client: ValidatorClient,
+    slot: int,
+    mempool: Mempool | None = None,
+    slasher: Slasher | None = None,
+) -> SlotReport:
+    """Everything one slot does: tick the fork choice, propose (if ours) with the mempool's best transactions
+    and the slasher's findings, attest to the head (and let the slasher see every vote)."""
+    block, included = propose_step(chain, client, slot, mempool, slasher)
+    attest_step(chain, client, slot, slasher)
+    return slot_report(chain, client, slot, mempool, block is not None, included)
 
 
 def run_devnet(
