@@ -319,7 +319,7 @@ def create_app(
         version=__version__,
         description="Beacon-API subset (Ethereum's paths and JSON shapes) and stakework's /v1 endpoints. "
         "POST requests need `Authorization: Bearer <token>` (the data directory's api-token file).",
-        docs_url="/docs",
+        docs_url=None,  # the web app serves /docs from vendored files (no CDN)
         redoc_url=None,
     )
     app.state.view = view
@@ -328,6 +328,9 @@ def create_app(
     app.state.stream_write_seconds = stream_write_seconds
     for module in (node, beacon, validator, stakework, modules, events, metrics):
         app.include_router(module.router)
+    from stakework.web.app import node_router  # the web app: same server and port (issue #18)
+
+    app.include_router(node_router())
 
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:

@@ -1,0 +1,1 @@
+"""Module pages by convention: `stakework.web.modules.<module name>:PAGE` (see `stakework.web.pages.modules`)."""

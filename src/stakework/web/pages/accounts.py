@@ -1,0 +1,111 @@
+"""Accounts: the largest balances, and one account's balance, nonce, validators, recent transactions and positions
+in every enabled module (each module's page provides its rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stakework.api.errors import ApiError
+from stakework.api.routes.stakework import account
+from stakework.api.schemas.encoding import parse_bytes
+from stakework.crypto.ed25519 import address_of
+from stakework.web.app import Body, PageError
+from stakework.web.html import PageContext, dl, join, link, short, table, tag
+from stakework.web.pages import modules
+from stakework.web.pages.chain import _payload_kind, hexs
+
+TOP_ACCOUNTS = 50
+SCAN_BLOCKS = 512
+"""Recent canonical blocks searched for an account's transactions."""
+
+
+def accounts_page(ctx: PageContext, view: Any) -> Body:
+    """A search box and the accounts holding the most SWK."""
+    m = ctx.m
+    with view.lock:
+        items = list(view.chain.head_state.accounts.items())
+    items.sort(key=lambda kv: kv[1].balance, reverse=True)
+    rows = [
+        (link(f"/accounts/{hexs(addr)}", tag("code", hexs(addr))), m.swk(a.balance), m.num(a.nonce))
+        for addr, a in items[:TOP_ACCOUNTS]
+    ]
+    body = join(
+        [
+            tag(
+                "form",
+                tag("label", m.t("accounts.search"), for_="address"),
+                tag("input", id="address", name="address", type="search", placeholder="0x…", size="46", required=True),
+                tag("button", m.t("common.go"), type="submit"),
+                action="/accounts",
+                method="get",
+                cls="search",
+                role="search",
+            ),
+            table(
+                [m.t("accounts.address"), m.t("accounts.balance"), m.t("accounts.nonce")],
+                rows,
+                cls="data",
+                caption=m.t("accounts.top", n=TOP_ACCOUNTS, total=m.num(len(items))),
+            ),
+        ]
+    )
+    return m.t("accounts.title"), body
+
+
+def account_page(ctx: PageContext, view: Any, address: str) -> Body:
+    """One account (see the module docstring)."""
+    m = ctx.m
+    try:
+        addr = parse_bytes(address, 20, "address")
+        data = account(address, view=view)["data"]
+    except ApiError as exc:
+        raise PageError(exc.status, exc.message) from None
+    txs = []
+    with view.lock:
+        chain = view.chain
+        root = chain.head_root
+        for _ in range(SCAN_BLOCKS):
+            signed = chain.blocks.get(root)
+            if signed is None:
+                break
+            for tx in signed.message.body.transactions:
+                if address_of(tx.transaction.sender) == addr:
+                    txs.append((signed.message.slot, tx))
+            root = signed.message.parent_root
+    facts = dl(
+        [
+            (m.t("accounts.address"), tag("code", hexs(addr))),
+            (m.t("accounts.balance"), tag("span", m.swk(int(data["balance"]), 9), data_balance=data["balance"])),
+            (m.t("accounts.nonce"), m.num(int(data["nonce"]))),
+            (
+                m.t("accounts.validators"),
+                join([link(f"/validators/{i}", i) for i in data["validators"]], ", ") if data["validators"] else "—",
+            ),
+        ],
+        cls="facts",
+    )
+    parts = [facts, tag("h2", m.t("accounts.positions"))]
+    found = modules.positions(ctx, view, addr)
+    if found:
+        for title, rows in found:
+            parts.append(tag("h3", title))
+            parts.append(dl(rows, cls="facts positions"))
+    else:
+        parts.append(tag("p", m.t("accounts.no_positions")))
+    parts.append(tag("h2", m.t("accounts.transactions")))
+    if txs:
+        tx_rows = [
+            (
+                link(f"/tx/{hexs(tx.hash())}", tag("code", short(hexs(tx.hash()), 14))),
+                link(f"/blocks/{slot}", m.num(slot)),
+                _payload_kind(tx),
+                m.num(tx.transaction.nonce),
+                m.swk(tx.transaction.fee, 6),
+            )
+            for slot, tx in txs
+        ]
+        headers = [m.t("tx.hash"), m.t("blocks.slot"), m.t("tx.kind"), m.t("tx.nonce"), m.t("tx.fee")]
+        parts.append(table(headers, tx_rows, cls="data"))
+    else:
+        parts.append(tag("p", m.t("accounts.no_transactions", n=SCAN_BLOCKS)))
+    return m.t("accounts.one"), join(parts)
