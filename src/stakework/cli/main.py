@@ -23,6 +23,7 @@ from stakework.cli import (
     wallet,
 )
 from stakework.cli.common import run_app
+from stakework.cli.web import web as web_command
 
 app = typer.Typer(
     name="stakework",
@@ -60,6 +61,7 @@ app.add_typer(slashing_protection.app, name="slashing-protection")
 app.add_typer(wallet.app, name="wallet")
 app.add_typer(pool.app, name="pool")
 app.add_typer(liquid.app, name="liquid")
+app.command("web")(web_command)
 
 
 def main() -> None:
