@@ -43,6 +43,7 @@ from stakework.modules.safety.queries import apr, parameters, position, slash_hi
 from stakework.modules.safety.state import INDEX_SCALE, SLASH_HISTORY, SafetyState, new_state
 from stakework.modules.safety.testing import FakeSafetyHost
 from stakework.modules.shares import BURN_ADDRESS
+from stakework.modules.store import _canonical
 from stakework.modules.testing import FakeHost
 from stakework.spec.presets import get_preset
 
@@ -481,3 +482,23 @@ def test_index__rounds_down_never_owing_more_than_emitted() -> None:
     assert state.swk.index == 3 * (7 * INDEX_SCALE // (8 * DEAD))
     owed = sum(position(state, "swk", h, host.epoch).rewards for h in (ALICE, BOB))
     assert owed <= state.swk.emitted == 21
+
+
+def test_state__after_stakes_emissions_and_a_slashing__encodes_canonically_with_unsigned_64_bit_integers() -> None:
+    state, host = staked(swk_emission_per_epoch=SWK)
+    dispatch(state, host, ALICE, Stake(vault="stswk", amount=10 * SWK))
+    dispatch(state, host, ALICE, Cooldown())
+    advance(state, host, 2)
+    dispatch(state, host, GOV, Slash(amount=SWK, recipient=RESERVE, reason="test"))
+    raw = msgspec.msgpack.encode(state)
+    assert msgspec.msgpack.decode(raw, type=SafetyState) == state
+    values: list[object] = [_canonical(msgspec.to_builtins(state, builtin_types=(bytes,)))]
+    while values:  # every integer the state root would hash is a uint64
+        value = values.pop()
+        if isinstance(value, dict):
+            values += [*value.keys(), *value.values()]
+        elif isinstance(value, list | tuple):
+            values += list(value)
+        elif isinstance(value, int) and not isinstance(value, bool):
+            assert 0 <= value < 2**64, value
+    assert vault_view(state, "swk", host.epoch).in_post_slash

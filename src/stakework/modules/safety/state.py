@@ -61,8 +61,8 @@ class Vault(msgspec.Struct, kw_only=True):
     """SWK paid out as this vault's rewards, ever."""
     emission_status: str = "off"
     """An :data:`EmissionStatus`: the fate of the last epoch's emission."""
-    last_emission_epoch: int = -1
-    """The last epoch whose emission was paid (-1: never)."""
+    last_emission_epoch: int | None = None
+    """The last epoch whose emission was paid (None: never; every integer in the store is unsigned)."""
     unfunded_epochs: int = 0
     """Epochs whose emission the treasury could not fund."""
     post_slash_until: int = 0
