@@ -87,7 +87,7 @@ def line_chart(
 
     out = [
         f'<svg class="chart" role="img" aria-label="{esc(title)}" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" xmlns="http://www.w3.org/2000/svg">',
+        f'width="{width}" height="{height}">',
         f"<title>{esc(title)}</title><desc>{esc(desc)}</desc>",
     ]
     for t in yt:
