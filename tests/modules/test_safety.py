@@ -39,6 +39,7 @@ from stakework.modules.safety.messages import (
     Transfer,
 )
 from stakework.modules.safety.parameters import BOUNDS, SafetyParameters, default_parameters, with_changes
+from stakework.modules.safety.protocols import ShortfallCover
 from stakework.modules.safety.queries import apr, parameters, position, slash_history, vault_view
 from stakework.modules.safety.state import INDEX_SCALE, SLASH_HISTORY, SafetyState, new_state
 from stakework.modules.safety.testing import FakeSafetyHost
@@ -393,7 +394,7 @@ def test_settle_slashing__ends_the_window_governance_only() -> None:
 
 def test_shortfall_cover__an_authorised_reporter_slashes_capped_and_a_removed_one_cannot() -> None:
     state, host = staked()
-    cover = SafetyShortfallCover(state, host)
+    cover: ShortfallCover = SafetyShortfallCover(state, host)  # the Protocol a lending module will call
     with pytest.raises(NotAuthorized):
         cover.cover_shortfall(REPORTER, "swk", SWK, RESERVE, "lending bad debt")
     dispatch(state, host, GOV, AuthorizeSlasher(address=REPORTER))
@@ -502,3 +503,22 @@ def test_state__after_stakes_emissions_and_a_slashing__encodes_canonically_with_
         elif isinstance(value, int) and not isinstance(value, bool):
             assert 0 <= value < 2**64, value
     assert vault_view(state, "swk", host.epoch).in_post_slash
+
+
+def test_position__cooldown_states_and_can_redeem_follow_the_window() -> None:
+    state, host = staked()
+    assert position(state, "swk", ALICE, host.epoch).cooldown == "none"
+    dispatch(state, host, ALICE, Cooldown())
+    view = position(state, "swk", ALICE, host.epoch)
+    assert (view.cooldown, view.window_opens, view.window_closes, view.can_redeem) == ("cooling", 10, 12, False)
+    advance(state, host, 10)
+    assert position(state, "swk", ALICE, host.epoch).can_redeem
+    advance(state, host, 2)
+    assert position(state, "swk", ALICE, host.epoch).cooldown == "expired"
+    assert vault_view(state, "swk", host.epoch).max_slashable == 60 * SWK
+    assert parameters(state)["max_slash_bps"] == {
+        "value": 3000,
+        "min": 0,
+        "max": 5000,
+        "doc": BOUNDS["max_slash_bps"].doc,
+    }
