@@ -112,4 +112,4 @@ def test_update_docs__second_file_then_rerun__rows_kept_and_replaced(
     assert "| `src/a.py` | 1 | 1 | 0 | 0 | 100 % |" in text
     assert "| `src/b.py` | 1 | 0 | 1 | 0 | 100 % |" in text
     assert "**survived**" not in text  # the rerun replaced b's section
-    assert "- equivalent, line 1, cmp < to <=: why" in text
+    assert "- equivalent, line 1:5, cmp < to <=: why" in text
