@@ -5,10 +5,12 @@ mutation testing (scripts/mutate, docs/testing.md); the pool and liquid tests co
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 import pytest
 
 from stakework.modules.errors import NotAuthorized, NotReady, UnknownEntity
+from stakework.modules.host import ModuleHost
 from stakework.modules.queue import claim, finalize_requests, request_exits
 from stakework.modules.shares import ShareLedger
 
@@ -76,11 +78,18 @@ class RecordingHost:
         self.exits.append(pubkey)
 
 
+def _host(host: RecordingHost) -> ModuleHost:
+    """The recording host stands in for the chain (it has every method the queue calls)."""
+    return cast("ModuleHost", host)
+
+
 def _owner(price_assets: int = 100, price_shares: int = 100) -> Owner:
     """Alice holds every share of a ledger at price_assets / price_shares per share."""
-    ledger = ShareLedger(shares={ALICE: price_shares}, total_shares=price_shares, total_assets=price_assets)
-    ledger.dead_shares = 0
-    return Owner(ledger=ledger)
+    return Owner(
+        ledger=ShareLedger(
+            shares={ALICE: price_shares}, total_shares=price_shares, total_assets=price_assets, dead_shares=0
+        )
+    )
 
 
 # --- finalization ---------------------------------------------------------------------------------------------------
@@ -155,7 +164,7 @@ def _validators() -> list[Validator]:
 def test_request_exits__need_beyond_buffer_and_pending_exits__oldest_exited_until_covered() -> None:
     owner, host, validators = _owner(), RecordingHost(), _validators()
     owner.queued_assets, owner.buffer = 100, 4  # need 100 - 4 - 32 (validator 0 already exiting) = 64
-    request_exits(owner, validators, host, "pool")  # type: ignore[arg-type]
+    request_exits(owner, validators, _host(host), "pool")
     assert host.exits == [validators[0].pubkey, validators[1].pubkey, validators[2].pubkey]
     assert [v.exiting for v in validators] == [True, True, True, False]
 
@@ -163,14 +172,14 @@ def test_request_exits__need_beyond_buffer_and_pending_exits__oldest_exited_unti
 def test_request_exits__one_base_unit_short__one_more_validator_exits() -> None:
     owner, host, validators = _owner(), RecordingHost(), _validators()
     owner.queued_assets, owner.buffer = 37, 4  # need 1
-    request_exits(owner, validators, host, "pool")  # type: ignore[arg-type]
+    request_exits(owner, validators, _host(host), "pool")
     assert host.exits == [validators[0].pubkey, validators[1].pubkey]
 
 
 def test_request_exits__covered_by_buffer_and_pending_exits__only_the_exiting_one_asked_again() -> None:
     owner, host, validators = _owner(), RecordingHost(), _validators()
     owner.queued_assets, owner.buffer = 36, 4  # need 0
-    request_exits(owner, validators, host, "pool")  # type: ignore[arg-type]
+    request_exits(owner, validators, _host(host), "pool")
     assert host.exits == [validators[0].pubkey]
     assert [v.exiting for v in validators] == [True, False, False, False]
 
@@ -187,17 +196,17 @@ def _finalized_owner() -> tuple[Owner, RecordingHost, Request]:
 
 def test_claim__finalized_by_its_owner__paid_once_and_forgotten() -> None:
     owner, host, request = _finalized_owner()
-    claim(owner, host, "pool", ALICE, request.id)  # type: ignore[arg-type]
+    claim(owner, _host(host), "pool", ALICE, request.id)
     assert (host.balances[ALICE], host.balances[MODULE_ADDRESS], owner.reserved) == (10, 0, 0)
     assert request.id not in owner.requests
     with pytest.raises(UnknownEntity, match="no open request 0 in pool 3"):
-        claim(owner, host, "pool", ALICE, request.id, " in pool 3")  # type: ignore[arg-type]
+        claim(owner, _host(host), "pool", ALICE, request.id, " in pool 3")
 
 
 def test_claim__by_someone_else__refused_nothing_paid() -> None:
     owner, host, request = _finalized_owner()
     with pytest.raises(NotAuthorized, match="owner"):
-        claim(owner, host, "pool", BOB, request.id)  # type: ignore[arg-type]
+        claim(owner, _host(host), "pool", BOB, request.id)
     assert (host.balances.get(BOB, 0), owner.reserved, request.id in owner.requests) == (0, 10, True)
 
 
@@ -206,5 +215,5 @@ def test_claim__not_finalized__refused_nothing_paid() -> None:
     request = owner.enqueue(ALICE, 10, 10)
     host.balances[MODULE_ADDRESS] = 10
     with pytest.raises(NotReady, match="not finalized"):
-        claim(owner, host, "pool", ALICE, request.id)  # type: ignore[arg-type]
+        claim(owner, _host(host), "pool", ALICE, request.id)
     assert (host.balances.get(ALICE, 0), request.id in owner.requests) == (0, True)
