@@ -156,6 +156,7 @@ def docs_page(openapi_url: str = "/openapi.json") -> HTMLResponse:
     text = (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>stakework node API</title>'
         '<link rel="stylesheet" href="/static/vendor/swagger-ui/swagger-ui.css">'
+        '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
         '<script src="/static/vendor/swagger-ui/swagger-ui-bundle.js" defer></script>'
         '<script src="/static/swagger-init.js" defer></script></head>'
         f'<body><div id="swagger-ui" data-openapi="{openapi_url}"></div></body></html>'

@@ -25,15 +25,15 @@ class Series:
     band: tuple[Sequence[float], Sequence[float]] | None = None
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About `count` round tick values covering [lo, hi]."""
+def nice_ticks(lo: float, hi: float, count: int = 5, min_step: float = 0.0) -> list[float]:
+    """About `count` round tick values covering [lo, hi], at least `min_step` apart (1 for epochs and days)."""
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return [0.0]
     if hi <= lo:
         hi = lo + (abs(lo) or 1.0)
     raw = (hi - lo) / max(1, count)
     mag = 10 ** math.floor(math.log10(raw))
-    step = next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw)
+    step = max(min_step, next(s * mag for s in (1, 2, 2.5, 5, 10) if s * mag >= raw))
     start = math.floor(lo / step) * step
     ticks = []
     v = start
@@ -53,8 +53,10 @@ def line_chart(
     fmt_y: Callable[[float], str] = lambda v: f"{v:,.4g}",
     width: int = 720,
     height: int = 280,
+    integer_x: bool = True,
 ) -> Markup:
-    """An SVG line chart of `series` (one colour each, a legend when more than one)."""
+    """An SVG line chart of `series` (one colour each, a legend when more than one); `integer_x`: the x values are
+    whole numbers (epochs, days), ticks too."""
     points = [(x, y) for s in series for x, y in zip(s.xs, s.ys, strict=True)]
     for s in series:
         if s.band is not None:
@@ -94,7 +96,7 @@ def line_chart(
         y = py(t)
         out.append(f'<line class="grid" x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}"/>')
         out.append(f'<text class="tick" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{esc(fmt_y(t))}</text>')
-    for t in nice_ticks(x_lo, x_hi, 6):
+    for t in nice_ticks(x_lo, x_hi, 6, min_step=1.0 if integer_x else 0.0):
         if x_lo <= t <= x_hi:
             x = px(t)
             out.append(f'<line class="grid" x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}"/>')

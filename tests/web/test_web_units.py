@@ -1,0 +1,47 @@
+"""The web app's building blocks: escaping, chart ticks and labels, amounts and language choice."""
+
+from __future__ import annotations
+
+import pytest
+
+from stakework.web.charts import Series, line_chart, nice_ticks
+from stakework.web.html import Markup, esc, tag
+from stakework.web.i18n import Messages, UnknownLanguageError, choose_language
+
+
+def test_esc__markup_characters__escaped_and_markup_passes_through() -> None:
+    assert esc('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    assert esc(Markup("<b>ok</b>")) == "<b>ok</b>"
+    assert tag("td", "<i>", title='"q"') == '<td title="&quot;q&quot;">&lt;i&gt;</td>'
+    assert tag("input", name="n", required=True, disabled=False) == '<input name="n" required>'
+
+
+def test_nice_ticks__short_integer_axis__whole_numbers_only() -> None:
+    assert nice_ticks(0, 3, 6, min_step=1.0) == [0, 1, 2, 3]
+    ticks = nice_ticks(0.99, 1.01)
+    assert ticks[0] <= 0.99 and ticks[-1] >= 1.01 and len(ticks) <= 6
+
+
+def test_line_chart__label_with_markup__escaped_in_the_svg() -> None:
+    svg = line_chart([Series("<x>", [0, 1, 2], [1.0, 2.0, 3.0])], title="t<", x_label="d", y_label="v")
+    assert "<x>" not in svg and "&lt;x&gt;" in svg and "<title>t&lt;</title>" in svg
+
+
+def test_line_chart__no_points__a_placeholder_not_an_error() -> None:
+    assert "<svg" in line_chart([Series("a", [], [])], title="t", x_label="x", y_label="y")
+
+
+def test_swk__base_units__exact_integer_part_decimals_rounded_down() -> None:
+    m = Messages("en")
+    assert m.swk(32 * 10**9 + 999_999_999, 4) == "32.9999 SWK"
+    assert m.swk(-1_500_000_000, 2) == "-1.50 SWK"
+    assert m.swk(12_345 * 10**9, 0) == "12,345 SWK"
+
+
+def test_choose_language__query_then_cookie_then_accept_language() -> None:
+    assert choose_language("zh-TW", "en", "en") == "zh-TW"
+    assert choose_language(None, "zh-TW", "en") == "zh-TW"
+    assert choose_language(None, None, "fr-FR, zh-TW;q=0.8") == "zh-TW"
+    assert choose_language(None, "xx", "fr") == "en"
+    with pytest.raises(UnknownLanguageError, match="available: en, zh-TW"):
+        choose_language("fr", None, None)
