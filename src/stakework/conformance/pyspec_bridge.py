@@ -25,7 +25,7 @@ import numpy.typing as npt
 from remerkleable.settings import zero_hashes
 from remerkleable.tree import Node, PairNode, RootNode, zero_node
 
-from stakework.spec.presets import Preset
+from stakework.spec.presets import STAKEWORK_ONLY_FIELDS, Preset
 from stakework.state import (
     BeaconBlockHeader,
     BeaconState,
@@ -53,7 +53,7 @@ VALIDATOR_DTYPE = np.dtype(
 assert VALIDATOR_DTYPE.itemsize == 121
 
 # Preset fields that are not protocol constants of the reference (names, timing, or stakework-only).
-_NOT_IN_SPEC = {"PRESET_NAME", "PRESET_BASE", "SLOT_DURATION_MS", "MAX_TRANSACTIONS_PER_BLOCK"}
+_NOT_IN_SPEC = {"SLOT_DURATION_MS"} | STAKEWORK_ONLY_FIELDS
 
 _SPEC_CACHE: dict[str, ModuleType] = {}
 

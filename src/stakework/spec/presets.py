@@ -120,6 +120,16 @@ class Preset:
     """stakework: native transactions a block may carry (no Ethereum counterpart: there the execution payload's
     gas limit bounds them)."""
 
+    # -- modules (stakework only; read by each module's fee function, `stakework.modules.registry`) --------
+    MODULE_MIN_FEE: int
+    """Gwei: the least fee a module transaction pays (module state is kept, hashed and copied by every node)."""
+    MODULE_KEY_FEE: int
+    """Gwei more per validator key a module message submits: each costs every node a BLS signature check."""
+    POOL_REGISTRATION_FEE: int
+    """Gwei more for `pool.register`: a pool's state (its price history) lives on every node for good."""
+    MAX_MODULE_KEYS_PER_BLOCK: int
+    """Validator keys (signature checks) the module transactions of one block may submit in all."""
+
     # -- forks --------------------------------------------------------------------------------------------
     GENESIS_FORK_VERSION: bytes
     """4 bytes; deposit signatures use it (Spec: `compute_domain(DOMAIN_DEPOSIT)`)."""
@@ -272,6 +282,10 @@ _ETHEREUM_COMMON: dict[str, Any] = dict(
     MAX_ATTESTATIONS_ELECTRA=8,
     MAX_VOLUNTARY_EXITS=16,
     MAX_TRANSACTIONS_PER_BLOCK=16_384,
+    MODULE_MIN_FEE=1_000,
+    MODULE_KEY_FEE=1_000_000,
+    POOL_REGISTRATION_FEE=1 * GWEI_PER_SWK,
+    MAX_MODULE_KEYS_PER_BLOCK=128,
 )
 
 MAINNET = Preset(
@@ -340,7 +354,17 @@ DEVNET = MINIMAL.replace(
 than Ethereum's so that a leak shows in a few dozen epochs. Its own fork versions keep its signatures from
 verifying on any other chain."""
 
-STAKEWORK_ONLY_FIELDS = frozenset({"PRESET_NAME", "PRESET_BASE", "MAX_TRANSACTIONS_PER_BLOCK"})
+STAKEWORK_ONLY_FIELDS = frozenset(
+    {
+        "PRESET_NAME",
+        "PRESET_BASE",
+        "MAX_TRANSACTIONS_PER_BLOCK",
+        "MODULE_MIN_FEE",
+        "MODULE_KEY_FEE",
+        "POOL_REGISTRATION_FEE",
+        "MAX_MODULE_KEYS_PER_BLOCK",
+    }
+)
 """Fields with no counterpart in the reference specification."""
 
 PRESETS: dict[str, Preset] = {p.PRESET_NAME: p for p in (MAINNET, MINIMAL, DEVNET)}
