@@ -1,7 +1,8 @@
 """A flood of clients on a node's API, run as its own process by test_api_flood.py (so that its work is not the
 node's): `python flood_client.py PORT STREAMS WORKERS` opens STREAMS event streams (all topics) and reads them,
 and WORKERS threads send GET requests to heavy endpoints back to back. Prints the number of streams the server
-accepted, then a line per second (bytes read, requests answered) until killed."""
+accepted and refused once every connection has its answer, then a line per second (bytes read, requests
+answered) until killed."""
 
 from __future__ import annotations
 
@@ -39,21 +40,16 @@ def requests(port: int, first: int, answered: list[int]) -> None:
 def main() -> None:
     port, streams, workers = (int(a) for a in sys.argv[1:4])
     selector = selectors.DefaultSelector()
-    opened = 0
     for _ in range(streams):
         try:
             s = socket.create_connection(("127.0.0.1", port), timeout=10)
             s.sendall(STREAM)
             s.setblocking(False)
-            selector.register(s, selectors.EVENT_READ)
-            opened += 1
+            selector.register(s, selectors.EVENT_READ, data=None)
         except OSError:
             continue
-    print(opened, flush=True)
-    answered = [0]
-    for i in range(workers):
-        threading.Thread(target=requests, args=(port, i, answered), daemon=True).start()
-    got, last = 0, time.monotonic()
+    waiting, accepted, refused = len(selector.get_map()), 0, 0
+    got, last, answered, started = 0, time.monotonic(), [0], False
     while True:
         for key, _ in selector.select(1.0):
             sock = key.fileobj
@@ -62,11 +58,24 @@ def main() -> None:
                 data = sock.recv(65536)
             except OSError:
                 data = b""
+            got += len(data)
+            if key.data is None:  # the first answer: a stream, or refused (503)
+                waiting -= 1
+                if data.startswith(b"HTTP/1.1 200"):
+                    accepted += 1
+                    selector.modify(sock, selectors.EVENT_READ, data="stream")
+                    continue
+                refused += 1
+                data = b""
             if not data:
                 selector.unregister(sock)
                 sock.close()
-            got += len(data)
-        if time.monotonic() - last > 1:
+        if waiting == 0 and not started:
+            print(accepted, refused, flush=True)  # every connection answered: the flood is in place
+            started = True
+            for i in range(workers):
+                threading.Thread(target=requests, args=(port, i, answered), daemon=True).start()
+        if started and time.monotonic() - last > 1:
             print(got, answered[0], flush=True)
             last = time.monotonic()
 
