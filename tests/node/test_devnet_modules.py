@@ -33,7 +33,6 @@ from stakework.spec.presets import DEVNET
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.transaction import Payload, Transaction, sign_transaction
 from stakework.transition.modules import (
-    MAX_MODULE_KEYS_PER_BLOCK,
     ChainHost,
     module_address,
     module_message_min_fee,
@@ -194,12 +193,12 @@ def test_proposer__more_keys_pending_than_a_block_takes__the_rest_waits_for_the_
     net.send(OPERATOR, RegisterPool(commission_bps=0))
     net.run(1)
     per = MAX_KEYS_PER_MESSAGE
-    batches = MAX_MODULE_KEYS_PER_BLOCK // per + 1
+    batches = DEVNET.MAX_MODULE_KEYS_PER_BLOCK // per + 1
     for b in range(batches):
         net.send(OPERATOR, AddKeys(pool_id=1, keys=net.keys_for("pool", b"batch%d" % b, per)))
     net.run(1)
     pool = net.head.modules.pool
-    assert pool is not None and len(pool.pools[1].spare_keys) == MAX_MODULE_KEYS_PER_BLOCK // per * per
+    assert pool is not None and len(pool.pools[1].spare_keys) == DEVNET.MAX_MODULE_KEYS_PER_BLOCK // per * per
     assert len(net.mempool) == 1  # not dropped: valid, waiting
     net.run(1)
     pool = net.head.modules.pool

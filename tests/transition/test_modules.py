@@ -30,10 +30,6 @@ from stakework.transition.block.transaction import (
 from stakework.transition.errors import InvalidOperation
 from stakework.transition.genesis import devnet_genesis
 from stakework.transition.modules import (
-    MAX_MODULE_KEYS_PER_BLOCK,
-    MODULE_KEY_FEE,
-    MODULE_MIN_FEE,
-    POOL_REGISTRATION_FEE,
     ChainHost,
     module_address,
     module_message_min_fee,
@@ -225,7 +221,7 @@ def test_fee__below_what_the_message_pays__refused_nothing_changes() -> None:
     root = hash_state(state)
     register = RegisterPool(commission_bps=0, keys=_pool_keys(2))
     least = module_message_min_fee(register)
-    assert least == MODULE_MIN_FEE + 2 * MODULE_KEY_FEE + POOL_REGISTRATION_FEE
+    assert least == DEVNET.MODULE_MIN_FEE + 2 * DEVNET.MODULE_KEY_FEE + DEVNET.POOL_REGISTRATION_FEE
     with pytest.raises(InvalidTransaction, match=r"pool\.register: the fee is .* pays at least"):
         _apply(state, OPERATOR, register, fee=least - 1)
     with pytest.raises(InvalidTransaction, match="pays at least 1000"):
@@ -267,12 +263,12 @@ def _key_batches(batches: int) -> list[list[DepositKey]]:
 def test_block__more_module_keys_than_the_block_limit__invalid() -> None:
     state = _genesis()
     _apply(state, OPERATOR, RegisterPool(commission_bps=0))
-    batches = _key_batches(MAX_MODULE_KEYS_PER_BLOCK // MAX_KEYS_PER_MESSAGE + 1)
+    batches = _key_batches(DEVNET.MAX_MODULE_KEYS_PER_BLOCK // MAX_KEYS_PER_MESSAGE + 1)
     txs = []
     for nonce, keys in enumerate(batches, start=state.accounts.nonce(OPERATOR.address)):
         payload = AddKeys(pool_id=1, keys=keys)
         tx = Transaction(OPERATOR.public_key, nonce, module_message_min_fee(payload), payload)
         txs.append(sign_transaction(state, tx, OPERATOR))
-    with pytest.raises(InvalidOperation, match=f"over the limit {MAX_MODULE_KEYS_PER_BLOCK}"):
+    with pytest.raises(InvalidOperation, match=f"over the limit {DEVNET.MAX_MODULE_KEYS_PER_BLOCK}"):
         build_block(state, 1, transactions=txs)
     build_block(state, 1, transactions=txs[:-1])  # at the limit: valid

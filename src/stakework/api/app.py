@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from stakework import __version__
 from stakework.api.errors import ApiError
+from stakework.api.modules import module_routers
 from stakework.api.routes import beacon, events, metrics, modules, node, stakework, validator
 from stakework.api.routes.events import MAX_SUBSCRIBERS, STREAM_WRITE_SECONDS
 from stakework.api.view import NodeView
@@ -328,6 +329,8 @@ def create_app(
     app.state.stream_write_seconds = stream_write_seconds
     for module in (node, beacon, validator, stakework, modules, events, metrics):
         app.include_router(module.router)
+    for router in module_routers():  # each registered module's own routes, from its definition's `api_router`
+        app.include_router(router)
     from stakework.web.app import node_router  # the web app: same server and port (issue #18)
 
     app.include_router(node_router())

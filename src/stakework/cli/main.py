@@ -12,9 +12,7 @@ from stakework.cli import (
     devnet,
     genesis,
     keys,
-    liquid,
     node,
-    pool,
     risk,
     simulate,
     slashing_protection,
@@ -23,6 +21,7 @@ from stakework.cli import (
     wallet,
 )
 from stakework.cli.common import run_app
+from stakework.cli.modules import module_apps
 from stakework.cli.web import web as web_command
 
 app = typer.Typer(
@@ -59,8 +58,8 @@ app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(slashing_protection.app, name="slashing-protection")
 app.add_typer(wallet.app, name="wallet")
-app.add_typer(pool.app, name="pool")
-app.add_typer(liquid.app, name="liquid")
+for _name, _module_app in module_apps():  # `stakework pool`, `stakework liquid`...: each module's `cli_app`
+    app.add_typer(_module_app, name=_name)
 app.command("web")(web_command)
 
 

@@ -80,39 +80,26 @@ def status(
 
 
 def _modules(state: Any) -> dict[str, Any]:
-    """What each enabled module holds (integers in Gwei): pools and their value; stSWK pooled and its holders."""
+    """What each enabled module holds (integers, amounts in Gwei): its definition's `summary`, in registry order."""
+    from stakework.modules import registry
+
     out: dict[str, Any] = {}
-    pool = state.modules.pool
-    if pool is not None:
-        out["pool"] = {
-            "pools": len(pool.pools),
-            "total_assets": sum(p.ledger.total_assets for p in pool.pools.values()),
-            "validators": sum(len(p.validators) for p in pool.pools.values()),
-            "open_requests": sum(1 for p in pool.pools.values() for r in p.requests.values() if not r.finalized),
-        }
-    liquid = state.modules.liquid
-    if liquid is not None:
-        out["liquid"] = {
-            "total_assets": liquid.ledger.total_assets,
-            "total_shares": liquid.ledger.total_shares,
-            "validators": len(liquid.validators),
-            "open_requests": sum(1 for r in liquid.requests.values() if not r.finalized),
-        }
+    for module in registry.modules():
+        module_state = state.modules.get(module.name)
+        if module_state is not None:
+            out[module.name] = module.summary(module_state) if module.summary is not None else {}
     return out
 
 
 def _module_lines(modules: dict[str, Any]) -> list[str]:
+    """One line per enabled module: its definition's `describe`, or its name and figures."""
+    from stakework.modules import registry
+
     lines = []
-    if "pool" in modules:
-        m = modules["pool"]
-        lines.append(
-            f"pool module: {m['pools']} pools holding {m['total_assets'] / 1e9:,.3f} SWK, {m['validators']} "
-            f"validators, {m['open_requests']} open withdrawal requests"
-        )
-    if "liquid" in modules:
-        m = modules["liquid"]
-        lines.append(
-            f"liquid module: {m['total_assets'] / 1e9:,.3f} SWK pooled, {m['validators']} validators, "
-            f"{m['open_requests']} open withdrawal requests"
-        )
+    for name, figures in modules.items():
+        module = registry.get(name)
+        if module is not None and module.describe is not None:
+            lines.append(module.describe(figures))
+        else:
+            lines.append(f"{name} module: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
     return lines

@@ -1,34 +1,29 @@
 """The module store: every enabled module's state, kept in the beacon state (so in its root and its snapshots).
 
-A chain enables modules at genesis (``ModuleStore(pool=..., liquid=...)``); a module that is not enabled refuses
-its messages. :data:`MODULES` is the registry block processing dispatches through: each entry names the module,
-its message types, its pure handler dispatch, its epoch hook and its invariants.
+A chain enables modules at genesis (``ModuleStore({"pool": ..., "liquid": ...})``); a module that is not enabled
+refuses its messages. The store is generic: it holds one state per module name, and reads what each name's state
+is (its type, handlers, epoch hook, invariants) from the registry (:mod:`stakework.modules.registry`).
+
+Encodings (unchanged since the store had one typed field per module, so old roots and snapshot files stay valid):
+
+- snapshot (:func:`encode_store`): a msgpack map of module name -> state, in registration order, then
+  ``"withdrawn"`` when it is not empty; an enabled module's state is its ``msgspec`` struct encoding;
+- state root (:func:`canonical_store_bytes`): the same mapping as state builtins with every mapping sorted by key,
+  msgpack-encoded.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
 
-from stakework.modules import liquid, pool
+from stakework.modules import registry
 from stakework.modules.errors import ModuleError
 from stakework.modules.host import ModuleHost
-from stakework.modules.liquid import epoch as liquid_epoch
-from stakework.modules.liquid import handlers as liquid_handlers
-from stakework.modules.liquid import invariants as liquid_invariants
-from stakework.modules.liquid.messages import LiquidMessage
-from stakework.modules.liquid.state import LiquidState
-from stakework.modules.pool import epoch as pool_epoch
-from stakework.modules.pool import handlers as pool_handlers
-from stakework.modules.pool import invariants as pool_invariants
-from stakework.modules.pool.messages import PoolMessage
-from stakework.modules.pool.state import PoolModuleState
 
-ModuleMessage = PoolMessage | LiquidMessage
-"""Every module transaction kind (a tagged union: ``"type": "pool.deposit"`` etc. on the wire)."""
+WITHDRAWN = "withdrawn"
 
 
 class ModuleNotEnabled(ModuleError):
@@ -36,38 +31,129 @@ class ModuleNotEnabled(ModuleError):
 
 
 class ModuleStoreError(ModuleError):
-    """Stored module state that cannot be read (a corrupted snapshot)."""
+    """Stored module state that cannot be read (a corrupted snapshot, or a module this node does not have)."""
 
 
-class ModuleStore(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The state of every module this chain runs (None: not enabled)."""
+class ModuleStore:
+    """The state of every module this chain runs, by module name (a module absent: not enabled).
 
-    pool: PoolModuleState | None = None
-    liquid: LiquidState | None = None
-    withdrawn: dict[bytes, int] = msgspec.field(default_factory=dict)
-    """Validator pubkey -> SWK the withdrawal sweep paid from it into a module's account and the module has not
-    taken yet (``ModuleHost.take_withdrawals``): the chain's record of what landed, so a module never guesses."""
+    ``store.get("pool")`` (or ``store.pool``, for a registered module's name) is the module's state, or None."""
+
+    __slots__ = ("states", "withdrawn")
+
+    def __init__(self, states: Mapping[str, Any] | None = None, *, withdrawn: dict[bytes, int] | None = None) -> None:
+        self.states: dict[str, Any] = {}
+        for name, state in (states or {}).items():
+            self.enable(name, state)
+        self.withdrawn: dict[bytes, int] = {} if withdrawn is None else withdrawn
+        """Validator pubkey -> SWK the withdrawal sweep paid from it into a module's account and the module has
+        not taken yet (``ModuleHost.take_withdrawals``): the chain's record of what landed, so a module never
+        guesses."""
+
+    def enable(self, name: str, state: Any) -> None:
+        """Run module ``name`` with ``state`` (its definition's state type)."""
+        module = registry.get(name)
+        if module is None:
+            raise ModuleStoreError(f"no module named {name!r} is registered (known: {', '.join(registry.names())})")
+        if not isinstance(state, module.state_type):
+            raise ModuleStoreError(
+                f"module {name}: its state is a {module.state_type.__name__}, got {type(state).__name__}"
+            )
+        self.states[name] = state
+
+    def get(self, name: str) -> Any | None:
+        """Module ``name``'s state; None when the module is not enabled on this chain."""
+        return self.states.get(name)
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called when ordinary lookup fails: a registered module's name reads its state (None: not enabled).
+        if not name.startswith("_") and name not in ModuleStore.__slots__ and registry.get(name) is not None:
+            return self.states.get(name)
+        raise AttributeError(f"ModuleStore has no attribute {name!r} (and no module of that name is registered)")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ModuleStore):
+            return NotImplemented
+        return self.states == other.states and self.withdrawn == other.withdrawn
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"ModuleStore(enabled={self.enabled()}, withdrawn={len(self.withdrawn)})"
 
     def is_empty(self) -> bool:
-        return self.pool is None and self.liquid is None
+        return not self.states
 
     def copy(self) -> ModuleStore:
         """A deep copy (nothing shared)."""
-        return self if self.is_empty() else decode_store(encode_store(self))
+        return self if self.is_empty() and not self.withdrawn else decode_store(encode_store(self))
 
     def enabled(self) -> list[str]:
-        return [m.name for m in MODULES if m.get(self) is not None]
+        """The enabled modules' names, in registry order."""
+        return [m.name for m in registry.modules() if m.name in self.states]
+
+
+def _mapping(store: ModuleStore) -> dict[str, Any]:
+    """The store as it is encoded: module name -> state in registry order, then ``withdrawn`` unless empty."""
+    out: dict[str, Any] = {name: store.states[name] for name in store.enabled()}
+    if store.withdrawn:
+        out[WITHDRAWN] = store.withdrawn
+    return out
 
 
 def encode_store(store: ModuleStore) -> bytes:
     """The store as msgpack (snapshots)."""
-    return msgspec.msgpack.encode(store)
+    return msgspec.msgpack.encode(_mapping(store))
+
+
+def _decode_as(name: str, value: Any, read: Any) -> Any:
+    if name == WITHDRAWN:
+        return read(value, dict[bytes, int])
+    module = registry.get(name)
+    if module is None:
+        raise ModuleStoreError(
+            f"the stored state holds a module named {name!r}, which this stakework does not have (it has: "
+            f"{', '.join(registry.names())}); open it with the stakework version that wrote it"
+        )
+    return read(value, module.state_type)
+
+
+def _build(parts: dict[str, Any]) -> ModuleStore:
+    withdrawn = parts.pop(WITHDRAWN, None)
+    return ModuleStore({k: v for k, v in parts.items() if v is not None}, withdrawn=withdrawn)
 
 
 def decode_store(raw: bytes) -> ModuleStore:
+    """The store from :func:`encode_store`'s bytes; a ModuleStoreError names what cannot be read."""
     try:
-        return msgspec.msgpack.decode(raw, type=ModuleStore)
+        parts = msgspec.msgpack.decode(raw, type=dict[str, msgspec.Raw])
+        return _build(
+            {
+                name: _decode_as(name, value, lambda v, t: msgspec.msgpack.decode(v, type=t | None))
+                for name, value in parts.items()
+            }
+        )
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ModuleStoreError(f"unreadable module state: {exc}") from None
+
+
+def store_to_builtins(store: ModuleStore) -> dict[str, Any]:
+    """The store as JSON-able builtins (JSON snapshots: bytes as base64)."""
+    out: dict[str, Any] = msgspec.to_builtins(_mapping(store))
+    return out
+
+
+def store_from_builtins(obj: Any) -> ModuleStore:
+    """The store from :func:`store_to_builtins`' output; a ModuleStoreError names what cannot be read."""
+    try:
+        parts = msgspec.convert(obj, dict[str, Any])
+        return _build(
+            {
+                name: _decode_as(name, value, lambda v, t: msgspec.convert(v, t | None, strict=False))
+                for name, value in parts.items()
+            }
+        )
+    except msgspec.ValidationError as exc:
         raise ModuleStoreError(f"unreadable module state: {exc}") from None
 
 
@@ -92,58 +178,21 @@ def _canonical(obj: Any) -> Any:
 def canonical_store_bytes(store: ModuleStore) -> bytes:
     """What the state root hashes: the store with every mapping sorted by key, so the root never depends on the
     order entries were inserted (two nodes that reach the same content by different paths agree)."""
-    return msgspec.msgpack.encode(_canonical(msgspec.to_builtins(store, builtin_types=(bytes,))))
+    return msgspec.msgpack.encode(_canonical(msgspec.to_builtins(_mapping(store), builtin_types=(bytes,))))
 
 
-@dataclass(frozen=True)
-class ModuleDef:
-    """One registered module: what block processing and the epoch hook need to know about it."""
-
-    name: str
-    messages: tuple[type[Any], ...]
-    get: Callable[[ModuleStore], Any]
-    dispatch: Callable[[Any, ModuleHost, bytes, Any], None]
-    on_epoch: Callable[[Any, ModuleHost], None]
-    check: Callable[[Any, ModuleHost], list[str]]
+def _module_for(message: object) -> registry.ModuleDef:
+    module = registry.for_message(message)
+    if module is None:
+        raise ModuleError(f"{type(message).__name__} is no registered module's message")
+    return module
 
 
-MODULES: tuple[ModuleDef, ...] = (
-    ModuleDef(
-        name=pool.MODULE,
-        messages=tuple(pool_handlers.HANDLERS),
-        get=lambda store: store.pool,
-        dispatch=pool_handlers.dispatch,
-        on_epoch=pool_epoch.on_epoch,
-        check=pool_invariants.check,
-    ),
-    ModuleDef(
-        name=liquid.MODULE,
-        messages=tuple(liquid_handlers.HANDLERS),
-        get=lambda store: store.liquid,
-        dispatch=liquid_handlers.dispatch,
-        on_epoch=liquid_epoch.on_epoch,
-        check=liquid_invariants.check,
-    ),
-)
-"""Every module, in the order their epoch hooks run."""
-
-_BY_MESSAGE: dict[type[Any], ModuleDef] = {t: m for m in MODULES for t in m.messages}
-
-
-def is_module_message(payload: object) -> bool:
-    return type(payload) in _BY_MESSAGE
-
-
-def message_module(payload: object) -> str:
-    """The name of the module a message is for."""
-    return _BY_MESSAGE[type(payload)].name
-
-
-def dispatch_message(store: ModuleStore, host: ModuleHost, sender: bytes, msg: ModuleMessage) -> None:
+def dispatch_message(store: ModuleStore, host: ModuleHost, sender: bytes, msg: Any) -> None:
     """Run ``msg``'s handler on its module's state. Raises (changing nothing) when the module refuses it or is not
     enabled on this chain."""
-    module = _BY_MESSAGE[type(msg)]
-    state = module.get(store)
+    module = _module_for(msg)
+    state = store.get(module.name)
     if state is None:
         raise ModuleNotEnabled(f"the {module.name} module is not enabled on this chain")
     module.dispatch(state, host, sender, msg)
@@ -151,8 +200,8 @@ def dispatch_message(store: ModuleStore, host: ModuleHost, sender: bytes, msg: M
 
 def run_epoch_hooks(store: ModuleStore, host: ModuleHost) -> None:
     """Every enabled module's ``on_epoch``, in registry order."""
-    for module in MODULES:
-        state = module.get(store)
+    for module in registry.modules():
+        state = store.get(module.name)
         if state is not None:
             module.on_epoch(state, host)
 
@@ -160,8 +209,8 @@ def run_epoch_hooks(store: ModuleStore, host: ModuleHost) -> None:
 def check_invariants(store: ModuleStore, host: ModuleHost) -> list[str]:
     """Every enabled module's invariant violations, each prefixed by the module's name."""
     problems: list[str] = []
-    for module in MODULES:
-        state = module.get(store)
+    for module in registry.modules():
+        state = store.get(module.name)
         if state is not None:
-            problems += [f"{module.name}: {p}" for p in module.check(state, host)]
+            problems += [f"{module.name}: {p}" for p in module.invariants(state, host)]
     return problems

@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 
 from stakework.crypto import ed25519
-from stakework.modules.store import is_module_message
+from stakework.modules.registry import is_module_message
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.errors import StakeworkError
@@ -85,11 +85,11 @@ def _admit(mempool: Mempool, tx: SignedTransaction, head: BeaconState) -> bytes:
     t = tx.transaction
     payload = t.payload
     kind = payload.__struct_config__.tag
-    least = least_fee(payload)
+    least = least_fee(payload, head.preset)
     _need(
         t.fee >= least,
         f"{kind}: fee {t.fee} Gwei is below the {least} Gwei this transaction pays (MIN_TRANSACTION_FEE; a module "
-        "message: a base fee, plus one per validator key, plus one for a new pool)",
+        "message: its module's fee, a base fee plus one per validator key plus per-kind extras such as a new pool's)",
     )
     _need(
         ed25519.verify(t.sender, transaction_signing_message(head, t), tx.signature),
@@ -105,7 +105,7 @@ def _admit(mempool: Mempool, tx: SignedTransaction, head: BeaconState) -> bytes:
     alone = not mempool.has_pending(sender)
     if alone and is_module_message(payload):
         try:
-            check_module_message(head, sender, payload)  # type: ignore[arg-type]
+            check_module_message(head, sender, payload)
         except StakeworkError as exc:
             raise AdmissionError(f"{kind} refused: {exc}") from None
     return mempool.add(tx, head, signature_checked=True)

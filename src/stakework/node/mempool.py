@@ -34,8 +34,7 @@ from dataclasses import dataclass
 import msgspec
 
 from stakework.crypto import ed25519
-from stakework.modules.liquid.messages import Stake as LiquidStake
-from stakework.modules.pool.messages import Deposit as PoolDeposit
+from stakework.modules.registry import message_spend
 from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.transaction import (
@@ -71,10 +70,10 @@ class _Entry:
 
 
 def transaction_cost(tx: SignedTransaction) -> int:
-    """What the transaction takes from the sender's account: fee, plus the amount of a transfer, a stake, a pool
-    deposit or a liquid stake (other module messages move shares, not SWK)."""
+    """What the transaction takes from the sender's account: fee, plus the amount of a transfer or a stake, or
+    what its module says a module message spends (a pool deposit, a liquid stake; most move shares, not SWK)."""
     payload = tx.transaction.payload
-    amount = payload.amount if isinstance(payload, Transfer | Stake | PoolDeposit | LiquidStake) else 0
+    amount = payload.amount if isinstance(payload, Transfer | Stake) else message_spend(payload)
     return amount + tx.transaction.fee
 
 
@@ -127,7 +126,7 @@ class Mempool:
         if len(encoded) > MAX_TRANSACTION_BYTES:
             raise MempoolError(f"transaction is {len(encoded)} bytes, over the {MAX_TRANSACTION_BYTES}-byte limit")
         t = tx.transaction
-        if t.fee < (least := least_fee(t.payload)):
+        if t.fee < (least := least_fee(t.payload, state.preset)):
             raise MempoolError(
                 f"{t.payload.__struct_config__.tag}: fee {t.fee} Gwei is below the {least} Gwei this transaction "
                 "pays (MIN_TRANSACTION_FEE; a module message: a base fee, plus one per validator key, plus one for a "

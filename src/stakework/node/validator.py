@@ -13,6 +13,7 @@ from stakework.codec.hashing import sha256
 from stakework.codec.ssz import compute_signing_root
 from stakework.crypto import bls
 from stakework.crypto.slashing_protection import SlashableError, SlashingProtection
+from stakework.modules.registry import message_keys
 from stakework.spec.constants import DOMAIN_BEACON_ATTESTER
 from stakework.state.beacon_state import BeaconState
 from stakework.state.containers import Checkpoint
@@ -35,7 +36,6 @@ from stakework.transition.block.transaction import SignedTransaction, process_tr
 from stakework.transition.block.withdrawals import get_expected_withdrawals
 from stakework.transition.committees import get_beacon_proposer_index, get_epoch_shuffling
 from stakework.transition.errors import TransitionError
-from stakework.transition.modules import MAX_MODULE_KEYS_PER_BLOCK, message_keys
 from stakework.transition.signing import get_domain
 from stakework.transition.state_transition import block_signing_root, process_block
 
@@ -129,7 +129,7 @@ class ValidatorClient:
         for tx in transactions:
             sender = tx.transaction.sender
             wants = message_keys(tx.transaction.payload)
-            if sender in deferred or keys + wants > MAX_MODULE_KEYS_PER_BLOCK:
+            if sender in deferred or keys + wants > state.preset.MAX_MODULE_KEYS_PER_BLOCK:
                 deferred.add(sender)  # the block's key budget is spent: still valid, for a later block
                 continue
             try:

@@ -25,7 +25,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from stakework.modules.store import ModuleStore, ModuleStoreError, decode_store, encode_store
+from stakework.modules.store import ModuleStoreError, decode_store, encode_store, store_from_builtins, store_to_builtins
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import PRESETS, Preset, PresetError, get_preset, preset_from_mapping
 from stakework.state.accounts import Account, Accounts
@@ -248,8 +248,8 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
         state.accounts = _accounts_from([(_unhex(a.address), a.balance, a.nonce) for a in doc.accounts], where)
     if doc.modules is not None:
         try:
-            state.modules = msgspec.convert(doc.modules, ModuleStore, strict=False)
-        except msgspec.ValidationError as exc:
+            state.modules = store_from_builtins(doc.modules)
+        except ModuleStoreError as exc:
             raise SnapshotError(f"{where}.modules: {exc}") from None
     if doc.historical_summaries is not None:
         state.historical_summaries = [
@@ -390,7 +390,7 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
     doc.next_withdrawal_index = state.next_withdrawal_index
     doc.next_withdrawal_validator_index = state.next_withdrawal_validator_index
     doc.accounts = [AccountJSON(_hex(addr), a.balance, a.nonce) for addr, a in state.accounts.items()]
-    doc.modules = None if state.modules.is_empty() else msgspec.to_builtins(state.modules)
+    doc.modules = None if state.modules.is_empty() else store_to_builtins(state.modules)
     doc.historical_summaries = [
         HistoricalSummaryJSON(_hex(h.block_summary_root), _hex(h.state_summary_root))
         for h in state.historical_summaries

@@ -16,8 +16,7 @@ import numpy as np
 from stakework.codec.hashing import CanonicalHasher, sha256
 from stakework.crypto.bls import devnet_secret_key
 from stakework.crypto.ed25519 import devnet_account_key
-from stakework.modules.liquid import state as liquid_state
-from stakework.modules.pool import state as pool_state
+from stakework.modules import registry
 from stakework.modules.store import ModuleStore
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.presets import Preset
@@ -121,8 +120,8 @@ def devnet_genesis(
 
     `compounding_every = k` gives every k-th validator 0x02 credentials; `progress(i)` is called per key.
     `funded_accounts = m` credits `account_balance` to the accounts of `crypto.ed25519.devnet_account_key(0..m-1)`
-    (INSECURE too), so that a devnet has money to move from its first block. `modules` enables the pool and
-    liquid modules (:func:`devnet_modules`).
+    (INSECURE too), so that a devnet has money to move from its first block. `modules` enables every
+    registered module (:func:`devnet_modules`).
     """
     if validator_count <= 0:
         raise TransitionError("a devnet needs at least one validator")
@@ -149,19 +148,8 @@ def devnet_genesis(
     return state
 
 
-DEVNET_MAX_POSITIVE_REBASE = 1_000_000
-"""The devnet liquid module's positive-rebase limit per epoch, in 1e-9 of pooled SWK (1e-3). A small devnet pays
-far more per epoch than Ethereum (few validators, so a large base reward; 8-slot epochs): about 5e-5 of stake
-per epoch with 64 validators. The module default (1e-5, ten times Ethereum's issuance per epoch) would hold most
-of that back."""
-
-
 def devnet_modules(preset: Preset, admin: bytes) -> ModuleStore:
-    """The devnet's modules: an empty pool module and a liquid module whose admin and treasury is ``admin``
-    (devnet account 0), 10% protocol fee split half and half between treasury and operators."""
-    return ModuleStore(
-        pool=pool_state.new_state(preset),
-        liquid=liquid_state.new_state(
-            preset, admin=admin, treasury=admin, max_positive_rebase=DEVNET_MAX_POSITIVE_REBASE
-        ),
-    )
+    """The devnet's modules: every registered module, each in the state its definition's ``genesis`` gives for
+    ``preset`` with ``admin`` (devnet account 0) as its admin account (the pool module: empty; the liquid module:
+    ``admin`` is admin and treasury, 10% protocol fee split half and half between treasury and operators)."""
+    return ModuleStore({m.name: m.genesis(preset, admin) for m in registry.modules()})

@@ -18,12 +18,11 @@ import hashlib
 
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto import bls
+from stakework.modules import registry
 from stakework.modules.keys import DepositKey
-from stakework.modules.liquid.messages import SubmitKeys
-from stakework.modules.pool.messages import AddKeys, RegisterPool
-from stakework.modules.store import MODULES, ModuleMessage, dispatch_message, run_epoch_hooks
+from stakework.modules.store import dispatch_message, run_epoch_hooks
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, DOMAIN_DEPOSIT, FULL_EXIT_REQUEST_AMOUNT
-from stakework.spec.presets import Preset
+from stakework.spec.presets import DEVNET, Preset
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.deposit_request import process_deposit_request
 from stakework.transition.block.operations import DepositRequest, Withdrawal, WithdrawalRequest
@@ -32,31 +31,20 @@ from stakework.transition.deposits import is_valid_deposit_signature
 
 MODULE_ADDRESS_DOMAIN = b"stakework/module/"
 
-MODULE_MIN_FEE = 1_000
-"""Gwei: the least fee a module transaction pays (module state is kept, hashed and copied by every node)."""
-MODULE_KEY_FEE = 1_000_000
-"""Gwei (0.001 SWK) more per validator key a message submits: each costs every node a BLS signature check."""
-POOL_REGISTRATION_FEE = 10**9
-"""Gwei (1 SWK) more for ``pool.register``: a pool's state (its price history) lives on every node for good."""
-MAX_MODULE_KEYS_PER_BLOCK = 128
-"""Validator keys (signature checks) the module transactions of one block may submit in all."""
-
 
 def message_keys(message: object) -> int:
-    """How many validator keys a module message submits (0 for messages without keys)."""
-    keys = message.keys if isinstance(message, RegisterPool | AddKeys | SubmitKeys) else []
-    return len(keys)
+    """How many validator keys a module message submits (0 for messages without keys): its module's ``keys``."""
+    return registry.message_keys(message)
 
 
-def module_message_min_fee(message: object) -> int:
-    """The least fee (Gwei) a transaction carrying ``message`` pays: :data:`MODULE_MIN_FEE`, plus
-    :data:`MODULE_KEY_FEE` per key, plus :data:`POOL_REGISTRATION_FEE` for a new pool.
+def module_message_min_fee(message: object, preset: Preset = DEVNET) -> int:
+    """The least fee (Gwei) a transaction carrying ``message`` pays on a chain of ``preset``: what its module's
+    fee function asks (``MODULE_MIN_FEE``, plus ``MODULE_KEY_FEE`` per key, plus the module's per-kind extras such
+    as ``POOL_REGISTRATION_FEE``, all from the preset). The default preset's values are those of every built-in
+    preset; a chain on a custom preset passes its own.
 
     [Differs from Electra: stakework's anti-spam pricing of module work; Ethereum prices it with gas.]"""
-    fee = MODULE_MIN_FEE + MODULE_KEY_FEE * message_keys(message)
-    if isinstance(message, RegisterPool):
-        fee += POOL_REGISTRATION_FEE
-    return fee
+    return registry.message_min_fee(preset, message)
 
 
 def module_address(module: str) -> bytes:
@@ -161,12 +149,12 @@ class ChainHost:
         return index is not None and bool(self.state.validators.slashed[index])
 
 
-def process_module_message(state: BeaconState, sender: bytes, message: ModuleMessage) -> None:
+def process_module_message(state: BeaconState, sender: bytes, message: object) -> None:
     """Run a module transaction's handler. Raises a StakeworkError (changing nothing) if the module refuses it."""
     dispatch_message(state.modules, ChainHost(state), sender, message)
 
 
-_MODULE_ADDRESSES = frozenset(module_address(m.name) for m in MODULES)
+_MODULE_ADDRESSES = frozenset(module_address(name) for name in registry.names())
 
 
 def record_module_withdrawals(state: BeaconState, withdrawals: list[Withdrawal]) -> None:
@@ -182,7 +170,7 @@ def record_module_withdrawals(state: BeaconState, withdrawals: list[Withdrawal])
             withdrawn[pubkey] = withdrawn.get(pubkey, 0) + w.amount
 
 
-def check_module_message(state: BeaconState, sender: bytes, message: ModuleMessage) -> None:
+def check_module_message(state: BeaconState, sender: bytes, message: object) -> None:
     """Raise what the module would raise if ``message`` from ``sender`` were processed on ``state`` now; changes
     nothing (handlers write only the module store and accounts: those are copied)."""
     trial = copy.copy(state)

@@ -27,12 +27,7 @@ from stakework.transition.block.withdrawals import process_withdrawals
 from stakework.transition.committees import get_beacon_proposer_index
 from stakework.transition.epoch import process_epoch
 from stakework.transition.errors import InvalidOperation
-from stakework.transition.modules import (
-    MAX_MODULE_KEYS_PER_BLOCK,
-    message_keys,
-    process_module_epoch,
-    record_module_withdrawals,
-)
+from stakework.transition.modules import message_keys, process_module_epoch, record_module_withdrawals
 from stakework.transition.signing import get_domain
 
 ZERO32 = b"\x00" * 32
@@ -118,10 +113,10 @@ def process_block(
         if len(items) > limit:
             raise InvalidOperation(f"process_operations: {len(items)} {name} exceed the limit {limit}")
     keys = sum(message_keys(tx.transaction.payload) for tx in body.transactions)
-    if keys > MAX_MODULE_KEYS_PER_BLOCK:  # [Differs from Electra: stakework's modules]
+    if keys > p.MAX_MODULE_KEYS_PER_BLOCK:  # [Differs from Electra: stakework's modules]
         raise InvalidOperation(
             f"process_operations: the transactions submit {keys} validator keys, over the limit "
-            f"{MAX_MODULE_KEYS_PER_BLOCK}"
+            f"{p.MAX_MODULE_KEYS_PER_BLOCK} (MAX_MODULE_KEYS_PER_BLOCK)"
         )
     for proposer_slashing in body.proposer_slashings:
         process_proposer_slashing(state, proposer_slashing)

@@ -9,10 +9,11 @@ Kinds (a tagged union, `kind` on the wire):
   exit; else a partial withdrawal of compounding excess).
 - `consolidate`: EIP-7251 consolidation request from the account in the source's credentials; source == target
   switches the validator to compounding (0x02) credentials — the credential change the spec allows.
-- module messages (`pool.*`, `liquid.*`): handed to the module's pure handler (`stakework.modules`); the module
-  moves money between the sender's and its own account. A message the module refuses makes the transaction
-  invalid, and nothing changes (the fee is not taken). Their fee is at least `module_message_min_fee` (a base,
-  plus a part per validator key submitted, plus one for a new pool: the work and state they cost every node).
+- module messages (`pool.*`, `liquid.*`, every registered module's kinds: `stakework.modules.registry`): handed
+  to the module's pure handler; the module moves money between the sender's and its own account. A message the
+  module refuses makes the transaction invalid, and nothing changes (the fee is not taken). Their fee is at least
+  what the module's fee function asks (a base, plus a part per validator key submitted, plus per-kind extras such
+  as one for a new pool, all from the preset: the work and state they cost every node).
 
 Wire shape: every integer is a uint64 and every key, address and signature has its fixed length (the field
 types of `stakework.spec.types`); the decoder refuses anything else, and `check_wire_shape` applies the same
@@ -33,15 +34,16 @@ only, even between devnets of the same validator keys.
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING, Any, Union
 
 import msgspec
 
 from stakework.crypto import ed25519
-from stakework.modules.liquid.messages import LiquidMessage
-from stakework.modules.pool.messages import PoolMessage
-from stakework.modules.store import is_module_message
+from stakework.modules import registry
+from stakework.modules.registry import is_module_message
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.errors import StakeworkError
+from stakework.spec.presets import Preset
 from stakework.spec.types import U64, Bytes20, Bytes32, Bytes48, Bytes64, Bytes96, out_of_uint64
 from stakework.state.accounts import AccountError
 from stakework.state.beacon_state import BeaconState
@@ -100,7 +102,15 @@ class Consolidate(msgspec.Struct, frozen=True, tag="consolidate"):
     target_pubkey: Bytes48
 
 
-Payload = Transfer | Stake | Exit | Withdraw | Consolidate | PoolMessage | LiquidMessage
+CORE_KINDS: tuple[type[Any], ...] = (Transfer, Stake, Exit, Withdraw, Consolidate)
+"""The chain's own transaction kinds; the modules' kinds come from the registry."""
+
+if TYPE_CHECKING:
+    Payload = Transfer | Stake | Exit | Withdraw | Consolidate | Any
+else:
+    Payload = Union[(*CORE_KINDS, *registry.message_types())]
+"""Every transaction kind: a msgspec tagged union (`"type"` on the wire) of the core kinds and every registered
+module's message types, so a new module's messages decode without an edit here."""
 
 
 class Transaction(msgspec.Struct, frozen=True):
@@ -155,11 +165,13 @@ def _need(condition: bool, message: str) -> None:
         raise InvalidTransaction(message)
 
 
-def least_fee(payload: Payload) -> int:
+def least_fee(payload: Payload, preset: Preset | None = None) -> int:
     """The least fee (Gwei) a transaction carrying `payload` pays: `MIN_TRANSACTION_FEE`, or for a module message
-    `module_message_min_fee` if that is more."""
+    what its module asks on a chain of `preset` (`module_message_min_fee`) if that is more. Without a preset: the
+    module fees of every built-in preset."""
     if is_module_message(payload):
-        return max(MIN_TRANSACTION_FEE, module_message_min_fee(payload))
+        fee = module_message_min_fee(payload) if preset is None else module_message_min_fee(payload, preset)
+        return max(MIN_TRANSACTION_FEE, fee)
     return MIN_TRANSACTION_FEE
 
 
@@ -195,12 +207,13 @@ def process_transaction(
     tx = signed.transaction
     _need(len(tx.sender) == 32, "sender must be a 32-byte Ed25519 public key")
     _need(tx.fee >= 0 and tx.nonce >= 0, "fee and nonce must be non-negative")
-    least = least_fee(tx.payload)
+    least = least_fee(tx.payload, state.preset)
     if is_module_message(tx.payload):
         _need(
             tx.fee >= least,
             f"{tx.payload.__struct_config__.tag}: the fee is {tx.fee} Gwei, this message pays at least {least} "
-            "(a base fee, plus one per validator key it submits, plus one for a new pool)",
+            "(its module's fee: a base fee, plus one per validator key it submits, plus per-kind extras such as a new "
+            "pool's)",
         )
     _need(tx.fee >= least, f"the fee is {tx.fee} Gwei, a transaction pays at least {least} (MIN_TRANSACTION_FEE)")
     if verify_signature:
@@ -240,7 +253,7 @@ def process_transaction(
         raise InvalidTransaction(str(exc)) from None
     if is_module_message(payload):
         try:
-            process_module_message(state, sender, payload)  # type: ignore[arg-type]
+            process_module_message(state, sender, payload)
         except StakeworkError as exc:
             accounts.credit(sender, tx.fee)  # the handler changed nothing: undo the fee, the only change so far
             raise InvalidTransaction(f"{payload.__struct_config__.tag}: {exc}") from None

@@ -457,7 +457,7 @@ def show(
 @app.command("queue")
 def queue(node: str | None = NodeUrl, data_dir: Path | None = DataDir) -> None:
     """The withdrawal queue: requests waiting, what they need, what awaits claims."""
-    from stakework.cli.pool import _print_queue
+    from stakework.cli.modules.pool import _print_queue
     from stakework.cli.wallet import _client
 
     _print_queue(get(_client(node, None, data_dir), "/v1/liquid/queue"), "liquid")

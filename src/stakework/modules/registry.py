@@ -1,0 +1,109 @@
+"""The module registry: every module this build of stakework knows, in the order their epoch hooks run.
+
+Adding a module is one line in :data:`BUILTIN` (after writing its package and its :class:`ModuleDef`); nothing
+under ``transition/``, ``state/``, ``node/``, ``api/app.py`` or ``cli/main.py`` changes. Block dispatch, fees, the
+per-block key limit, the transaction wire union, the state root, snapshots, ``/v1/modules``, the API routers, the
+CLI sub-apps and ``stakework status`` all read this registry.
+
+The transaction wire union (``transition.block.transaction.Payload``) is built from the registry once, when
+``stakework.transition`` is imported; :func:`message_types` then freezes the registry, and :func:`register` refuses
+a module after that (its messages could not decode). So a module registers at import of ``stakework.modules`` (the
+built-in ones) or before anything imports ``stakework.transition`` (a test's or a plug-in's).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stakework.modules.definition import ModuleDef, Param, RegistryError, base_fee
+from stakework.modules.liquid.definition import LIQUID
+from stakework.modules.pool.definition import POOL
+from stakework.spec.presets import Preset
+
+__all__ = ["BUILTIN", "ModuleDef", "Param", "RegistryError", "base_fee"]
+
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID)
+"""The registration list: every built-in module's definition (a new module adds its line here)."""
+
+_modules: list[ModuleDef] = []
+_by_name: dict[str, ModuleDef] = {}
+_by_message: dict[type[Any], ModuleDef] = {}
+_by_tag: dict[str, ModuleDef] = {}
+_frozen = False
+
+
+def register(definition: ModuleDef) -> None:
+    """Add a module. Raises RegistryError for a name or message tag already taken, or once the wire union is
+    built (:func:`message_types`)."""
+    if _frozen:
+        raise RegistryError(
+            f"module {definition.name}: the registry is frozen (the transaction types are built); register a module "
+            "before anything imports stakework.transition"
+        )
+    if definition.name in _by_name:
+        raise RegistryError(f"a module named {definition.name!r} is registered already")
+    tags = [m.__struct_config__.tag for m in definition.messages]
+    taken = [t for t in tags if t in _by_tag]
+    if taken or len(set(tags)) != len(tags):
+        raise RegistryError(f"module {definition.name}: message tags {taken or tags} are used twice")
+    _modules.append(definition)
+    _by_name[definition.name] = definition
+    for message, tag in zip(definition.messages, tags, strict=True):
+        _by_message[message] = definition
+        _by_tag[tag] = definition
+
+
+for _definition in BUILTIN:
+    register(_definition)
+
+
+def modules() -> tuple[ModuleDef, ...]:
+    """Every registered module, in registration order (the order of epoch hooks and of the snapshot encoding)."""
+    return tuple(_modules)
+
+
+def names() -> list[str]:
+    return [m.name for m in _modules]
+
+
+def get(name: str) -> ModuleDef | None:
+    """The module called ``name``; None if there is none."""
+    return _by_name.get(name)
+
+
+def message_types() -> tuple[type[Any], ...]:
+    """Every registered module's message types (for the transaction wire union); freezes the registry."""
+    global _frozen
+    _frozen = True
+    return tuple(_by_message)
+
+
+def for_message(message: object) -> ModuleDef | None:
+    """The module ``message`` is for; None if it is no module's message."""
+    return _by_message.get(type(message))
+
+
+def is_module_message(message: object) -> bool:
+    return type(message) in _by_message
+
+
+def message_module(message: object) -> str:
+    """The name of the module a message is for (a module message only)."""
+    return _by_message[type(message)].name
+
+
+def message_keys(message: object) -> int:
+    """How many validator keys a message submits (0 for anything not a module message, or without keys)."""
+    module = _by_message.get(type(message))
+    return 0 if module is None else module.keys(message)
+
+
+def message_min_fee(preset: Preset, message: object) -> int:
+    """The least fee (Gwei) its module asks for ``message`` on a chain of ``preset`` (a module message only)."""
+    return _by_message[type(message)].least_fee(preset, message)
+
+
+def message_spend(message: object) -> int:
+    """SWK (Gwei) a module message takes from the sender besides its fee (0 for anything else)."""
+    module = _by_message.get(type(message))
+    return 0 if module is None else module.spends(message)

@@ -1,0 +1,188 @@
+"""The generic module store keeps the bytes the typed store had: the state root's canonical form, the snapshot
+msgpack and the JSON snapshot builtins of a store with pool and liquid are pinned to what the code before the
+registry produced (computed on commit 1824da1), so existing roots, snapshot files and conformance runs do not
+change. An unknown module in a snapshot is a clear error."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import msgspec
+import pytest
+
+from stakework.modules.keys import DepositKey
+from stakework.modules.liquid import state as ls
+from stakework.modules.pool import state as ps
+from stakework.modules.shares import ShareLedger
+from stakework.modules.store import (
+    ModuleStore,
+    ModuleStoreError,
+    canonical_store_bytes,
+    decode_store,
+    encode_store,
+    store_from_builtins,
+    store_to_builtins,
+)
+from stakework.spec.presets import DEVNET
+from stakework.state.root import hash_state
+from stakework.transition.genesis import devnet_genesis
+
+A, B, C = b"\xaa" * 20, b"\xbb" * 20, b"\xcc" * 20
+
+
+def _key(i: int) -> DepositKey:
+    return DepositKey(pubkey=bytes([i]) * 48, signature=bytes([i]) * 96)
+
+
+def _pool() -> ps.PoolModuleState:
+    pool = ps.new_state(DEVNET)
+    p = ps.Pool(
+        id=1,
+        operator=A,
+        commission_bps=500,
+        ledger=ShareLedger(
+            shares={B: 7 * 10**9, A: 3 * 10**9, ps.QUEUE_HOLDER: 10**9},
+            total_shares=11 * 10**9,
+            total_assets=12 * 10**9,
+        ),
+        buffer=5 * 10**9,
+        reserved=10**9,
+        validators=[
+            ps.PoolValidator(pubkey=_key(1).pubkey, last_balance=32 * 10**9),
+            ps.PoolValidator(pubkey=_key(2).pubkey, last_balance=31 * 10**9, exiting=True),
+        ],
+        spare_keys=[_key(3)],
+        requests={
+            2: ps.WithdrawalRequest(id=2, owner=B, shares=10**9, amount=10**9, epoch=4),
+            1: ps.WithdrawalRequest(id=1, owner=C, shares=5, amount=6, epoch=3, finalized=True, paid=6),
+        },
+        next_request_id=3,
+        next_to_finalize=2,
+        queued_assets=10**9,
+        commission_paid_shares=17,
+        history=[ps.PriceSample(1, 10, 10), ps.PriceSample(2, 12, 10)],
+    )
+    pool.pools = {1: p, 2: ps.Pool(id=2, operator=B, commission_bps=0)}
+    pool.next_pool_id = 3
+    pool.key_owner = {_key(3).pubkey: 1, _key(1).pubkey: 1, _key(2).pubkey: 1}
+    return pool
+
+
+def _liquid() -> ls.LiquidState:
+    liq = ls.new_state(
+        DEVNET,
+        admin=A,
+        treasury=C,
+        max_positive_rebase=1_000_000,
+        max_stake_limit=10**12,
+        stake_limit_increase_per_epoch=10**10,
+    )
+    liq.ledger = ShareLedger(
+        shares={C: 2, B: 9 * 10**9, ls.WRAPPER: 10**9}, total_shares=10 * 10**9 + 2, total_assets=10 * 10**9 + 5
+    )
+    liq.wrapped = {B: 10**9}
+    liq.buffer, liq.reserved, liq.unrecognised = 3, 4, 5
+    liq.operators = [ls.Operator(address=A, spare_keys=[_key(5)], active=1)]
+    liq.key_owner = {_key(5).pubkey: 0, _key(4).pubkey: 0}
+    liq.validators = [ls.LiquidValidator(pubkey=_key(4).pubkey, operator=0, last_balance=32 * 10**9)]
+    liq.requests = {1: ls.WithdrawalRequest(id=1, owner=B, shares=100, amount=101, epoch=2)}
+    liq.next_request_id, liq.queued_assets = 2, 101
+    liq.history = [ls.PriceSample(3, 5, 4)]
+    return liq
+
+
+def _store(which: str) -> ModuleStore:
+    if which == "both":
+        return ModuleStore(
+            {"pool": _pool(), "liquid": _liquid()}, withdrawn={_key(2).pubkey: 31 * 10**9, _key(1).pubkey: 7}
+        )
+    if which == "pool":
+        return ModuleStore({"pool": _pool()})
+    if which == "liquid":
+        return ModuleStore({"liquid": _liquid()})
+    return ModuleStore()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# sha256 of (canonical root bytes, snapshot msgpack, JSON of the snapshot builtins) on the typed store (1824da1).
+PINNED = {
+    "both": (
+        "dbb8a6bcc3546eb1ca2e7ffc1533a50b9e436ae9e7dde7ac9a800e06a022fef5",
+        "3ac69911280510041b5dc6b9ce2d550ad5072181c33e30b90dfd22af7d28d307",
+        "4e3892310deb70e9c191e6fb6a5d370bf4025940ce4a785ba8ce75e3d485dfb4",
+    ),
+    "pool": (
+        "0e746fde15bb58a370e1d63881ffabfa4b6e6ce50fd22f62282ea778a8c3269f",
+        "75570f974baece0d664ad08622610a1983ca9beb60c049732e8e755fced60448",
+        "04146e796f6357beb2aee00a299405c889163ccee30e1bc1ac0fb2283262554b",
+    ),
+    "liquid": (
+        "85871e954be951cecc386a5c92530821ab145e848fcfb1fb05556a24f6214dd1",
+        "5dcf4c4090faf5f551a25f9c32be71295dc0bce98c67b6e5d971e8447d1f9778",
+        "47ea0d62551cf40a53e9dccb049af2fc725eeb2146eb7fa96ef82e52c841957e",
+    ),
+    "empty": (
+        "9e076ceaf246b6003d9c2680a2b4cf0bffd069805902b0b5edeebf49039fe4bd",
+        "76be8b528d0075f7aae98d6fa57a6d3c83ae480a8469e668d7b0af968995ac71",
+        "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+    ),
+}
+
+
+@pytest.mark.parametrize("which", sorted(PINNED))
+def test_store_encodings__pool_and_liquid__bytes_of_the_typed_store(which: str) -> None:
+    store = _store(which)
+    root, snapshot, builtins = PINNED[which]
+    assert _sha(canonical_store_bytes(store)) == root
+    assert _sha(encode_store(store)) == snapshot
+    assert _sha(json.dumps(store_to_builtins(store)).encode()) == builtins
+
+
+def test_devnet_genesis_with_modules__state_root__unchanged() -> None:
+    state = devnet_genesis(DEVNET, 16, funded_accounts=4, modules=True)
+    assert hash_state(state).hex() == "e79c3a79de4f77746fda1903b28b778bf7ea13b12116b893e33aa2208d5d0041"
+
+
+@pytest.mark.parametrize("which", sorted(PINNED))
+def test_store__snapshot_and_json_round_trip__equal_store_and_root(which: str) -> None:
+    store = _store(which)
+    for again in (
+        decode_store(encode_store(store)),
+        store_from_builtins(json.loads(json.dumps(store_to_builtins(store)))),
+    ):
+        assert again == store
+        assert canonical_store_bytes(again) == canonical_store_bytes(store)
+    assert store.copy() == store and (store.is_empty() or store.copy() is not store)
+
+
+def test_store__module_attribute__is_its_state_or_none() -> None:
+    store = ModuleStore({"pool": _pool()})
+    assert store.pool is store.get("pool") and store.liquid is None
+    assert store.enabled() == ["pool"]
+    with pytest.raises(AttributeError, match="no module of that name"):
+        _ = store.nosuchmodule
+
+
+def test_decode_store__unknown_module_name__clear_error() -> None:
+    raw = msgspec.msgpack.encode({"pool": _pool(), "lending": {"x": 1}})
+    with pytest.raises(ModuleStoreError, match=r"module named 'lending'.*it has: pool, liquid"):
+        decode_store(raw)
+    with pytest.raises(ModuleStoreError, match="module named 'lending'"):
+        store_from_builtins({"lending": {}})
+
+
+def test_decode_store__corrupt_state__clear_error() -> None:
+    raw = msgspec.msgpack.encode({"pool": {"min_activation_balance": "many"}})
+    with pytest.raises(ModuleStoreError, match="unreadable module state"):
+        decode_store(raw)
+
+
+def test_store__state_of_the_wrong_type__refused() -> None:
+    with pytest.raises(ModuleStoreError, match="its state is a PoolModuleState, got LiquidState"):
+        ModuleStore({"pool": _liquid()})
+    with pytest.raises(ModuleStoreError, match="no module named 'lending'"):
+        ModuleStore({"lending": _pool()})
