@@ -256,7 +256,7 @@ def test_served_api__tokenless_read_still_works(api: LiveClient) -> None:
 def test_bodies_in_progress__over_the_budget__503_then_served_again(view: NodeView) -> None:
     """With the token: bodies held open together count against one budget (here 40 KiB): the one that would pass
     it is refused with 503; once the first is given up (408), there is room again."""
-    http = LiveClient(view, max_body_bytes=LIMIT, body_seconds=2 * SHORT, body_budget=40 * 1024)
+    http = LiveClient(view, max_body_bytes=LIMIT, body_seconds=6 * SHORT, body_budget=40 * 1024)
     try:
         with _connect(http.port) as first:
             first.sendall(_post_head("/v1/transactions", {**AUTH, "Content-Length": "40000"}) + b"[" + b" " * 30000)
