@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from stakework.cli.main import app as cli_app
+from stakework.crypto.ed25519 import devnet_account_key
 from support.module_cli import devnet_process
 
 CHROMIUM = "/usr/bin/chromium"
@@ -37,6 +38,7 @@ PAGES = [
     "/validators/0",
     "/accounts",
     "/modules",
+    "/actions",
     "/risk",
     "/risk/explain",
     "/docs",
@@ -60,9 +62,15 @@ pytestmark = pytest.mark.xdist_group("web_browser")
 
 
 @pytest.fixture(scope="module")
-def node_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with devnet_process(tmp_path_factory.mktemp("devnet")) as url:
-        yield url
+def devnet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    data = tmp_path_factory.mktemp("devnet")
+    with devnet_process(data) as url:
+        yield url, data
+
+
+@pytest.fixture(scope="module")
+def node_url(devnet: tuple[str, Path]) -> str:
+    return devnet[0]
 
 
 @pytest.fixture(scope="module")
@@ -194,6 +202,43 @@ def test_browser__keyboard_only__risk_run_gives_the_clis_numbers(page: Any, node
         name, _, q = metric.partition(".")
         expected = cli[route][name] if not q else list(cli[route][name].values())[int(q)]
         assert value == pytest.approx(expected, rel=1e-12, abs=1e-12), (route, metric)
+    assert errors == [], errors
+
+
+def test_browser__liquid_stake_signed_in_the_page__position_appears(page: Any, devnet: tuple[str, Path]) -> None:
+    url, data = devnet
+    key = devnet_account_key(0)
+    errors = _watch_errors(page)
+    page.goto(url + "/actions")
+    page.fill("#seed", "0x" + key.seed.hex())
+    page.fill("#token", (data / "api-token").read_text().strip())
+    page.click("#load-key")
+    page.wait_for_selector("#key-status[data-address]")
+    address = page.locator("#key-status").get_attribute("data-address")
+    assert address == "0x" + key.address.hex()
+    assert page.locator("#seed").input_value() == ""  # the seed is not left in the box
+    form = page.locator('form[data-tag="liquid.stake"]')
+    form.locator('input[name="amount"]').fill("2.5")
+    form.locator("button").click()
+    page.wait_for_selector('form[data-tag="liquid.stake"] .result[data-hash]')
+    tx_hash = form.locator(".result").get_attribute("data-hash")
+    page.wait_for_function(
+        f"""async () => {{
+            const r = await fetch('/v1/transactions/{tx_hash}');
+            const s = (await r.json()).data.status;
+            return s === 'included' || s === 'finalized';
+        }}""",
+        polling=300,
+    )
+    fetch_balance = f"async () => (await (await fetch('/v1/liquid/accounts/{address}')).json()).data.balance"
+    for _ in range(5):  # a rebase between the page and the API's answer changes the balance: read both again
+        page.goto(f"{url}/accounts/{address}")
+        positions = page.locator("dl.positions").inner_text()
+        held = int(page.evaluate(fetch_balance))
+        if f"{held // 10**9:,}.{held % 10**9:09d} stSWK" in positions:
+            break
+    assert 2 * 10**9 < held <= 25 * 10**8  # 2.5 SWK staked: at most 2.5 stSWK (rounded down)
+    assert f"{held // 10**9:,}.{held % 10**9:09d} stSWK" in positions, positions
     assert errors == [], errors
 
 

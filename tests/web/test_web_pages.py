@@ -18,7 +18,7 @@ from stakework.web.app import create_web_app
 from stakework.web.i18n import Messages, available_languages
 from stakework.web.pages.modules import find_page
 
-PAGES = ["/", "/blocks", "/validators", "/validators/0", "/accounts", "/modules", "/risk", "/risk/explain"]
+PAGES = ["/", "/blocks", "/validators", "/validators/0", "/accounts", "/modules", "/actions", "/risk", "/risk/explain"]
 
 
 @pytest.mark.parametrize("path", PAGES)

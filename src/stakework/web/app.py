@@ -43,6 +43,7 @@ NODE_NAV = (
     NavItem("/validators", "nav.validators"),
     NavItem("/accounts", "nav.accounts"),
     NavItem("/modules", "nav.modules"),
+    NavItem("/actions", "nav.actions"),
     NavItem("/risk", "nav.risk"),
     NavItem("/docs", "nav.api"),
 )
@@ -167,7 +168,7 @@ def docs_page(openapi_url: str = "/openapi.json") -> HTMLResponse:
 def node_router() -> APIRouter:
     """The node's pages (the view is the API app's `app.state.view`): overview, blocks, transactions,
     validators, accounts, one page per enabled module, the risk analyzer, and the API docs."""
-    from stakework.web.pages import accounts, chain, modules, overview, validators
+    from stakework.web.pages import accounts, actions, chain, modules, overview, validators
 
     nav = NODE_NAV
     router = APIRouter(include_in_schema=False)
@@ -223,6 +224,10 @@ def node_router() -> APIRouter:
     @router.get("/accounts/{address}")
     def account_page(address: str, request: Request) -> Response:
         return render(request, nav, lambda ctx: accounts.account_page(ctx, view(request), address))
+
+    @router.get("/actions")
+    def actions_page(request: Request) -> Response:
+        return render(request, nav, lambda ctx: actions.actions_page(ctx, view(request)))
 
     @router.get("/modules")
     def modules_page(request: Request) -> Response:
