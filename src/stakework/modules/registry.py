@@ -28,13 +28,13 @@ BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID)
 _modules: list[ModuleDef] = []
 _by_name: dict[str, ModuleDef] = {}
 _by_message: dict[type[Any], ModuleDef] = {}
-_by_tag: dict[str, ModuleDef] = {}
-_frozen = False
+_frozen: list[bool] = []
+"""Non-empty once the wire union is built (the registry is then closed)."""
 
 
 def register(definition: ModuleDef) -> None:
-    """Add a module. Raises RegistryError for a name or message tag already taken, or once the wire union is
-    built (:func:`message_types`)."""
+    """Add a module. Raises RegistryError for a name already taken, a message type listed twice, or once the wire
+    union is built (:func:`message_types`)."""
     if _frozen:
         raise RegistryError(
             f"module {definition.name}: the registry is frozen (the transaction types are built); register a module "
@@ -42,15 +42,13 @@ def register(definition: ModuleDef) -> None:
         )
     if definition.name in _by_name:
         raise RegistryError(f"a module named {definition.name!r} is registered already")
-    tags = [m.__struct_config__.tag for m in definition.messages]
-    taken = [t for t in tags if t in _by_tag]
-    if taken or len(set(tags)) != len(tags):
-        raise RegistryError(f"module {definition.name}: message tags {taken or tags} are used twice")
+    if len(set(definition.messages)) != len(definition.messages):
+        raise RegistryError(f"module {definition.name}: a message type is listed twice")
+    # Tags cannot clash across modules: each starts with its module's (unique) name (ModuleDef checks it).
     _modules.append(definition)
     _by_name[definition.name] = definition
-    for message, tag in zip(definition.messages, tags, strict=True):
+    for message in definition.messages:
         _by_message[message] = definition
-        _by_tag[tag] = definition
 
 
 for _definition in BUILTIN:
@@ -73,8 +71,8 @@ def get(name: str) -> ModuleDef | None:
 
 def message_types() -> tuple[type[Any], ...]:
     """Every registered module's message types (for the transaction wire union); freezes the registry."""
-    global _frozen
-    _frozen = True
+    if not _frozen:
+        _frozen.append(True)
     return tuple(_by_message)
 
 

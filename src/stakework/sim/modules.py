@@ -404,7 +404,7 @@ def run_pool_slashing(config: PoolSlashingConfig, on_epoch: Callable[[Any], None
     slashed_keys: list[bytes] = []
 
     def pool() -> Pool:
-        store = state.modules.pool
+        store: PoolModuleState | None = state.modules.pool
         assert store is not None
         return store.pools[pool_id]
 
@@ -491,7 +491,7 @@ def run_pool_slashing(config: PoolSlashingConfig, on_epoch: Callable[[Any], None
 
 
 def _pool_state(state: BeaconState) -> PoolModuleState:
-    store = state.modules.pool
+    store: PoolModuleState | None = state.modules.pool
     assert store is not None
     return store
 
@@ -632,7 +632,7 @@ def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None
     amount_of: dict[int, int] = {}
 
     def liquid() -> LiquidState:
-        store = state.modules.liquid
+        store: LiquidState | None = state.modules.liquid
         assert store is not None
         return store
 
