@@ -45,3 +45,31 @@ def test_choose_language__query_then_cookie_then_accept_language() -> None:
     assert choose_language(None, "xx", "fr") == "en"
     with pytest.raises(UnknownLanguageError, match="available: en, zh-TW"):
         choose_language("fr", None, None)
+
+
+def test_actions__module_enabled__its_forms_described_from_the_message_classes() -> None:
+    import json
+    import re
+    import threading
+    from types import SimpleNamespace
+
+    from stakework.spec.presets import DEVNET
+    from stakework.web.html import NavItem, PageContext
+    from stakework.web.pages.actions import actions_page
+
+    def forms(enabled: list[str]) -> dict[str, list[list[str]]]:
+        state = SimpleNamespace(modules=SimpleNamespace(enabled=lambda: enabled), preset=DEVNET)
+        view = SimpleNamespace(lock=threading.RLock(), chain=SimpleNamespace(head_state=state))
+        ctx = PageContext(Messages("en"), "/actions", {}, (NavItem("/actions", "nav.actions"),))
+        _, body, _ = actions_page(ctx, view)
+        return {
+            tag: json.loads(fields.replace("&quot;", '"'))
+            for tag, fields in re.findall(r'data-tag="([\w.]+)" data-fields="([^"]+)"', body)
+        }
+
+    assert set(forms([])) == {"transfer"}
+    described = forms(["liquid", "pool", "governance"])
+    assert described["transfer"] == [["to", "bytes20"], ["amount", "swk"]]
+    assert described["pool.deposit"] == [["pool_id", "uint"], ["amount", "swk"]]
+    assert described["gov.vote"] == [["proposal_id", "uint"], ["support", "uint"]]
+    assert "liquid.stake" in described and "liquid.claim" in described

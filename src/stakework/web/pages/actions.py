@@ -31,6 +31,7 @@ class Action:
 
 
 def _actions() -> list[Action]:
+    from stakework.modules.governance import messages as gm
     from stakework.modules.liquid import messages as lm
     from stakework.modules.pool import messages as pm
 
@@ -44,6 +45,7 @@ def _actions() -> list[Action]:
         Action(pm.Deposit, "actions.pool_deposit", "pool"),
         Action(pm.RequestWithdrawal, "actions.pool_request", "pool", ()),
         Action(pm.Claim, "actions.pool_claim", "pool", ()),
+        Action(gm.CastVote, "actions.vote", "governance", ()),  # shown once the governance module is enabled
     ]
 
 
