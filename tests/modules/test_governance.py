@@ -17,6 +17,7 @@ from stakework.modules.governance.errors import (
     CheckpointError,
     DescriptionTooLong,
     DuplicateAction,
+    InvalidSupport,
     ModuleError,
     NoVotingPower,
     ParameterOutOfBounds,
@@ -181,6 +182,7 @@ def test_vote__second_vote_refused_and_moving_stake_after_voting_gives_no_second
     advance_to(state, host, state.proposals[pid].start + 1)
     run(state, host, ALICE, CastVote(proposal_id=pid, support=FOR))
     refused(state, host, ALICE, CastVote(proposal_id=pid, support=AGAINST), AlreadyVoted)
+    refused(state, host, BOB, CastVote(proposal_id=pid, support=3), InvalidSupport)  # built in Python: checked again
     # Alice delegates to Bob and moves her stake to Carol: neither gains votes on this proposal.
     run(state, host, ALICE, Delegate(to=BOB))
     host.set_stake(state, ALICE, 0)

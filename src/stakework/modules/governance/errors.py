@@ -66,6 +66,10 @@ class AlreadyVoted(GovernanceError):
     """The voter has voted on this proposal already (Bravo ``castVoteInternal``: "voter already voted")."""
 
 
+class InvalidSupport(GovernanceError):
+    """A vote other than 0 (against), 1 (for) or 2 (abstain)."""
+
+
 class NoVotingPower(BelowMinimum):
     """The voter had no voting power at the proposal's snapshot epoch."""
 
@@ -94,6 +98,7 @@ __all__ = [
     "DescriptionTooLong",
     "DuplicateAction",
     "GovernanceError",
+    "InvalidSupport",
     "ModuleError",
     "NoVotingPower",
     "NotAuthorized",

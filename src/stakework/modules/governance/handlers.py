@@ -18,6 +18,7 @@ from stakework.modules.governance.errors import (
     CannotCancel,
     DescriptionTooLong,
     DuplicateAction,
+    InvalidSupport,
     NoVotingPower,
     ParameterOutOfBounds,
     ProposerBusy,
@@ -169,7 +170,7 @@ def handle_cast_vote(state: GovernanceState, host: GovernanceHost, sender: bytes
     proposal = get_proposal(state, msg.proposal_id)
     _require_status(state, proposal, host.epoch, {Status.ACTIVE}, "voted on")
     if msg.support not in (AGAINST, FOR, ABSTAIN):
-        raise WrongStatus(f"support is 0 (against), 1 (for) or 2 (abstain), got {msg.support}")
+        raise InvalidSupport(f"support is 0 (against), 1 (for) or 2 (abstain), got {msg.support}")
     if sender in proposal.receipts:
         raise AlreadyVoted(f"the sender voted on proposal {proposal.id} already")
     votes = votes_at(state, sender, proposal.start)
