@@ -251,6 +251,7 @@ def test_browser__screenshots__main_pages_in_both_languages(browser: Any, node_u
         "overview": "/",
         "validators": "/validators?per=10",
         "liquid": "/modules/liquid",
+        "actions": "/actions",
         "risk": "/risk?coin=ETH&amount=32&route=compare&paths=2000&seed=1",
     }
     for lang in ("en", "zh-TW"):

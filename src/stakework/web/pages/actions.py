@@ -28,6 +28,8 @@ class Action:
     title: str
     module: str | None
     swk_fields: tuple[str, ...] = ("amount",)
+    unit: str = "SWK"
+    """The token the amount is of (9 decimals, like SWK)."""
 
 
 def _actions() -> list[Action]:
@@ -38,9 +40,9 @@ def _actions() -> list[Action]:
     return [
         Action(txmod.Transfer, "actions.send", None),
         Action(lm.Stake, "actions.liquid_stake", "liquid"),
-        Action(lm.Wrap, "actions.wrap", "liquid", ("amount",)),
-        Action(lm.Unwrap, "actions.unwrap", "liquid", ("amount",)),
-        Action(lm.RequestWithdrawal, "actions.liquid_request", "liquid"),
+        Action(lm.Wrap, "actions.wrap", "liquid", unit="stSWK"),
+        Action(lm.Unwrap, "actions.unwrap", "liquid", unit="wstSWK"),
+        Action(lm.RequestWithdrawal, "actions.liquid_request", "liquid", unit="stSWK"),
         Action(lm.Claim, "actions.liquid_claim", "liquid", ()),
         Action(pm.Deposit, "actions.pool_deposit", "pool"),
         Action(pm.RequestWithdrawal, "actions.pool_request", "pool", ()),
@@ -80,7 +82,7 @@ def actions_page(ctx: PageContext, view: Any) -> Body:
         inputs = []
         for name, kind in fields:
             field_id = f"{_tag(action.cls)}-{name}".replace(".", "-")
-            label = m.t(f"actions.field_{name}") + (" (SWK)" if kind == "swk" else "")
+            label = m.t(f"actions.field_{name}") + (f" ({action.unit})" if kind == "swk" else "")
             placeholder = "0x…" if kind == "bytes20" else ("1.5" if kind == "swk" else "0")
             inputs.append(
                 tag(
@@ -120,5 +122,5 @@ def actions_page(ctx: PageContext, view: Any) -> Body:
         data_sent=m.t("actions.sent"),
         data_no_key=m.t("actions.no_key"),
     )  # fmt: skip
-    body = join([tag("p", m.t("actions.intro")), key_box, Markup("".join(forms))])
+    body = join([tag("p", m.t("actions.intro")), key_box, tag("div", Markup("".join(forms)), cls="action-grid")])
     return m.t("actions.title"), body, ("/static/actions.js",)
