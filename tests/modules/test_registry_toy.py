@@ -107,3 +107,16 @@ def test_module_def__malformed__refused_with_the_reason(changes: dict[str, Any],
 def test_module_def__least_fee__base_plus_the_modules_extra() -> None:
     assert TOY.least_fee(DEVNET, Bump(amount=1)) == DEVNET.MODULE_MIN_FEE + 7 * DEVNET.MODULE_KEY_FEE
     assert isinstance(TOY.genesis(DEVNET, b"\x00" * 20), ToyState)
+
+
+def test_registry_parameters__liquid__bounded_fields_of_its_state() -> None:
+    listed = [(module, p.name) for module, p in registry.parameters()]
+    assert ("liquid", "fee_bps") in listed and ("liquid", "max_positive_rebase") in listed
+    fee = registry.parameter("liquid", "fee_bps")
+    assert fee is not None and fee.allows(10_000) and not fee.allows(10_001)
+    assert registry.parameter("liquid", "nope") is None and registry.parameter("nope", "fee_bps") is None
+    liquid = registry.get("liquid")
+    assert liquid is not None
+    state = liquid.genesis(DEVNET, b"\x01" * 20)
+    for p in liquid.params:
+        assert p.allows(getattr(state, p.name)), p.name  # the devnet's values are within their own bounds

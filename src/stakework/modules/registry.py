@@ -105,3 +105,15 @@ def message_spend(message: object) -> int:
     """SWK (Gwei) a module message takes from the sender besides its fee (0 for anything else)."""
     module = _by_message.get(type(message))
     return 0 if module is None else module.spends(message)
+
+
+def parameters() -> list[tuple[str, Param]]:
+    """Every registered module's governable parameters as ``(module name, Param)``, in registry order (what a
+    governance host lists as the chain's governable parameters)."""
+    return [(m.name, p) for m in _modules for p in m.params]
+
+
+def parameter(module: str, name: str) -> Param | None:
+    """The bounds of ``module``'s parameter ``name``; None if the module or the parameter is unknown."""
+    definition = _by_name.get(module)
+    return None if definition is None else definition.param(name)
