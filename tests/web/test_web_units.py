@@ -73,3 +73,26 @@ def test_actions__module_enabled__its_forms_described_from_the_message_classes()
     assert described["pool.deposit"] == [["pool_id", "uint"], ["amount", "swk"]]
     assert described["gov.vote"] == [["proposal_id", "uint"], ["support", "uint"]]
     assert "liquid.stake" in described and "liquid.claim" in described
+
+
+PAGE_FOR_TEST = object()
+"""A module page object a test definition names (`tests/web/test_web_units.py:PAGE_FOR_TEST`)."""
+
+
+def test_module_page__definition_names_a_page__that_object_is_the_modules_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from stakework.modules import registry
+    from stakework.web.modules.pool import PAGE as POOL_PAGE
+    from stakework.web.pages import modules
+
+    definition = registry.get("pool")
+    assert definition is not None and definition.web_page == "stakework.web.modules.pool:PAGE"
+    assert modules.find_page("pool") is POOL_PAGE
+    monkeypatch.setattr(
+        registry,
+        "get",
+        lambda name: SimpleNamespace(web_page="test_web_units:PAGE_FOR_TEST") if name == "new" else None,
+    )
+    assert modules.find_page("new") is PAGE_FOR_TEST  # a new module's page: named by its definition, no app edit
+    assert modules.find_page("missing") is None

@@ -4,29 +4,16 @@ wstSWK and requests (for the account page). Figures as `/v1/liquid` gives them, 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from typing import Any
 
 from stakework.api.errors import ApiError
+from stakework.api.modules import liquid as api
 from stakework.web.app import Body, PageError
 from stakework.web.html import PageContext, dl, join, link, short, table, tag
 from stakework.web.modules.common import PRICE_SCALE, apr_chart, apr_text, price_chart, queue_block, requests_text
 
 HISTORY_EPOCHS = "256"
-
-
-def _routes() -> Any:
-    """The module's API route functions (called on the view, not over HTTP: the page shows what the API gives).
-    They live with the module's edge files (`stakework.api.modules.liquid`); before the module registry, in
-    `stakework.api.routes.modules`."""
-    try:
-        return importlib.import_module("stakework.api.modules.liquid")
-    except ImportError:
-        return importlib.import_module("stakework.api.routes.modules")
-
-
-api = _routes()
 
 
 class LiquidPage:

@@ -2,7 +2,7 @@
 editing the app's core.
 
 For each module the chain runs (`ModuleStore.enabled()`), the page is the object named by the module's definition
-(`web_page`, an import string `package.module:NAME`, when the module registry defines it), else by convention
+(`ModuleDef.web_page`, an import string `package.module:NAME`, in `stakework.modules.registry`), else by convention
 `stakework.web.modules.<name>:PAGE`. A page object has `title_key`, `page(ctx, view, query)`,
 `item(ctx, view, item, query)` and `positions(ctx, view, address)` (rows for the account page)."""
 
@@ -12,6 +12,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any, Protocol
 
+from stakework.modules import registry
 from stakework.web.app import Body, PageError
 from stakework.web.html import Markup, PageContext, join, link, tag
 
@@ -35,24 +36,11 @@ def _import(target: str) -> Any:
 
 
 def page_target(name: str) -> str:
-    """The import string of module `name`'s page: its definition's `web_page` if the module registry gives one,
+    """The import string of module `name`'s page: its definition's `web_page` (`stakework.modules.registry`),
     else `stakework.web.modules.<name>:PAGE`."""
-    try:
-        registry = importlib.import_module("stakework.modules.registry")
-    except ImportError:
-        registry = None
-    if registry is not None:
-        for getter in ("get", "module_def", "get_module"):
-            fn = getattr(registry, getter, None)
-            if callable(fn):
-                try:
-                    definition = fn(name)
-                except Exception:
-                    definition = None
-                target = getattr(definition, "web_page", None)
-                if isinstance(target, str) and target:
-                    return target
-                break
+    definition = registry.get(name)
+    if definition is not None and definition.web_page:
+        return definition.web_page
     return f"stakework.web.modules.{name}:PAGE"
 
 
