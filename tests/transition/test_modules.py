@@ -24,6 +24,7 @@ from stakework.transition.block.transaction import (
     InvalidTransaction,
     Payload,
     Transaction,
+    least_fee,
     process_transaction,
     sign_transaction,
 )
@@ -214,6 +215,19 @@ def test_withdrawal_into_a_module_account__noted_against_the_validator_until_the
     host = ChainHost(state)
     assert host.take_withdrawals(pubkey) == 7 * SWK
     assert host.take_withdrawals(pubkey) == 0
+
+
+def test_fee__chain_on_a_custom_preset__the_presets_module_fees_apply() -> None:
+    preset = DEVNET.replace(PRESET_NAME="dear", MODULE_MIN_FEE=5_000, MODULE_KEY_FEE=7, POOL_REGISTRATION_FEE=3 * SWK)
+    state = devnet_genesis(preset, 16, funded_accounts=4, modules=True)
+    register = RegisterPool(commission_bps=0, keys=[sign_module_key(preset, "pool", POOL_KEYS[0])])
+    least = module_message_min_fee(register, preset)
+    assert least == 5_000 + 7 + 3 * SWK
+    assert least_fee(Deposit(pool_id=1, amount=SWK), preset) == 5_000
+    with pytest.raises(InvalidTransaction, match=f"pays at least {least}"):
+        _apply(state, OPERATOR, register, fee=module_message_min_fee(register))  # the built-in presets' fee
+    _apply(state, OPERATOR, register, fee=least)
+    assert state.modules.pool is not None and 1 in state.modules.pool.pools
 
 
 def test_fee__below_what_the_message_pays__refused_nothing_changes() -> None:
