@@ -73,6 +73,7 @@ MAX_PARENT_FETCH = 32
 SYNC_SLACK = 1
 """A node whose best peer's head is more than this many slots ahead syncs before its validators act."""
 GENESIS_FILENAME = "genesis.json"
+BLOCKED_PEERS_FILE = "p2p-blocked"
 
 
 class NodeError(DevnetError):
@@ -275,7 +276,11 @@ class NodeRunner:
         )
 
     def on_peer_status(self, peer: Peer, status: messages.Status) -> None:
-        if status.head_slot > self.chain.head_state.slot + SYNC_SLACK:
+        """A peer ahead of us, or on a head we do not know (the other side of a healed partition): sync."""
+        head_slot = self.chain.head_state.slot
+        if status.head_slot > head_slot + SYNC_SLACK or (
+            status.head_root not in self.chain.states and status.head_slot + MAX_PARENT_FETCH >= head_slot
+        ):
             self._sync_needed.set()
 
     def blocks_by_range(self, start_slot: int, count: int) -> list[bytes]:
@@ -464,8 +469,13 @@ class NodeRunner:
         return Verdict.ACCEPT
 
     # -- sync ---------------------------------------------------------------------------------------------
-    def best_peer(self) -> Peer | None:
-        peers = [p for p in self.network.peers.values() if p.status is not None]
+    def best_peer(self, *, unknown_head: bool = False) -> Peer | None:
+        """The peer with the highest head (`unknown_head`: among those whose head block we do not have)."""
+        peers = [
+            p
+            for p in self.network.peers.values()
+            if p.status is not None and not (unknown_head and p.status.head_root in self.chain.states)
+        ]
         return max(peers, key=lambda p: p.status.head_slot if p.status else 0, default=None)
 
     def behind(self) -> bool:
@@ -483,8 +493,8 @@ class NodeRunner:
         started = time.perf_counter()
         while True:
             self._sync_needed.clear()
-            peer = self.best_peer()
-            if peer is None or peer.status is None or peer.status.head_slot <= self.chain.head_state.slot:
+            peer = self.best_peer(unknown_head=True)
+            if peer is None or peer.status is None:
                 break
             target = peer.status.head_slot
             spe = self.preset.SLOTS_PER_EPOCH
@@ -571,8 +581,21 @@ class NodeRunner:
                 if self.chain.store is not None:
                     self.chain.store.close()
 
+    def _check_link_switch(self) -> None:
+        """TEST HOOK (fault tests' partition): DATA/p2p-blocked, when present, lists the p2p ports of peers this
+        node must not talk to (one per line); the links come back when the file is gone."""
+        path = self.config.data_dir / BLOCKED_PEERS_FILE
+        try:
+            ports = {int(line) for line in path.read_text().split() if line.strip().isdigit()}
+        except OSError:
+            ports = set()
+        if ports != self.network.blocked_ports:
+            log.warning("link switch: blocking peers on ports %s", sorted(ports) or "none")
+            self.network.block_peers(ports)
+
     async def _run_slot(self, slot: int, stop: asyncio.Event) -> None:
         start = self.origin + slot * self.seconds
+        self._check_link_switch()
         with self.guard:
             if self.load is not None:
                 head = self.chain.head_state

@@ -204,7 +204,7 @@ class Network:
             return True
         if self.scores.penalize(peer.node_id, what) or what in ("bad_frame", "wrong_chain"):
             port = peer.status.listen_port if peer.status is not None else 0
-            self.scores.ban(peer.node_id, ("127.0.0.1", port))
+            self.scores.ban(peer.node_id, *([("127.0.0.1", port)] if port else []))
             self.stats.banned += 1
             log.info("peer %s: banned (%s)", peer.name, what)
             return True

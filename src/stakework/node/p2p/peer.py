@@ -101,13 +101,18 @@ class Peer:
         """Say goodbye (if asked), flush and close."""
         if self.closed:
             return
-        if goodbye is not None:
-            with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(encode_frame(messages.encode(messages.Goodbye(goodbye))))
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
         self.requests.fail_all(f"connection to {self.name} closed")
-        if self._writer_task is not None:
+        if self._writer_task is None:  # before the handshake completed: write the goodbye directly
+            if goodbye is not None:
+                with contextlib.suppress(Exception):
+                    self.writer.write(encode_frame(messages.encode(messages.Goodbye(goodbye))))
+                    await asyncio.wait_for(self.writer.drain(), 1.0)
+        else:
+            if goodbye is not None:
+                with contextlib.suppress(asyncio.QueueFull):
+                    self.queue.put_nowait(encode_frame(messages.encode(messages.Goodbye(goodbye))))
+            with contextlib.suppress(asyncio.QueueFull):
+                self.queue.put_nowait(None)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(asyncio.shield(self._writer_task), 1.0)
             self._writer_task.cancel()

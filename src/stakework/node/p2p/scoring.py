@@ -13,7 +13,7 @@ DECAY_PER_SECOND = 1.0
 """Points a negative score recovers per second (a peer that erred once is forgiven, a stream of errors is not)."""
 
 PENALTIES = {
-    "invalid_message": -25.0,  # a gossip message that failed validation (bad signature, invalid block)
+    "invalid_message": -30.0,  # a gossip message that failed validation (bad signature, invalid block)
     "undecodable": -50.0,  # bytes that are not a message
     "bad_frame": -100.0,  # an oversized frame or bad snappy data: the stream cannot be trusted
     "wrong_chain": -100.0,  # a Status for another chain (genesis root or fork version)

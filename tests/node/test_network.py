@@ -1,0 +1,256 @@
+"""Fault tests of nodes that run apart (issue #15): real `stakework node` processes on loopback, short slots
+(0.5 s, the devnet preset's 8-slot epochs), 16 validators. Each test is bounded: it waits for what it checks with a
+safety net in slots, and stops its nodes by itself."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.support.network import SPE, Line, NodeNetwork, parse
+
+from stakework.transition.block.block import SignedBeaconBlock
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("devnet-clock")]  # one wall-clock devnet at a time
+
+
+def _finalized_never_reverts(lines: list[Line]) -> None:
+    finalized = [line.finalized for line in lines]
+    assert finalized == sorted(finalized), f"finalized epoch went back: {finalized}"
+
+
+def test_devnet_nodes__four_nodes_online__finalize_two_epochs_behind_with_a_block_almost_every_slot(
+    tmp_path: Path,
+) -> None:
+    """Fault test 1: `stakework devnet --nodes 4`: finalized epoch >= 2 by epoch 4, then finalized = current - 2;
+    a block in almost every slot; every node on one head."""
+    from tests.support.network import free_ports
+
+    (p2p,) = free_ports(1)
+    slots = 6 * SPE
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stakework.cli.main",
+            "devnet",
+            "--nodes",
+            "4",
+            "-n",
+            "16",
+            "--slot-seconds",
+            "0.5",
+            "--slots",
+            str(slots),
+            "-d",
+            str(tmp_path / "net"),
+            "--p2p-port",
+            str(p2p),
+            "--no-http",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,  # a safety net: the run ends by itself after --slots
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines: dict[int, list[Line]] = {i: [] for i in range(4)}
+    for text in proc.stdout.splitlines():
+        if text.startswith("[node-"):
+            node = int(text[6 : text.index("]")])
+            line = parse(node, text)
+            if line is not None:
+                lines[node].append(line)
+    for i in range(4):
+        assert lines[i], f"node-{i} printed no slot line"
+        _finalized_never_reverts(lines[i])
+        for line in lines[i]:
+            if line.epoch >= 4:
+                assert line.finalized >= 2, line
+            if line.epoch >= 4 and line.slot % SPE >= 1:  # after the epoch's first block has been processed
+                assert line.finalized == line.epoch - 2, line
+    # Which slots got a block: every node's head follows the chain; the proposer's node says "proposed".
+    proposed = {line.slot for i in range(4) for line in lines[i] if line.proposed}
+    run = {line.slot for i in range(4) for line in lines[i]}
+    assert len(proposed) >= 0.9 * len(run), f"blocks in {len(proposed)} of {len(run)} slots"
+    ends = {lines[i][-1].slot: set() for i in range(4)}
+    last_common = min(lines[i][-1].slot for i in range(4)) - 1
+    heads = {line.root for i in range(4) for line in lines[i] if line.slot == last_common}
+    assert len(heads) == 1, f"heads at slot {last_common}: {heads} ({ends})"
+
+
+class _RawPeer:
+    """A hand-driven connection to a node (the test plays a bad peer)."""
+
+    def __init__(self, port: int) -> None:
+        import socket
+
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def receive(self) -> object:
+        """The next message, or None when the node closed the connection."""
+        from stakework.node.p2p import messages
+        from stakework.node.p2p.frames import decode_payload
+
+        header = self._exactly(5)
+        if header is None:
+            return None
+        body = self._exactly(int.from_bytes(header[:4], "big"))
+        if body is None:
+            return None
+        return messages.decode(decode_payload(header[4], body))
+
+    def _exactly(self, n: int) -> bytes | None:
+        out = b""
+        while len(out) < n:
+            try:
+                chunk = self.sock.recv(n - len(out))
+            except (ConnectionResetError, TimeoutError):
+                return None
+            if not chunk:
+                return None
+            out += chunk
+        return out
+
+    def closed_by_node(self) -> bool:
+        """Whether the node closes the connection (reads until it does; a safety net of 10 s)."""
+        from stakework.node.p2p import messages
+
+        while True:
+            message = self.receive()
+            if message is None:
+                return True
+            if isinstance(message, messages.Goodbye):
+                continue
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _bad_signature_blocks(net: NodeNetwork, status: object, count: int) -> list[bytes]:
+    """`count` blocks for the current slots by validators of node-1 (not running), valid but for their signature:
+    the chain is replayed from node-0's blocks (by range, as a syncing node would)."""
+    import msgspec
+
+    from stakework.crypto.slashing_protection import SlashingProtection
+    from stakework.node.chain import Chain
+    from stakework.node.devnet import load_node_keys
+    from stakework.node.node import NetworkGenesis
+    from stakework.node.p2p import messages
+    from stakework.node.validator import ValidatorClient
+    from stakework.spec.presets import DEVNET
+    from stakework.transition.genesis import devnet_genesis
+
+    g = NetworkGenesis.read(net.data / "genesis.json")
+    genesis = devnet_genesis(
+        DEVNET, g.validators, genesis_time=g.genesis_time, funded_accounts=g.funded_accounts, modules=g.modules
+    )
+    chain = Chain(genesis)
+    peer = _RawPeer(net.ports[0])
+    peer.receive()  # its status
+    peer.send(_frame(_as_peer(status, b"\x07" * 16)))  # type: ignore[type-var]
+    peer.send(_frame(messages.BlocksByRange(1, 1, 128)))
+    while not isinstance(reply := peer.receive(), messages.Blocks):
+        assert reply is not None, "node-0 closed the connection of an honest peer"
+    peer.close()
+    for data in reply.blocks:
+        chain.import_block(msgspec.msgpack.decode(data, type=SignedBeaconBlock), current_slot=10**6)
+    client = ValidatorClient(
+        load_node_keys(net.data / "node-1" / "keys"),
+        SlashingProtection(net.data / "test-protection.sqlite", genesis.genesis_validators_root),
+    )
+    out: list[bytes] = []
+    slot = chain.head_state.slot + 1
+    while len(out) < count:
+        block = client.propose(chain.state_at_slot(slot), [])
+        slot += 1
+        if block is None:
+            continue
+        for k in range(count - len(out)):
+            forged = msgspec.structs.replace(block, signature=bytes([0xA0 + k]) + block.signature[1:])
+            out.append(msgspec.msgpack.encode(forged))
+    return out
+
+
+def _as_peer(status: object, node_id: bytes) -> object:
+    """Another node's Status for the same chain (the node's own, with another id and no listen port)."""
+    import msgspec
+
+    return msgspec.structs.replace(status, node_id=node_id, listen_port=0)  # type: ignore[type-var]
+
+
+def _frame(message: object) -> bytes:
+    from stakework.node.p2p import messages
+    from stakework.node.p2p.frames import encode_frame
+
+    return encode_frame(messages.encode(message))  # type: ignore[arg-type]
+
+
+def test_bad_peer__oversized_frame_garbage_wrong_genesis_bad_signature__dropped_and_the_node_goes_on(
+    tmp_path: Path,
+) -> None:
+    """Fault test 6: a peer that sends an oversized frame, random bytes, a Status of another chain, or blocks with
+    bad signatures is disconnected (the last one banned once its score is spent); the node keeps running its slots
+    and still takes an honest peer."""
+    import os
+
+    import msgspec
+
+    from stakework.node.p2p import messages
+    from stakework.node.p2p.frames import MAX_PAYLOAD_SIZE
+
+    net = NodeNetwork(tmp_path / "net", nodes=2)
+    net.start(0)
+    try:
+        net.wait_for("node-0's first slots", lambda: len(net.lines[0]) >= 2, 20)
+        # 1. an oversized frame: the length alone gets it dropped
+        peer = _RawPeer(net.ports[0])
+        status = peer.receive()
+        assert isinstance(status, messages.Status)
+        peer.send((MAX_PAYLOAD_SIZE + 1).to_bytes(4, "big") + b"\x00")
+        assert peer.closed_by_node()
+        # 2. random bytes
+        peer = _RawPeer(net.ports[0])
+        peer.receive()
+        peer.send(os.urandom(64))
+        assert peer.closed_by_node()
+        # 3. another chain's Status: goodbye (irrelevant network), then closed
+        peer = _RawPeer(net.ports[0])
+        peer.receive()
+        peer.send(_frame(msgspec.structs.replace(_as_peer(status, b"\x02" * 16), genesis_root=b"\x01" * 32)))
+        assert peer.receive() == messages.Goodbye(messages.GOODBYE_IRRELEVANT_NETWORK)
+        assert peer.closed_by_node()
+        # 4. blocks with bad signatures: each rejected and penalised, the fourth gets the peer banned
+        forged = _bad_signature_blocks(net, status, 4)
+        peer = _RawPeer(net.ports[0])
+        peer.receive()
+        peer.send(_frame(_as_peer(status, b"\x03" * 16)))
+        for data in forged:
+            peer.send(_frame(messages.Gossip(messages.TOPIC_BLOCK, data)))
+        assert peer.closed_by_node()
+        log = (net.data / "node-0" / "node.log").read_text()
+        assert log.count("invalid beacon_block message") == 4, log[-2000:]
+        assert "banned (invalid_message)" in log
+        # the banned node id is turned away at the handshake
+        peer = _RawPeer(net.ports[0])
+        peer.receive()
+        peer.send(_frame(_as_peer(status, b"\x03" * 16)))
+        assert peer.receive() == messages.Goodbye(messages.GOODBYE_BANNED)
+        # the node goes on: more slots, and an honest peer is served
+        seen = len(net.lines[0])
+        net.wait_for("node-0's next slots", lambda: len(net.lines[0]) >= seen + 2, 20)
+        peer = _RawPeer(net.ports[0])
+        peer.receive()
+        peer.send(_frame(_as_peer(status, b"\x04" * 16)))
+        peer.send(_frame(messages.Ping(9)))
+        while (reply := peer.receive()) != messages.Pong(9):
+            assert reply is not None and not isinstance(reply, messages.Goodbye), reply
+        peer.close()
+        assert net.procs[0].poll() is None
+    finally:
+        net.stop_all()
