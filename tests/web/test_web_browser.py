@@ -133,6 +133,8 @@ def test_browser__overview__finalized_epoch_is_the_apis_and_advances_live(page: 
     shown = """Number(document.querySelector('[data-live="finalized-epoch"]').textContent.replace(/,/g, ''))"""
     page.wait_for_function(f"() => {shown} > {first}")
     assert _shown(page, "finalized-epoch") > first
+    slot_time = page.locator('[data-live="slot-time"]').inner_text()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", slot_time), slot_time
     assert errors == [], errors
 
 

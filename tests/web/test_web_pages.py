@@ -62,6 +62,14 @@ def test_lang__zh_tw_query__chinese_page_and_choice_remembered(web: WebNode) -> 
     again = client.get("/validators")  # no ?lang: the cookie decides
     assert '<html lang="zh-TW">' in again.text and "驗證者" in again.text
     assert '<html lang="en">' in client.get("/?lang=en").text
+    web.view.seconds_per_slot = 1.0  # a clock within the calendar: the head slot's start is shown as a date
+    try:
+        zh_date = re.search(r'data-live="slot-time"[^>]*>([^<]+)<', client.get("/?lang=zh-TW").text)
+        en_date = re.search(r'data-live="slot-time"[^>]*>([^<]+)<', client.get("/?lang=en").text)
+    finally:
+        web.view.seconds_per_slot = 1e9
+    assert zh_date and re.fullmatch(r"\d{4}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} \(UTC\)", zh_date.group(1))
+    assert en_date and re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", en_date.group(1))
 
 
 def test_lang__unknown_language__400_naming_the_choices(web: WebNode) -> None:

@@ -4,6 +4,8 @@ recent epochs. `static/live.js` keeps the head and the checkpoints current over 
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from typing import Any
 
 import numpy as np
@@ -45,6 +47,8 @@ def overview_page(ctx: PageContext, view: Any) -> Body:
         first = max(0, epoch - TIMELINE_EPOCHS + 1)
         blocks = canonical_blocks(view, head_slot, (epoch - first + 1) * spe)
         state = head
+        genesis_time = int(view.genesis.genesis_time)
+        seconds_per_slot = float(view.seconds_per_slot)
     participation = target_participation(state)
     counts = np.bincount(validator_statuses(state), minlength=len(STATUSES))
     per_epoch = {e: 0 for e in range(first, epoch + 1)}
@@ -59,8 +63,21 @@ def overview_page(ctx: PageContext, view: Any) -> Body:
             return "justified"
         return "pending"
 
+    slot_time: object = "—"
+    with contextlib.suppress(OverflowError, OSError, ValueError):  # a clock beyond the calendar (frozen slots)
+        slot_time = m.date(dt.datetime.fromtimestamp(genesis_time + head_slot * seconds_per_slot, dt.UTC))
     head_facts = dl(
         [
+            (
+                m.t("overview.slot_time"),
+                tag(
+                    "span",
+                    slot_time,
+                    data_live="slot-time",
+                    data_genesis=genesis_time,
+                    data_slot_seconds=seconds_per_slot,
+                ),
+            ),
             (m.t("overview.head_slot"), tag("span", m.num(head_slot), data_live="head-slot")),
             (m.t("overview.epoch"), tag("span", m.num(epoch), data_live="head-epoch")),
             (m.t("overview.head_root"), tag("code", hexs(head_root), data_live="head-root")),

@@ -32,10 +32,22 @@
     status.textContent = status.getAttribute("data-off");
     status.classList.remove("on");
   });
+  var pad = function (n) { return String(n).padStart(2, "0"); };
+  function slotTime(slot) {  // the same format as the server's (UTC): 2026-12-07 13:05:00 UTC, zh-TW 2026/12/07 ... (UTC)
+    var e = el("slot-time");
+    if (!e) { return; }
+    var t = new Date((Number(e.dataset.genesis) + slot * Number(e.dataset.slotSeconds)) * 1000);
+    if (isNaN(t.getTime())) { return; }
+    var zh = document.documentElement.lang === "zh-TW";
+    var d = [t.getUTCFullYear(), pad(t.getUTCMonth() + 1), pad(t.getUTCDate())].join(zh ? "/" : "-");
+    var h = [pad(t.getUTCHours()), pad(t.getUTCMinutes()), pad(t.getUTCSeconds())].join(":");
+    e.textContent = d + " " + h + (zh ? " (UTC)" : " UTC");
+  }
   source.addEventListener("head", function (event) {
     var data = JSON.parse(event.data);
     var slot = Number(data.slot);
     set("head-slot", fmt.format(slot));
+    slotTime(slot);
     set("head-root", data.block);
     if (slotsPerEpoch > 0) {
       var epoch = Math.floor(slot / slotsPerEpoch);
