@@ -17,6 +17,7 @@ from stakework.modules.governance.errors import (
     CheckpointError,
     DescriptionTooLong,
     DuplicateAction,
+    GovernanceUnavailable,
     InvalidSupport,
     ModuleError,
     NoVotingPower,
@@ -56,6 +57,7 @@ from stakework.modules.governance.state import (
     new_state,
 )
 from stakework.modules.governance.votes import record_balance_change, total_at, votes_at
+from stakework.modules.testing import FakeHost
 
 ALICE, BOB, CAROL, MALLORY = b"a" * 20, b"b" * 20, b"c" * 20, b"m" * 20
 FEE = Action(module="liquid", name="fee_bps", value=500)
@@ -517,6 +519,23 @@ def test_queries__parameters_list_own_and_registry_with_bounds_and_settings_show
     assert proposal_view(state, pid, host.epoch).quorum is None  # the snapshot epoch has not ended
     with pytest.raises(UnknownProposal):
         proposal_view(state, 99, host.epoch)
+
+
+def test_host__without_a_parameter_registry_a_proposal_is_refused_naming_what_is_missing() -> None:
+    state, host = setup()
+    bare = FakeHost(epoch=host.epoch)  # a module host that offers governance nothing
+    message = refused_on(state, bare, Propose(actions=[FEE]), GovernanceUnavailable)
+    assert "host.parameters" in message
+    with pytest.raises(GovernanceUnavailable, match=r"host\.voting_power"):
+        check(state, bare)
+
+
+def refused_on(state: GovernanceState, host: FakeHost, msg: GovernanceMessage, error: type) -> str:
+    before = msgspec.msgpack.encode(state)
+    with pytest.raises(error) as info:
+        dispatch(state, host, ALICE, msg)
+    assert msgspec.msgpack.encode(state) == before
+    return str(info.value)
 
 
 def test_errors__every_refusal_is_a_module_error() -> None:

@@ -12,12 +12,12 @@ missed hook can delay what the state shows, never what a transaction may do.
 
 from __future__ import annotations
 
-from stakework.modules.governance.host import GovernanceHost
 from stakework.modules.governance.state import LIVE, GovernanceState
 from stakework.modules.governance.votes import expected_status
+from stakework.modules.host import ModuleHost
 
 
-def on_epoch(state: GovernanceState, host: GovernanceHost) -> None:
+def on_epoch(state: GovernanceState, host: ModuleHost) -> None:
     """Refresh every live proposal's status for the next epoch; drop the finished ones from the live list."""
     following = host.epoch + 1
     still_live: list[int] = []

@@ -17,6 +17,10 @@ class GovernanceError(ModuleError):
     """A governance message was refused for a governance-specific reason."""
 
 
+class GovernanceUnavailable(GovernanceError):
+    """The chain's host offers no parameter registry or voting-power source (governance is not wired to it)."""
+
+
 class BelowProposalThreshold(BelowMinimum):
     """The proposer's voting power at the previous epoch is below the proposal threshold (Bravo ``propose``)."""
 
@@ -98,6 +102,7 @@ __all__ = [
     "DescriptionTooLong",
     "DuplicateAction",
     "GovernanceError",
+    "GovernanceUnavailable",
     "InvalidSupport",
     "ModuleError",
     "NoVotingPower",

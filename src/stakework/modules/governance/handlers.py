@@ -29,7 +29,7 @@ from stakework.modules.governance.errors import (
     UnknownProposal,
     WrongStatus,
 )
-from stakework.modules.governance.host import GovernanceHost, ParameterSpec
+from stakework.modules.governance.host import ParameterSpec, parameters_of
 from stakework.modules.governance.messages import (
     ABSTAIN,
     AGAINST,
@@ -62,6 +62,7 @@ from stakework.modules.governance.votes import (
     proposal_threshold,
     votes_at,
 )
+from stakework.modules.host import ModuleHost
 
 
 def get_proposal(state: GovernanceState, proposal_id: int) -> Proposal:
@@ -71,14 +72,14 @@ def get_proposal(state: GovernanceState, proposal_id: int) -> Proposal:
     return proposal
 
 
-def find_spec(state: GovernanceState, host: GovernanceHost, module: str, name: str) -> ParameterSpec | None:
+def find_spec(state: GovernanceState, host: ModuleHost, module: str, name: str) -> ParameterSpec | None:
     """The bounds in force now of ``module.name``: governance's own from its state, the others' from the host."""
     if module == MODULE:
         return next((s for s in own_specs(state) if s.name == name), None)
-    return host.parameters.spec(module, name)
+    return parameters_of(host).spec(module, name)
 
 
-def check_actions(state: GovernanceState, host: GovernanceHost, actions: list[Action]) -> None:
+def check_actions(state: GovernanceState, host: ModuleHost, actions: list[Action]) -> None:
     """Every action names a governable parameter once, with a value within its bounds now. Checked when proposed
     and again when executed (Compound's proposal 62 set a distribution parameter nobody bounded, and over-paid
     ~$80M of COMP)."""
@@ -115,7 +116,7 @@ def _drop_live(state: GovernanceState, proposal_id: int) -> None:
         state.live.remove(proposal_id)
 
 
-def handle_propose(state: GovernanceState, host: GovernanceHost, sender: bytes, msg: Propose) -> None:
+def handle_propose(state: GovernanceState, host: ModuleHost, sender: bytes, msg: Propose) -> None:
     """Bravo ``propose``: the sender's power at the previous epoch reaches the threshold, 1..10 bounded actions, at
     most one pending or active proposal per proposer. Snapshot ``start = now + voting_delay``, ``end = start +
     voting_period``.
@@ -162,7 +163,7 @@ def handle_propose(state: GovernanceState, host: GovernanceHost, sender: bytes, 
     state.latest_proposal[sender] = proposal.id
 
 
-def handle_cast_vote(state: GovernanceState, host: GovernanceHost, sender: bytes, msg: CastVote) -> None:
+def handle_cast_vote(state: GovernanceState, host: ModuleHost, sender: bytes, msg: CastVote) -> None:
     """Bravo ``castVoteInternal``: while active (``start < now <= end``), once per voter, with the voter's power at
     the end of the snapshot epoch ``start``.
 
@@ -189,7 +190,7 @@ def handle_cast_vote(state: GovernanceState, host: GovernanceHost, sender: bytes
     proposal.status = Status.ACTIVE
 
 
-def handle_queue(state: GovernanceState, host: GovernanceHost, sender: bytes, msg: Queue) -> None:
+def handle_queue(state: GovernanceState, host: ModuleHost, sender: bytes, msg: Queue) -> None:
     """Bravo ``queue``: anyone queues a succeeded proposal; ``eta = now + timelock_delay`` and it may execute until
     ``eta + grace_period`` (both as set now).
 
@@ -202,7 +203,7 @@ def handle_queue(state: GovernanceState, host: GovernanceHost, sender: bytes, ms
     proposal.status = Status.QUEUED
 
 
-def handle_execute(state: GovernanceState, host: GovernanceHost, sender: bytes, msg: Execute) -> None:
+def handle_execute(state: GovernanceState, host: ModuleHost, sender: bytes, msg: Execute) -> None:
     """Bravo ``execute`` through Timelock ``executeTransaction``: anyone, once, from ``eta`` to before ``eta +
     grace_period``. Every action is checked against the bounds in force now before the first applies, so the
     actions apply all or nothing; a proposal refused here stays queued (as a reverted Bravo ``execute``).
@@ -221,14 +222,14 @@ def handle_execute(state: GovernanceState, host: GovernanceHost, sender: bytes, 
         if action.module == MODULE:
             set_own(state, action.name, action.value)
         else:
-            host.parameters.apply(action.module, action.name, action.value)
+            parameters_of(host).apply(action.module, action.name, action.value)
     proposal.executed = True
     proposal.executed_epoch = host.epoch
     proposal.status = Status.EXECUTED
     _drop_live(state, proposal.id)
 
 
-def handle_cancel(state: GovernanceState, host: GovernanceHost, sender: bytes, msg: Cancel) -> None:
+def handle_cancel(state: GovernanceState, host: ModuleHost, sender: bytes, msg: Cancel) -> None:
     """Bravo ``cancel``: before execution, by the proposer, or by anyone once the proposer's power at the previous
     epoch is below the threshold.
 
@@ -248,7 +249,7 @@ def handle_cancel(state: GovernanceState, host: GovernanceHost, sender: bytes, m
     _drop_live(state, proposal.id)
 
 
-def handle_delegate(state: GovernanceState, host: GovernanceHost, sender: bytes, msg: Delegate) -> None:
+def handle_delegate(state: GovernanceState, host: ModuleHost, sender: bytes, msg: Delegate) -> None:
     """COMP ``delegate``: the sender's balance (now and later) votes for ``to`` from this epoch on.
 
     Departure: an account votes its own balance until it delegates (COMP counts no undelegated balance), so no
@@ -258,7 +259,7 @@ def handle_delegate(state: GovernanceState, host: GovernanceHost, sender: bytes,
     delegate(state, host.epoch, sender, msg.to)
 
 
-HANDLERS: dict[type[Any], Callable[[GovernanceState, GovernanceHost, bytes, Any], None]] = {
+HANDLERS: dict[type[Any], Callable[[GovernanceState, ModuleHost, bytes, Any], None]] = {
     Propose: handle_propose,
     CastVote: handle_cast_vote,
     Queue: handle_queue,
@@ -269,6 +270,6 @@ HANDLERS: dict[type[Any], Callable[[GovernanceState, GovernanceHost, bytes, Any]
 """Message type -> handler: what block processing dispatches on."""
 
 
-def dispatch(state: GovernanceState, host: GovernanceHost, sender: bytes, msg: GovernanceMessage) -> None:
+def dispatch(state: GovernanceState, host: ModuleHost, sender: bytes, msg: GovernanceMessage) -> None:
     """Run the handler for ``msg``."""
     HANDLERS[type(msg)](state, host, sender, msg)

@@ -23,10 +23,11 @@ Contract the host keeps:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import msgspec
 
+from stakework.modules.governance.errors import GovernanceUnavailable
 from stakework.modules.host import ModuleHost
 
 
@@ -45,6 +46,7 @@ class ParameterSpec(msgspec.Struct, frozen=True, kw_only=True):
         return self.minimum <= value <= self.maximum
 
 
+@runtime_checkable
 class ParameterRegistry(Protocol):
     """The governable parameters of the other modules and of the chain."""
 
@@ -65,6 +67,7 @@ class ParameterRegistry(Protocol):
         ...
 
 
+@runtime_checkable
 class VotingPowerSource(Protocol):
     """The staked token whose balances are voting power (stkSWK shares on the chain)."""
 
@@ -74,7 +77,25 @@ class VotingPowerSource(Protocol):
 
 
 class GovernanceHost(ModuleHost, Protocol):
-    """The host governance's handlers and epoch hook are given: a module host with the two sources above."""
+    """A module host offering the two sources above as ``host.parameters`` and ``host.voting_power``. The handlers
+    keep the ``(state, ModuleHost, sender, msg)`` signature every module has and find them with
+    :func:`parameters_of` and :func:`voting_power_of`."""
 
     parameters: ParameterRegistry
     voting_power: VotingPowerSource
+
+
+def parameters_of(host: ModuleHost) -> ParameterRegistry:
+    """The host's parameter registry; :class:`GovernanceUnavailable` when it offers none."""
+    registry = getattr(host, "parameters", None)
+    if registry is None or not isinstance(registry, ParameterRegistry):
+        raise GovernanceUnavailable("this chain's host offers no parameter registry (host.parameters)")
+    return registry
+
+
+def voting_power_of(host: ModuleHost) -> VotingPowerSource:
+    """The host's staked token; :class:`GovernanceUnavailable` when it offers none."""
+    source = getattr(host, "voting_power", None)
+    if source is None or not isinstance(source, VotingPowerSource):
+        raise GovernanceUnavailable("this chain's host offers no voting-power source (host.voting_power)")
+    return source

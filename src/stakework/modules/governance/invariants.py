@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import itertools
 
-from stakework.modules.governance.host import GovernanceHost
+from stakework.modules.governance.host import voting_power_of
 from stakework.modules.governance.state import LIVE, MAX_LIVE_PROPOSALS, Checkpoint, GovernanceState, Status, get_own
 from stakework.modules.governance.votes import current_votes, delegate_of, expected_status, total_at, votes_at
+from stakework.modules.host import ModuleHost
 
 
 def _ordered(name: str, checkpoints: list[Checkpoint]) -> list[str]:
@@ -26,7 +27,7 @@ def _ordered(name: str, checkpoints: list[Checkpoint]) -> list[str]:
     return problems
 
 
-def check(state: GovernanceState, host: GovernanceHost) -> list[str]:
+def check(state: GovernanceState, host: ModuleHost) -> list[str]:
     problems: list[str] = []
     # --- voting power ---------------------------------------------------------------------------------------------
     problems += _ordered("total", state.total_checkpoints)
@@ -46,7 +47,7 @@ def check(state: GovernanceState, host: GovernanceHost) -> list[str]:
     total = state.total_checkpoints[-1].votes if state.total_checkpoints else 0
     if total != sum(state.balances.values()):
         problems.append(f"total power {total} != sum of balances {sum(state.balances.values())}")
-    reported = {h: b for h, b in host.voting_power.staked_balances().items() if b}
+    reported = {h: b for h, b in voting_power_of(host).staked_balances().items() if b}
     if reported != state.balances:
         problems.append("governance's staked balances differ from the token's")
     if any(account == holder for holder, account in state.delegates.items()):

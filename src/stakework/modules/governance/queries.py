@@ -8,7 +8,7 @@ import heapq
 import msgspec
 
 from stakework.modules.governance.handlers import get_proposal
-from stakework.modules.governance.host import GovernanceHost
+from stakework.modules.governance.host import parameters_of
 from stakework.modules.governance.messages import Action
 from stakework.modules.governance.state import GovernanceState, Proposal, Receipt, get_own, own_specs
 from stakework.modules.governance.votes import (
@@ -20,6 +20,7 @@ from stakework.modules.governance.votes import (
     total_at,
     votes_at,
 )
+from stakework.modules.host import ModuleHost
 
 
 class ProposalView(msgspec.Struct, kw_only=True):
@@ -133,8 +134,9 @@ def prior_votes(state: GovernanceState, account: bytes, epoch: int) -> int:
     return votes_at(state, account, epoch)
 
 
-def parameters(state: GovernanceState, host: GovernanceHost) -> list[ParameterView]:
+def parameters(state: GovernanceState, host: ModuleHost) -> list[ParameterView]:
     """Every governable parameter (governance's own first, then the registry's) with its bounds and value now."""
+    registry = parameters_of(host)
     own = [
         ParameterView(
             module=s.module, name=s.name, minimum=s.minimum, maximum=s.maximum, value=get_own(state, s.name), doc=s.doc
@@ -147,10 +149,10 @@ def parameters(state: GovernanceState, host: GovernanceHost) -> list[ParameterVi
             name=s.name,
             minimum=s.minimum,
             maximum=s.maximum,
-            value=host.parameters.current(s.module, s.name),
+            value=registry.current(s.module, s.name),
             doc=s.doc,
         )
-        for s in host.parameters.specs()
+        for s in registry.specs()
     ]
     return own + others
 
