@@ -205,3 +205,15 @@ def test_standalone__stakework_web__risk_pages_only() -> None:
     assert client.get("/risk?lang=zh-TW").status_code == 200
     assert "風險分析器" in client.get("/risk?lang=zh-TW").text
     assert client.get("/validators").status_code == 404
+
+
+def test_blocks__below_the_nodes_memory__read_from_its_store(web: WebNode) -> None:
+    in_memory = min(int(b.message.slot) for b in web.view.chain.blocks.values())
+    assert in_memory > 1  # finality pruned the first blocks from memory: they are in the store only
+    text = web.http.get(f"/blocks?before={in_memory - 1}").text
+    slots = [int(s.replace(",", "")) for s in re.findall(r'href="/blocks/0x[0-9a-f]{64}">([0-9,]+)<', text)]
+    assert slots and max(slots) < in_memory and slots == sorted(slots, reverse=True)
+    page = web.http.get(f"/blocks/{slots[0]}")
+    assert page.status_code == 200 and f"Block at slot {slots[0]:,}" in page.text
+    overview = web.http.get("/").text
+    assert "Epoch 1</span>" in overview and "0 of 8 slots with a block" not in overview

@@ -33,23 +33,36 @@ class BlockRow:
     attestations: int
 
 
+def _row(signed: Any, root: bytes) -> BlockRow:
+    block = signed.message
+    body = block.body
+    return BlockRow(block.slot, root, block.proposer_index, len(body.transactions), len(body.attestations))
+
+
 def canonical_blocks(view: Any, newest: int, count: int) -> list[BlockRow]:
-    """The canonical blocks at or below slot `newest`, newest first, at most `count` (walking parent roots from
-    the head: only blocks the node holds). Call with the view's lock held."""
+    """The canonical blocks at or below slot `newest`, newest first, at most `count`: walking parent roots from
+    the head through the blocks the node holds in memory, then, below them (finalized blocks the node pruned),
+    from its store (`blocks_by_range` of the head's chain). Call with the view's lock held."""
     chain = view.chain
     root = chain.head_root
     rows: list[BlockRow] = []
+    floor = newest + 1
     while len(rows) < count:
         signed = chain.blocks.get(root)
         if signed is None:
             break
-        block = signed.message
-        if block.slot <= newest:
-            body = block.body
-            rows.append(
-                BlockRow(block.slot, root, block.proposer_index, len(body.transactions), len(body.attestations))
-            )
-        root = block.parent_root
+        floor = int(signed.message.slot)
+        if floor <= newest:
+            rows.append(_row(signed, root))
+        root = signed.message.parent_root
+    store = getattr(chain, "store", None)
+    top = min(newest, floor - 1)
+    if len(rows) < count and store is not None and top >= 0:
+        start = max(0, top - 4 * (count - len(rows)) + 1)  # empty slots: look a few times further back
+        for signed in reversed(store.blocks_by_range(start, top - start + 1)):
+            if len(rows) == count:
+                break
+            rows.append(_row(signed, signed.message.hash_tree_root()))
     return rows
 
 
@@ -138,11 +151,17 @@ def _find_block(view: Any, block_id: str) -> tuple[bytes, Any]:
             root = b""
         if root in chain.blocks:
             return root, chain.blocks[root]
+        stored = chain.store.get_block(root) if root and chain.store is not None else None
+        if stored is not None:
+            return root, stored
     if block_id.isdigit():
         slot = int(block_id)
         for row in canonical_blocks(view, slot, 1):
             if row.slot == slot:
-                return row.root, chain.blocks[row.root]
+                found = chain.blocks.get(row.root)
+                if found is None and chain.store is not None:
+                    found = chain.store.get_block(row.root)
+                return row.root, found
     r = resolve_block(view, block_id)
     return r.root, block_of(view, r)
 
