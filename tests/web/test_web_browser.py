@@ -133,6 +133,11 @@ def test_browser__overview__finalized_epoch_is_the_apis_and_advances_live(page: 
     shown = """Number(document.querySelector('[data-live="finalized-epoch"]').textContent.replace(/,/g, ''))"""
     page.wait_for_function(f"() => {shown} > {first}")
     assert _shown(page, "finalized-epoch") > first
+    # The timeline follows: its newest epoch is the head's epoch, without a reload.
+    page.wait_for_function(
+        """() => document.querySelector('ol.timeline .epoch').textContent.replace(/[^0-9]/g, '')
+                 === document.querySelector('[data-live="head-epoch"]').textContent.replace(/[^0-9]/g, '')"""
+    )
     slot_time = page.locator('[data-live="slot-time"]').inner_text()
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} UTC", slot_time), slot_time
     assert errors == [], errors
@@ -262,7 +267,11 @@ def test_browser__screenshots__main_pages_in_both_languages(browser: Any, node_u
         for name, path in shots.items():
             sep = "&" if "?" in path else "?"
             pg.goto(f"{node_url}{path}{sep}lang={lang}")
-            if name == "overview":
+            if name == "overview":  # a chain a few epochs in: finality shown, then the timeline rendered anew
+                pg.wait_for_function(
+                    """() => Number(document.querySelector('[data-live="finalized-epoch"]').textContent) >= 4"""
+                )
+                pg.reload()
                 pg.wait_for_selector(".live-status.on")
             pg.screenshot(path=str(out / f"{name}.{lang}.png"), full_page=name != "risk")
         context.close()

@@ -20,6 +20,20 @@
       })
       .catch(function () { /* the next event tries again */ });
   }
+  function epochParts() {  // once an epoch: the timeline and the status counts, rendered anew by the server
+    fetch(location.pathname + location.search, { headers: { Accept: "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (text) {
+        if (!text) { return; }
+        var fresh = new DOMParser().parseFromString(text, "text/html");
+        ["ol.timeline", "table.data.narrow"].forEach(function (selector) {
+          var now = document.querySelector(selector);
+          var next = fresh.querySelector(selector);
+          if (now && next) { now.replaceWith(document.importNode(next, true)); }
+        });
+      })
+      .catch(function () { /* the next epoch tries again */ });
+  }
   fetch("/eth/v1/config/spec").then(function (r) { return r.json(); }).then(function (body) {
     slotsPerEpoch = Number(body.data.SLOTS_PER_EPOCH) || 0;
   }).catch(function () {});
@@ -52,7 +66,7 @@
     if (slotsPerEpoch > 0) {
       var epoch = Math.floor(slot / slotsPerEpoch);
       set("head-epoch", fmt.format(epoch));
-      if (lastEpoch !== null && epoch !== lastEpoch) { checkpoints(); }
+      if (lastEpoch !== null && epoch !== lastEpoch) { checkpoints(); epochParts(); }
       lastEpoch = epoch;
     }
   });
