@@ -86,6 +86,7 @@ def test_register__after_the_wire_union_is_built__refused(toy_run: dict[str, Any
 
 def test_register__a_name_taken__refused(toy_run: dict[str, Any]) -> None:
     assert toy_run["duplicate"] == "a module named 'pool' is registered already"
+    assert toy_run["prefix_taken"] == "module toy2: the tag prefix 'toy' or the name is another module's"
 
 
 @pytest.mark.parametrize(
@@ -96,12 +97,20 @@ def test_register__a_name_taken__refused(toy_run: dict[str, Any]) -> None:
         ({"state_type": dict}, "state_type must be a msgspec.Struct"),
         ({"messages": ()}, "at least one message type"),
         ({"name": "other"}, "needs a msgspec tag 'other.<kind>'"),
+        ({"name": "other", "tag_prefix": "Bad"}, "tag_prefix 'Bad' is not a valid name"),
     ],
 )
 def test_module_def__malformed__refused_with_the_reason(changes: dict[str, Any], message: str) -> None:
     fields = {f: getattr(TOY, f) for f in TOY.__dataclass_fields__}
     with pytest.raises(RegistryError, match=message):
         ModuleDef(**{**fields, **changes})
+
+
+def test_module_def__tag_prefix__messages_tagged_with_it_accepted() -> None:
+    other = ModuleDef(
+        **{**{f: getattr(TOY, f) for f in TOY.__dataclass_fields__}, "name": "other", "tag_prefix": "toy"}
+    )
+    assert other.prefix == "toy" and TOY.prefix == "toy"
 
 
 def test_module_def__least_fee__base_plus_the_modules_extra() -> None:

@@ -4,6 +4,7 @@ chain and prints one JSON object of what it saw."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import tempfile
@@ -15,7 +16,10 @@ from support.toy_module import TOY, TOY_EXTRA_FEE_KEYS, Bump
 
 registry.register(TOY)
 _refusals: dict[str, str] = {}
-for _label, _definition in (("duplicate", registry.get("pool")),):
+for _label, _definition in (
+    ("duplicate", registry.get("pool")),
+    ("prefix_taken", dataclasses.replace(TOY, name="toy2", tag_prefix="toy")),
+):
     try:
         registry.register(_definition)  # type: ignore[arg-type]
         _refusals[_label] = "accepted"

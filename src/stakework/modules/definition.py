@@ -106,6 +106,9 @@ class ModuleDef:
     """``"package.module:attribute"`` of a FastAPI ``APIRouter`` the API mounts (None: no routes of its own)."""
     cli_app: str | None = None
     """``"package.module:attribute"`` of a Typer app the CLI mounts as ``stakework <name>`` (None: no commands)."""
+    tag_prefix: str = ""
+    """The prefix of its message tags when it is not the module's name (governance's ``gov.``); unique across
+    modules, so two modules' messages never share a tag."""
     web_page: str | None = None
     """``"package.module:attribute"`` of the module's web page object (None: ``stakework.web.modules.<name>:PAGE``
     by convention, or no page)."""
@@ -120,12 +123,14 @@ class ModuleDef:
             raise RegistryError(f"module {self.name}: state_type must be a msgspec.Struct type")
         if not self.messages:
             raise RegistryError(f"module {self.name}: declare at least one message type")
+        if self.tag_prefix and not NAME.fullmatch(self.tag_prefix):
+            raise RegistryError(f"module {self.name}: tag_prefix {self.tag_prefix!r} is not a valid name")
         for message in self.messages:
             tag = getattr(getattr(message, "__struct_config__", None), "tag", None)
-            if not (isinstance(tag, str) and tag.startswith(self.name + ".")):
+            if not (isinstance(tag, str) and tag.startswith(self.prefix + ".")):
                 raise RegistryError(
                     f"module {self.name}: message type {message.__name__} needs a msgspec tag "
-                    f"'{self.name}.<kind>' (it has {tag!r})"
+                    f"'{self.prefix}.<kind>' (it has {tag!r})"
                 )
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
@@ -133,6 +138,11 @@ class ModuleDef:
         for p in self.params:
             if p.minimum > p.maximum:
                 raise RegistryError(f"module {self.name}: parameter {p.name} has minimum above maximum")
+
+    @property
+    def prefix(self) -> str:
+        """What every one of its message tags starts with (before the dot)."""
+        return self.tag_prefix or self.name
 
     def least_fee(self, preset: Preset, message: Any) -> int:
         """The least fee (Gwei) of ``message`` on a chain of ``preset``."""

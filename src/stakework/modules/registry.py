@@ -44,7 +44,12 @@ def register(definition: ModuleDef) -> None:
         raise RegistryError(f"a module named {definition.name!r} is registered already")
     if len(set(definition.messages)) != len(definition.messages):
         raise RegistryError(f"module {definition.name}: a message type is listed twice")
-    # Tags cannot clash across modules: each starts with its module's (unique) name (ModuleDef checks it).
+    # Tags cannot clash across modules: each starts with its module's prefix (ModuleDef checks it), unique here.
+    owner = next((m for m in _modules if definition.prefix in (m.name, m.prefix)), None)
+    if owner is not None or any(m.prefix == definition.name for m in _modules):
+        raise RegistryError(
+            f"module {definition.name}: the tag prefix {definition.prefix!r} or the name is another module's"
+        )
     _modules.append(definition)
     _by_name[definition.name] = definition
     for message in definition.messages:
