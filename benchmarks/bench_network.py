@@ -1,0 +1,171 @@
+"""The p2p network's figures (issue #15): gossip latency, sync speed and validation rate.
+
+1. Gossip latency, 4 and 16 nodes: `Network` hosts on loopback in one process (one asyncio loop: the hops share
+   one core, as on a busy machine), node i dialing up to 3 nodes before it (4 nodes: a full mesh; 16: a multi-hop
+   graph). A node publishes a real signed block (64 validators, a slot's aggregate attestation) every 20 ms; the
+   latency is publish → arrival at each other node (framing, snappy, decode, de-duplication and relay per hop;
+   block validation is not included: see 3).
+2. Sync speed: a late joiner at 64 validators fetches a chain of real blocks by range (128 per request) from a
+   peer over loopback and imports each through `Chain.import_block` (full verification: proposer and RANDAO
+   signatures, the aggregate attestations, the state root). Target ≥ 200 blocks/s.
+3. Messages one node validates per second: aggregates (committee resolution and the aggregate BLS signature,
+   what `NodeRunner._on_aggregate` does) and blocks (the import of 2).
+
+    .venv/bin/python benchmarks/bench_network.py [SYNC_BLOCKS]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import msgspec
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from stakework.node.chain import Chain
+from stakework.node.p2p import messages
+from stakework.node.p2p.gossip import Verdict
+from stakework.node.p2p.network import Network
+from stakework.node.p2p.peer import Peer
+from stakework.spec.presets import DEVNET
+from stakework.state.beacon_state import BeaconState
+from stakework.transition.block.attestation import get_attesting_indices, is_valid_indexed_attestation
+from stakework.transition.block.block import Attestation, IndexedAttestation, SignedBeaconBlock
+from stakework.transition.genesis import devnet_genesis
+from stakework.transition.state_transition import state_transition
+from support.chain import attestations_for_slot, build_block
+
+VALIDATORS = 64
+
+
+class _Handler:
+    """A node for the network layer alone: accepts every gossip message, serves blocks from a list."""
+
+    def __init__(self, genesis_root: bytes, blocks: list[SignedBeaconBlock] | None = None) -> None:
+        self.genesis_root = genesis_root
+        self.blocks = [msgspec.msgpack.encode(b) for b in blocks or []]
+        self.slots = [b.message.slot for b in blocks or []]
+        self.arrivals: dict[bytes, float] = {}
+
+    def status(self) -> messages.Status:
+        head = self.slots[-1] if self.slots else 0
+        root = b"\x01" * 32
+        return messages.Status(self.genesis_root, b"SW\x00\x00", 0, root, head, root, b"\x00" * 16)
+
+    def on_gossip(self, topic: str, payload: object, peer: Peer) -> Verdict:
+        assert isinstance(payload, SignedBeaconBlock)
+        self.arrivals[payload.signature] = time.perf_counter()
+        return Verdict.ACCEPT
+
+    def blocks_by_range(self, start_slot: int, count: int) -> list[bytes]:
+        return [b for b, s in zip(self.blocks, self.slots, strict=True) if start_slot <= s < start_slot + count]
+
+    def blocks_by_root(self, roots: list[bytes]) -> list[bytes]:
+        return []
+
+    def on_peer_status(self, peer: Peer, status: messages.Status) -> None:
+        pass
+
+
+def build_chain(n: int) -> tuple[BeaconState, list[SignedBeaconBlock]]:
+    genesis = devnet_genesis(DEVNET, VALIDATORS)
+    work = genesis.copy()
+    blocks: list[SignedBeaconBlock] = []
+    atts: list[Attestation] = []
+    for slot in range(1, n + 1):
+        block = build_block(work, slot, attestations=atts)
+        state_transition(work, block, verify_signatures=False)
+        blocks.append(block)
+        atts = attestations_for_slot(work, block.message.hash_tree_root())
+    return genesis, blocks
+
+
+async def gossip_latency(nodes: int, block: SignedBeaconBlock, messages_count: int = 100) -> list[float]:
+    handlers = [_Handler(b"\x00" * 32) for _ in range(nodes)]
+    hosts: list[Network] = []
+    for i in range(nodes):
+        dial = [("127.0.0.1", hosts[j].listen[1]) for j in range(max(0, i - 3), i)]
+        host = Network(handlers[i], listen=("127.0.0.1", 0), peers_to_dial=dial)
+        await host.start()
+        hosts.append(host)
+    while sum(len(h.peers) for h in hosts) < 2 * sum(min(i, 3) for i in range(nodes)):
+        await asyncio.sleep(0.05)
+    latencies: list[float] = []
+    for k in range(messages_count):
+        signature = k.to_bytes(4, "big") + block.signature[4:]  # a distinct message each time
+        sent = time.perf_counter()
+        hosts[k % nodes].publish(messages.TOPIC_BLOCK, msgspec.structs.replace(block, signature=signature))
+        await asyncio.sleep(0.02)
+        for i, h in enumerate(handlers):
+            if i != k % nodes and signature in h.arrivals:
+                latencies.append(h.arrivals[signature] - sent)
+    await asyncio.sleep(0.2)
+    for host in hosts:
+        await host.stop()
+    return latencies
+
+
+async def sync_speed(genesis: BeaconState, blocks: list[SignedBeaconBlock]) -> tuple[int, float]:
+    server = Network(_Handler(b"\x00" * 32, blocks), listen=("127.0.0.1", 0))
+    await server.start()
+    client = Network(_Handler(b"\x00" * 32), listen=("127.0.0.1", 0), peers_to_dial=[server.listen])
+    await client.start()
+    while not client.peers:
+        await asyncio.sleep(0.01)
+    peer = next(iter(client.peers.values()))
+    chain = Chain(genesis.copy())
+    start = time.perf_counter()
+    imported = 0
+    slot = 1
+    while slot <= blocks[-1].message.slot:
+        got = await client.request_blocks(peer, start_slot=slot, count=messages.MAX_REQUEST_BLOCKS)
+        for block in got:
+            chain.import_block(block, current_slot=block.message.slot, timely=False)
+            imported += 1
+        slot += messages.MAX_REQUEST_BLOCKS
+    seconds = time.perf_counter() - start
+    await client.stop()
+    await server.stop()
+    return imported, seconds
+
+
+def aggregates_per_second(genesis: BeaconState, blocks: list[SignedBeaconBlock]) -> float:
+    state = genesis.copy()
+    pairs: list[tuple[BeaconState, Attestation]] = []
+    for block in blocks[:64]:
+        state_transition(state, block, verify_signatures=False)
+        pairs += [(state.copy(), a) for a in block.message.body.attestations]
+    start = time.perf_counter()
+    for s, a in pairs:
+        indices = [int(i) for i in get_attesting_indices(s, a)]
+        assert is_valid_indexed_attestation(s, IndexedAttestation(indices, a.data, a.signature))
+    return len(pairs) / (time.perf_counter() - start)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main(sync_blocks: int = 512) -> None:
+    t0 = time.perf_counter()
+    genesis, blocks = build_chain(sync_blocks)
+    print(f"built {len(blocks)} blocks at {VALIDATORS} validators in {time.perf_counter() - t0:.1f} s")
+    for nodes in (4, 16):
+        lat = asyncio.run(gossip_latency(nodes, blocks[-1]))
+        print(
+            f"gossip latency, {nodes} nodes: p50 {statistics.median(lat) * 1000:.2f} ms, p99 "
+            f"{_pct(lat, 0.99) * 1000:.2f} ms ({len(lat)} deliveries; block of "
+            f"{len(msgspec.msgpack.encode(blocks[-1]))} bytes)"
+        )
+    n, seconds = asyncio.run(sync_speed(genesis, blocks))
+    print(f"sync by range: {n} blocks in {seconds:.2f} s = {n / seconds:.0f} blocks/s (full verification)")
+    print(f"aggregates validated: {aggregates_per_second(genesis, blocks):.0f}/s")
+
+
+if __name__ == "__main__":
+    main(*(int(a) for a in sys.argv[1:2]))
