@@ -12,7 +12,7 @@ from stakework.crypto.ed25519 import address_of
 from stakework.web.app import Body, PageError
 from stakework.web.html import PageContext, dl, join, link, short, table, tag
 from stakework.web.pages import modules
-from stakework.web.pages.chain import _payload_kind, hexs
+from stakework.web.pages.chain import _payload_kind, hexs, recent_blocks
 
 TOP_ACCOUNTS = 50
 SCAN_BLOCKS = 512
@@ -62,16 +62,11 @@ def account_page(ctx: PageContext, view: Any, address: str) -> Body:
         raise PageError(exc.status, exc.message) from None
     txs = []
     with view.lock:
-        chain = view.chain
-        root = chain.head_root
-        for _ in range(SCAN_BLOCKS):
-            signed = chain.blocks.get(root)
-            if signed is None:
-                break
-            for tx in signed.message.body.transactions:
-                if address_of(tx.transaction.sender) == addr:
-                    txs.append((signed.message.slot, tx))
-            root = signed.message.parent_root
+        blocks = recent_blocks(view, int(view.chain.head_state.slot), SCAN_BLOCKS)
+    for _, signed in blocks:
+        for tx in signed.message.body.transactions:
+            if address_of(tx.transaction.sender) == addr:
+                txs.append((signed.message.slot, tx))
     facts = dl(
         [
             (m.t("accounts.address"), tag("code", hexs(addr))),

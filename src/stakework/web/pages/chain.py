@@ -39,31 +39,37 @@ def _row(signed: Any, root: bytes) -> BlockRow:
     return BlockRow(block.slot, root, block.proposer_index, len(body.transactions), len(body.attestations))
 
 
-def canonical_blocks(view: Any, newest: int, count: int) -> list[BlockRow]:
-    """The canonical blocks at or below slot `newest`, newest first, at most `count`: walking parent roots from
-    the head through the blocks the node holds in memory, then, below them (finalized blocks the node pruned),
-    from its store (`blocks_by_range` of the head's chain). Call with the view's lock held."""
+def recent_blocks(view: Any, newest: int, count: int) -> list[tuple[bytes, Any]]:
+    """(root, signed block) of the canonical blocks at or below slot `newest`, newest first, at most `count`:
+    walking parent roots from the head through the blocks the node holds in memory, then, below them (finalized
+    blocks the node pruned), from its store (`blocks_by_range` of the head's chain). Call with the view's lock
+    held."""
     chain = view.chain
     root = chain.head_root
-    rows: list[BlockRow] = []
+    out: list[tuple[bytes, Any]] = []
     floor = newest + 1
-    while len(rows) < count:
+    while len(out) < count:
         signed = chain.blocks.get(root)
         if signed is None:
             break
         floor = int(signed.message.slot)
         if floor <= newest:
-            rows.append(_row(signed, root))
+            out.append((root, signed))
         root = signed.message.parent_root
     store = getattr(chain, "store", None)
     top = min(newest, floor - 1)
-    if len(rows) < count and store is not None and top >= 0:
-        start = max(0, top - 4 * (count - len(rows)) + 1)  # empty slots: look a few times further back
+    if len(out) < count and store is not None and top >= 0:
+        start = max(0, top - 4 * (count - len(out)) + 1)  # empty slots: look a few times further back
         for signed in reversed(store.blocks_by_range(start, top - start + 1)):
-            if len(rows) == count:
+            if len(out) == count:
                 break
-            rows.append(_row(signed, signed.message.hash_tree_root()))
-    return rows
+            out.append((signed.message.hash_tree_root(), signed))
+    return out
+
+
+def canonical_blocks(view: Any, newest: int, count: int) -> list[BlockRow]:
+    """`recent_blocks` as table rows."""
+    return [_row(signed, root) for root, signed in recent_blocks(view, newest, count)]
 
 
 def blocks_page(ctx: PageContext, view: Any, query: Mapping[str, str]) -> Body:
