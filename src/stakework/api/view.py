@@ -9,12 +9,11 @@ bounded per-epoch balance history (reward history), the event subscribers and th
 from __future__ import annotations
 
 import asyncio
-import bisect
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,35 +23,14 @@ import numpy.typing as npt
 from stakework.node.admission import admit
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool, MempoolError
+from stakework.node.metrics import BLOCK_IMPORT_BUCKETS, Histogram, time_imports
 from stakework.node.storage import ChainStore
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.transaction import SignedTransaction
 
-BLOCK_IMPORT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
-"""Upper bounds (seconds) of the block import time histogram."""
 HISTORY_BYTES = 128 * 2**20
 """Memory the per-epoch balance history may use (fewer epochs are kept for large registries)."""
 TOPICS = frozenset({"head", "block", "finalized_checkpoint", "transaction"})
-
-
-@dataclass
-class Histogram:
-    """A Prometheus histogram: cumulative counts per upper bound, sum and count."""
-
-    bounds: tuple[float, ...]
-    counts: list[int] = field(default_factory=list)
-    total: float = 0.0
-    count: int = 0
-
-    def __post_init__(self) -> None:
-        self.counts = [0] * len(self.bounds)
-
-    def observe(self, value: float) -> None:
-        """Record one observation."""
-        for i in range(bisect.bisect_left(self.bounds, value), len(self.bounds)):
-            self.counts[i] += 1
-        self.total += value
-        self.count += 1
 
 
 @dataclass(frozen=True)
@@ -127,17 +105,8 @@ class NodeView:
 
     # -- called by the node -------------------------------------------------------------------------------
     def _wrap_import(self) -> None:
-        """Time every block import (for the histogram) without changing what the chain does."""
-        original = self.chain.import_block
-        histogram = self.block_import
-
-        def timed(*args: Any, **kwargs: Any) -> bytes:
-            start = time.perf_counter()
-            root = original(*args, **kwargs)
-            histogram.observe(time.perf_counter() - start)
-            return root
-
-        object.__setattr__(self.chain, "import_block", timed)
+        """Time every block import (for the histogram; `node.metrics.time_imports`)."""
+        time_imports(self.chain, self.block_import)
 
     def _index_blocks(self) -> list[tuple[bytes, TxRecord]]:
         """Index transactions of blocks not seen before; returns the new ones."""
