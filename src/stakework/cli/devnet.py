@@ -163,7 +163,8 @@ def _run_nodes(
     p2p_port: int,
 ) -> None:
     """`devnet --nodes N`: N `stakework node` processes on loopback from one genesis (DATA/genesis.json), node i
-    in DATA/node-i with its share of the validators, dialing the nodes before it; each slot line of node i is
+    in DATA/node-i with its share of the validators, dialing every other node (so that each waits for a peer and
+    syncs before acting); each slot line of node i is
     printed prefixed `[node-i]` (its other output goes to DATA/node-i/node.log). Ctrl-C stops them all; running
     the command again resumes every node. --load goes to node 0, --equivocate K to the last node."""
     import subprocess
@@ -214,7 +215,7 @@ def _run_nodes(
                 str(data_dir / GENESIS_FILENAME),
                 "--listen",
                 f"127.0.0.1:{p2p_port + i}",
-                *[arg for j in range(i) for arg in ("--peer", f"127.0.0.1:{p2p_port + j}")],
+                *[arg for j in range(nodes) if j != i for arg in ("--peer", f"127.0.0.1:{p2p_port + j}")],
                 "--keys",
                 str(node_dir / "keys"),
             ]
