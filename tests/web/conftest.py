@@ -1,39 +1,19 @@
-"""Fixtures of the web app's tests: a small devnet chain (16 validators, a few epochs) behind the node's app,
-reached in-process (the pages are the node's own routes)."""
+"""Fixtures of the web app's tests (helpers in web_support.py): a small devnet chain (16 validators, a few
+epochs) behind the node's app, reached in-process (the pages are the node's own routes)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 from fastapi.testclient import TestClient
+from web_support import EPOCHS, WebNode
 
 from stakework.api.app import create_app
 from stakework.api.view import NodeView
-from stakework.node.devnet import DevnetConfig, open_devnet, run_slot
+from stakework.node.devnet import DevnetConfig, open_devnet
 from stakework.node.mempool import Mempool
-from stakework.node.validator import ValidatorClient
 from stakework.spec.presets import DEVNET
-
-EPOCHS = 4
-
-
-@dataclass
-class WebNode:
-    """A devnet chain advanced slot by slot, its view, and a client of its app (API and pages)."""
-
-    view: NodeView
-    client: ValidatorClient
-    http: TestClient
-    slot: int = 0
-
-    def run_slots(self, n: int) -> None:
-        for _ in range(n):
-            self.slot += 1
-            with self.view.lock:
-                run_slot(self.view.chain, self.client, self.slot, self.view.mempool)
-            self.view.on_slot(self.slot)
 
 
 @pytest.fixture(scope="module")

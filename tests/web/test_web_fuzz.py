@@ -7,8 +7,7 @@ from urllib.parse import quote
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from conftest import WebNode
+from web_support import WebNode
 
 TEMPLATES = [
     "/",

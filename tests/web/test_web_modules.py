@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from web_support import WebNode
 
-from conftest import WebNode
 from stakework.api.schemas.encoding import to_json
 from stakework.crypto.bls import SecretKey
 from stakework.crypto.ed25519 import AccountKey, devnet_account_key

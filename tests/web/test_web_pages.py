@@ -11,8 +11,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
+from web_support import WebNode
 
-from conftest import WebNode
 from stakework.cli.main import app as cli_app
 from stakework.web.app import create_web_app
 from stakework.web.i18n import Messages, available_languages
