@@ -217,3 +217,8 @@ def test_blocks__below_the_nodes_memory__read_from_its_store(web: WebNode) -> No
     assert page.status_code == 200 and f"Block at slot {slots[0]:,}" in page.text
     overview = web.http.get("/").text
     assert "Epoch 1</span>" in overview and "0 of 8 slots with a block" not in overview
+
+
+def test_risk__run_too_large_for_a_page__400_pointing_to_the_cli(web: WebNode) -> None:
+    r = web.http.get("/risk?amount=32&paths=50000&days=3650")
+    assert r.status_code == 400 and "stakework risk" in r.text

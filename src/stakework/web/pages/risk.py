@@ -28,6 +28,9 @@ DEFAULT_PATHS = 5_000
 MAX_PATHS = 50_000
 """A page's run is bounded (a request holds one of the server's few places while it computes)."""
 MAX_DAYS = 3_650
+MAX_WORK = 20_000_000
+"""Paths × days a page's run may take (about a second on a 2-core machine): the node's server has few places for
+requests, and the slot loop shares the machine. Larger runs: `stakework risk`."""
 DEFAULT_SEED = 1
 SEED_EXAMPLE = {"coin": "ETH", "amount": "32", "apy": "0.2", "price_change": "-0.5"}
 """The seed example: 32 ETH at 20 % APY while the price halves (`stakework risk explain`'s defaults)."""
@@ -98,6 +101,12 @@ def _tree(query: Mapping[str, str]) -> dict[str, Any]:
         "paths": int(paths) if paths is not None else DEFAULT_PATHS,
         "seed": int(seed) if seed is not None else DEFAULT_SEED,
     }
+    if run["paths"] * run["days"] > MAX_WORK:
+        raise PageError(
+            400,
+            f"{run['paths']:,} paths × {run['days']:,} days is more than a page runs ({MAX_WORK:,} path-days): "
+            "take fewer paths or days, or run `stakework risk` for a larger run",
+        )
     price: dict[str, Any] = {}
     for key, name, lo, hi in (
         ("price_usd", "price", 1e-12, 1e12),
