@@ -70,6 +70,9 @@ class _Handler:
     def on_peer_status(self, peer: Peer, status: messages.Status) -> None:
         pass
 
+    def finalized_state(self) -> tuple[int, bytes, bytes]:
+        return 0, b"\x00" * 32, b""
+
 
 def build_chain(n: int) -> tuple[BeaconState, list[SignedBeaconBlock]]:
     genesis = devnet_genesis(DEVNET, VALIDATORS)

@@ -386,3 +386,40 @@ def test_equivocating_node__its_double_votes_gossiped__slashed_by_the_others(tmp
         net.stop_all()
     assert max(line.slashed for i in range(4) for line in net.lines[i]) == 2, "an honest validator was slashed"
     assert any(line.proposed and line.node != 3 for line in net.lines[0]), "node-0 proposed nothing"
+
+
+def test_checkpoint_sync__root_from_a_trusted_source__starts_from_the_finalized_state_backfills_and_follows(
+    tmp_path: Path,
+) -> None:
+    """Checkpoint sync: node-3 starts with an empty data directory and `--checkpoint-root` (the finalized block
+    root, read from node-0's store as a user would from a source they trust). A wrong root is refused with a
+    clear error and nothing written; the right one gives the peer's finalized state, the blocks below it
+    backfilled (the same as node-0's), and a node that follows the head."""
+    from stakework.node.storage import ChainStore
+
+    net = NodeNetwork(tmp_path / "net", nodes=4)
+    for i in range(3):
+        net.start(i)
+    try:
+        net.wait_for("finalized epoch 3", lambda: (net.last(0) or _NONE).finalized >= 3, 7 * SPE)
+        store = ChainStore.open_readonly(net.data / "node-0", check=False)
+        try:
+            root = store.finalized_checkpoint().root
+        finally:
+            store.close()
+        net.start(3, "--checkpoint-root", "0x" + "ab" * 32)
+        assert net.procs[3].wait(60) == 2
+        log = (net.data / "node-3" / "node.log").read_text()
+        assert "not the --checkpoint-root 0x" + "ab" * 32 in log, log[-2000:]
+        assert "Traceback" not in log
+        assert not (net.data / "node-3" / "chain.sqlite").exists()
+        del net.procs[3]
+        net.start(3, "--checkpoint-root", "0x" + root.hex())
+        net.wait_for("node-3's first slots", lambda: len(net.lines[3]) >= 3, 60)
+        assert all(line.head >= line.slot - 1 for line in net.lines[3][-2:]), net.lines[3]
+    finally:
+        net.stop_all()
+    said = "".join(net.extra.get(3, []))
+    assert "checkpoint sync: finalized state of epoch" in said and "backfilled down to genesis" in said, said
+    finalized_slot = min(net.lines[0][-1].finalized, net.lines[3][-1].finalized) * SPE
+    assert _stored_chain(net.data / "node-3", finalized_slot) == _stored_chain(net.data / "node-0", finalized_slot)

@@ -33,17 +33,40 @@ def node(
     load: float = typer.Option(0.0, "--load", min=0.0, help="Submit this many signed transfers per second."),
     slots: int | None = typer.Option(None, "--slots", min=1, help="Stop after this many slots."),
     no_snappy: bool = typer.Option(False, "--no-snappy", help="Send frames uncompressed."),
+    checkpoint_root: str | None = typer.Option(
+        None,
+        "--checkpoint-root",
+        help="Checkpoint sync: a new data directory starts from a peer's finalized state whose block root is this "
+        "0x-hex root (got from a source you trust), and backfills the blocks below it.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log peers and gossip decisions (stderr)."),
 ) -> None:
     """Run one node of a network: the chain, fork choice, mempool, slasher and storage, a validator client for
     the keys in its keys directory (none: it follows the chain) and the p2p network to its peers. A node behind
     its peers syncs from them before its validators act. Logs one line per slot; Ctrl-C stops cleanly."""
     from stakework.node.devnet import SlotReport
-    from stakework.node.node import GENESIS_FILENAME, NetworkGenesis, NodeConfig, NodeRunner, parse_address
+    from stakework.node.node import (
+        GENESIS_FILENAME,
+        NetworkGenesis,
+        NodeConfig,
+        NodeRunner,
+        checkpoint_sync,
+        parse_address,
+    )
 
     if (genesis is None) == (network is None):
         fail("give the network's genesis: --genesis FILE or --network DIR (one of them)")
     genesis_file = genesis if genesis is not None else network / GENESIS_FILENAME  # type: ignore[operator]
+    trusted_root: bytes | None = None
+    if checkpoint_root is not None:
+        try:
+            trusted_root = bytes.fromhex(checkpoint_root.removeprefix("0x"))
+        except ValueError:
+            trusted_root = b""
+        if len(trusted_root) != 32:
+            fail(f"--checkpoint-root {checkpoint_root!r} is not a 0x-prefixed 32-byte hex block root")
+        if not peer:
+            fail("--checkpoint-root needs a --peer to fetch the finalized state from")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
     config = NodeConfig(
         data_dir=data_dir,
@@ -54,6 +77,7 @@ def node(
         equivocate=equivocate,
         load=load,
         snappy=not no_snappy,
+        checkpoint_root=trusted_root,
     )
     console = wide_console()
     runner: NodeRunner | None = None
@@ -100,6 +124,7 @@ def node(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
+        await checkpoint_sync(config, say=lambda m: console.print(m, highlight=False))
         runner = NodeRunner(
             config,
             on_slot=api.wrap(on_slot) if api is not None else on_slot,

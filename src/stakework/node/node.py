@@ -129,6 +129,8 @@ class NodeConfig:
     snappy: bool = True
     sync_wait_seconds: float = 2.0
     """At start, how long to wait for a first peer before acting alone (a node with peers to dial)."""
+    checkpoint_root: bytes | None = None
+    """Checkpoint sync: a new data directory starts from a peer's finalized state whose block root is this."""
 
 
 @dataclass
@@ -301,6 +303,23 @@ class NodeRunner:
                 if block is not None:
                     out.append(msgspec.msgpack.encode(block))
         return out
+
+    def finalized_state(self) -> tuple[int, bytes, bytes]:
+        """Checkpoint sync, serving side: the finalized checkpoint and its block's post-state (binary snapshot)."""
+        import tempfile
+
+        from stakework.state.snapshot import save_binary
+
+        with self.guard:
+            checkpoint = self.chain.forkchoice.finalized_checkpoint
+            state = self.chain.states.get(checkpoint.root)
+            if state is None:
+                return 0, b"\x00" * 32, b""
+            with tempfile.TemporaryDirectory(dir=self.config.data_dir, prefix=".checkpoint-") as tmp:
+                path = Path(tmp) / "state.swk"
+                save_binary(state, path)
+                data = path.read_bytes()
+        return checkpoint.epoch, checkpoint.root, data
 
     def on_gossip(self, topic: str, payload: object, peer: Peer) -> Verdict:
         try:
@@ -706,3 +725,119 @@ def shift_network_clock(data_dir: Path, genesis: NetworkGenesis, *, nodes: int, 
         data_dir / GENESIS_FILENAME
     )
     return shift
+
+
+class _GenesisOnly:
+    """The network handler of a node that has nothing yet but its genesis (checkpoint sync's first step)."""
+
+    def __init__(self, genesis: BeaconState) -> None:
+        self.root = anchor_root(genesis)
+        self.fork_version = bytes(genesis.fork_current_version)
+
+    def status(self) -> messages.Status:
+        return messages.Status(self.root, self.fork_version, 0, self.root, 0, self.root, b"\x00" * 16)
+
+    def on_gossip(self, topic: str, payload: object, peer: Peer) -> Verdict:
+        return Verdict.IGNORE
+
+    def blocks_by_range(self, start_slot: int, count: int) -> list[bytes]:
+        return []
+
+    def blocks_by_root(self, roots: list[bytes]) -> list[bytes]:
+        return []
+
+    def on_peer_status(self, peer: Peer, status: messages.Status) -> None:
+        pass
+
+    def finalized_state(self) -> tuple[int, bytes, bytes]:
+        return 0, b"\x00" * 32, b""
+
+
+async def checkpoint_sync(config: NodeConfig, *, say: Callable[[str], object] = log.info) -> bool:
+    """Checkpoint sync: give a new data directory the finalized state of a peer, checked against the block root
+    the user gave (`--checkpoint-root`), and backfill the blocks below it (by range, each linked by its parent
+    root to the trusted block, back to genesis). False when the data directory holds a chain already (then
+    nothing is done: a restart goes on from what it has). NodeError when no peer serves that checkpoint.
+
+    Spec (weak subjectivity, checkpoint sync): the state is trusted because its block root is the one the user
+    got out of band; the blocks below it are checked by their hash chain to that root, not re-executed."""
+    from stakework.node.storage import DB_FILENAME, ChainStore
+    from stakework.state.containers import Checkpoint
+    from stakework.state.snapshot import SnapshotError, load_binary
+    from stakework.transition.genesis import devnet_genesis
+
+    data = config.data_dir
+    want = config.checkpoint_root
+    if want is None or (data / DB_FILENAME).exists():
+        return False
+    g = config.genesis
+    preset = load_preset(g.preset)
+    genesis = devnet_genesis(
+        preset, g.validators, genesis_time=g.genesis_time, funded_accounts=g.funded_accounts, modules=g.modules
+    )
+    network = Network(_GenesisOnly(genesis), listen=(config.listen[0], 0), peers_to_dial=config.peers)
+    await network.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not network.peers:
+            if time.monotonic() > deadline:
+                raise NodeError("checkpoint sync: no peer answered within 30 s; check --peer")
+            await asyncio.sleep(0.05)
+        peer = next(iter(network.peers.values()))
+        try:
+            answer = await network.request_finalized_state(peer)
+        except RequestError as exc:
+            raise NodeError(f"checkpoint sync: {exc}") from None
+        try:
+            state = load_binary("checkpoint state", raw=answer.state)
+        except SnapshotError as exc:
+            raise NodeError(f"checkpoint sync: {peer.name} sent a state that does not load ({exc})") from None
+        root = anchor_root(state)
+        if root != want or answer.root != want:
+            raise NodeError(
+                f"checkpoint sync: {peer.name}'s finalized block is 0x{answer.root.hex()} (its state's block "
+                f"0x{root.hex()}), not the --checkpoint-root 0x{want.hex()}; check the root, or wait until the "
+                "peers have finalized it"
+            )
+        say(f"checkpoint sync: finalized state of epoch {answer.epoch}, block 0x{root.hex()[:16]} (slot {state.slot})")
+        # Backfill: the blocks from genesis up to the checkpoint block, linked to it by parent roots.
+        anchor_slot = state.latest_block_header.slot
+        fetched: dict[bytes, SignedBeaconBlock] = {}
+        start = 1
+        while start <= anchor_slot:
+            try:
+                blocks = await network.request_blocks(peer, start_slot=start, count=messages.MAX_REQUEST_BLOCKS)
+            except RequestError as exc:
+                raise NodeError(f"checkpoint sync: backfill from {peer.name}: {exc}") from None
+            for block in blocks:
+                if block.message.slot <= anchor_slot:
+                    fetched[block.message.hash_tree_root()] = block
+            start += messages.MAX_REQUEST_BLOCKS
+        genesis_root = anchor_root(genesis)
+        chain: list[SignedBeaconBlock] = []
+        cursor = root
+        while cursor != genesis_root:
+            found = fetched.get(cursor)
+            if found is None:
+                raise NodeError(
+                    f"checkpoint sync: backfill from {peer.name} lacks block 0x{cursor.hex()[:16]} of the chain "
+                    "below the checkpoint"
+                )
+            chain.append(found)
+            cursor = found.message.parent_root
+        chain.reverse()
+    finally:
+        await network.stop()
+    data.mkdir(parents=True, exist_ok=True)
+    meta_path = data / META_FILENAME
+    if not meta_path.exists():
+        write_private_file(meta_path, json.dumps(g.meta()).encode())
+    store = ChainStore(data, genesis=genesis)
+    try:
+        for block in chain:
+            store.import_block(block, block.message.state_root)
+        store.save_finalized_state(state, Checkpoint(answer.epoch, root))
+    finally:
+        store.close()
+    say(f"checkpoint sync: {len(chain)} blocks backfilled down to genesis")
+    return True

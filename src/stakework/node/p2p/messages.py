@@ -101,12 +101,41 @@ class Blocks(msgspec.Struct, frozen=True, tag="blocks"):
     error: str = ""
 
 
+class GetFinalizedState(msgspec.Struct, frozen=True, tag="get_finalized_state"):
+    """Checkpoint sync: ask for the serving node's finalized checkpoint state."""
+
+    request_id: U64
+
+
+class FinalizedState(msgspec.Struct, frozen=True, tag="finalized_state"):
+    """The finalized checkpoint (epoch, block root) and its block's post-state as a binary snapshot
+    (`state.snapshot.save_binary`); empty `state` when the node cannot serve one."""
+
+    request_id: U64
+    epoch: U64
+    root: Root
+    state: bytes
+
+
 class Gossip(msgspec.Struct, frozen=True, tag="gossip"):
     topic: str
     data: bytes
 
 
-Message = Status | GetStatus | StatusResponse | Ping | Pong | Goodbye | BlocksByRange | BlocksByRoot | Blocks | Gossip
+Message = (
+    Status
+    | GetStatus
+    | StatusResponse
+    | Ping
+    | Pong
+    | Goodbye
+    | BlocksByRange
+    | BlocksByRoot
+    | Blocks
+    | GetFinalizedState
+    | FinalizedState
+    | Gossip
+)
 _decoder: msgspec.msgpack.Decoder[Message] = msgspec.msgpack.Decoder(Message)
 _encoder = msgspec.msgpack.Encoder()
 

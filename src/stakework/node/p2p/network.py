@@ -45,6 +45,8 @@ class NodeHandler(Protocol):
 
     def on_peer_status(self, peer: Peer, status: messages.Status) -> None: ...
 
+    def finalized_state(self) -> tuple[int, bytes, bytes]: ...
+
 
 @dataclass
 class NetworkStats:
@@ -248,10 +250,14 @@ class Network:
                 peer.send(messages.Blocks(rid, self.handler.blocks_by_range(start, count)), essential=True)
             case messages.BlocksByRoot(request_id=rid, roots=roots):
                 peer.send(messages.Blocks(rid, self.handler.blocks_by_root(roots)), essential=True)
+            case messages.GetFinalizedState(request_id=rid):
+                epoch, root, state = self.handler.finalized_state()
+                peer.send(messages.FinalizedState(rid, epoch, root, state), essential=True)
             case (
                 messages.Pong(request_id=rid)
                 | messages.Blocks(request_id=rid)
                 | messages.StatusResponse(request_id=rid)
+                | messages.FinalizedState(request_id=rid)
             ):
                 if isinstance(message, messages.StatusResponse):
                     if message.status.genesis_root != peer.status.genesis_root:  # type: ignore[union-attr]
@@ -329,6 +335,16 @@ class Network:
             if self._penalize(peer, "bad_response"):
                 self._spawn(peer.close(goodbye=messages.GOODBYE_FAULT))
             raise RequestError(f"{peer.name} sent blocks that do not decode") from None
+
+    async def request_finalized_state(self, peer: Peer) -> messages.FinalizedState:
+        """Checkpoint sync: the peer's finalized checkpoint and state (RequestError when it has none)."""
+        rid, future = peer.requests.new()
+        peer.send(messages.GetFinalizedState(rid))
+        response = await peer.requests.wait(rid, future, timeout=30.0)
+        assert isinstance(response, messages.FinalizedState)
+        if not response.state:
+            raise RequestError(f"{peer.name} has no finalized state to serve")
+        return response
 
     async def ping(self, peer: Peer) -> float:
         """Round-trip seconds of a Ping."""
