@@ -57,11 +57,13 @@ from stakework.transition.block.block import (
     IndexedAttestation,
     ProposerSlashing,
     SignedBeaconBlock,
+    SignedBeaconBlockHeader,
     pack_bits,
 )
 from stakework.transition.block.proposer_slashing import process_proposer_slashing
 from stakework.transition.block.transaction import SignedTransaction
 from stakework.transition.errors import TransitionError
+from stakework.transition.state_transition import verify_block_signature
 
 log = logging.getLogger(__name__)
 
@@ -364,6 +366,7 @@ class NodeRunner:
             return Verdict.IGNORE
         first = self._seen_proposals.get((block.proposer_index, block.slot))
         if first is not None and first != root:
+            self._double_proposal(signed)
             return Verdict.IGNORE
         if block.parent_root not in self.chain.states:
             if block.slot - self.chain.head_state.slot > MAX_PARENT_FETCH:
@@ -377,7 +380,16 @@ class NodeRunner:
         if not self._import(signed, timely=arrival < slot_start + self.seconds / 3):
             return Verdict.REJECT
         self._seen_proposals[(block.proposer_index, block.slot)] = root
+        self.slasher.on_block_header(SignedBeaconBlockHeader(block.header(), signed.signature))
         return Verdict.ACCEPT
+
+    def _double_proposal(self, signed: SignedBeaconBlock) -> None:
+        """A second block of a proposer for a slot (IGNOREd by gossip): when its signature is the proposer's, the
+        slasher gets its header, next to the first one's, and finds the double proposal (a proposer slashing for
+        our next block)."""
+        with self.guard:
+            if verify_block_signature(self.chain.head_state, signed):
+                self.slasher.on_block_header(SignedBeaconBlockHeader(signed.message.header(), signed.signature))
 
     def _spawn_fetch(self, peer: Peer, signed: SignedBeaconBlock) -> None:
         root = signed.message.parent_root
@@ -626,6 +638,7 @@ class NodeRunner:
             block, included = propose_step(self.chain, self.client, slot, self.mempool, self.slasher)
         if block is not None:
             self._seen_proposals[(block.message.proposer_index, block.message.slot)] = block.message.hash_tree_root()
+            self.slasher.on_block_header(SignedBeaconBlockHeader(block.message.header(), block.signature))
             self.network.publish(messages.TOPIC_BLOCK, block)
         self.publish_transactions()
         await self._sleep_until(start + self.seconds / 3, stop)  # Spec: attest a third into the slot

@@ -1,0 +1,73 @@
+"""Gossip validation of one node (`NodeRunner.on_gossip`), in process: no network, a scripted clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import msgspec
+import pytest
+from tests.support.chain import build_block, key
+
+from stakework.node.node import GENESIS_FILENAME, NetworkGenesis, NodeConfig, NodeRunner, prepare_network
+from stakework.node.p2p import messages
+from stakework.node.p2p.gossip import Verdict
+from stakework.spec.presets import DEVNET
+from stakework.transition.block.block import SignedBeaconBlock
+from stakework.transition.state_transition import block_signing_root
+
+PEER = SimpleNamespace(name="test peer")
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[NodeRunner]:
+    prepare_network(tmp_path, nodes=2, validators=16, preset=DEVNET, slot_seconds=1.0, now=1_000)
+    genesis = NetworkGenesis.read(tmp_path / GENESIS_FILENAME)
+    now = [genesis.genesis_time + 1.1]  # early in slot 1
+    node = NodeRunner(
+        NodeConfig(tmp_path / "node-0", genesis, keys_dir=tmp_path / "node-0" / "keys"), clock=lambda: now[0]
+    )
+    yield node
+    node.client.protection.close()
+    assert node.chain.store is not None
+    node.chain.store.close()
+
+
+def _resigned(block: SignedBeaconBlock, runner: NodeRunner, **changes: object) -> SignedBeaconBlock:
+    message = msgspec.structs.replace(block.message, **changes)  # type: ignore[arg-type]
+    root = block_signing_root(runner.genesis, message)
+    return SignedBeaconBlock(message, key(message.proposer_index).sign(root))
+
+
+def test_block__valid_then_a_second_signed_one_same_proposer_slot__ignored_and_the_slasher_finds_it(
+    runner: NodeRunner,
+) -> None:
+    block = build_block(runner.genesis, 1)
+    assert runner.on_gossip(messages.TOPIC_BLOCK, block, PEER) is Verdict.ACCEPT  # type: ignore[arg-type]
+    assert runner.chain.head_state.slot == 1
+    other = _resigned(block, runner, state_root=b"\x01" * 32)
+    assert runner.on_gossip(messages.TOPIC_BLOCK, other, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
+    assert len(runner.slasher.found_proposer) == 1
+    assert runner.slasher.found_proposer[0].signed_header_1.message.proposer_index == block.message.proposer_index
+
+
+def test_block__second_one_with_a_bad_signature__no_slashing_made_of_it(runner: NodeRunner) -> None:
+    block = build_block(runner.genesis, 1)
+    runner.on_gossip(messages.TOPIC_BLOCK, block, PEER)  # type: ignore[arg-type]
+    forged = SignedBeaconBlock(msgspec.structs.replace(block.message, state_root=b"\x01" * 32), block.signature)
+    assert runner.on_gossip(messages.TOPIC_BLOCK, forged, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
+    assert runner.slasher.found_proposer == []
+
+
+def test_block__bad_signature__rejected_and_not_imported(runner: NodeRunner) -> None:
+    block = build_block(runner.genesis, 1)
+    forged = SignedBeaconBlock(block.message, key(0 if block.message.proposer_index else 1).sign(b"\x00" * 32))
+    assert runner.on_gossip(messages.TOPIC_BLOCK, forged, PEER) is Verdict.REJECT  # type: ignore[arg-type]
+    assert runner.chain.head_state.slot == 0
+
+
+def test_block__from_the_future_beyond_the_clock_disparity__ignored(runner: NodeRunner) -> None:
+    block = build_block(runner.genesis, 3)  # slot 3 starts 1.9 s after "now"
+    assert runner.on_gossip(messages.TOPIC_BLOCK, block, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
+    assert runner.chain.head_state.slot == 0
