@@ -245,6 +245,7 @@ class NodeRunner:
         self.last_slot = max(self.genesis.slot, self.chain.head_state.slot, self.opened.last_signed_slot)
         self._seen_proposals: dict[tuple[int, int], bytes] = {}
         self._published_txs: set[bytes] = set()
+        self._published_slashings: set[bytes] = set()
         self._sync_needed = asyncio.Event()
         self._fetching: set[bytes] = set()
         self._attest_states: dict[tuple[bytes, int], BeaconState] = {}
@@ -485,18 +486,30 @@ class NodeRunner:
         return Verdict.ACCEPT
 
     def _on_slashing(self, slashing: AttesterSlashing | ProposerSlashing) -> Verdict:
-        """Valid against the head state (tried on a copy): kept for our next block."""
+        """A slashing about validators our slasher has not reported yet, valid against the head state (tried on a
+        copy): kept for our next block. One that no longer applies (its validators slashed meanwhile) or that does
+        not verify is IGNOREd: the two cannot be told apart without re-running the checks."""
+        if isinstance(slashing, AttesterSlashing):
+            offenders = set(slashing.attestation_1.attesting_indices) & set(slashing.attestation_2.attesting_indices)
+        else:
+            offenders = {slashing.signed_header_1.message.proposer_index}
+        reported = self.slasher._reported  # the slasher reports each offender once: so does gossip
+        if offenders <= reported:
+            return Verdict.IGNORE
         with self.guard:
             work = self.chain.head_state.copy()
             try:
                 if isinstance(slashing, AttesterSlashing):
                     process_attester_slashing(work, slashing)
-                    self.slasher.restore([slashing], [])
                 else:
                     process_proposer_slashing(work, slashing)
-                    self.slasher.restore([], [slashing])
             except TransitionError:
-                return Verdict.REJECT
+                return Verdict.IGNORE
+            reported.update(offenders)
+            if isinstance(slashing, AttesterSlashing):
+                self.slasher.restore([slashing], [])
+            else:
+                self.slasher.restore([], [slashing])
         return Verdict.ACCEPT
 
     # -- sync ---------------------------------------------------------------------------------------------
@@ -574,6 +587,19 @@ class NodeRunner:
         if len(self._published_txs) > 200_000:
             self._published_txs.clear()
 
+    def publish_slashings(self) -> None:
+        """Gossip the slashings our slasher found (once each): a peer that missed one of the two votes can then
+        include the slashing too."""
+        found: list[tuple[str, AttesterSlashing | ProposerSlashing]] = [
+            *((messages.TOPIC_ATTESTER_SLASHING, s) for s in self.slasher.found_attester),
+            *((messages.TOPIC_PROPOSER_SLASHING, s) for s in self.slasher.found_proposer),
+        ]
+        for topic, slashing in found:
+            key = msgspec.msgpack.encode(slashing)
+            if key not in self._published_slashings:
+                self._published_slashings.add(key)
+                self.network.publish(topic, slashing)
+
     async def _sleep_until(self, when: float, stop: asyncio.Event) -> None:
         delay = when - self.clock()
         if delay > 0:
@@ -650,6 +676,7 @@ class NodeRunner:
         for attestation in made:
             self.network.publish(messages.TOPIC_AGGREGATE, attestation)
         self.publish_transactions()
+        self.publish_slashings()
         with self.guard:
             report = slot_report(self.chain, self.client, slot, self.mempool, block is not None, included)
         self._seen_proposals = {k: v for k, v in self._seen_proposals.items() if k[1] > slot - 64}

@@ -71,3 +71,35 @@ def test_block__from_the_future_beyond_the_clock_disparity__ignored(runner: Node
     block = build_block(runner.genesis, 3)  # slot 3 starts 1.9 s after "now"
     assert runner.on_gossip(messages.TOPIC_BLOCK, block, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
     assert runner.chain.head_state.slot == 0
+
+
+def test_attester_slashing__gossiped_valid__kept_once_for_our_next_block(runner: NodeRunner) -> None:
+    from tests.support.chain import attestations_for_slot
+
+    from stakework.transition.block.attestation import get_attesting_indices
+    from stakework.transition.block.block import AttesterSlashing, IndexedAttestation
+
+    state = runner.genesis
+    votes = [attestations_for_slot(state, bytes([b]) * 32)[0] for b in (1, 2)]  # same target epoch: a double vote
+    indexed = [
+        IndexedAttestation(sorted(int(i) for i in get_attesting_indices(state, a)), a.data, a.signature) for a in votes
+    ]
+    slashing = AttesterSlashing(indexed[0], indexed[1])
+    assert runner.on_gossip(messages.TOPIC_ATTESTER_SLASHING, slashing, PEER) is Verdict.ACCEPT  # type: ignore[arg-type]
+    assert runner.slasher.found_attester == [slashing]
+    assert runner.on_gossip(messages.TOPIC_ATTESTER_SLASHING, slashing, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
+    assert runner.slasher.found_attester == [slashing]
+
+
+def test_attester_slashing__not_slashable__ignored_and_not_kept(runner: NodeRunner) -> None:
+    from tests.support.chain import attestations_for_slot
+
+    from stakework.transition.block.attestation import get_attesting_indices
+    from stakework.transition.block.block import AttesterSlashing, IndexedAttestation
+
+    state = runner.genesis
+    vote = attestations_for_slot(state, b"\x01" * 32)[0]
+    indexed = IndexedAttestation(sorted(int(i) for i in get_attesting_indices(state, vote)), vote.data, vote.signature)
+    same = AttesterSlashing(indexed, indexed)  # the same vote twice is no offence
+    assert runner.on_gossip(messages.TOPIC_ATTESTER_SLASHING, same, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
+    assert runner.slasher.found_attester == []
