@@ -246,6 +246,8 @@ class NodeRunner:
         self._seen_proposals: dict[tuple[int, int], bytes] = {}
         self._published_txs: set[bytes] = set()
         self._published_slashings: set[bytes] = set()
+        self._unhelpful: dict[bytes, bytes] = {}
+        """Peers (node id) whose announced head (root) a sync from them could not reach."""
         self._sync_needed = asyncio.Event()
         self._fetching: set[bytes] = set()
         self._attest_states: dict[tuple[bytes, int], BeaconState] = {}
@@ -515,10 +517,14 @@ class NodeRunner:
     # -- sync ---------------------------------------------------------------------------------------------
     def best_peer(self, *, unknown_head: bool = False) -> Peer | None:
         """The peer with the highest head (`unknown_head`: among those whose head block we do not have)."""
+        now = self.wall_slot() + 1
         peers = [
             p
             for p in self.network.peers.values()
-            if p.status is not None and not (unknown_head and p.status.head_root in self.chain.states)
+            if p.status is not None
+            and p.status.head_slot <= now  # a head from the future is a lie (or a clock far off): not followed
+            and self._unhelpful.get(p.node_id) != p.status.head_root  # it could not give us its head before
+            and not (unknown_head and p.status.head_root in self.chain.states)
         ]
         return max(peers, key=lambda p: p.status.head_slot if p.status else 0, default=None)
 
@@ -540,7 +546,7 @@ class NodeRunner:
             peer = self.best_peer(unknown_head=True)
             if peer is None or peer.status is None:
                 break
-            target = peer.status.head_slot
+            target = min(peer.status.head_slot, self.wall_slot() + 1)
             spe = self.preset.SLOTS_PER_EPOCH
             start = self.chain.forkchoice.finalized_checkpoint.epoch * spe + 1
             progressed = False
@@ -564,10 +570,11 @@ class NodeRunner:
                     if imported % 16 == 0:
                         await asyncio.sleep(0)  # gossip and the API in between
                 start += messages.MAX_REQUEST_BLOCKS
+            if not progressed:  # it claims a head it cannot give us: not followed until its head changes
+                self._unhelpful[peer.node_id] = peer.status.head_root
+                break
             with contextlib.suppress(RequestError):
                 await self.network.refresh_status(peer)
-            if not progressed:
-                break
         self.stats.blocks_synced += imported
         self.stats.sync_seconds += time.perf_counter() - started
         return imported

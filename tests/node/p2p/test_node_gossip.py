@@ -103,3 +103,25 @@ def test_attester_slashing__not_slashable__ignored_and_not_kept(runner: NodeRunn
     same = AttesterSlashing(indexed, indexed)  # the same vote twice is no offence
     assert runner.on_gossip(messages.TOPIC_ATTESTER_SLASHING, same, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
     assert runner.slasher.found_attester == []
+
+
+def test_behind__peer_claims_a_head_from_the_future__not_followed(runner: NodeRunner) -> None:
+    """A peer announcing a head slot beyond the clock would otherwise keep the node syncing (and its validators
+    idle) for ever."""
+    liar = SimpleNamespace(
+        status=msgspec.structs.replace(runner.status(), head_slot=10**6, head_root=b"\x09" * 32),
+        node_id=b"\x09" * 16,
+        name="liar",
+    )
+    runner.network.peers[liar.node_id] = liar  # type: ignore[assignment]
+    assert not runner.behind()
+    honest = SimpleNamespace(
+        status=msgspec.structs.replace(runner.status(), head_slot=1, head_root=b"\x08" * 32),
+        node_id=b"\x08" * 16,
+        name="ahead",
+    )
+    runner.network.peers[honest.node_id] = honest  # type: ignore[assignment]
+    runner.last_slot = -1
+    assert runner.best_peer() is honest
+    runner._unhelpful[honest.node_id] = b"\x08" * 32  # a sync from it could not reach that head
+    assert runner.best_peer() is None
