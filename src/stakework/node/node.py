@@ -18,6 +18,7 @@ import dataclasses
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
@@ -142,7 +143,7 @@ class NodeStats:
     gossip_blocks: int = 0
     attestations: int = 0
     sync_seconds: float = 0.0
-    gossip_delays: list[float] = field(default_factory=list)
+    gossip_delays: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
     """Seconds from a block's slot start to its arrival here (gossip latency, for the benchmark)."""
 
 
