@@ -11,22 +11,21 @@ import pytest
 
 from stakework.modules.errors import NotAuthorized, NotReady, UnknownEntity
 from stakework.modules.host import ModuleHost
-from stakework.modules.queue import claim, finalize_requests, request_exits
+from stakework.modules.queue import (
+    PriceSample,
+    WithdrawalRequest,
+    claim,
+    finalize_requests,
+    history_apr_bps,
+    queue_view,
+    request_exits,
+    sample_price,
+)
 from stakework.modules.shares import ShareLedger
 
 HOLDER = b"q" * 20
 MODULE_ADDRESS = b"m" * 20
 ALICE, BOB = b"a" * 20, b"b" * 20
-
-
-@dataclasses.dataclass
-class Request:
-    id: int
-    owner: bytes
-    shares: int
-    amount: int
-    finalized: bool = False
-    paid: int = 0
 
 
 @dataclasses.dataclass
@@ -37,12 +36,12 @@ class Owner:
     queued_assets: int = 0
     next_request_id: int = 0
     next_to_finalize: int = 0
-    requests: dict[int, Request] = dataclasses.field(default_factory=dict)
+    requests: dict[int, WithdrawalRequest] = dataclasses.field(default_factory=dict)
 
-    def enqueue(self, owner: bytes, shares: int, amount: int) -> Request:
+    def enqueue(self, owner: bytes, shares: int, amount: int) -> WithdrawalRequest:
         """What a module's withdrawal handler does: the shares wait under the queue holder."""
         self.ledger.transfer(owner, HOLDER, shares)
-        request = Request(self.next_request_id, owner, shares, amount)
+        request = WithdrawalRequest(id=self.next_request_id, owner=owner, shares=shares, amount=amount, epoch=0)
         self.requests[request.id] = request
         self.next_request_id += 1
         self.queued_assets += amount
@@ -185,7 +184,7 @@ def test_request_exits__covered_by_buffer_and_pending_exits__only_the_exiting_on
 
 
 # --- claims ----------------------------------------------------------------------------------------------------------
-def _finalized_owner() -> tuple[Owner, RecordingHost, Request]:
+def _finalized_owner() -> tuple[Owner, RecordingHost, WithdrawalRequest]:
     owner, host = _owner(), RecordingHost()
     request = owner.enqueue(ALICE, 10, 10)
     owner.buffer = 10
@@ -217,3 +216,68 @@ def test_claim__not_finalized__refused_nothing_paid() -> None:
     with pytest.raises(NotReady, match="not finalized"):
         claim(owner, _host(host), "pool", ALICE, request.id)
     assert (host.balances.get(ALICE, 0), request.id in owner.requests) == (0, True)
+
+
+# --- summary, price and APR ------------------------------------------------------------------------------------------
+def test_queue_view__two_queued_one_finalized__counts_the_unfinalized() -> None:
+    owner = _owner()
+    owner.enqueue(ALICE, 10, 10)
+    owner.enqueue(ALICE, 20, 20)
+    owner.buffer = 15
+    finalize_requests(owner, HOLDER)
+    view = queue_view(owner)
+    assert (view.next_request_id, view.next_to_finalize, view.unfinalized) == (2, 1, 1)
+    assert (view.queued_assets, view.reserved_for_claims, view.buffer) == (20, 10, 5)
+
+
+def test_sample_price__quoted_per_10_9_shares__rounded_down() -> None:
+    assert sample_price(PriceSample(0, 32 * 10**9, 32 * 10**9)) == 10**9  # 1:1
+    assert sample_price(PriceSample(0, 10, 3)) == 3_333_333_333  # 10 / 3 per share, rounded down
+    assert sample_price(PriceSample(0, 5, 1)) == 5 * 10**9  # a single share is priced, not 1:1
+
+
+def test_sample_price__no_shares__the_one_to_one_price() -> None:
+    assert sample_price(PriceSample(0, 0, 0)) == 10**9
+    assert sample_price(PriceSample(0, 700, 0)) == 10**9  # assets with no shares (a donation before a deposit)
+
+
+def _history(*prices: int) -> list[PriceSample]:
+    """One sample per epoch from 0, each at ``price`` assets per 100 shares."""
+    return [PriceSample(epoch, price, 100) for epoch, price in enumerate(prices)]
+
+
+def test_history_apr__growth_over_the_window__annualised_linearly_rounded_down() -> None:
+    history = [PriceSample(0, 100, 100), PriceSample(3, 101, 100)]
+    assert history_apr_bps(history, 10, 7) == 233  # 1 % over 3 epochs, 7 epochs a year: 2.333 %
+    loss = [PriceSample(0, 100, 100), PriceSample(3, 99, 100)]
+    assert history_apr_bps(loss, 10, 7) == -233  # negative after a loss, rounded towards zero
+    flat = [PriceSample(0, 100, 100), PriceSample(3, 100, 100)]
+    assert history_apr_bps(flat, 10, 7) == 0
+
+
+def test_history_apr__window_shorter_than_history__only_the_last_epochs_count() -> None:
+    history = _history(100, 100, 110, 121)
+    assert history_apr_bps(history, 1, 1) == 1000  # 110 -> 121 over one epoch: 10 %
+    assert history_apr_bps(history, 2, 1) == 1050  # 100 -> 121 over two epochs
+    assert history_apr_bps(history, 3, 1) == 700  # 100 -> 121 over three
+    assert history_apr_bps(history, 100, 1) == 700  # a window past the history: all of it
+
+
+@pytest.mark.parametrize(
+    ("history", "epochs"),
+    [
+        ([], 5),  # no samples
+        (_history(100), 5),  # one sample
+        (_history(100, 110), 0),  # an empty window
+        ([PriceSample(4, 100, 100), PriceSample(4, 110, 100)], 5),  # no time between the samples
+        ([PriceSample(0, 100, 0), PriceSample(1, 110, 100)], 5),  # no shares at the start
+        ([PriceSample(0, 0, 100), PriceSample(1, 110, 100)], 5),  # no assets at the start
+        ([PriceSample(0, 100, 100), PriceSample(1, 0, 0)], 5),  # no shares at the end
+    ],
+)
+def test_history_apr__nothing_to_measure__none(history: list[PriceSample], epochs: int) -> None:
+    assert history_apr_bps(history, epochs, 100) is None
+
+
+def test_history_apr__two_samples_one_epoch_apart__measured() -> None:
+    assert history_apr_bps(_history(100, 101), 1, 10) == 1000  # 1 % an epoch, 10 epochs a year

@@ -163,6 +163,7 @@ def history_apr_bps(history: Sequence[PriceSample], epochs: int, epochs_per_year
     ``None`` when the history has fewer than two samples. Negative after losses. Integer math; the caller
     divides by 100 for a percentage.
     """
+    # equivalent mutant (const 2 to 1|cmp <= to <|const 0 to -1): one sample, or no window, gives span 0: None
     if len(history) < 2 or epochs <= 0:
         return None
     first = history[-min(epochs + 1, len(history))]
@@ -173,5 +174,5 @@ def history_apr_bps(history: Sequence[PriceSample], epochs: int, epochs_per_year
     # growth = (A1/S1) / (A0/S0) - 1, annualised linearly.
     num = last.total_assets * first.total_shares
     den = first.total_assets * last.total_shares
-    sign = 1 if num >= den else -1
+    sign = 1 if num >= den else -1  # equivalent mutant (cmp >= to >): at num == den the result is 0 either way
     return sign * mul_div(abs(num - den), BPS * epochs_per_year, den * span, Rounding.DOWN)
