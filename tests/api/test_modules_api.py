@@ -17,6 +17,7 @@ from stakework.api.schemas.encoding import to_json
 from stakework.api.view import NodeView
 from stakework.crypto.bls import SecretKey
 from stakework.crypto.ed25519 import AccountKey, devnet_account_key, to_hex
+from stakework.modules import registry
 from stakework.modules.keys import DepositKey
 from stakework.modules.liquid import queries as lq
 from stakework.modules.liquid.messages import AddOperator, SubmitKeys, Wrap
@@ -145,9 +146,10 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleNode]:
     n.close()
 
 
-def test_modules__both_enabled_with_accounts_and_credentials(net: ModuleNode) -> None:
+def test_modules__every_registered_module_enabled_with_accounts_and_credentials(net: ModuleNode) -> None:
     rows = net.get("/v1/modules")
-    assert [r["name"] for r in rows] == ["pool", "liquid"]
+    assert [r["name"] for r in rows] == registry.names()
+    assert {"pool", "liquid", "safety"} <= set(registry.names())
     state = net.view.chain.head_state
     for r in rows:
         assert r["address"] == to_hex(module_address(r["name"]))

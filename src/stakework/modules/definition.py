@@ -102,6 +102,11 @@ class ModuleDef:
     """One line of text for ``stakework status`` from ``summary``'s figures."""
     params: tuple[Param, ...] = ()
     """Governable parameters, with their bounds."""
+    read_param: Callable[[Any, str], int] | None = None
+    """The value of governable parameter ``name`` in the module's state; None: the state's field ``name``."""
+    write_param: Callable[[Any, str, int], None] | None = None
+    """Set governable parameter ``name`` (a value within its bounds) in the module's state; None: set the state's
+    field ``name``."""
     api_router: str | None = None
     """``"package.module:attribute"`` of a FastAPI ``APIRouter`` the API mounts (None: no routes of its own)."""
     cli_app: str | None = None
@@ -150,3 +155,15 @@ class ModuleDef:
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
+
+    def get_param(self, state: Any, name: str) -> int:
+        """The current value of governable parameter ``name`` (one of ``params``) in ``state``."""
+        value: int = getattr(state, name) if self.read_param is None else self.read_param(state, name)
+        return value
+
+    def set_param(self, state: Any, name: str, value: int) -> None:
+        """Set governable parameter ``name`` (one of ``params``, ``value`` within its bounds) in ``state``."""
+        if self.write_param is None:
+            setattr(state, name, value)
+        else:
+            self.write_param(state, name, value)

@@ -18,11 +18,12 @@ from typing import Any
 from stakework.modules.definition import ModuleDef, Param, RegistryError, base_fee
 from stakework.modules.liquid.definition import LIQUID
 from stakework.modules.pool.definition import POOL
+from stakework.modules.safety.definition import SAFETY
 from stakework.spec.presets import Preset
 
 __all__ = ["BUILTIN", "ModuleDef", "Param", "RegistryError", "base_fee"]
 
-BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID)
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
 
 _modules: list[ModuleDef] = []

@@ -20,6 +20,9 @@ from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_me
 from stakework.crypto import bls
 from stakework.modules import registry
 from stakework.modules.keys import DepositKey
+from stakework.modules.liquid import handlers as liquid_handlers
+from stakework.modules.liquid.messages import TransferShares
+from stakework.modules.liquid.state import LiquidState
 from stakework.modules.store import dispatch_message, run_epoch_hooks
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, DOMAIN_DEPOSIT, FULL_EXIT_REQUEST_AMOUNT
 from stakework.spec.presets import DEVNET, Preset
@@ -70,13 +73,40 @@ def sign_module_key(preset: Preset, module: str, secret_key: bls.SecretKey) -> D
     return DepositKey(pubkey=pubkey, signature=secret_key.sign(compute_signing_root(root, domain)))
 
 
+class LiquidSharesLedger:
+    """stSWK shares for other modules (:class:`~stakework.modules.safety.protocols.StakedTokenLedger`): the liquid
+    module's share ledger, moved only through the liquid module's own ``liquid.transfer_shares`` handler, so every
+    check it makes (positive amount, enough shares, reserved addresses) and its invariants hold."""
+
+    def __init__(self, liquid: LiquidState, host: ChainHost) -> None:
+        self.liquid = liquid
+        self.host = host
+
+    def shares_of(self, holder: bytes) -> int:
+        return self.liquid.ledger.shares_of(holder)
+
+    def transfer_shares(self, sender: bytes, recipient: bytes, shares: int) -> None:
+        liquid_handlers.handle_transfer_shares(
+            self.liquid, self.host, sender, TransferShares(to=recipient, shares=shares)
+        )
+
+
 class ChainHost:
-    """:class:`~stakework.modules.host.ModuleHost` over a beacon state (one block's or one epoch's use)."""
+    """:class:`~stakework.modules.host.ModuleHost` over a beacon state (one block's or one epoch's use).
+
+    Beyond ``ModuleHost`` it offers what modules ask of each other, each only when the module behind it runs on
+    this chain (None otherwise): ``staked_token_ledger`` (stSWK shares, the liquid module's ledger, for the safety
+    module's stSWK vault)."""
 
     def __init__(self, state: BeaconState) -> None:
         self.state = state
         self.epoch = int(state.current_epoch())
         self._pending: dict[bytes, int] | None = None
+
+    @property
+    def staked_token_ledger(self) -> LiquidSharesLedger | None:
+        liquid = self.state.modules.get("liquid")
+        return None if liquid is None else LiquidSharesLedger(liquid, self)
 
     def debit(self, address: bytes, amount: int) -> None:
         self.state.accounts.debit(address, amount)

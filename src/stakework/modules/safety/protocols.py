@@ -7,6 +7,8 @@ other modules.
   ``(state, ModuleHost, sender, msg)`` signature every module has.
 - :class:`ShortfallCover`: what a module that can run into bad debt (lending, later) calls to have the safety
   module cover a shortfall by slashing (Aave: the slashing admin slashes stkAAVE to cover a deficit).
+- :class:`StakeReports`: what the module tells of every stkSWK balance change (governance counts stkSWK as voting
+  power); the definition's dispatch reports the accounts a message touched (``definition.py``).
 """
 
 from __future__ import annotations
@@ -38,6 +40,24 @@ class ShortfallCover(Protocol):
         """Slash ``vault`` by up to ``amount`` (capped at ``max_slash_bps`` of its assets) to ``recipient``;
         returns what was taken. ``reporter`` must be an authorised slasher; raises (changing nothing) otherwise."""
         ...
+
+
+@runtime_checkable
+class StakeReports(Protocol):
+    """Who is told of every change of an account's stkSWK balance (governance's voting power, on a chain that
+    runs it). The chain's host offers it as ``host.stake_reports``; a chain without a listener offers none and
+    nothing is reported. The balance reported is :func:`stake_balance`: the account's stkSWK shares of both
+    vaults."""
+
+    def stake_changed(self, holder: bytes, balance: int) -> None:
+        """``holder``'s stkSWK balance is now ``balance`` (called in the epoch it changes)."""
+        ...
+
+
+def stake_reports_of(host: ModuleHost) -> StakeReports | None:
+    """The host's listener for stkSWK balance changes; None when the chain has none."""
+    reports = getattr(host, "stake_reports", None)
+    return reports if isinstance(reports, StakeReports) else None
 
 
 def staked_token_of(host: ModuleHost) -> StakedTokenLedger:
