@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from stakework.modules.definition import ModuleDef, Param, RegistryError, base_fee
+from stakework.modules.governance.definition import GOVERNANCE
 from stakework.modules.liquid.definition import LIQUID
 from stakework.modules.pool.definition import POOL
 from stakework.modules.safety.definition import SAFETY
@@ -23,7 +24,7 @@ from stakework.spec.presets import Preset
 
 __all__ = ["BUILTIN", "ModuleDef", "Param", "RegistryError", "base_fee"]
 
-BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY)
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
 
 _modules: list[ModuleDef] = []
