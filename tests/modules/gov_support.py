@@ -52,6 +52,7 @@ class FakeRegistry:
 
     def rebound(self, module: str, name: str, minimum: int, maximum: int) -> None:
         """Change a parameter's bounds (its value stays, possibly outside: what a chain upgrade could do)."""
+        assert minimum <= maximum, f"empty bounds {minimum}..{maximum} (a registry refuses them)"
         old = self._specs[(module, name)]
         self._specs[(module, name)] = ParameterSpec(
             module=module, name=name, minimum=minimum, maximum=maximum, doc=old.doc

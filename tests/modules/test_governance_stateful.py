@@ -407,7 +407,7 @@ class GovernanceMachine(RuleBasedStateMachine):
             a = data.draw(st.sampled_from(queued), label="action")
             module, name = a.module, a.name
             low, high = data.draw(
-                st.sampled_from([(a.value + 1, a.value + 100), (max(a.value - 1, 1), a.value), (1, 3000)]),
+                st.sampled_from([(a.value + 1, a.value + 100), (max(a.value - 1, 1), max(a.value, 1)), (1, 3000)]),
                 label="bounds",
             )
         else:
