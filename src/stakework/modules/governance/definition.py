@@ -76,4 +76,5 @@ GOVERNANCE = ModuleDef(
     queries=queries,
     summary=summary,
     describe=describe,
+    api_router="stakework.api.modules.governance:router",
 )

@@ -119,4 +119,5 @@ SAFETY = ModuleDef(
     params=tuple(Param(name, bound.min, bound.max, bound.doc) for name, bound in BOUNDS.items()),
     read_param=read_param,
     write_param=write_param,
+    api_router="stakework.api.modules.safety:router",
 )
