@@ -9,19 +9,26 @@ start one share is worth one SWK), and given with the same decimal format as amo
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, get_type_hints
 
 import typer
 
 from stakework.cli.common import console, fail
 from stakework.cli.wallet import (
     BASE_UNITS,
+    NodeUrl,
+    PasswordFile,
+    Token,
+    WalletDir,
     _address,
     _client,
     _unlock,
@@ -100,6 +107,48 @@ class Signer:
     def reader(self) -> Any:
         """A client for reads (no token needed; with --data-dir the devnet's token goes along all the same)."""
         return _client(self.node, None, self.data_dir)
+
+
+SIGNER_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "account": (str | None, From),
+    "fee": (str, Fee),
+    "wait": (bool, Wait),
+    "wallet_dir": (Path | None, WalletDir),
+    "password_file": (Path | None, PasswordFile),
+    "node": (str | None, NodeUrl),
+    "token": (str | None, Token),
+    "data_dir": (Path | None, DataDir),
+}
+"""The signer's options, declared once: name -> (type, typer option), in the order of :class:`Signer`'s fields."""
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def with_signer(command: _Command) -> _Command:
+    """A command taking ``signer: Signer`` gets the signer's options (``--from``, ``--fee``, ``--wait/--no-wait``,
+    ``--wallet-dir``, ``--password-file``, ``--node``, ``--token``, ``--data-dir``) after its own, and receives them
+    as one (unresolved) :class:`Signer`: the options are declared once (:data:`SIGNER_OPTIONS`) for every command
+    of an app instead of being repeated in each."""
+    hints = get_type_hints(command)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(command).parameters.values()
+        if p.name != "signer"
+    ]
+    added = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=option, annotation=kind)
+        for name, (kind, option) in SIGNER_OPTIONS.items()
+    ]
+
+    @functools.wraps(command)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        signer = Signer(*(kwargs.pop(name) for name in SIGNER_OPTIONS))
+        return command(*args, signer=signer, **kwargs)
+
+    run.__signature__ = inspect.Signature([*own, *added])  # type: ignore[attr-defined]
+    run.__annotations__ = {p.name: p.annotation for p in [*own, *added]}
+    del run.__wrapped__
+    return run  # type: ignore[return-value]
 
 
 def account_name(wallet: Path, name: str | None) -> str:

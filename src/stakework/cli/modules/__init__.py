@@ -1,5 +1,6 @@
 """The modules' sub-commands: each registered module's `cli_app` (an import string in its definition,
-`stakework.modules.registry`), mounted as `stakework <module name>` by `cli.main` in one loop."""
+`stakework.modules.registry`), mounted as `stakework <module name>` (its tag prefix when it has one:
+`stakework gov`) by `cli.main` in one loop."""
 
 from __future__ import annotations
 
@@ -24,5 +25,5 @@ def module_apps() -> list[tuple[str, typer.Typer]]:
             raise ImportError(f"module {module.name}: cli_app {module.cli_app!r} cannot be imported ({exc})") from exc
         if not isinstance(app, typer.Typer):
             raise ImportError(f"module {module.name}: cli_app {module.cli_app!r} is not a typer.Typer")
-        apps.append((module.name, app))
+        apps.append((module.prefix, app))  # governance's commands are `stakework gov`, as its tags
     return apps

@@ -77,4 +77,5 @@ GOVERNANCE = ModuleDef(
     summary=summary,
     describe=describe,
     api_router="stakework.api.modules.governance:router",
+    cli_app="stakework.cli.modules.governance:app",
 )

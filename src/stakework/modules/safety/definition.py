@@ -120,4 +120,5 @@ SAFETY = ModuleDef(
     read_param=read_param,
     write_param=write_param,
     api_router="stakework.api.modules.safety:router",
+    cli_app="stakework.cli.modules.safety:app",
 )
