@@ -11,35 +11,25 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from stakework.node.admission import admit
 from stakework.node.chain import Chain
-from stakework.node.mempool import Mempool, MempoolError
+from stakework.node.mempool import Mempool
 from stakework.node.metrics import BLOCK_IMPORT_BUCKETS, Histogram, time_imports
 from stakework.node.storage import ChainStore
+from stakework.node.txindex import TransactionIndex, TxRecord
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.transaction import SignedTransaction
 
 HISTORY_BYTES = 128 * 2**20
 """Memory the per-epoch balance history may use (fewer epochs are kept for large registries)."""
 TOPICS = frozenset({"head", "block", "finalized_checkpoint", "transaction"})
-
-
-@dataclass(frozen=True)
-class TxRecord:
-    """Where a transaction went into a block."""
-
-    block_root: bytes
-    slot: int
-    index: int
 
 
 class _Subscriber:
@@ -81,17 +71,15 @@ class NodeView:
         self.clock = clock
         self.started = clock()
         self.max_tx_records = max_tx_records
-        self.transactions: OrderedDict[bytes, TxRecord] = OrderedDict()
-        self.rejected: OrderedDict[bytes, str] = OrderedDict()
-        self._submitted: OrderedDict[bytes, None] = OrderedDict()
-        """Hashes accepted over the API and still pending (to tell when one leaves the pool unincluded)."""
+        self.index = TransactionIndex(max_tx_records)
+        """Where transactions went, why refused ones were refused (`node.txindex`)."""
+        self.transactions = self.index.transactions
+        self.rejected = self.index.rejected
         validators = max(1, len(chain.head_state.validators))
         self.history_epochs = max(8, min(history_epochs, HISTORY_BYTES // (8 * validators)))
         self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = deque(maxlen=self.history_epochs)
         self._genesis_root: bytes | None = None
         self.block_import = Histogram(BLOCK_IMPORT_BUCKETS)
-        self.transactions_included = 0
-        self.transactions_submitted = 0
         self.peers = 0
         self._subscribers: list[_Subscriber] = []
         self._sub_lock = threading.Lock()
@@ -110,23 +98,15 @@ class NodeView:
 
     def _index_blocks(self) -> list[tuple[bytes, TxRecord]]:
         """Index transactions of blocks not seen before; returns the new ones."""
-        new = []
-        for root, signed in list(self.chain.blocks.items()):
-            body = signed.message.body
-            if not body.transactions:
-                continue
-            first = body.transactions[0].hash()
-            if first in self.transactions:
-                continue
-            for i, tx in enumerate(body.transactions):
-                record = TxRecord(root, signed.message.slot, i)
-                h = first if i == 0 else tx.hash()
-                self.transactions[h] = record
-                self.rejected.pop(h, None)
-                new.append((h, record))
-        while len(self.transactions) > self.max_tx_records:
-            self.transactions.popitem(last=False)
-        return new
+        return self.index.index_blocks(self.chain.blocks)
+
+    @property
+    def transactions_included(self) -> int:
+        return self.index.included
+
+    @property
+    def transactions_submitted(self) -> int:
+        return self.index.admitted
 
     def _record_balances(self) -> None:
         head = self.chain.head_state
@@ -145,16 +125,9 @@ class NodeView:
             head = chain.states[head_root]
             spe = head.preset.SLOTS_PER_EPOCH
             for h, record in self._index_blocks():
-                self.transactions_included += 1
                 events.append(("transaction", self._tx_event(h, "included", record)))
-            for h in [h for h in self._submitted if h not in self.mempool]:
-                del self._submitted[h]
-                if h not in self.transactions:
-                    reason = self.mempool.drop_reasons.pop(h, None) or (
-                        "dropped from the pool unincluded (replaced by a higher fee for the same nonce, or evicted)"
-                    )
-                    self._reject(h, reason)
-                    events.append(("transaction", {"hash": _hex(h), "status": "rejected", "reason": reason}))
+            for h, reason in self.index.left_unincluded(self.mempool):
+                events.append(("transaction", {"hash": _hex(h), "status": "rejected", "reason": reason}))
             if head_root != self._last_head:
                 self._last_head = head_root
                 block = chain.blocks.get(head_root)
@@ -200,28 +173,12 @@ class NodeView:
         """Admit a transaction into the mempool against the head state (`node.admission.admit`: every rule, one
         path); MempoolError (recorded) when refused, with the rule's reason."""
         with self.lock:
-            try:
-                tx_hash = admit(self.mempool, tx, self.chain.head_state)
-            except MempoolError as exc:
-                try:
-                    refused = tx.hash()
-                except (OverflowError, ValueError, TypeError):  # not encodable: it has no hash to report under
-                    raise exc from None
-                if refused not in self.transactions and refused not in self.mempool:
-                    self._reject(refused, str(exc))
-                raise
-            self.rejected.pop(tx_hash, None)
-            self._submitted[tx_hash] = None
-            while len(self._submitted) > self.max_tx_records:
-                self._submitted.popitem(last=False)
-            self.transactions_submitted += 1
+            tx_hash = self.index.admit(self.mempool, tx, self.chain.head_state)
         self.publish("transaction", {"hash": _hex(tx_hash), "status": "pending"})
         return tx_hash
 
     def _reject(self, tx_hash: bytes, reason: str) -> None:
-        self.rejected[tx_hash] = reason
-        while len(self.rejected) > self.max_tx_records:
-            self.rejected.popitem(last=False)
+        self.index.reject(tx_hash, reason)
 
     def _tx_event(self, tx_hash: bytes, status: str, record: TxRecord) -> dict[str, Any]:
         return {

@@ -131,6 +131,8 @@ def node(
             lock=api.lock if api is not None else None,
             on_open=on_open,
         )
+        if api is not None and api.view is not None:  # one index for the API's and gossip's admissions
+            runner.txindex = api.view.index
         keys_held = len(runner.client.keys)
         console.print(
             f"[bold]stakework node[/]: {keys_held} validator key{'s' if keys_held != 1 else ''} of "

@@ -48,6 +48,7 @@ from stakework.node.p2p.peer import Peer
 from stakework.node.p2p.reqresp import RequestError
 from stakework.node.slasher import Slasher
 from stakework.node.storage.db import anchor_root
+from stakework.node.txindex import TransactionIndex
 from stakework.spec.presets import Preset, load_preset
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.attestation import get_attesting_indices, is_valid_indexed_attestation
@@ -246,6 +247,8 @@ class NodeRunner:
         self.last_slot = max(self.genesis.slot, self.chain.head_state.slot, self.opened.last_signed_slot)
         self._seen_proposals: dict[tuple[int, int], bytes] = {}
         self._published_txs: set[bytes] = set()
+        self.txindex = TransactionIndex()
+        """The transaction index gossip's admissions are recorded in (the API's, when it serves one)."""
         self._published_slashings: set[bytes] = set()
         self._unhelpful: dict[bytes, bytes] = {}
         """Peers (node id) whose announced head (root) a sync from them could not reach."""
@@ -482,7 +485,7 @@ class NodeRunner:
         IGNOREd, not rejected: it may only be stale (a nonce used meanwhile) where its sender's node saw it valid."""
         with self.guard:
             try:
-                tx_hash = admit(self.mempool, tx, self.chain.head_state)
+                tx_hash = self.txindex.admit(self.mempool, tx, self.chain.head_state)
             except MempoolError:
                 return Verdict.IGNORE
         self._published_txs.add(tx_hash)

@@ -1,0 +1,96 @@
+"""The node's transaction index: where recent transactions went into blocks, why refused ones were refused, and
+which ones this node admitted and still waits to see included. The API reads it; admission (`admit_indexed`)
+is the one path for the API and for gossip."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from stakework.node.admission import admit
+from stakework.node.mempool import Mempool, MempoolError
+from stakework.state.beacon_state import BeaconState
+from stakework.transition.block.block import SignedBeaconBlock
+from stakework.transition.block.transaction import SignedTransaction
+
+UNINCLUDED = "dropped from the pool unincluded (replaced by a higher fee for the same nonce, or evicted)"
+
+
+@dataclass(frozen=True)
+class TxRecord:
+    """Where a transaction went into a block."""
+
+    block_root: bytes
+    slot: int
+    index: int
+
+
+class TransactionIndex:
+    """Bounded (`max_records` per table, oldest forgotten first)."""
+
+    def __init__(self, max_records: int = 200_000) -> None:
+        self.max_records = max_records
+        self.transactions: OrderedDict[bytes, TxRecord] = OrderedDict()
+        self.rejected: OrderedDict[bytes, str] = OrderedDict()
+        self.submitted: OrderedDict[bytes, None] = OrderedDict()
+        """Hashes admitted here and still pending (to tell when one leaves the pool unincluded)."""
+        self.included = 0
+        self.admitted = 0
+
+    def index_blocks(self, blocks: Mapping[bytes, SignedBeaconBlock]) -> list[tuple[bytes, TxRecord]]:
+        """Index the transactions of blocks not seen before; returns the new ones."""
+        new = []
+        for root, signed in list(blocks.items()):
+            body = signed.message.body
+            if not body.transactions:
+                continue
+            first = body.transactions[0].hash()
+            if first in self.transactions:
+                continue
+            for i, tx in enumerate(body.transactions):
+                record = TxRecord(root, signed.message.slot, i)
+                h = first if i == 0 else tx.hash()
+                self.transactions[h] = record
+                self.rejected.pop(h, None)
+                new.append((h, record))
+        while len(self.transactions) > self.max_records:
+            self.transactions.popitem(last=False)
+        self.included += len(new)
+        return new
+
+    def reject(self, tx_hash: bytes, reason: str) -> None:
+        self.rejected[tx_hash] = reason
+        while len(self.rejected) > self.max_records:
+            self.rejected.popitem(last=False)
+
+    def left_unincluded(self, mempool: Mempool) -> list[tuple[bytes, str]]:
+        """Admitted transactions that left the pool without being included, with the reason (now recorded)."""
+        out = []
+        for h in [h for h in self.submitted if h not in mempool]:
+            del self.submitted[h]
+            if h not in self.transactions:
+                reason = mempool.drop_reasons.pop(h, None) or UNINCLUDED
+                self.reject(h, reason)
+                out.append((h, reason))
+        return out
+
+    def admit(self, mempool: Mempool, tx: SignedTransaction, head: BeaconState) -> bytes:
+        """`node.admission.admit` with the bookkeeping: a refusal is recorded under the transaction's hash (when it
+        has one and is not known otherwise) and re-raised; an admission is noted as pending."""
+        try:
+            tx_hash = admit(mempool, tx, head)
+        except MempoolError as exc:
+            try:
+                refused = tx.hash()
+            except (OverflowError, ValueError, TypeError):  # not encodable: no hash to report it under
+                raise exc from None
+            if refused not in self.transactions and refused not in mempool:
+                self.reject(refused, str(exc))
+            raise
+        self.rejected.pop(tx_hash, None)
+        self.submitted[tx_hash] = None
+        while len(self.submitted) > self.max_records:
+            self.submitted.popitem(last=False)
+        self.admitted += 1
+        return tx_hash
