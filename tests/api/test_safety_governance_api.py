@@ -97,3 +97,17 @@ def test_safety_and_governance__chain_without_modules__404_naming_the_module(tmp
         assert "governance module is not enabled" in n.get("/v1/governance/proposals", 404)
     finally:
         n.close()
+
+
+def test_web_pages__safety_and_governance__show_the_apis_figures(net: ModuleNode) -> None:
+    from fastapi.testclient import TestClient
+
+    from stakework.api.app import create_app
+
+    with TestClient(create_app(net.view, "test-token", bind_host=None)) as web:
+        safety = web.get("/modules/safety")
+        assert safety.status_code == 200 and "test shortfall" in safety.text and "swk vault" in safety.text
+        gov = web.get("/modules/governance")
+        assert gov.status_code == 200 and "liquid.fee_bps = 500" in gov.text and "active" in gov.text
+        account = web.get(f"/accounts/{to_hex(ALICE.address)}")
+        assert account.status_code == 200 and "stkSWK" in account.text
