@@ -73,3 +73,15 @@ def test_emission__staked_swk__treasury_pays_each_epoch_and_rewards_accrue() -> 
     assert state.accounts.balance(ADMIN.address) == treasury - vault.emitted
     assert state.accounts.balance(module_address("safety")) == 100 * SWK + vault.emitted
     assert check_invariants(state.modules, ChainHost(state)) == []
+
+
+def test_status_rows__safety_and_governance__from_their_definitions_summaries() -> None:
+    from stakework.cli.status import _module_lines, _modules
+
+    state = devnet_genesis(DEVNET, 16, funded_accounts=4, modules=True)
+    _apply(state, ALICE, SafetyStake(amount=100 * SWK))
+    lines = _module_lines(_modules(state))
+    assert any(
+        line.startswith("safety module: 100.000 SWK and 0.000 stSWK (shares) staked by 1 stakers") for line in lines
+    )
+    assert any(line.startswith("governance: 0 proposals (0 live), 99.999 stkSWK voting power") for line in lines)
