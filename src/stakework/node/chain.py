@@ -6,11 +6,12 @@ fork choice (LMD-GHOST + FFG) picks the head. States below the finalized checkpo
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from stakework.crypto import bls
 from stakework.forkchoice import ForkChoice, ForkChoiceError
 from stakework.node.storage import ChainStore
 from stakework.node.storage.db import anchor_root
@@ -23,6 +24,14 @@ from stakework.transition.epoch.context import EpochContext
 from stakework.transition.epoch.justification import process_justification_and_finalization
 from stakework.transition.errors import TransitionError
 from stakework.transition.state_transition import process_slots, state_transition
+
+
+class BlockRangeError(TransitionError):
+    """A block of a range (sync) was refused; `root` names it."""
+
+    def __init__(self, message: str, *, root: bytes) -> None:
+        super().__init__(message)
+        self.root = root
 
 
 def justified_balances(state: BeaconState) -> np.ndarray:
@@ -113,7 +122,80 @@ class Chain:
         if parent is None:
             raise TransitionError(f"block {root.hex()[:16]}: unknown parent {block.parent_root.hex()[:16]}")
         state = parent.copy()
-        state_transition(state, signed, verified_transactions=verified_transactions)
+        state_transition(
+            state,
+            signed,
+            verified_transactions=verified_transactions,
+            pre_state_root=self._post_state_root(block.parent_root),
+        )
+        self._add(signed, root, state, current_slot=current_slot, timely=timely)
+        return root
+
+    def import_blocks(self, blocks: Sequence[SignedBeaconBlock], *, current_slot: int) -> list[bytes]:
+        """Import a range of blocks (sync), each linked to the one before or to a block we have; returns the
+        roots imported. The same verdicts as `import_block` one by one, faster: every block's proposer, RANDAO and
+        attestation signatures are checked in one batch (`bls.SignatureBatch`). When the batch fails, or a block
+        breaks another rule, the blocks are imported one by one, which names the block at fault:
+        `BlockRangeError` (the blocks before it stay imported)."""
+        batch = bls.SignatureBatch()
+        done: list[tuple[SignedBeaconBlock, bytes, BeaconState]] = []
+        staged: dict[bytes, BeaconState] = {}
+        staged_blocks: dict[bytes, SignedBeaconBlock] = {}
+        for signed in blocks:
+            block = signed.message
+            root = block.hash_tree_root()
+            if root in self.states or root in staged:
+                continue
+            parent = staged.get(block.parent_root) or self.states.get(block.parent_root)
+            if parent is None:
+                break
+            state = parent.copy()
+            try:
+                state_transition(
+                    state,
+                    signed,
+                    signature_batch=batch,
+                    pre_state_root=self._post_state_root(block.parent_root, staged_blocks),
+                )
+            except TransitionError:
+                break
+            staged[root] = state
+            staged_blocks[root] = signed
+            done.append((signed, root, state))
+        imported: list[bytes] = []
+        if done and (len(batch) == 0 or batch.verify()):
+            for signed, root, state in done:
+                self._add(signed, root, state, current_slot=current_slot, timely=False)
+                imported.append(root)
+        committed = set(imported)
+        for signed in blocks:  # the rest (or all, the batch failing): one by one
+            root = signed.message.hash_tree_root()
+            if root in self.states or root in committed:  # (committed ones may be pruned already: finality)
+                continue
+            try:
+                self.import_block(signed, current_slot=current_slot, timely=False)
+            except TransitionError as exc:
+                raise BlockRangeError(
+                    f"block 0x{root.hex()[:16]} at slot {signed.message.slot} refused: {exc}", root=root
+                ) from exc
+            imported.append(root)
+        return imported
+
+    def _post_state_root(
+        self, block_root: bytes, staged: Mapping[bytes, SignedBeaconBlock] | None = None
+    ) -> bytes | None:
+        """The root of the post-state of a block held here, as the block committed to it (checked when it was
+        imported); None for the anchor (not imported as a block)."""
+        signed = self.blocks.get(block_root)
+        if signed is None and staged is not None:
+            signed = staged.get(block_root)
+        return None if signed is None else signed.message.state_root
+
+    def _add(
+        self, signed: SignedBeaconBlock, root: bytes, state: BeaconState, *, current_slot: int, timely: bool
+    ) -> None:
+        """Record a block whose transition succeeded: its post-state, the fork choice, its attestations' votes."""
+        block = signed.message
         self.states[root] = state
         self.blocks[root] = signed
         justified, finalized = pulled_up_checkpoints(state)
@@ -143,7 +225,6 @@ class Chain:
                 justified=fc.justified_checkpoint,
                 finalized=fc.finalized_checkpoint,
             )
-        return root
 
     def _vote(self, state: BeaconState, attestation: Attestation) -> None:
         """Count an attestation's votes; votes for blocks the fork choice no longer holds (pruned below

@@ -29,6 +29,7 @@ import msgspec
 from stakework.crypto.keystore import write_private_file
 from stakework.forkchoice import ForkChoiceError
 from stakework.node.admission import admit
+from stakework.node.chain import BlockRangeError
 from stakework.node.devnet import (
     META_FILENAME,
     DevnetConfig,
@@ -76,6 +77,8 @@ MAX_PARENT_FETCH = 32
 """A gossiped block whose unknown ancestry is deeper than this starts a range sync instead of fetching by root."""
 SYNC_SLACK = 1
 """A node whose best peer's head is more than this many slots ahead syncs before its validators act."""
+SYNC_BATCH = 32
+"""Blocks of a range response imported with one signature batch before gossip and the API get a turn."""
 GENESIS_FILENAME = "genesis.json"
 BLOCKED_PEERS_FILE = "p2p-blocked"
 
@@ -357,6 +360,27 @@ class NodeRunner:
             self.mempool.prune(self.chain.head_state, self.wall_slot())
         return True
 
+    def _import_range(self, blocks: list[SignedBeaconBlock]) -> int:
+        """Import blocks fetched by range (one signature batch: `Chain.import_blocks`); returns how many were
+        imported, stopping at the first invalid one (logged with its root)."""
+        with self.guard:
+            fresh = [b for b in blocks if b.message.hash_tree_root() not in self.chain.states]
+            if not fresh:
+                return 0
+            current = max(self.wall_slot(), fresh[-1].message.slot)
+            try:
+                roots = self.chain.import_blocks(fresh, current_slot=current)
+            except BlockRangeError as exc:
+                log.info("sync: %s", exc)
+                roots = [r for r in (b.message.hash_tree_root() for b in fresh) if r in self.chain.states]
+            except ForkChoiceError as exc:
+                log.info("sync: block refused by the fork choice: %s", exc)
+                return 0
+            self.stats.blocks_imported += len(roots)
+            if roots:
+                self.mempool.prune(self.chain.head_state, self.wall_slot())
+        return len(roots)
+
     def _on_block(self, signed: SignedBeaconBlock, peer: Peer) -> Verdict:
         """Spec (beacon_block): IGNORE a block from the future (beyond MAXIMUM_GOSSIP_CLOCK_DISPARITY), at or
         below the finalized slot, seen already, or not the first of its proposer for its slot; fetch an unknown
@@ -562,17 +586,18 @@ class NodeRunner:
                 except RequestError as exc:
                     log.info("sync from %s: %s", peer.name, exc)
                     break
+                asked = []
                 for block in blocks:
                     if not start <= block.message.slot < start + messages.MAX_REQUEST_BLOCKS:
                         break  # not what was asked: the rest of the batch is not trusted
-                    if block.message.hash_tree_root() in self.chain.states:
-                        continue
-                    if not self._import(block):
+                    asked.append(block)
+                for i in range(0, len(asked), SYNC_BATCH):
+                    n = self._import_range(asked[i : i + SYNC_BATCH])
+                    imported += n
+                    progressed = progressed or n > 0
+                    if n < len(asked[i : i + SYNC_BATCH]):
                         break
-                    imported += 1
-                    progressed = True
-                    if imported % 16 == 0:
-                        await asyncio.sleep(0)  # gossip and the API in between
+                    await asyncio.sleep(0)  # gossip and the API in between
                 start += messages.MAX_REQUEST_BLOCKS
             if not progressed:  # it claims a head it cannot give us: not followed until its head changes
                 self._unhelpful[peer.node_id] = peer.status.head_root

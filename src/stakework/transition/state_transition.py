@@ -33,10 +33,11 @@ from stakework.transition.signing import get_domain
 ZERO32 = b"\x00" * 32
 
 
-def process_slot(state: BeaconState) -> None:
-    """Spec: process_slot — cache the state root and the latest block root of the slot that ends."""
+def process_slot(state: BeaconState, state_root: bytes | None = None) -> None:
+    """Spec: process_slot — cache the state root and the latest block root of the slot that ends.
+    `state_root`: the state's root when the caller knows it already (see `process_slots`)."""
     p = state.preset
-    previous_state_root = hash_state(state)
+    previous_state_root = hash_state(state) if state_root is None else state_root
     state.state_roots[state.slot % p.SLOTS_PER_HISTORICAL_ROOT] = list(previous_state_root)
     if state.latest_block_header.state_root == ZERO32:
         h = state.latest_block_header
@@ -46,13 +47,17 @@ def process_slot(state: BeaconState) -> None:
     state.block_roots[state.slot % p.SLOTS_PER_HISTORICAL_ROOT] = list(header_root(state.latest_block_header))
 
 
-def process_slots(state: BeaconState, slot: int) -> None:
-    """Spec: process_slots — advance to `slot`, running process_epoch at each epoch's last slot."""
+def process_slots(state: BeaconState, slot: int, *, state_root: bytes | None = None) -> None:
+    """Spec: process_slots — advance to `slot`, running process_epoch at each epoch's last slot.
+
+    `state_root`: hash_tree_root(state) as given, if the caller knows it (a node's post-state of a block whose
+    state root it checked): the first slot does not hash the state again. A wrong value makes a wrong state."""
     if slot <= state.slot:
         raise InvalidOperation(f"process_slots: target slot {slot} is not after the state's slot {state.slot}")
     spe = state.preset.SLOTS_PER_EPOCH
     while state.slot < slot:
-        process_slot(state)
+        process_slot(state, state_root)
+        state_root = None
         if (state.slot + 1) % spe == 0:
             process_epoch(state)
             process_module_epoch(state)  # [Differs from Electra: stakework's modules; no-op without them]
@@ -89,18 +94,22 @@ def process_block(
     *,
     verify_signatures: bool = True,
     verified_transactions: Container[bytes] = frozenset(),
+    signature_batch: bls.SignatureBatch | None = None,
 ) -> None:
     """Spec: process_block, stakework's body: header, withdrawals (credited to accounts), RANDAO, then the
     operations in the spec's order — proposer slashings, attester slashings, attestations, voluntary exits —
     and last the native transactions.
 
     `verified_transactions` holds hashes of transactions whose signatures the caller has verified on this chain
-    (a node's mempool); their signatures are not checked again. Everything else is."""
+    (a node's mempool); their signatures are not checked again. Everything else is.
+
+    `signature_batch`: the RANDAO reveal's and the attestations' signatures are added to it rather than checked
+    here; the block is valid only if the batch then verifies (the caller's duty)."""
     body = block.body
     proposer = int(get_beacon_proposer_index(state))
     process_block_header(state, block, proposer)
     process_withdrawals_to_accounts(state, body.withdrawals)
-    process_randao(state, body, proposer, verify_signature=verify_signatures)
+    process_randao(state, body, proposer, verify_signature=verify_signatures, signature_batch=signature_batch)
     p = state.preset
     limits = (
         ("proposer_slashings", body.proposer_slashings, p.MAX_PROPOSER_SLASHINGS),
@@ -125,7 +134,12 @@ def process_block(
     total = get_total_active_balance(state)
     for attestation in body.attestations:
         process_attestation(
-            state, attestation, verify_signature=verify_signatures, total_active_balance=total, proposer_index=proposer
+            state,
+            attestation,
+            verify_signature=verify_signatures,
+            total_active_balance=total,
+            proposer_index=proposer,
+            signature_batch=signature_batch,
         )
     for exit_ in body.voluntary_exits:
         process_voluntary_exit(state, exit_)
@@ -141,14 +155,34 @@ def state_transition(
     validate_result: bool = True,
     verify_signatures: bool = True,
     verified_transactions: Container[bytes] = frozenset(),
+    signature_batch: bls.SignatureBatch | None = None,
+    pre_state_root: bytes | None = None,
 ) -> None:
     """Spec: state_transition — advance slots, check the proposer's signature, apply the block, check the state
-    root the block commits to."""
+    root the block commits to.
+
+    `signature_batch`: the proposer's, the RANDAO reveal's and the attestations' BLS signatures are added to it
+    instead of checked one by one (slashings, exits and transactions are still checked here); the block is valid
+    only if the batch verifies afterwards, which the caller must check (`SignatureBatch.verify`). `pre_state_root`:
+    hash_tree_root of the pre-state, if the caller knows it (see `process_slots`)."""
     block = signed_block.message
     if block.slot > state.slot:
-        process_slots(state, block.slot)
-    if verify_signatures and not verify_block_signature(state, signed_block):
-        raise InvalidOperation("state_transition: the block signature is not the proposer's")
-    process_block(state, block, verify_signatures=verify_signatures, verified_transactions=verified_transactions)
+        process_slots(state, block.slot, state_root=pre_state_root)
+    if verify_signatures:
+        if signature_batch is not None:
+            index = block.proposer_index
+            if not 0 <= index < len(state.validators):
+                raise InvalidOperation("state_transition: the block signature is not the proposer's")
+            pubkey = state.validators.pubkey[index].tobytes()
+            signature_batch.add([pubkey], block_signing_root(state, block), signed_block.signature)
+        elif not verify_block_signature(state, signed_block):
+            raise InvalidOperation("state_transition: the block signature is not the proposer's")
+    process_block(
+        state,
+        block,
+        verify_signatures=verify_signatures,
+        verified_transactions=verified_transactions,
+        signature_batch=signature_batch,
+    )
     if validate_result and block.state_root != hash_state(state):
         raise InvalidOperation("state_transition: the block's state root does not match the resulting state")

@@ -67,16 +67,22 @@ def get_attesting_indices(state: BeaconState, attestation: Attestation) -> npt.N
     return np.unique(np.concatenate(chosen))
 
 
-def is_valid_indexed_attestation(state: BeaconState, indexed: IndexedAttestation) -> bool:
-    """Spec: is_valid_indexed_attestation — non-empty, sorted, unique indices and a valid aggregate signature."""
+def is_valid_indexed_attestation(
+    state: BeaconState, indexed: IndexedAttestation, signature_batch: bls.SignatureBatch | None = None
+) -> bool:
+    """Spec: is_valid_indexed_attestation — non-empty, sorted, unique indices and a valid aggregate signature.
+    `signature_batch`: the signature is added to it instead of checked here (True then means: valid if the batch
+    verifies)."""
     indices = indexed.attesting_indices
     if not indices or indices != sorted(set(indices)) or indices[-1] >= len(state.validators):
         return False
     pubkeys = [state.validators.pubkey[i].tobytes() for i in indices]
     domain = get_domain(state, DOMAIN_BEACON_ATTESTER, indexed.data.target.epoch)
-    return bls.fast_aggregate_verify(
-        pubkeys, compute_signing_root(indexed.data.hash_tree_root(), domain), indexed.signature
-    )
+    signing_root = compute_signing_root(indexed.data.hash_tree_root(), domain)
+    if signature_batch is not None:
+        signature_batch.add(pubkeys, signing_root, indexed.signature)
+        return True
+    return bls.fast_aggregate_verify(pubkeys, signing_root, indexed.signature)
 
 
 def get_attestation_participation_flag_indices(
@@ -110,6 +116,7 @@ def process_attestation(
     verify_signature: bool = True,
     total_active_balance: int | None = None,
     proposer_index: int | None = None,
+    signature_batch: bls.SignatureBatch | None = None,
 ) -> None:
     """Spec: process_attestation (Electra). Sets the participation flags the attestation earns on validators
     that did not have them yet, and pays the proposer base_reward × weight for each newly set flag, divided by
@@ -126,7 +133,7 @@ def process_attestation(
     flags = get_attestation_participation_flag_indices(state, data, state.slot - data.slot)
     if verify_signature:
         indexed = IndexedAttestation([int(i) for i in attesting], data, attestation.signature)
-        _need(is_valid_indexed_attestation(state, indexed), "invalid aggregate signature")
+        _need(is_valid_indexed_attestation(state, indexed, signature_batch), "invalid aggregate signature")
 
     v = state.validators
     participation = (

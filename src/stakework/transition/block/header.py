@@ -46,13 +46,21 @@ def randao_signing_root(state: BeaconState, epoch: int) -> bytes:
 
 
 def process_randao(
-    state: BeaconState, body: BeaconBlockBody, proposer_index: int, *, verify_signature: bool = True
+    state: BeaconState,
+    body: BeaconBlockBody,
+    proposer_index: int,
+    *,
+    verify_signature: bool = True,
+    signature_batch: bls.SignatureBatch | None = None,
 ) -> None:
-    """Spec: process_randao — verify the reveal, mix its hash into the current epoch's RANDAO mix."""
+    """Spec: process_randao — verify the reveal, mix its hash into the current epoch's RANDAO mix.
+    `signature_batch`: the reveal's signature is added to it instead of checked here (the caller verifies it)."""
     epoch = state.current_epoch()
     if verify_signature:
         pubkey = state.validators.pubkey[proposer_index].tobytes()
-        if not bls.verify(pubkey, randao_signing_root(state, epoch), body.randao_reveal):
+        if signature_batch is not None:
+            signature_batch.add([pubkey], randao_signing_root(state, epoch), body.randao_reveal)
+        elif not bls.verify(pubkey, randao_signing_root(state, epoch), body.randao_reveal):
             raise InvalidOperation("process_randao: the RANDAO reveal is not the proposer's signature of the epoch")
     mix = np.frombuffer(get_randao_mix(state, epoch), dtype=np.uint8) ^ np.frombuffer(
         sha256(body.randao_reveal), dtype=np.uint8
