@@ -9,6 +9,7 @@ import pytest
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto.bls import devnet_secret_key
 from stakework.crypto.ed25519 import devnet_account_key
+from stakework.modules.pool.messages import Deposit
 from stakework.node import admission
 from stakework.node.admission import AdmissionError, admit
 from stakework.node.mempool import Mempool, MempoolError
@@ -26,8 +27,10 @@ from stakework.transition.block.transaction import (
     Transaction,
     Transfer,
     Withdraw,
+    least_fee,
     sign_transaction,
 )
+from stakework.transition.block.voluntary_exit import voluntary_exit_signing_root
 from stakework.transition.genesis import devnet_genesis, withdrawal_credentials_for
 
 SWK = 10**9
@@ -128,3 +131,73 @@ def test_admit__unexpected_exception_while_checking__a_refusal_naming_it(
     with pytest.raises(AdmissionError, match=r"could not check this transaction \(ZeroDivisionError: a bug\)"):
         admit(pool, _tx(head, Transfer(b"\x01" * 20, SWK)), head)
     assert len(pool) == 0
+
+
+# -- Each rule where getting it wrong changes the outcome (issue #19: no surviving mutant of node/admission.py) ------
+
+
+def _exit_head() -> BeaconState:
+    """A head state late enough for a genesis validator to exit (SHARD_COMMITTEE_PERIOD epochs on)."""
+    state = _genesis()
+    state.slot = DEVNET.SHARD_COMMITTEE_PERIOD * DEVNET.SLOTS_PER_EPOCH
+    return state
+
+
+def _exit(state: BeaconState, index: int, *, nonce: int = 0) -> SignedTransaction:
+    message = VoluntaryExit(state.current_epoch(), index)
+    signed = SignedVoluntaryExit(message, devnet_secret_key(index).sign(voluntary_exit_signing_root(state, message)))
+    k = devnet_account_key(0)
+    return sign_transaction(state, Transaction(k.public_key, nonce, MIN_TRANSACTION_FEE, Exit(signed)), k)
+
+
+def test_admit__exit_of_a_validator_whose_exit_is_pending__refused() -> None:
+    head, pool = _exit_head(), Mempool()
+    admit(pool, _exit(head, 2), head)
+    with pytest.raises(AdmissionError, match="exit refused: an exit of validator 2 is pending already"):
+        admit(pool, _exit(head, 2, nonce=1), head)
+    assert len(pool) == 1
+
+
+def test_admit__exits_of_two_validators_after_a_transfer__all_pooled() -> None:
+    head, pool = _exit_head(), Mempool()
+    k = devnet_account_key(0)
+    admit(pool, sign_transaction(head, Transaction(k.public_key, 0, 1000, Transfer(b"\x01" * 20, SWK)), k), head)
+    admit(pool, _exit(head, 2, nonce=1), head)
+    admit(pool, _exit(head, 4, nonce=2), head)
+    assert len(pool) == 3
+
+
+def test_admit__unfunded_sender_with_an_invalid_payload__refused_for_the_balance_first(head: BeaconState) -> None:
+    with pytest.raises(AdmissionError, match="has no balance"):
+        admit(Mempool(), _tx(head, Transfer(b"\x01" * 20, 0), sender=7), head)
+
+
+def test_admit__low_fee_and_an_invalid_payload__refused_for_the_fee_first(head: BeaconState) -> None:
+    with pytest.raises(AdmissionError, match="its module's fee"):
+        admit(Mempool(), _tx(head, Transfer(b"\x01" * 20, 0), fee=MIN_TRANSACTION_FEE - 1), head)
+
+
+def test_admit__fee_exactly_the_least__pooled(head: BeaconState) -> None:
+    pool = Mempool()
+    assert admit(pool, _tx(head, Transfer(b"\x01" * 20, SWK), fee=MIN_TRANSACTION_FEE), head) in pool
+
+
+def test_admit__module_message_its_module_refuses_with_nothing_pending__refused_with_the_modules_reason() -> None:
+    head = devnet_genesis(DEVNET, 8, funded_accounts=1, account_balance=100 * SWK, modules=True)
+    k = devnet_account_key(0)
+    deposit = Deposit(pool_id=99, amount=SWK)
+    tx = sign_transaction(head, Transaction(k.public_key, 0, least_fee(deposit, DEVNET), deposit), k)
+    pool = Mempool()
+    with pytest.raises(AdmissionError, match=r"pool\.deposit refused: "):
+        admit(pool, tx, head)
+    assert len(pool) == 0
+
+
+def test_admit__module_message_behind_a_pending_transaction__left_to_the_block() -> None:
+    head = devnet_genesis(DEVNET, 8, funded_accounts=1, account_balance=100 * SWK, modules=True)
+    k = devnet_account_key(0)
+    pool = Mempool()
+    admit(pool, sign_transaction(head, Transaction(k.public_key, 0, 1000, Transfer(b"\x01" * 20, SWK)), k), head)
+    deposit = Deposit(pool_id=99, amount=SWK)  # a pending transaction may be what makes it valid: not tried here
+    admit(pool, sign_transaction(head, Transaction(k.public_key, 1, least_fee(deposit, DEVNET), deposit), k), head)
+    assert len(pool) == 2

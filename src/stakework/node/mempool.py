@@ -175,6 +175,7 @@ class Mempool:
         self._by_hash[tx_hash] = (sender, t.nonce)
         self._pending_cost[sender] = self._pending_cost.get(sender, 0) + cost
         heapq.heappush(self._cheapest, (entry.fee, -entry.arrival, tx_hash))
+        # equivalent mutant (cmp > to >=): t.nonce is in the queue now, and _first_gap returns a nonce missing from it
         if t.nonce > self._first_gap(state, sender):  # behind a gap: its expiry clock starts now
             self._expiry.append((self.slot + self.gap_lifetime_slots, entry.arrival, tx_hash))
         self.verified.add(tx_hash)
@@ -191,6 +192,8 @@ class Mempool:
     def _peek_cheapest(self) -> _Entry | None:
         """The eviction candidate: lowest fee, latest arrival among equal fees (stale heap entries dropped)."""
         heap = self._cheapest
+        # equivalent mutant (cmp > to >=|const 2 to|const 64 to): only times the stale-entry purge; the loop skips them
+        # equivalent mutant (op * to //|op + to -): likewise only times the purge of stale entries (the loop skips them)
         if len(heap) > 2 * len(self._by_hash) + 64:  # mostly stale: rebuild from the live entries (amortised)
             heap[:] = [(e.fee, -e.arrival, e.tx_hash) for q in self._by_sender.values() for e in q.values()]
             heapq.heapify(heap)
@@ -204,6 +207,7 @@ class Mempool:
 
     def _drop(self, sender: bytes, nonce: int) -> None:
         queue = self._by_sender.get(sender)
+        # equivalent mutant (or to and): every caller passes a pending (sender, nonce), so both operands are false
         if not queue or nonce not in queue:
             return
         entry = queue.pop(nonce)
@@ -235,6 +239,7 @@ class Mempool:
         if schedule_later:
             due = self.slot + self.gap_lifetime_slots
             for later in self._by_sender.get(sender, {}).values():  # at most max_nonce_gap + 1 of them
+                # equivalent mutant (cmp > to >=): `nonce` has just left the queue, so no later entry has it
                 if later.tx.transaction.nonce > nonce:
                     self._expiry.append((due, later.arrival, later.tx_hash))
         return True
@@ -292,6 +297,7 @@ class Mempool:
             sender, nonce = self._by_hash[tx_hash]
             if sender not in first_gap:
                 first_gap[sender] = self._first_gap(state, sender)
+            # equivalent mutant (cmp > to >=): a live nonce is in the queue, the gap is not (the pass adds nothing)
             if nonce > first_gap[sender]:  # the nonces above it are behind the gap too, and scheduled already
                 self._remove(
                     tx_hash,
