@@ -114,7 +114,7 @@ class NodeNetwork:
             *[a for j in range(self.nodes) if j != i for a in ("--peer", f"127.0.0.1:{self.ports[j]}")],
             "--keys",
             str(node_dir / "keys"),
-            "--no-http",
+            *([] if "--http-port" in args else ["--no-http"]),  # an API only when a test asks for one
             "-v",
             *args,
         ]

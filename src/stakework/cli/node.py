@@ -39,6 +39,12 @@ def node(
         help="Checkpoint sync: a new data directory starts from a peer's finalized state whose block root is this "
         "0x-hex root (got from a source you trust), and backfills the blocks below it.",
     ),
+    checkpoint_url: str | None = typer.Option(
+        None,
+        "--checkpoint-url",
+        help="Checkpoint sync: fetch the finalized state from this node API (http://HOST:PORT; its "
+        "/eth/v2/debug/beacon/states/finalized) instead of over p2p; checked against --checkpoint-root.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log peers and gossip decisions (stderr)."),
 ) -> None:
     """Run one node of a network: the chain, fork choice, mempool, slasher and storage, a validator client for
@@ -66,7 +72,18 @@ def node(
         if len(trusted_root) != 32:
             fail(f"--checkpoint-root {checkpoint_root!r} is not a 0x-prefixed 32-byte hex block root")
         if not peer:
-            fail("--checkpoint-root needs a --peer to fetch the finalized state from")
+            fail(
+                "--checkpoint-root needs a --peer to fetch the finalized state from (with --checkpoint-url: to "
+                "backfill the blocks from)"
+            )
+    if checkpoint_url is not None:
+        if trusted_root is None:
+            fail(
+                "--checkpoint-url needs --checkpoint-root: the block root (from a source you trust) the state "
+                "must match"
+            )
+        if not checkpoint_url.startswith(("http://", "https://")):
+            fail(f"--checkpoint-url {checkpoint_url!r} is not an http://HOST:PORT URL")
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(asctime)s %(message)s")
     config = NodeConfig(
         data_dir=data_dir,
@@ -78,6 +95,7 @@ def node(
         load=load,
         snappy=not no_snappy,
         checkpoint_root=trusted_root,
+        checkpoint_url=checkpoint_url,
     )
     console = wide_console()
     runner: NodeRunner | None = None

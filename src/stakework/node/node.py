@@ -79,6 +79,8 @@ SYNC_SLACK = 1
 """A node whose best peer's head is more than this many slots ahead syncs before its validators act."""
 SYNC_BATCH = 32
 """Blocks of a range response imported with one signature batch before gossip and the API get a turn."""
+MAX_CHECKPOINT_STATE_BYTES = 1 << 30
+"""The largest finalized state `--checkpoint-url` accepts (a binary snapshot)."""
 GENESIS_FILENAME = "genesis.json"
 BLOCKED_PEERS_FILE = "p2p-blocked"
 
@@ -138,6 +140,9 @@ class NodeConfig:
     """At start, how long to wait for a first peer before acting alone (a node with peers to dial)."""
     checkpoint_root: bytes | None = None
     """Checkpoint sync: a new data directory starts from a peer's finalized state whose block root is this."""
+    checkpoint_url: str | None = None
+    """Checkpoint sync: the API (http://HOST:PORT) of a node to fetch the finalized state from; without it (or
+    when it does not answer) the state is asked of the p2p peers."""
 
 
 @dataclass
@@ -829,6 +834,41 @@ class _GenesisOnly:
         return 0, b"\x00" * 32, b""
 
 
+def fetch_finalized_state(url: str, *, timeout: float = 30.0) -> messages.FinalizedState:
+    """Checkpoint sync from an API: GET {url}/eth/v2/debug/beacon/states/finalized as a binary snapshot
+    (`Accept: application/octet-stream`), with the checkpoint's epoch and block root from the answer's headers.
+    NodeError when the URL does not answer so; nothing in the answer is trusted yet (the caller checks the
+    state's block root against --checkpoint-root)."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise NodeError(f"checkpoint sync: --checkpoint-url {url!r} is not an http:// or https:// URL")
+    request = urllib.request.Request(
+        url.rstrip("/") + "/eth/v2/debug/beacon/states/finalized", headers={"Accept": "application/octet-stream"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read(MAX_CHECKPOINT_STATE_BYTES + 1)
+            epoch_header = response.headers.get("Stakework-Finalized-Epoch")
+            root_header = response.headers.get("Stakework-Block-Root", "")
+    except urllib.error.HTTPError as exc:
+        raise NodeError(f"checkpoint sync: {url} answered {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise NodeError(f"checkpoint sync: {url} did not answer ({exc})") from None
+    if len(data) > MAX_CHECKPOINT_STATE_BYTES:
+        raise NodeError(f"checkpoint sync: {url} sent a state over {MAX_CHECKPOINT_STATE_BYTES} bytes")
+    try:
+        epoch = int(epoch_header or "")
+        root = bytes.fromhex(root_header.removeprefix("0x"))
+    except ValueError:
+        raise NodeError(
+            f"checkpoint sync: {url} did not name the finalized checkpoint (headers Stakework-Finalized-Epoch and "
+            "Stakework-Block-Root); is it a stakework node's API?"
+        ) from None
+    return messages.FinalizedState(0, epoch, root, data)
+
+
 async def checkpoint_sync(config: NodeConfig, *, say: Callable[[str], object] = log.info) -> bool:
     """Checkpoint sync: give a new data directory the finalized state of a peer, checked against the block root
     the user gave (`--checkpoint-root`), and backfill the blocks below it (by range, each linked by its parent
@@ -851,6 +891,12 @@ async def checkpoint_sync(config: NodeConfig, *, say: Callable[[str], object] = 
     genesis = devnet_genesis(
         preset, g.validators, genesis_time=g.genesis_time, funded_accounts=g.funded_accounts, modules=g.modules
     )
+    fetched_state: messages.FinalizedState | None = None
+    if config.checkpoint_url is not None:
+        try:
+            fetched_state = await asyncio.to_thread(fetch_finalized_state, config.checkpoint_url)
+        except NodeError as exc:
+            say(f"{exc}; asking the p2p peers instead")
     network = Network(_GenesisOnly(genesis), listen=(config.listen[0], 0), peers_to_dial=config.peers)
     await network.start()
     try:
@@ -860,22 +906,30 @@ async def checkpoint_sync(config: NodeConfig, *, say: Callable[[str], object] = 
                 raise NodeError("checkpoint sync: no peer answered within 30 s; check --peer")
             await asyncio.sleep(0.05)
         peer = next(iter(network.peers.values()))
-        try:
-            answer = await network.request_finalized_state(peer)
-        except RequestError as exc:
-            raise NodeError(f"checkpoint sync: {exc}") from None
+        if fetched_state is None:
+            try:
+                answer = await network.request_finalized_state(peer)
+            except RequestError as exc:
+                raise NodeError(f"checkpoint sync: {exc}") from None
+            source = peer.name
+        else:
+            answer = fetched_state
+            source = f"{config.checkpoint_url}"
         try:
             state = load_binary("checkpoint state", raw=answer.state)
         except SnapshotError as exc:
-            raise NodeError(f"checkpoint sync: {peer.name} sent a state that does not load ({exc})") from None
+            raise NodeError(f"checkpoint sync: {source} sent a state that does not load ({exc})") from None
         root = anchor_root(state)
         if root != want or answer.root != want:
             raise NodeError(
-                f"checkpoint sync: {peer.name}'s finalized block is 0x{answer.root.hex()} (its state's block "
+                f"checkpoint sync: {source}'s finalized block is 0x{answer.root.hex()} (its state's block "
                 f"0x{root.hex()}), not the --checkpoint-root 0x{want.hex()}; check the root, or wait until the "
                 "peers have finalized it"
             )
-        say(f"checkpoint sync: finalized state of epoch {answer.epoch}, block 0x{root.hex()[:16]} (slot {state.slot})")
+        say(
+            f"checkpoint sync: finalized state of epoch {answer.epoch} from {source}, block 0x{root.hex()[:16]} "
+            f"(slot {state.slot})"
+        )
         # Backfill: the blocks from genesis up to the checkpoint block, linked to it by parent roots.
         anchor_slot = state.latest_block_header.slot
         fetched: dict[bytes, SignedBeaconBlock] = {}
