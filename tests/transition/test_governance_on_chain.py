@@ -10,6 +10,7 @@ from stakework.crypto.ed25519 import devnet_account_key
 from stakework.modules.governance.definition import DEVNET_PARAMS
 from stakework.modules.governance.messages import Action, CastVote, Execute, Propose, Queue
 from stakework.modules.governance.votes import current_votes
+from stakework.modules.registry import ChainParameters
 from stakework.modules.safety.messages import Stake as SafetyStake
 from stakework.modules.safety.messages import Transfer as SafetyTransfer
 from stakework.modules.store import check_invariants
@@ -23,7 +24,7 @@ from stakework.transition.block.transaction import (
     sign_transaction,
 )
 from stakework.transition.genesis import devnet_genesis
-from stakework.transition.modules import ChainHost, ChainParameters, module_message_min_fee
+from stakework.transition.modules import ChainHost, module_message_min_fee
 from stakework.transition.state_transition import process_slots
 
 SWK = 10**9

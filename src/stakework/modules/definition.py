@@ -15,8 +15,8 @@ string does not break the layer rule.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -69,6 +69,10 @@ def base_fee(preset: Preset, keys: int) -> int:
     return preset.MODULE_MIN_FEE + preset.MODULE_KEY_FEE * keys
 
 
+ServiceFactory = Callable[[Any, ModuleHost], object]
+"""Builds a host service from the providing module's state and the chain's host (one block's or one epoch's)."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ModuleDef:
     """Everything about one module that the chain, the node, the API and the CLI read.
@@ -117,6 +121,11 @@ class ModuleDef:
     web_page: str | None = None
     """``"package.module:attribute"`` of the module's web page object (None: ``stakework.web.modules.<name>:PAGE``
     by convention, or no page)."""
+    services: Mapping[str, ServiceFactory] = field(default_factory=dict, hash=False, compare=False)
+    """The host services this module provides to other modules, by the name the host offers them under
+    (``host.<name>``, the attribute a consuming module's Protocol reads): each factory builds the service from this
+    module's state and the host. The chain's host builds them from the registry, only while this module is enabled
+    (Rules of the house: modules depend on each other through small Protocols; the core never names a module)."""
 
     def __post_init__(self) -> None:
         if not NAME.fullmatch(self.name) or self.name in RESERVED_NAMES:
@@ -137,6 +146,9 @@ class ModuleDef:
                     f"module {self.name}: message type {message.__name__} needs a msgspec tag "
                     f"'{self.prefix}.<kind>' (it has {tag!r})"
                 )
+        for service in self.services:
+            if not NAME.fullmatch(service):
+                raise RegistryError(f"module {self.name}: service name {service!r} is not a valid name")
         names = [p.name for p in self.params]
         if len(set(names)) != len(names):
             raise RegistryError(f"module {self.name}: a governable parameter is declared twice")

@@ -13,16 +13,20 @@ built-in ones) or before anything imports ``stakework.transition`` (a test's or 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
-from stakework.modules.definition import ModuleDef, Param, RegistryError, base_fee
+from stakework.modules.definition import ModuleDef, Param, RegistryError, ServiceFactory, base_fee
+from stakework.modules.errors import ModuleError
 from stakework.modules.governance.definition import GOVERNANCE
+from stakework.modules.governance.errors import UnknownParameter
+from stakework.modules.governance.host import ParameterSpec
+from stakework.modules.host import ModuleHost
 from stakework.modules.liquid.definition import LIQUID
 from stakework.modules.pool.definition import POOL
 from stakework.modules.safety.definition import SAFETY
 from stakework.spec.presets import Preset
 
-__all__ = ["BUILTIN", "ModuleDef", "Param", "RegistryError", "base_fee"]
+__all__ = ["BUILTIN", "ModuleDef", "Param", "RegistryError", "ServiceUnavailable", "base_fee"]
 
 BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
@@ -52,10 +56,110 @@ def register(definition: ModuleDef) -> None:
         raise RegistryError(
             f"module {definition.name}: the tag prefix {definition.prefix!r} or the name is another module's"
         )
+    for service in definition.services:
+        provider = service_provider(service)
+        if provider is not None or service in CHAIN_SERVICES:
+            owner_name = "the chain" if provider is None else f"module {provider.name}"
+            raise RegistryError(f"module {definition.name}: the host service {service!r} is {owner_name}'s already")
     _modules.append(definition)
     _by_name[definition.name] = definition
     for message in definition.messages:
         _by_message[message] = definition
+
+
+class EnabledModules(Protocol):
+    """What the registry reads of a chain's module store (``ModuleStore``): which modules run, and their state."""
+
+    def enabled(self) -> list[str]: ...
+
+    def get(self, name: str) -> Any | None: ...
+
+
+class ServiceUnavailable(ModuleError):
+    """A module asked for a host service whose provider module this chain does not run."""
+
+
+class ChainParameters:
+    """The chain's governable parameters for governance (:class:`~stakework.modules.governance.host.
+    ParameterRegistry`): every ``Param`` an enabled module's definition declares, with its bounds, read and set
+    in the module's state through the definition (``ModuleDef.get_param`` / ``set_param``). Governance's own are
+    not listed: governance keeps them itself."""
+
+    def __init__(self, store: EnabledModules) -> None:
+        self.store = store
+
+    def specs(self) -> list[ParameterSpec]:
+        enabled = set(self.store.enabled())
+        return [
+            ParameterSpec(module=module, name=p.name, minimum=p.minimum, maximum=p.maximum, doc=p.doc)
+            for module, p in parameters()
+            if module in enabled
+        ]
+
+    def spec(self, module: str, name: str) -> ParameterSpec | None:
+        param = parameter(module, name) if self.store.get(module) is not None else None
+        if param is None:
+            return None
+        return ParameterSpec(module=module, name=name, minimum=param.minimum, maximum=param.maximum, doc=param.doc)
+
+    def _definition(self, module: str, name: str) -> ModuleDef:
+        definition = get(module)
+        if definition is None or definition.param(name) is None or self.store.get(module) is None:
+            raise UnknownParameter(f"{module}.{name} is no governable parameter of an enabled module")
+        return definition
+
+    def current(self, module: str, name: str) -> int:
+        return self._definition(module, name).get_param(self.store.get(module), name)
+
+    def apply(self, module: str, name: str, value: int) -> None:
+        self._definition(module, name).set_param(self.store.get(module), name, value)
+
+
+def _chain_parameters(store: Any, host: ModuleHost) -> object:
+    return ChainParameters(store)
+
+
+CHAIN_SERVICES: dict[str, ServiceFactory] = {"parameters": _chain_parameters}
+"""Host services the registry itself provides (not any one module): ``parameters``, every enabled module's
+governable parameters. Each factory is given the chain's module store instead of a module's state."""
+
+
+def service_provider(service: str) -> ModuleDef | None:
+    """The registered module that declares host service ``service``; None if none does."""
+    return next((m for m in _modules if service in m.services), None)
+
+
+def service_names() -> list[str]:
+    """Every host service a chain's host may offer: the registry's own, then the modules', in registry order."""
+    return [*CHAIN_SERVICES, *(s for m in _modules for s in m.services)]
+
+
+def host_service(service: str, store: EnabledModules, host: ModuleHost) -> object | None:
+    """Build host service ``service`` for ``host`` over ``store``; None when the module providing it is not enabled
+    on this chain. Raises KeyError for a name no module declares (``host.<name>`` is then no service at all)."""
+    if service in CHAIN_SERVICES:
+        return CHAIN_SERVICES[service](store, host)
+    provider = service_provider(service)
+    if provider is None:
+        raise KeyError(service)
+    state = store.get(provider.name)
+    return None if state is None else provider.services[service](state, host)
+
+
+def require_service(service: str, store: EnabledModules, host: ModuleHost) -> object:
+    """:func:`host_service`, refusing with :class:`ServiceUnavailable` (naming the module to enable) when the
+    providing module is not enabled or no module provides it."""
+    provider = service_provider(service)
+    try:
+        built = host_service(service, store, host)
+    except KeyError:
+        built = None
+    if built is None:
+        who = "no registered module" if provider is None else f"the {provider.name} module"
+        raise ServiceUnavailable(
+            f"the host service {service!r} is provided by {who}, which this chain does not run; enable it at genesis"
+        )
+    return built
 
 
 for _definition in BUILTIN:

@@ -15,21 +15,13 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from typing import Any
 
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto import bls
 from stakework.modules import registry
-from stakework.modules.governance import votes as governance_votes
-from stakework.modules.governance.errors import UnknownParameter
-from stakework.modules.governance.host import ParameterSpec
-from stakework.modules.governance.state import GovernanceState
 from stakework.modules.keys import DepositKey
-from stakework.modules.liquid import handlers as liquid_handlers
-from stakework.modules.liquid.messages import TransferShares
-from stakework.modules.liquid.state import LiquidState
-from stakework.modules.safety.definition import stake_balances
-from stakework.modules.safety.state import SafetyState
-from stakework.modules.store import ModuleStore, dispatch_message, run_epoch_hooks
+from stakework.modules.store import dispatch_message, run_epoch_hooks
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, DOMAIN_DEPOSIT, FULL_EXIT_REQUEST_AMOUNT
 from stakework.spec.presets import DEVNET, Preset
 from stakework.state.beacon_state import BeaconState
@@ -79,114 +71,33 @@ def sign_module_key(preset: Preset, module: str, secret_key: bls.SecretKey) -> D
     return DepositKey(pubkey=pubkey, signature=secret_key.sign(compute_signing_root(root, domain)))
 
 
-class LiquidSharesLedger:
-    """stSWK shares for other modules (:class:`~stakework.modules.safety.protocols.StakedTokenLedger`): the liquid
-    module's share ledger, moved only through the liquid module's own ``liquid.transfer_shares`` handler, so every
-    check it makes (positive amount, enough shares, reserved addresses) and its invariants hold."""
-
-    def __init__(self, liquid: LiquidState, host: ChainHost) -> None:
-        self.liquid = liquid
-        self.host = host
-
-    def shares_of(self, holder: bytes) -> int:
-        return self.liquid.ledger.shares_of(holder)
-
-    def transfer_shares(self, sender: bytes, recipient: bytes, shares: int) -> None:
-        liquid_handlers.handle_transfer_shares(
-            self.liquid, self.host, sender, TransferShares(to=recipient, shares=shares)
-        )
-
-
-class ChainParameters:
-    """The chain's governable parameters for governance (:class:`~stakework.modules.governance.host.
-    ParameterRegistry`): every ``Param`` an enabled module's definition declares, with its bounds, read and set
-    in the module's state through the definition (``ModuleDef.get_param`` / ``set_param``). Governance's own are
-    not listed: governance keeps them itself."""
-
-    def __init__(self, store: ModuleStore) -> None:
-        self.store = store
-
-    def specs(self) -> list[ParameterSpec]:
-        enabled = set(self.store.enabled())
-        return [
-            ParameterSpec(module=module, name=p.name, minimum=p.minimum, maximum=p.maximum, doc=p.doc)
-            for module, p in registry.parameters()
-            if module in enabled
-        ]
-
-    def spec(self, module: str, name: str) -> ParameterSpec | None:
-        param = registry.parameter(module, name) if self.store.get(module) is not None else None
-        if param is None:
-            return None
-        return ParameterSpec(module=module, name=name, minimum=param.minimum, maximum=param.maximum, doc=param.doc)
-
-    def _definition(self, module: str, name: str) -> registry.ModuleDef:
-        definition = registry.get(module)
-        if definition is None or definition.param(name) is None or self.store.get(module) is None:
-            raise UnknownParameter(f"{module}.{name} is no governable parameter of an enabled module")
-        return definition
-
-    def current(self, module: str, name: str) -> int:
-        return self._definition(module, name).get_param(self.store.get(module), name)
-
-    def apply(self, module: str, name: str, value: int) -> None:
-        self._definition(module, name).set_param(self.store.get(module), name, value)
-
-
-class SafetyVotingPower:
-    """Governance's voting power (:class:`~stakework.modules.governance.host.VotingPowerSource`): each account's
-    stkSWK in the safety module, both vaults' shares (none when the chain runs no safety module)."""
-
-    def __init__(self, safety: SafetyState | None) -> None:
-        self.safety = safety
-
-    def staked_balances(self) -> dict[bytes, int]:
-        return {} if self.safety is None else stake_balances(self.safety)
-
-
-class GovernanceStakeReports:
-    """Where the safety module reports stkSWK balance changes (:class:`~stakework.modules.safety.protocols.
-    StakeReports`): governance's checkpoints, in the epoch of the change
-    (``governance.votes.record_balance_change``)."""
-
-    def __init__(self, governance: GovernanceState, epoch: int) -> None:
-        self.governance = governance
-        self.epoch = epoch
-
-    def stake_changed(self, holder: bytes, balance: int) -> None:
-        governance_votes.record_balance_change(self.governance, self.epoch, holder, balance)
-
-
 class ChainHost:
     """:class:`~stakework.modules.host.ModuleHost` over a beacon state (one block's or one epoch's use).
 
-    Beyond ``ModuleHost`` it offers what modules ask of each other, each only when the module behind it runs on
-    this chain (None otherwise): ``staked_token_ledger`` (stSWK shares, the liquid module's ledger, for the safety
-    module's stSWK vault), ``stake_reports`` (governance's checkpoints, told of every stkSWK balance change),
-    ``parameters`` (every enabled module's governable parameters) and ``voting_power`` (stkSWK balances)."""
+    Beyond ``ModuleHost`` it offers the host services modules ask of each other, built from the registry by name
+    (``host.<service>``, :func:`stakework.modules.registry.host_service`): each enabled module's
+    ``ModuleDef.services`` and the registry's own ``parameters``. A service whose providing module this chain does
+    not run reads as None (the consuming module refuses with its own error, or skips an optional listener);
+    :meth:`require` refuses with :class:`~stakework.modules.registry.ServiceUnavailable` naming the module. The
+    core names no module (Rules of the house)."""
 
     def __init__(self, state: BeaconState) -> None:
         self.state = state
         self.epoch = int(state.current_epoch())
         self._pending: dict[bytes, int] | None = None
 
-    @property
-    def staked_token_ledger(self) -> LiquidSharesLedger | None:
-        liquid = self.state.modules.get("liquid")
-        return None if liquid is None else LiquidSharesLedger(liquid, self)
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name in ("state", "epoch"):
+            raise AttributeError(name)
+        try:
+            return registry.host_service(name, self.state.modules, self)
+        except KeyError:
+            raise AttributeError(f"ChainHost has no attribute or host service {name!r}") from None
 
-    @property
-    def stake_reports(self) -> GovernanceStakeReports | None:
-        governance = self.state.modules.get("governance")
-        return None if governance is None else GovernanceStakeReports(governance, self.epoch)
-
-    @property
-    def parameters(self) -> ChainParameters:
-        return ChainParameters(self.state.modules)
-
-    @property
-    def voting_power(self) -> SafetyVotingPower:
-        return SafetyVotingPower(self.state.modules.get("safety"))
+    def require(self, service: str) -> object:
+        """Host service ``service``; :class:`~stakework.modules.registry.ServiceUnavailable` when its module is
+        not enabled on this chain."""
+        return registry.require_service(service, self.state.modules, self)
 
     def debit(self, address: bytes, amount: int) -> None:
         self.state.accounts.debit(address, amount)

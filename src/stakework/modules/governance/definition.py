@@ -2,15 +2,17 @@
 
 Governance's own parameters live in its state with bounds fixed at genesis (:func:`.state.own_specs`), so the
 definition declares no ``params``: the registry's parameters are what governance governs, not governance itself.
-The chain's host offers governance the ``ParameterRegistry`` (every enabled module's declared ``Param``) and the
-``VotingPowerSource`` (stkSWK in the safety module) it needs (``transition/modules.py``)."""
+Governance provides the host service ``stake_reports`` (:class:`GovernanceStakeReports`, the safety module's
+``StakeReports``); it uses ``parameters`` (the registry's) and ``voting_power`` (the safety module's), which the
+chain's host builds from the registry by name (``ModuleDef.services``)."""
 
 from __future__ import annotations
 
 from stakework.modules.definition import ModuleDef
 from stakework.modules.governance import MODULE, epoch, handlers, invariants, queries
 from stakework.modules.governance.state import Bounds, GovernanceParams, GovernanceState, default_bounds, new_state
-from stakework.modules.governance.votes import total_at
+from stakework.modules.governance.votes import record_balance_change, total_at
+from stakework.modules.host import ModuleHost
 from stakework.spec.presets import Preset
 
 DEVNET_PARAMS = GovernanceParams(
@@ -64,6 +66,19 @@ def describe(s: dict[str, int]) -> str:
     )
 
 
+class GovernanceStakeReports:
+    """Where a staking module reports voting-power changes (:class:`~stakework.modules.safety.protocols.
+    StakeReports`, the host service ``stake_reports``): governance's checkpoints, in the epoch of the change
+    (:func:`.votes.record_balance_change`)."""
+
+    def __init__(self, governance: GovernanceState, host: ModuleHost) -> None:
+        self.governance = governance
+        self.epoch = host.epoch
+
+    def stake_changed(self, holder: bytes, balance: int) -> None:
+        record_balance_change(self.governance, self.epoch, holder, balance)
+
+
 GOVERNANCE = ModuleDef(
     name=MODULE,
     tag_prefix="gov",
@@ -78,4 +93,5 @@ GOVERNANCE = ModuleDef(
     describe=describe,
     api_router="stakework.api.modules.governance:router",
     cli_app="stakework.cli.modules.governance:app",
+    services={"stake_reports": GovernanceStakeReports},
 )

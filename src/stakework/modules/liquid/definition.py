@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from stakework.modules.arith import BPS
+from stakework.modules.arith import BPS, Rounding
 from stakework.modules.definition import ModuleDef, Param
+from stakework.modules.host import ModuleHost
 from stakework.modules.liquid import MODULE, epoch, handlers, invariants, queries
-from stakework.modules.liquid.messages import Stake, SubmitKeys
+from stakework.modules.liquid.messages import Stake, SubmitKeys, TransferShares
 from stakework.modules.liquid.state import REBASE_PRECISION, LiquidState, new_state
 from stakework.spec.presets import Preset
 
@@ -50,6 +51,28 @@ def describe(s: dict[str, int]) -> str:
     )
 
 
+class LiquidSharesLedger:
+    """stSWK shares for other modules (:class:`~stakework.modules.safety.protocols.StakedTokenLedger`, the host
+    service ``staked_token_ledger``): the module's share ledger, moved only through its own
+    ``liquid.transfer_shares`` handler, so every check it makes (positive amount, enough shares, reserved addresses)
+    and its invariants hold."""
+
+    def __init__(self, liquid: LiquidState, host: ModuleHost) -> None:
+        self.liquid = liquid
+        self.host = host
+
+    def shares_of(self, holder: bytes) -> int:
+        return self.liquid.ledger.shares_of(holder)
+
+    def swk_value(self, shares: int) -> int:
+        """SWK (Gwei) ``shares`` stSWK shares are worth at the current share price, rounded down (Lido
+        ``getPooledEthByShares``)."""
+        return self.liquid.ledger.convert_to_assets(shares, Rounding.DOWN)
+
+    def transfer_shares(self, sender: bytes, recipient: bytes, shares: int) -> None:
+        handlers.handle_transfer_shares(self.liquid, self.host, sender, TransferShares(to=recipient, shares=shares))
+
+
 LIQUID = ModuleDef(
     name=MODULE,
     state_type=LiquidState,
@@ -76,4 +99,5 @@ LIQUID = ModuleDef(
     api_router="stakework.api.modules.liquid:router",
     cli_app="stakework.cli.modules.liquid:app",
     web_page="stakework.web.modules.liquid:PAGE",
+    services={"staked_token_ledger": LiquidSharesLedger},
 )

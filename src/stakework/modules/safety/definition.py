@@ -1,20 +1,25 @@
 """The safety module's definition: what the registry (:mod:`stakework.modules.registry`) knows about it.
 
 On the chain, the module's message handlers run through :func:`dispatch`, which after each accepted message
-reports the stkSWK balance of every account the message touched to ``host.stake_reports``
-(:class:`~stakework.modules.safety.protocols.StakeReports`), when the chain offers one: governance counts stkSWK as
-voting power. Slashing changes no one's shares (the exchange rate falls), so it reports nothing."""
+reports the voting power (:func:`voting_power`: the SWK value of both vault positions) of every account the message
+touched to ``host.stake_reports`` (:class:`~stakework.modules.safety.protocols.StakeReports`), when the chain offers
+one. A slash lowers the value of every position in its vault, so it reports every holder of that vault. Reward
+accrual and the liquid module's rebases move no checkpoint (Compound's checkpoints move on transfers only).
+
+The module provides the host service ``voting_power`` (:class:`SafetyVotingPower`, governance's
+``VotingPowerSource``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from stakework.modules.arith import Rounding
 from stakework.modules.definition import ModuleDef, Param
 from stakework.modules.host import ModuleHost
 from stakework.modules.safety import MODULE, epoch, handlers, invariants, queries
-from stakework.modules.safety.messages import SafetyMessage, Stake, Transfer
+from stakework.modules.safety.messages import SafetyMessage, Slash, Stake, Transfer
 from stakework.modules.safety.parameters import BOUNDS, SafetyParameters, with_changes
-from stakework.modules.safety.protocols import stake_reports_of
+from stakework.modules.safety.protocols import StakedTokenLedger, stake_reports_of
 from stakework.modules.safety.state import SafetyState, new_state
 from stakework.modules.shares import BURN_ADDRESS
 from stakework.spec.presets import Preset
@@ -49,19 +54,55 @@ def stake_balances(state: SafetyState) -> dict[bytes, int]:
     return out
 
 
-def touched(sender: bytes, message: Any) -> tuple[bytes, ...]:
-    """The accounts whose stkSWK a message may change: the sender, and a transfer's recipient."""
-    return (sender, message.to) if isinstance(message, Transfer) else (sender,)
+def voting_power(state: SafetyState, host: ModuleHost, holder: bytes) -> int:
+    """``holder``'s voting power: the SWK value (Gwei) of its positions in both vaults now, rounded down at each
+    step. SWK vault shares are worth SWK at that vault's rate; stSWK vault shares are worth stSWK shares at that
+    vault's rate, which are worth SWK at the liquid module's share price (``host.staked_token_ledger``; a chain
+    without it holds no stSWK vault position)."""
+    swk = state.swk.ledger.convert_to_assets(state.swk.ledger.shares_of(holder), Rounding.DOWN)
+    shares = state.stswk.ledger.shares_of(holder)
+    if shares == 0:
+        return swk
+    ledger = getattr(host, "staked_token_ledger", None)
+    if not isinstance(ledger, StakedTokenLedger):
+        return swk
+    return swk + ledger.swk_value(state.stswk.ledger.convert_to_assets(shares, Rounding.DOWN))
+
+
+def holders(state: SafetyState) -> set[bytes]:
+    """Every account holding shares of either vault (the dead shares excluded)."""
+    return set(stake_balances(state))
+
+
+class SafetyVotingPower:
+    """Governance's voting power (:class:`~stakework.modules.governance.host.VotingPowerSource`, the host service
+    ``voting_power``): every holder's :func:`voting_power` now."""
+
+    def __init__(self, state: SafetyState, host: ModuleHost) -> None:
+        self.state = state
+        self.host = host
+
+    def staked_balances(self) -> dict[bytes, int]:
+        return {holder: voting_power(self.state, self.host, holder) for holder in holders(self.state)}
+
+
+def touched(state: SafetyState, sender: bytes, message: Any) -> list[bytes]:
+    """The accounts whose voting power a message changes: the sender, a transfer's recipient, and every holder of
+    a slashed vault (a slash lowers the value of each of its shares)."""
+    if isinstance(message, Slash):
+        vault = state.swk if message.vault == "swk" else state.stswk
+        return sorted(h for h, shares in vault.ledger.shares.items() if shares and h != BURN_ADDRESS)
+    return [sender, message.to] if isinstance(message, Transfer) else [sender]
 
 
 def dispatch(state: SafetyState, host: ModuleHost, sender: bytes, message: SafetyMessage) -> None:
-    """The handler (:func:`handlers.dispatch`), then each touched account's new stkSWK balance to
-    ``host.stake_reports`` when the host offers it (an unchanged balance is reported too: the listener ignores it)."""
+    """The handler (:func:`handlers.dispatch`), then each touched account's new :func:`voting_power` to
+    ``host.stake_reports`` when the host offers it (an unchanged value is reported too: the listener ignores it)."""
     handlers.dispatch(state, host, sender, message)
     reports = stake_reports_of(host)
     if reports is not None:
-        for account in touched(sender, message):
-            reports.stake_changed(account, stake_balance(state, account))
+        for account in touched(state, sender, message):
+            reports.stake_changed(account, voting_power(state, host, account))
 
 
 def spends(message: Any) -> int:
@@ -121,4 +162,5 @@ SAFETY = ModuleDef(
     write_param=write_param,
     api_router="stakework.api.modules.safety:router",
     cli_app="stakework.cli.modules.safety:app",
+    services={"voting_power": SafetyVotingPower},
 )

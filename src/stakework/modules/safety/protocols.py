@@ -28,6 +28,10 @@ class StakedTokenLedger(Protocol):
         """stSWK shares ``holder`` has."""
         ...
 
+    def swk_value(self, shares: int) -> int:
+        """SWK (Gwei) ``shares`` are worth at the current share price, rounded down (for voting power)."""
+        ...
+
     def transfer_shares(self, sender: bytes, recipient: bytes, shares: int) -> None:
         """Move ``shares``; raises a StakeworkError (changing nothing) if ``sender`` holds fewer."""
         ...
@@ -46,11 +50,11 @@ class ShortfallCover(Protocol):
 class StakeReports(Protocol):
     """Who is told of every change of an account's stkSWK balance (governance's voting power, on a chain that
     runs it). The chain's host offers it as ``host.stake_reports``; a chain without a listener offers none and
-    nothing is reported. The balance reported is :func:`stake_balance`: the account's stkSWK shares of both
-    vaults."""
+    nothing is reported. The balance reported is ``definition.voting_power``: the SWK value of the account's
+    positions in both vaults."""
 
     def stake_changed(self, holder: bytes, balance: int) -> None:
-        """``holder``'s stkSWK balance is now ``balance`` (called in the epoch it changes)."""
+        """``holder``'s voting power is now ``balance`` SWK (Gwei) (called in the epoch it changes)."""
         ...
 
 

@@ -12,10 +12,15 @@ class FakeStakedToken:
 
     def __init__(self) -> None:
         self.shares: dict[bytes, int] = {}
+        self.price = 1
         self.minted = 0
 
     def shares_of(self, holder: bytes) -> int:
         return self.shares.get(holder, 0)
+
+    def swk_value(self, shares: int) -> int:
+        """SWK per share ``price`` (an integer multiple, 1 by default)."""
+        return shares * self.price
 
     def transfer_shares(self, sender: bytes, recipient: bytes, shares: int) -> None:
         held = self.shares.get(sender, 0)
