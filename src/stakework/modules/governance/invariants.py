@@ -1,7 +1,8 @@
 """Governance invariants, checked by tests after every step: ``check(state, host)`` lists every violation.
 
 Checked: checkpoints ordered and non-negative; each delegatee's votes now = the balances that vote for it; the
-total = every balance = what the token reports; votes never exceed the total; every receipt holds the voter's
+total = every balance; every account counted still holds stake (values are recorded when reported, so they may
+lag the token's); votes never exceed the total; every receipt holds the voter's
 power at the snapshot, the tallies are the receipts' sums and never exceed the snapshot's total; no vote before
 the snapshot ended or after the period; the stored status is the status the facts give at ``host.epoch``; the live
 list holds exactly the live proposals; at most one pending or active proposal per proposer; an execution happened
