@@ -201,3 +201,41 @@ def test_admit__module_message_behind_a_pending_transaction__left_to_the_block()
     deposit = Deposit(pool_id=99, amount=SWK)  # a pending transaction may be what makes it valid: not tried here
     admit(pool, sign_transaction(head, Transaction(k.public_key, 1, least_fee(deposit, DEVNET), deposit), k), head)
     assert len(pool) == 2
+
+
+def test_admit__unexpected_exception_while_checking__logged_with_its_traceback(
+    head: BeaconState, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(*_: object) -> None:
+        raise ZeroDivisionError("a bug")
+
+    monkeypatch.setattr(admission, "_check_payload", broken)
+    with caplog.at_level("ERROR", logger=admission.__name__), pytest.raises(AdmissionError):
+        admit(Mempool(), _tx(head, Transfer(b"\x01" * 20, SWK)), head)
+    [record] = [r for r in caplog.records if r.name == admission.__name__]
+    assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
+
+
+def test_admit__sender_with_one_gwei__not_refused_as_unfunded_but_for_the_cost(head: BeaconState) -> None:
+    state = head.copy()
+    state.accounts.credit(devnet_account_key(7).address, 1)
+    with pytest.raises(MempoolError, match="insufficient balance"):
+        admit(Mempool(), _tx(state, Transfer(b"\x01" * 20, 1), sender=7), state)
+
+
+def test_admit__transfer_of_one_gwei__pooled(head: BeaconState) -> None:
+    pool = Mempool()
+    assert admit(pool, _tx(head, Transfer(b"\x01" * 20, 1)), head) in pool
+
+
+def test_admit__stake_with_0x00_credentials_and_a_valid_deposit_signature__refused(head: BeaconState) -> None:
+    vkey = devnet_secret_key(900)
+    creds = b"\x00" + bytes(31)  # BLS credentials: no account for the chain to pay out to
+    root = compute_signing_root(
+        deposit_message_root(vkey.public_key(), creds, SWK), compute_domain(DOMAIN_DEPOSIT, DEVNET.GENESIS_FORK_VERSION)
+    )
+    stake = Stake(vkey.public_key(), creds, SWK, vkey.sign(root))
+    pool = Mempool()
+    with pytest.raises(AdmissionError, match="withdrawal credentials must be 0x01 or 0x02"):
+        admit(pool, _tx(head, stake), head)
+    assert len(pool) == 0
