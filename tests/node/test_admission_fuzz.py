@@ -13,7 +13,7 @@ import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import msgspec
 import pytest
@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from stakework.api.app import create_app
 from stakework.api.view import NodeView
 from stakework.crypto.ed25519 import devnet_account_key
+from stakework.modules import registry
 from stakework.node.devnet import DevnetConfig, open_devnet, run_slot
 from stakework.node.mempool import Mempool
 from stakework.node.validator import ValidatorClient
@@ -81,6 +82,14 @@ def _bytes(pubkeys: list[bytes], length: int | None, junk: bool) -> st.SearchStr
     return exact
 
 
+def _text(junk: bool) -> st.SearchStrategy[str]:
+    """Names that exist (modules and their governable parameters, which governance actions name), any short text,
+    and (`junk`) empty or oversized text that the wire types refuse."""
+    names = sorted({m for m, _ in registry.parameters()} | {p.name for _, p in registry.parameters()})
+    sane = st.sampled_from(names) | st.text(max_size=40)
+    return sane | st.sampled_from(["", "x" * 5000, "\u7d93" * 3000]) if junk else sane
+
+
 def _value(tp: Any, pubkeys: list[bytes], junk: bool) -> st.SearchStrategy[Any]:
     """Values of type `tp` as the wire carries them, and (`junk`) many the type refuses."""
     origin = get_origin(tp)
@@ -90,6 +99,9 @@ def _value(tp: Any, pubkeys: list[bytes], junk: bool) -> st.SearchStrategy[Any]:
         if base is bytes and lengths:
             return _bytes(pubkeys, lengths[0], junk)
         return _value(base, pubkeys, junk)
+    if origin is Literal:
+        choices = st.sampled_from(get_args(tp))
+        return choices | _text(junk) if junk else choices
     if origin in (Union, types.UnionType):
         return st.one_of(*[_value(a, pubkeys, junk) for a in get_args(tp)])
     if tp is type(None):
@@ -100,6 +112,8 @@ def _value(tp: Any, pubkeys: list[bytes], junk: bool) -> st.SearchStrategy[Any]:
         return _ints(junk)
     if tp is bytes:
         return _bytes(pubkeys, None, junk)
+    if tp is str:
+        return _text(junk)
     if origin is list:
         return st.lists(_value(get_args(tp)[0], pubkeys, junk), max_size=3)
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
