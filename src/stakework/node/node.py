@@ -365,26 +365,25 @@ class NodeRunner:
             self.mempool.prune(self.chain.head_state, self.wall_slot())
         return True
 
-    def _import_range(self, blocks: list[SignedBeaconBlock]) -> int:
+    def _import_range(self, blocks: list[SignedBeaconBlock]) -> tuple[int, bool]:
         """Import blocks fetched by range (one signature batch: `Chain.import_blocks`); returns how many were
-        imported, stopping at the first invalid one (logged with its root)."""
+        imported and whether one was refused (the import stops there; logged with its root)."""
         with self.guard:
             fresh = [b for b in blocks if b.message.hash_tree_root() not in self.chain.states]
             if not fresh:
-                return 0
+                return 0, False
+            refused = False
             current = max(self.wall_slot(), fresh[-1].message.slot)
             try:
                 roots = self.chain.import_blocks(fresh, current_slot=current)
-            except BlockRangeError as exc:
+            except (BlockRangeError, ForkChoiceError) as exc:
                 log.info("sync: %s", exc)
                 roots = [r for r in (b.message.hash_tree_root() for b in fresh) if r in self.chain.states]
-            except ForkChoiceError as exc:
-                log.info("sync: block refused by the fork choice: %s", exc)
-                return 0
+                refused = True
             self.stats.blocks_imported += len(roots)
             if roots:
                 self.mempool.prune(self.chain.head_state, self.wall_slot())
-        return len(roots)
+        return len(roots), refused
 
     def _on_block(self, signed: SignedBeaconBlock, peer: Peer) -> Verdict:
         """Spec (beacon_block): IGNORE a block from the future (beyond MAXIMUM_GOSSIP_CLOCK_DISPARITY), at or
@@ -597,10 +596,10 @@ class NodeRunner:
                         break  # not what was asked: the rest of the batch is not trusted
                     asked.append(block)
                 for i in range(0, len(asked), SYNC_BATCH):
-                    n = self._import_range(asked[i : i + SYNC_BATCH])
+                    n, refused = self._import_range(asked[i : i + SYNC_BATCH])
                     imported += n
                     progressed = progressed or n > 0
-                    if n < len(asked[i : i + SYNC_BATCH]):
+                    if refused:
                         break
                     await asyncio.sleep(0)  # gossip and the API in between
                 start += messages.MAX_REQUEST_BLOCKS
