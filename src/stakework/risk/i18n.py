@@ -14,15 +14,16 @@ from stakework.risk.errors import SimError
 DEFAULT_LANG = "en"
 
 
-def available_languages() -> list[str]:
-    """Languages with a catalog file."""
-    files = resources.files("stakework.risk").joinpath("locale")
+def catalog_languages(package: str) -> list[str]:
+    """Languages with a catalog file in `package`'s `locale/` folder (the risk analyzer's, the web app's)."""
+    files = resources.files(package).joinpath("locale")
     return sorted(p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml"))
 
 
 @cache
-def _catalog(lang: str) -> dict[str, str]:
-    data = resources.files("stakework.risk").joinpath("locale", f"{lang}.toml").read_text(encoding="utf-8")
+def load_catalog(package: str, lang: str) -> dict[str, str]:
+    """`package`'s `locale/<lang>.toml` flattened to dotted keys (`[table] apr = ...` → `table.apr`)."""
+    data = resources.files(package).joinpath("locale", f"{lang}.toml").read_text(encoding="utf-8")
     flat: dict[str, str] = {}
 
     def walk(prefix: str, node: dict[str, Any]) -> None:
@@ -35,6 +36,15 @@ def _catalog(lang: str) -> dict[str, str]:
 
     walk("", tomllib.loads(data))
     return flat
+
+
+def available_languages() -> list[str]:
+    """Languages with a risk-analyzer catalog."""
+    return catalog_languages("stakework.risk")
+
+
+def _catalog(lang: str) -> dict[str, str]:
+    return load_catalog("stakework.risk", lang)
 
 
 class Messages:

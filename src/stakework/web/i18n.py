@@ -7,10 +7,9 @@ Accept-Language, else English. A key missing from a catalog falls back to Englis
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
-from functools import cache
-from importlib import resources
 from typing import Any
+
+from stakework.risk.i18n import catalog_languages, load_catalog
 
 DEFAULT_LANG = "en"
 LANG_COOKIE = "stakework_lang"
@@ -24,26 +23,12 @@ class UnknownLanguageError(ValueError):
 
 
 def available_languages() -> list[str]:
-    """Languages with a catalog file."""
-    files = resources.files("stakework.web").joinpath("locale")
-    return sorted(p.name.removesuffix(".toml") for p in files.iterdir() if p.name.endswith(".toml"))
+    """Languages with a web catalog."""
+    return catalog_languages("stakework.web")
 
 
-@cache
 def _catalog(lang: str) -> dict[str, str]:
-    data = resources.files("stakework.web").joinpath("locale", f"{lang}.toml").read_text(encoding="utf-8")
-    flat: dict[str, str] = {}
-
-    def walk(prefix: str, node: dict[str, Any]) -> None:
-        for key, value in node.items():
-            name = f"{prefix}.{key}" if prefix else key
-            if isinstance(value, dict):
-                walk(name, value)
-            else:
-                flat[name] = str(value)
-
-    walk("", tomllib.loads(data))
-    return flat
+    return load_catalog("stakework.web", lang)
 
 
 def match_language(value: str | None) -> str | None:
