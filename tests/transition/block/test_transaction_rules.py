@@ -3,12 +3,15 @@ that is not equivalent): each bound exactly at its limit and one past it, and wh
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto.bls import devnet_secret_key
 from stakework.crypto.ed25519 import devnet_account_key
+from stakework.modules.liquid.messages import Stake as LiquidStake
 from stakework.modules.pool.messages import Deposit
 from stakework.spec.constants import DOMAIN_DEPOSIT
 from stakework.spec.presets import DEVNET
@@ -21,6 +24,8 @@ from stakework.transition.block.transaction import (
     Stake,
     Transaction,
     Transfer,
+    Withdraw,
+    chain_id,
     least_fee,
     process_transaction,
     sign_transaction,
@@ -165,3 +170,40 @@ def test_process__stake_with_account_credentials__queued(prefix: bytes) -> None:
 def test_process__stake_with_bls_credentials__refused() -> None:
     state = _state()
     _refused(state, _tx(state, _stake(SWK, b"\x00")), "withdrawal credentials must be 0x01 or 0x02")
+
+
+# -- Chain id, least fee, malformed input -----------------------------------------------------------------------------
+
+
+def test_chain_id__known_inputs__sha256_of_the_tag_root_uint64_le_time_and_version() -> None:
+    root, version = bytes(range(32)), b"\x01\x02\x03\x04"
+    expected = hashlib.sha256(b"stakework/chain-id/v1" + root + (1_700_000_000).to_bytes(8, "little") + version)
+    assert chain_id(root, 1_700_000_000, version) == expected.digest()  # what a wallet computes on its own
+
+
+def test_least_fee__custom_preset_whose_module_asks_more__that_fee_else_the_built_in_one() -> None:
+    dear = DEVNET.replace(MODULE_MIN_FEE=5000)
+    liquid = LiquidStake(amount=SWK)
+    assert least_fee(liquid, dear) == 5000 and least_fee(liquid) == MIN_TRANSACTION_FEE
+
+
+def test_least_fee__custom_preset_whose_module_asks_less__still_min_transaction_fee() -> None:
+    assert least_fee(LiquidStake(amount=SWK), DEVNET.replace(MODULE_MIN_FEE=10)) == MIN_TRANSACTION_FEE
+
+
+def test_process__module_message_paying_exactly_its_least_fee__applied() -> None:
+    state = _state(modules=True)
+    liquid = LiquidStake(amount=SWK)
+    process_transaction(state, _tx(state, liquid, fee=least_fee(liquid, DEVNET)), PAID)
+    assert _sender(state)[1] == 1
+
+
+def test_process__built_in_python_with_a_negative_withdraw_amount__refused_as_malformed() -> None:
+    state = _state()
+    _refused(state, _tx(state, Withdraw(state.validators.pubkey[PAID].tobytes(), -1)), "malformed transaction")
+
+
+def test_process__first_stake_without_a_deposit_index__starts_the_deposit_requests_at_0() -> None:
+    state = _state()
+    process_transaction(state, _tx(state, _stake(SWK)), PAID)
+    assert state.deposit_requests_start_index == 0
