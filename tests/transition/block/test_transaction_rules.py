@@ -15,9 +15,12 @@ from stakework.modules.liquid.messages import Stake as LiquidStake
 from stakework.modules.pool.messages import Deposit
 from stakework.spec.constants import DOMAIN_DEPOSIT
 from stakework.spec.presets import DEVNET
+from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state.beacon_state import BeaconState
+from stakework.transition.block.operations import SignedVoluntaryExit, VoluntaryExit
 from stakework.transition.block.transaction import (
     MIN_TRANSACTION_FEE,
+    Exit,
     InvalidTransaction,
     Payload,
     SignedTransaction,
@@ -30,6 +33,7 @@ from stakework.transition.block.transaction import (
     process_transaction,
     sign_transaction,
 )
+from stakework.transition.block.voluntary_exit import voluntary_exit_signing_root
 from stakework.transition.genesis import devnet_genesis, withdrawal_credentials_for
 
 SWK = 10**9
@@ -207,3 +211,12 @@ def test_process__first_stake_without_a_deposit_index__starts_the_deposit_reques
     state = _state()
     process_transaction(state, _tx(state, _stake(SWK)), PAID)
     assert state.deposit_requests_start_index == 0
+
+
+def test_process__exit_of_an_eligible_validator__its_exit_epoch_set() -> None:
+    state = _state()
+    state.slot = DEVNET.SHARD_COMMITTEE_PERIOD * DEVNET.SLOTS_PER_EPOCH
+    message = VoluntaryExit(state.current_epoch(), 2)
+    signed = SignedVoluntaryExit(message, devnet_secret_key(2).sign(voluntary_exit_signing_root(state, message)))
+    process_transaction(state, _tx(state, Exit(signed)), PAID)
+    assert int(state.validators.exit_epoch[2]) != FAR_FUTURE_EPOCH

@@ -205,7 +205,9 @@ def process_transaction(
     transaction's signature on this chain already (a block producer's own mempool)."""
     check_wire_shape(signed)
     tx = signed.transaction
+    # equivalent mutant (delete call): check_wire_shape above refuses a sender key of any other length (Bytes32)
     _need(len(tx.sender) == 32, "sender must be a 32-byte Ed25519 public key")
+    # equivalent mutant (delete call|and to or|const 0 to -1): check_wire_shape refuses a negative uint64 already
     _need(tx.fee >= 0 and tx.nonce >= 0, "fee and nonce must be non-negative")
     least = least_fee(tx.payload, state.preset)
     if is_module_message(tx.payload):
@@ -227,15 +229,18 @@ def process_transaction(
     _need(tx.nonce == expected_nonce, f"bad nonce {tx.nonce}: the sender's next nonce is {expected_nonce}")
     payload = tx.payload
     amount = payload.amount if isinstance(payload, Transfer | Stake) else 0
+    # equivalent mutant (delete call|const 0 to -1): the amount is a uint64 check_wire_shape has checked, or 0
     _need(amount >= 0, "amount must be non-negative")
     _need(
         accounts.balance(sender) >= amount + tx.fee,
         f"insufficient balance: needs {amount + tx.fee} Gwei (amount + fee), has {accounts.balance(sender)}",
     )
     if isinstance(payload, Transfer):
+        # equivalent mutant (delete call): check_wire_shape refuses an address of any other length (Bytes20)
         _need(len(payload.to) == 20, "transfer recipient must be a 20-byte address")
         _need(payload.amount > 0, "a transfer moves a positive amount")
     elif isinstance(payload, Stake):
+        # equivalent mutant (delete call|and to or): check_wire_shape refuses other lengths (Bytes48, Bytes96)
         _need(len(payload.pubkey) == 48 and len(payload.signature) == 96, "stake: malformed pubkey or signature")
         creds = payload.withdrawal_credentials
         _need(
@@ -250,6 +255,7 @@ def process_transaction(
     try:
         accounts.debit(sender, amount + tx.fee)
     except AccountError as exc:  # pragma: no cover - checked above
+        # equivalent mutant (delete raise): unreachable, the balance check above covers amount + fee
         raise InvalidTransaction(str(exc)) from None
     if is_module_message(payload):
         try:
