@@ -20,6 +20,7 @@ from stakework.state.beacon_state import BeaconState
 from stakework.transition.block.operations import SignedVoluntaryExit, VoluntaryExit
 from stakework.transition.block.transaction import (
     MIN_TRANSACTION_FEE,
+    Consolidate,
     Exit,
     InvalidTransaction,
     Payload,
@@ -220,3 +221,25 @@ def test_process__exit_of_an_eligible_validator__its_exit_epoch_set() -> None:
     signed = SignedVoluntaryExit(message, devnet_secret_key(2).sign(voluntary_exit_signing_root(state, message)))
     process_transaction(state, _tx(state, Exit(signed)), PAID)
     assert int(state.validators.exit_epoch[2]) != FAR_FUTURE_EPOCH
+
+
+def _own_validator(state: BeaconState, index: int = 4) -> bytes:
+    """Give validator `index` 0x01 credentials naming the sender (devnet account 0); returns its public key."""
+    creds = withdrawal_credentials_for(devnet_account_key(0).address, compounding=False)
+    state.validators.withdrawal_credentials[index] = np.frombuffer(creds, np.uint8)
+    state.slot = DEVNET.SHARD_COMMITTEE_PERIOD * DEVNET.SLOTS_PER_EPOCH
+    return state.validators.pubkey[index].tobytes()
+
+
+def test_process__full_withdraw_of_the_senders_validator__its_exit_initiated() -> None:
+    state = _state()
+    pubkey = _own_validator(state)
+    process_transaction(state, _tx(state, Withdraw(pubkey, 0)), PAID)
+    assert int(state.validators.exit_epoch[4]) != FAR_FUTURE_EPOCH
+
+
+def test_process__consolidate_the_senders_validator_into_itself__switched_to_compounding() -> None:
+    state = _state()
+    pubkey = _own_validator(state)
+    process_transaction(state, _tx(state, Consolidate(pubkey, pubkey)), PAID)
+    assert int(state.validators.withdrawal_credentials[4][0]) == 0x02
