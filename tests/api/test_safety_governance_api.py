@@ -72,8 +72,10 @@ def test_safety_slashings__the_one_slashing__capped_and_recorded(net: ModuleNode
 
 def test_governance__overview__settings_power_and_every_modules_parameters(net: ModuleNode) -> None:
     data = net.get("/v1/governance")
-    sm = net.view.chain.head_state.modules.safety
-    assert int(data["total_power"]) == sm.swk.ledger.shares_of(ALICE.address) + sm.stswk.ledger.shares_of(BOB.address)
+    gov = net.view.chain.head_state.modules.governance
+    # the SWK value of both safety positions, as last reported (stake, transfer, redeem, slash)
+    assert int(data["total_power"]) == sum(gov.balances.values()) > 0
+    assert set(gov.balances) == {ALICE.address, BOB.address}
     names = {(p["module"], p["name"]) for p in data["parameters"]}
     assert {("governance", "voting_period"), ("liquid", "fee_bps"), ("safety", "max_slash_bps")} <= names
 
