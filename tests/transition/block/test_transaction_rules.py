@@ -13,7 +13,7 @@ from stakework.crypto.bls import devnet_secret_key
 from stakework.crypto.ed25519 import devnet_account_key
 from stakework.modules.liquid.messages import Stake as LiquidStake
 from stakework.modules.pool.messages import Deposit
-from stakework.spec.constants import DOMAIN_DEPOSIT
+from stakework.spec.constants import DOMAIN_DEPOSIT, UNSET_DEPOSIT_REQUESTS_START_INDEX
 from stakework.spec.presets import DEVNET
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state.beacon_state import BeaconState
@@ -210,6 +210,7 @@ def test_process__built_in_python_with_a_negative_withdraw_amount__refused_as_ma
 
 def test_process__first_stake_without_a_deposit_index__starts_the_deposit_requests_at_0() -> None:
     state = _state()
+    state.deposit_requests_start_index = UNSET_DEPOSIT_REQUESTS_START_INDEX  # no deposit request seen yet
     process_transaction(state, _tx(state, _stake(SWK)), PAID)
     assert state.deposit_requests_start_index == 0
 
