@@ -97,7 +97,10 @@ def test_decode_signature__vector__accepted_iff_expected(case: dict[str, object]
 @pytest.mark.parametrize(
     ("handler", "reason"),
     [
-        ("batch_verify", "stakework has no batch verification: each signature goes through Verify or one aggregate"),
+        (
+            "batch_verify",
+            "batch_verify runs in test_bls_batch.py, against bls.SignatureBatch (random-weighted batches)",
+        ),
         (
             "hash_to_G2",
             "hash_to_G2 is internal to blspy's Sign (not exposed by stakework.crypto.bls) and these cases use the "
