@@ -118,15 +118,20 @@ class _RawPeer:
         return out
 
     def closed_by_node(self) -> bool:
-        """Whether the node closes the connection (reads until it does; a safety net of 10 s)."""
+        """Whether the node closes the connection (reads until it does; a safety net of 10 s of silence, and of
+        60 s in all while the node keeps sending)."""
+        import time
+
         from stakework.node.p2p import messages
 
-        while True:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
             message = self.receive()
             if message is None:
                 return True
             if isinstance(message, messages.Goodbye):
                 continue
+        return False
 
     def close(self) -> None:
         self.sock.close()
