@@ -121,6 +121,8 @@ class ModuleDef:
     web_page: str | None = None
     """``"package.module:attribute"`` of the module's web page object (None: ``stakework.web.modules.<name>:PAGE``
     by convention, or no page)."""
+    settings_only: bool = False
+    """A module of governable settings alone (the chain's fees): it may declare no message type."""
     services: Mapping[str, ServiceFactory] = field(default_factory=dict, hash=False, compare=False)
     """The host services this module provides to other modules, by the name the host offers them under
     (``host.<name>``, the attribute a consuming module's Protocol reads): each factory builds the service from this
@@ -135,8 +137,11 @@ class ModuleDef:
             )
         if not (isinstance(self.state_type, type) and issubclass(self.state_type, msgspec.Struct)):
             raise RegistryError(f"module {self.name}: state_type must be a msgspec.Struct type")
-        if not self.messages:
-            raise RegistryError(f"module {self.name}: declare at least one message type")
+        if not self.messages and not (self.settings_only and self.params):
+            raise RegistryError(
+                f"module {self.name}: declare at least one message type (a settings_only module: a governable "
+                "parameter)"
+            )
         if self.tag_prefix and not NAME.fullmatch(self.tag_prefix):
             raise RegistryError(f"module {self.name}: tag_prefix {self.tag_prefix!r} is not a valid name")
         for message in self.messages:

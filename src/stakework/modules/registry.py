@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 from stakework.modules.definition import ModuleDef, Param, RegistryError, ServiceFactory, base_fee
 from stakework.modules.errors import ModuleError
+from stakework.modules.fees.definition import FEES
+from stakework.modules.fees.state import DEFAULT_MIN_TRANSACTION_FEE, fee_preset, min_transaction_fee
 from stakework.modules.governance.definition import GOVERNANCE
 from stakework.modules.governance.errors import UnknownParameter
 from stakework.modules.governance.host import ParameterSpec
@@ -26,9 +28,17 @@ from stakework.modules.pool.definition import POOL
 from stakework.modules.safety.definition import SAFETY
 from stakework.spec.presets import Preset
 
-__all__ = ["BUILTIN", "ModuleDef", "Param", "RegistryError", "ServiceUnavailable", "base_fee"]
+__all__ = [
+    "BUILTIN",
+    "DEFAULT_MIN_TRANSACTION_FEE",
+    "ModuleDef",
+    "Param",
+    "RegistryError",
+    "ServiceUnavailable",
+    "base_fee",
+]
 
-BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE)
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
 
 _modules: list[ModuleDef] = []
@@ -228,3 +238,11 @@ def parameter(module: str, name: str) -> Param | None:
     """The bounds of ``module``'s parameter ``name``; None if the module or the parameter is unknown."""
     definition = _by_name.get(module)
     return None if definition is None else definition.param(name)
+
+
+def fee_settings(store: EnabledModules, preset: Preset) -> tuple[int, Preset]:
+    """The chain's fee settings as governance set them (issue #14): every transaction's least fee
+    (``MIN_TRANSACTION_FEE``) and the preset the modules' fee functions read (``preset`` with its module fee fields
+    replaced). A chain without the fees module: :data:`DEFAULT_MIN_TRANSACTION_FEE` and ``preset`` itself."""
+    settings = store.get(FEES.name)
+    return min_transaction_fee(settings), fee_preset(settings, preset)

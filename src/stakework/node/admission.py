@@ -43,8 +43,8 @@ from stakework.transition.block.transaction import (
     Stake,
     Transfer,
     Withdraw,
+    chain_least_fee,
     check_wire_shape,
-    least_fee,
     transaction_signing_message,
 )
 from stakework.transition.block.voluntary_exit import process_voluntary_exit
@@ -85,7 +85,7 @@ def _admit(mempool: Mempool, tx: SignedTransaction, head: BeaconState) -> bytes:
     t = tx.transaction
     payload = t.payload
     kind = payload.__struct_config__.tag
-    least = least_fee(payload, head.preset)
+    least = chain_least_fee(head, payload)
     _need(
         t.fee >= least,
         f"{kind}: fee {t.fee} Gwei is below the {least} Gwei this transaction pays (MIN_TRANSACTION_FEE; a module "

@@ -42,8 +42,8 @@ from stakework.transition.block.transaction import (
     SignedTransaction,
     Stake,
     Transfer,
+    chain_least_fee,
     check_wire_shape,
-    least_fee,
     transaction_signing_message,
 )
 
@@ -126,7 +126,7 @@ class Mempool:
         if len(encoded) > MAX_TRANSACTION_BYTES:
             raise MempoolError(f"transaction is {len(encoded)} bytes, over the {MAX_TRANSACTION_BYTES}-byte limit")
         t = tx.transaction
-        if t.fee < (least := least_fee(t.payload, state.preset)):
+        if t.fee < (least := chain_least_fee(state, t.payload)):
             raise MempoolError(
                 f"{t.payload.__struct_config__.tag}: fee {t.fee} Gwei is below the {least} Gwei this transaction "
                 "pays (MIN_TRANSACTION_FEE; a module message: a base fee, plus one per validator key, plus one for a "

@@ -40,10 +40,10 @@ import msgspec
 
 from stakework.crypto import ed25519
 from stakework.modules import registry
-from stakework.modules.registry import is_module_message
+from stakework.modules.registry import DEFAULT_MIN_TRANSACTION_FEE, EnabledModules, is_module_message
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.errors import StakeworkError
-from stakework.spec.presets import Preset
+from stakework.spec.presets import DEVNET, Preset
 from stakework.spec.types import U64, Bytes20, Bytes32, Bytes48, Bytes64, Bytes96, out_of_uint64
 from stakework.state.accounts import AccountError
 from stakework.state.beacon_state import BeaconState
@@ -63,7 +63,7 @@ from stakework.transition.modules import module_message_min_fee, process_module_
 TX_DOMAIN = b"stakework/transaction/v2"
 """Prefix of every transaction signing message (v1 signed for the genesis validators root alone)."""
 CHAIN_ID_DOMAIN = b"stakework/chain-id/v1"
-MIN_TRANSACTION_FEE = 1_000
+MIN_TRANSACTION_FEE = DEFAULT_MIN_TRANSACTION_FEE
 """Gwei (0.000001 SWK, the wallet's default fee): the least fee any transaction pays. A transaction costs every
 node a signature check, bytes in a block and, once included, an account that is kept for good; a fee paid from a
 real balance stops free spam (zero-balance senders, junk withdrawals and consolidations).
@@ -165,14 +165,25 @@ def _need(condition: bool, message: str) -> None:
         raise InvalidTransaction(message)
 
 
-def least_fee(payload: Payload, preset: Preset | None = None) -> int:
+def least_fee(payload: Payload, preset: Preset | None = None, modules: EnabledModules | None = None) -> int:
     """The least fee (Gwei) a transaction carrying `payload` pays: `MIN_TRANSACTION_FEE`, or for a module message
     what its module asks on a chain of `preset` (`module_message_min_fee`) if that is more. Without a preset: the
-    module fees of every built-in preset."""
+    module fees of every built-in preset. `modules`: the chain's module store, whose governed fee settings (the
+    fees module's, `registry.fee_settings`) replace `MIN_TRANSACTION_FEE` and the preset's module fee fields; see
+    `chain_least_fee`."""
+    floor = MIN_TRANSACTION_FEE
+    if modules is not None:
+        floor, preset = registry.fee_settings(modules, DEVNET if preset is None else preset)
     if is_module_message(payload):
         fee = module_message_min_fee(payload) if preset is None else module_message_min_fee(payload, preset)
-        return max(MIN_TRANSACTION_FEE, fee)
-    return MIN_TRANSACTION_FEE
+        return max(floor, fee)
+    return floor
+
+
+def chain_least_fee(state: BeaconState, payload: Payload) -> int:
+    """The least fee (Gwei) a transaction carrying `payload` pays on the chain of `state`, under the fee settings
+    its governance set (a chain without the fees module: `MIN_TRANSACTION_FEE` and its preset's module fees)."""
+    return least_fee(payload, state.preset, state.modules)
 
 
 def check_wire_shape(signed: SignedTransaction) -> None:
@@ -209,7 +220,7 @@ def process_transaction(
     _need(len(tx.sender) == 32, "sender must be a 32-byte Ed25519 public key")
     # equivalent mutant (delete call|and to or|const 0 to -1): check_wire_shape refuses a negative uint64 already
     _need(tx.fee >= 0 and tx.nonce >= 0, "fee and nonce must be non-negative")
-    least = least_fee(tx.payload, state.preset)
+    least = chain_least_fee(state, tx.payload)
     if is_module_message(tx.payload):
         _need(
             tx.fee >= least,
