@@ -137,9 +137,9 @@ class _RawPeer:
         self.sock.close()
 
 
-def _bad_signature_blocks(net: NodeNetwork, status: object, count: int) -> list[bytes]:
+def _bad_signature_blocks(net: NodeNetwork, status: object, count: int) -> tuple[list[bytes], int]:
     """`count` blocks for the current slots by validators of node-1 (not running), valid but for their signature:
-    the chain is replayed from node-0's blocks (by range, as a syncing node would)."""
+    the chain is replayed from node-0's blocks (by range, as a syncing node would). Returns them and their slot."""
     import msgspec
 
     from stakework.crypto.slashing_protection import SlashingProtection
@@ -179,7 +179,7 @@ def _bad_signature_blocks(net: NodeNetwork, status: object, count: int) -> list[
         for k in range(count - len(out)):
             forged = msgspec.structs.replace(block, signature=bytes([0xA0 + k]) + block.signature[1:])
             out.append(msgspec.msgpack.encode(forged))
-    return out
+    return out, slot - 1
 
 
 def _as_peer(status: object, node_id: bytes) -> object:
@@ -231,7 +231,9 @@ def test_bad_peer__oversized_frame_garbage_wrong_genesis_bad_signature__dropped_
         assert peer.receive() == messages.Goodbye(messages.GOODBYE_IRRELEVANT_NETWORK)
         assert peer.closed_by_node()
         # 4. blocks with bad signatures: each rejected and penalised, the fourth gets the peer banned
-        forged = _bad_signature_blocks(net, status, 4)
+        forged, forged_slot = _bad_signature_blocks(net, status, 4)
+        # A block from the future is IGNOREd, not rejected (gossip's clock-disparity rule): send them in their slot.
+        net.wait_for("the forged blocks' slot", lambda: (net.last(0) or _NONE).slot >= forged_slot, 40)
         peer = _RawPeer(net.ports[0])
         peer.receive()
         peer.send(_frame(_as_peer(status, b"\x03" * 16)))
