@@ -1,6 +1,7 @@
 """Exact mode: the real stakework epoch transition driven epoch by epoch, for scenario studies (`stakework
 simulate`). No blocks and no network: each epoch, a participation model sets the attestation flags, scheduled
-events slash, exit, deposit or take validators offline, and `process_epoch`'s steps run on the state.
+events slash, exit, deposit or take validators offline, and `process_epoch`'s steps run on the state. It runs on
+the epoch driver every scenario uses (:mod:`stakework.sim.driver`), without the withdrawal sweep.
 
 What it leaves out: proposer rewards and attestation inclusion (those come with blocks), so rewards shown are
 the attesters' epoch rewards only. Everything else — justification, finality, inactivity leak, slashing
@@ -16,27 +17,19 @@ from typing import Literal
 
 import numpy as np
 
-from stakework.codec.hashing import sha256
 from stakework.codec.ssz import compute_domain, compute_signing_root, deposit_message_root
 from stakework.crypto.bls import devnet_secret_key
+from stakework.sim.driver import ChainScenario, EpochOutcome, ScenarioError, run_epochs
 from stakework.spec.arith import exact_sum
 from stakework.spec.constants import DOMAIN_DEPOSIT
-from stakework.spec.errors import StakeworkError
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state.beacon_state import BeaconState
 from stakework.state.containers import PendingDeposit
-from stakework.transition.epoch import EPOCH_STEPS, EpochContext
-from stakework.transition.epoch.rewards import get_base_rewards, get_flag_index_deltas, get_inactivity_penalty_deltas
 from stakework.transition.genesis import devnet_withdrawal_address, withdrawal_credentials_for
 from stakework.transition.mutators import initiate_validator_exit, slash_validator
 
 EventKind = Literal["slash", "exit", "deposit", "offline"]
-FULL_FLAGS = np.uint8(0b111)
 U64 = np.uint64
-
-
-class ScenarioError(StakeworkError):
-    """A malformed scenario event or setting."""
 
 
 @dataclass(frozen=True)
@@ -130,41 +123,37 @@ def _mean(values: np.ndarray, mask: np.ndarray) -> float:
     return float(values[mask].mean()) if mask.any() else float("nan")
 
 
-def run_scenario(
-    state: BeaconState, scenario: Scenario, on_epoch: Callable[[EpochRecord], None] | None = None
-) -> list[EpochRecord]:
-    """Run `scenario.epochs` epochs from `state` (a genesis at slot 0, or any state at an epoch's last slot).
+class EventScenario(ChainScenario[EpochRecord]):
+    """The exact mode as a driver scenario: the scheduled events in the epoch's blocks, the offline validators,
+    and the epoch's record. No withdrawal sweep (the exact mode has no blocks: withdrawable balances stay)."""
 
-    Mutates `state`. Returns one record per epoch, also passed to `on_epoch` as it happens.
-    """
-    p = state.preset
-    rng = np.random.default_rng(scenario.seed)
-    spe = p.SLOTS_PER_EPOCH
-    if state.slot % spe != spe - 1:
-        state.slot = state.current_epoch() * spe + spe - 1
-    n0 = len(state.validators)
-    never_online = rng.random(n0) >= scenario.online
-    offline_sets: dict[int, np.ndarray] = {}
-    next_key = n0
-    records: list[EpochRecord] = []
-    slashed_ever = np.zeros(n0, dtype=np.bool_)
-    ever_offline = never_online.copy()
+    sweep = False
+    attribute_rewards = True
 
-    for _ in range(scenario.epochs):
+    def __init__(self, state: BeaconState, scenario: Scenario, rng: np.random.Generator) -> None:
+        self.scenario = scenario
+        n0 = len(state.validators)
+        self.never_online = rng.random(n0) >= scenario.online
+        self.offline_sets: dict[int, np.ndarray] = {}
+        self.next_key = n0
+        self.slashed_ever = np.zeros(n0, dtype=np.bool_)
+        self.ever_offline = self.never_online.copy()
+        self.slash_loss = 0
+
+    def transactions(self, state: BeaconState, rng: np.random.Generator, withdrawals: list[tuple[bytes, int]]) -> None:
         epoch = state.current_epoch()
         v = state.validators
         n = len(v)
-        if len(never_online) < n:  # validators added by deposits run
-            never_online = np.concatenate([never_online, np.zeros(n - len(never_online), dtype=np.bool_)])
-            slashed_ever = np.concatenate([slashed_ever, np.zeros(n - len(slashed_ever), dtype=np.bool_)])
-            ever_offline = np.concatenate([ever_offline, np.zeros(n - len(ever_offline), dtype=np.bool_)])
+        if len(self.never_online) < n:  # validators added by deposits run
+            grow = np.zeros(n - len(self.never_online), dtype=np.bool_)
+            self.never_online = np.concatenate([self.never_online, grow])
+            self.slashed_ever = np.concatenate([self.slashed_ever, grow])
+            self.ever_offline = np.concatenate([self.ever_offline, grow])
         active = (v.activation_epoch <= U64(epoch)) & (U64(epoch) < v.exit_epoch)
-
-        # -- events scheduled for this epoch --------------------------------------------------------------
-        slash_loss = 0
-        for ev in scenario.events:
+        self.slash_loss = 0
+        for ev in self.scenario.events:
             if ev.kind == "offline" and ev.epoch == epoch:
-                offline_sets[id(ev)] = rng.random(n) < ev.fraction
+                self.offline_sets[id(ev)] = rng.random(n) < ev.fraction
             if ev.epoch != epoch:
                 continue
             candidates = np.flatnonzero(active & ~v.slashed & (v.exit_epoch == U64(FAR_FUTURE_EPOCH)))
@@ -174,71 +163,46 @@ def run_scenario(
                     if ev.kind == "slash":
                         before = exact_sum(v.balances)
                         slash_validator(state, index)
-                        slash_loss += before - exact_sum(v.balances)
-                        slashed_ever[index] = True
+                        self.slash_loss += before - exact_sum(v.balances)
+                        self.slashed_ever[index] = True
                     else:
                         initiate_validator_exit(state, index)
             elif ev.kind == "deposit":
                 for _ in range(ev.count):
-                    state.pending_deposits.append(_deposit_for(state, next_key))
-                    next_key += 1
-        offline = never_online.copy()
-        for ev in scenario.events:
-            if ev.kind == "offline" and ev.epoch <= epoch < ev.end_epoch and id(ev) in offline_sets:
-                mask = offline_sets[id(ev)]
+                    state.pending_deposits.append(_deposit_for(state, self.next_key))
+                    self.next_key += 1
+
+    def offline(self, state: BeaconState) -> np.ndarray:
+        epoch = state.current_epoch()
+        offline = self.never_online.copy()
+        for ev in self.scenario.events:
+            if ev.kind == "offline" and ev.epoch <= epoch < ev.end_epoch and id(ev) in self.offline_sets:
+                mask = self.offline_sets[id(ev)]
                 offline[: len(mask)] |= mask
-                ever_offline[: len(mask)] |= mask
+                self.ever_offline[: len(mask)] |= mask
+        return offline
 
-        # -- attestations of this epoch -------------------------------------------------------------------
-        attests = active & ~offline & ~v.slashed & (rng.random(n) >= scenario.miss_rate)
-        v.current_epoch_participation[:] = np.where(attests, FULL_FLAGS, np.uint8(0))
-        start = epoch * spe
-        for slot in range(start, start + spe):
-            root = sha256(b"stakework simulated block " + slot.to_bytes(8, "little"))
-            state.block_roots[slot % p.SLOTS_PER_HISTORICAL_ROOT] = np.frombuffer(root, dtype=np.uint8)
-        mix_index = epoch % p.EPOCHS_PER_HISTORICAL_VECTOR
-        state.randao_mixes[mix_index] = np.frombuffer(
-            sha256(state.randao_mixes[mix_index].tobytes() + epoch.to_bytes(8, "little")), dtype=np.uint8
-        )
-
-        # -- epoch processing, step by step to attribute balance changes ---------------------------------
-        ctx = EpochContext.build(state)
-        target_participation = ctx.participating_balance(state, ctx.current_target) / ctx.total_active_balance
-        rewards = penalties = 0
-        for name, step in EPOCH_STEPS:
-            if name == "process_rewards_and_penalties" and epoch > 0:
-                base = get_base_rewards(state, ctx)
-                for flag in range(3):
-                    r, q = get_flag_index_deltas(state, ctx, flag, base)
-                    rewards += exact_sum(r)
-                    penalties += exact_sum(q)
-                penalties += exact_sum(get_inactivity_penalty_deltas(state, ctx)[1])
-            if name == "process_slashings":
-                before = exact_sum(state.validators.balances)
-                step(state, ctx)
-                slash_loss += before - exact_sum(state.validators.balances)
-                continue
-            step(state, ctx)
-
+    def record(self, state: BeaconState, outcome: EpochOutcome) -> EpochRecord:
+        epoch = outcome.epoch
         v = state.validators
         e = U64(epoch)
         n = len(v)
         far = U64(FAR_FUTURE_EPOCH)
         active_now = (v.activation_epoch <= e) & (e < v.exit_epoch)
         offline_now = np.zeros(n, dtype=np.bool_)
-        offline_now[: len(ever_offline)] = ever_offline
+        offline_now[: len(self.ever_offline)] = self.ever_offline
         slashed_now = v.slashed
         balances = v.balances.astype(np.float64)
-        record = EpochRecord(
+        return EpochRecord(
             epoch=epoch,
             justified_epoch=state.current_justified_checkpoint.epoch,
             finalized_epoch=state.finalized_checkpoint.epoch,
-            target_participation=target_participation,
-            total_active_balance=ctx.total_active_balance,
+            target_participation=outcome.target_participation,
+            total_active_balance=outcome.total_active_balance,
             total_balance=exact_sum(v.balances),
-            rewards=rewards,
-            penalties=penalties,
-            slashing_penalties=slash_loss,
+            rewards=outcome.rewards,
+            penalties=outcome.penalties,
+            slashing_penalties=self.slash_loss + int(outcome.correlation.sum()),
             active=int(active_now.sum()),
             pending=int((v.activation_epoch > e).sum()),
             exiting=int(((v.exit_epoch != far) & (e < v.exit_epoch)).sum()),
@@ -248,8 +212,16 @@ def run_scenario(
             mean_balance_offline=_mean(balances, offline_now & ~slashed_now),
             mean_balance_slashed=_mean(balances, slashed_now),
         )
-        records.append(record)
-        if on_epoch is not None:
-            on_epoch(record)
-        state.slot += spe
-    return records
+
+
+def run_scenario(
+    state: BeaconState, scenario: Scenario, on_epoch: Callable[[EpochRecord], None] | None = None
+) -> list[EpochRecord]:
+    """Run `scenario.epochs` epochs from `state` (a genesis at slot 0, or any state at an epoch's last slot) on
+    the epoch driver (:mod:`stakework.sim.driver`).
+
+    Mutates `state`. Returns one record per epoch, also passed to `on_epoch` as it happens.
+    """
+    rng = np.random.default_rng(scenario.seed)
+    script = EventScenario(state, scenario, rng)
+    return run_epochs(state, script, scenario.epochs, rng, scenario.miss_rate, on_epoch)

@@ -1,8 +1,8 @@
 """Module scenarios for `stakework simulate --scenario`: the pool and liquid-staking modules on the real chain,
-driven epoch by epoch like the exact mode (:mod:`stakework.sim.exact`), with users acting through the modules'
-own transactions.
+driven epoch by epoch by the one epoch driver (:mod:`stakework.sim.driver`, the exact mode's too), with users
+acting through the modules' own transactions.
 
-Each epoch ``E`` runs, in the order a chain would:
+Each epoch ``E`` runs, in the order a chain would (the driver's order):
 
 1. **Blocks of E** (no signatures, no network): the withdrawal sweep of every slot (``get_expected_withdrawals``
    and ``process_withdrawals``, each amount credited to the named account, as block processing does), so exited
@@ -11,8 +11,9 @@ Each epoch ``E`` runs, in the order a chain would:
 2. **Epoch processing**: a participation model sets the attestation flags (as the exact mode), the chain's
    ``process_epoch`` steps run, then every module's epoch hook (``process_module_epoch``), as ``process_slots``
    does.
-3. **Checks**: every module invariant (``check_invariants``) and the module accounts (each holds exactly its
-   buffers plus finalized, unclaimed payouts). A failure stops the run with :class:`ModuleInvariantError`.
+3. **Checks** (:class:`ModuleScenario`): every module invariant (``check_invariants``) and the module accounts
+   (each holds exactly its buffers plus finalized, unclaimed payouts). A failure stops the run with
+   :class:`ModuleInvariantError`.
 
 Scenarios:
 
@@ -34,11 +35,10 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-from stakework.codec.hashing import sha256
 from stakework.crypto.bls import devnet_secret_key
 from stakework.modules import liquid as liquid_module
 from stakework.modules import pool as pool_module
@@ -50,38 +50,30 @@ from stakework.modules.pool import messages as pm
 from stakework.modules.pool import queries as pq
 from stakework.modules.pool.state import Pool, PoolModuleState
 from stakework.modules.store import check_invariants
-from stakework.sim.exact import ScenarioError
-from stakework.spec.errors import StakeworkError
+from stakework.sim.driver import (
+    ChainScenario,
+    EpochOutcome,
+    ModuleInvariantError,
+    ScenarioError,
+    run_epochs,
+    sweep_withdrawals,
+)
 from stakework.spec.presets import DEVNET, Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH, GWEI_PER_SWK
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.block.withdrawals import get_expected_withdrawals
 from stakework.transition.churn import get_activation_exit_churn_limit
-from stakework.transition.epoch import EPOCH_STEPS, EpochContext
 from stakework.transition.genesis import devnet_genesis, devnet_modules
-from stakework.transition.modules import (
-    ChainHost,
-    module_address,
-    process_module_epoch,
-    process_module_message,
-    sign_module_key,
-)
+from stakework.transition.modules import ChainHost, module_address, process_module_message, sign_module_key
 from stakework.transition.mutators import slash_validator
-from stakework.transition.state_transition import process_withdrawals_to_accounts
 
 SCENARIOS = ("pool-slashing", "mass-exit")
 """The module scenarios `stakework simulate --scenario` knows."""
 
-FULL_FLAGS = np.uint8(0b111)
 U64 = np.uint64
 MODULE_KEY_BASE = 1_000_000
 """Module validator keys are devnet keys from this index on (the genesis validators use 0..N-1)."""
 ACCOUNT_FUNDS = 1_000_000 * GWEI_PER_SWK
 """What each scenario account (operator, delegator, staker) starts with."""
-
-
-class ModuleInvariantError(StakeworkError):
-    """A module invariant (or a module account) failed after an epoch: the run stops there."""
 
 
 def sim_address(role: str, index: int = 0) -> bytes:
@@ -191,9 +183,19 @@ def scenario_config(name: str, overrides: dict[str, str] | None = None, **fixed:
     cls = classes.get(name)
     if cls is None:
         raise ScenarioError(f"unknown scenario {name!r}: choose one of {', '.join(SCENARIOS)}")
+    return configure(cls, name, overrides, **fixed)
+
+
+C = TypeVar("C")
+
+
+def configure(cls: type[C], name: str, overrides: dict[str, str] | None = None, **fixed: Any) -> C:
+    """``cls()`` (a frozen dataclass of settings with a ``check()``) with ``overrides`` (text, parsed to each
+    field's type: int, float, bool or str) and ``fixed`` (typed values) applied, then checked. Raises
+    ScenarioError naming the scenario, the setting and what is wrong."""
     defaults = cls()
     values: dict[str, Any] = {}
-    names = [f.name for f in dataclasses.fields(cls)]
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     for key, text in (overrides or {}).items():
         if key not in names:
             raise ScenarioError(f"{name}: no setting {key!r} (settings: {', '.join(names)})")
@@ -208,12 +210,12 @@ def scenario_config(name: str, overrides: dict[str, str] | None = None, **fixed:
         except ValueError:
             raise ScenarioError(f"{name}: {key}={text!r} is not a valid {kind.__name__}") from None
     values.update(fixed)
-    config = dataclasses.replace(defaults, **values)
-    config.check()
+    config = dataclasses.replace(defaults, **values)  # type: ignore[type-var]
+    config.check()  # type: ignore[attr-defined]
     return config
 
 
-# -- the chain driver -------------------------------------------------------------------------------------------
+# -- on the epoch driver ---------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -226,51 +228,6 @@ class _Flows:
     """Claims paid out of the account."""
 
 
-def sweep_withdrawals(state: BeaconState) -> list[tuple[bytes, int]]:
-    """The withdrawals of one epoch's blocks: per slot, the spec's expected withdrawals applied with
-    ``process_withdrawals_to_accounts`` (as block processing does). Returns (address, amount) of each."""
-    paid: list[tuple[bytes, int]] = []
-    for _ in range(state.preset.SLOTS_PER_EPOCH):
-        withdrawals = get_expected_withdrawals(state).withdrawals
-        process_withdrawals_to_accounts(state, withdrawals)
-        paid += [(w.address, w.amount) for w in withdrawals]
-    return paid
-
-
-def run_epoch(state: BeaconState, rng: np.random.Generator, miss_rate: float) -> np.ndarray:
-    """Epoch processing for the state's epoch (its slot is the epoch's last): attestation flags from the
-    participation model, block roots and RANDAO mix (as the exact mode), the chain's process_epoch steps, then
-    the modules' epoch hooks. Returns what process_slashings took from each validator (the correlation
-    penalty), as int64."""
-    p = state.preset
-    epoch = state.current_epoch()
-    v = state.validators
-    n = len(v)
-    active = (v.activation_epoch <= U64(epoch)) & (U64(epoch) < v.exit_epoch)
-    attests = active & ~v.slashed & (rng.random(n) >= miss_rate)
-    v.current_epoch_participation[:] = np.where(attests, FULL_FLAGS, np.uint8(0))
-    spe = p.SLOTS_PER_EPOCH
-    for slot in range(epoch * spe, epoch * spe + spe):
-        root = sha256(b"stakework simulated block " + slot.to_bytes(8, "little"))
-        state.block_roots[slot % p.SLOTS_PER_HISTORICAL_ROOT] = np.frombuffer(root, dtype=np.uint8)
-    mix_index = epoch % p.EPOCHS_PER_HISTORICAL_VECTOR
-    state.randao_mixes[mix_index] = np.frombuffer(
-        sha256(state.randao_mixes[mix_index].tobytes() + epoch.to_bytes(8, "little")), dtype=np.uint8
-    )
-    ctx = EpochContext.build(state)
-    correlation = np.zeros(len(state.validators), dtype=np.int64)
-    for name, step in EPOCH_STEPS:
-        if name == "process_slashings":
-            before = state.validators.balances.astype(np.int64)
-            step(state, ctx)
-            correlation = before - state.validators.balances.astype(np.int64)
-            continue
-        step(state, ctx)
-    process_module_epoch(state)
-    # validators added by process_pending_deposits (after process_slashings) lost nothing to it
-    return np.concatenate([correlation, np.zeros(len(state.validators) - len(correlation), dtype=np.int64)])
-
-
 def check_modules(state: BeaconState, accounts: dict[str, int]) -> None:
     """Every module invariant, and each module account == what the module says it holds. Raises
     ModuleInvariantError listing every failure."""
@@ -281,6 +238,21 @@ def check_modules(state: BeaconState, accounts: dict[str, int]) -> None:
             problems.append(f"{name}: the module account holds {held} Gwei, its state says {expected}")
     if problems:
         raise ModuleInvariantError(f"epoch {state.current_epoch()}: module invariants failed: " + "; ".join(problems))
+
+
+R = TypeVar("R")
+
+
+class ModuleScenario(ChainScenario[R]):
+    """A module scenario on the epoch driver: after every epoch, every module invariant and each module account
+    (:meth:`holdings`) are checked (:func:`check_modules`)."""
+
+    def holdings(self, state: BeaconState) -> dict[str, int]:
+        """Module name -> what its state says its account holds (the accounts this scenario checks)."""
+        return {}
+
+    def check(self, state: BeaconState) -> None:
+        check_modules(state, self.holdings(state))
 
 
 def _genesis(validators: int) -> BeaconState:
@@ -375,118 +347,126 @@ class PoolSlashingResult:
     slashed_pubkeys: list[bytes] = field(default_factory=list)
 
 
-def run_pool_slashing(config: PoolSlashingConfig, on_epoch: Callable[[Any], None] | None = None) -> PoolSlashingResult:
-    """Run the pool-slashing scenario (see the module docstring)."""
-    config.check()
-    state = _genesis(config.validators)
-    p = state.preset
-    rng = np.random.default_rng(config.seed)
-    operator = sim_address("operator")
-    delegators = [sim_address("delegator", i) for i in range(config.delegators)]
-    for a in (operator, *delegators):
-        state.accounts.credit(a, ACCOUNT_FUNDS)
-    pool_name = pool_module.MODULE
-    keys = [sign_module_key(p, pool_name, devnet_secret_key(MODULE_KEY_BASE + i)) for i in range(config.keys)]
-    process_module_message(state, operator, pm.RegisterPool(commission_bps=config.commission_bps, keys=keys))
-    pools = state.modules.pool
-    assert pools is not None
-    pool_id = max(pools.pools)
-    for d in delegators:
-        process_module_message(state, d, pm.Deposit(pool_id=pool_id, amount=config.deposit * GWEI_PER_SWK))
-    flows = _Flows(received=config.delegators * config.deposit * GWEI_PER_SWK)
-    address = module_address(pool_name)
-    staked: dict[bytes, None] = {}  # every key the module staked, in order (an ordered set)
-    records: list[PoolSlashingRecord] = []
-    request_id = 0
-    request_amount = 0
-    finalized_epoch: int | None = None
-    request_paid = 0
-    slashed_keys: list[bytes] = []
+class PoolSlashing(ModuleScenario[PoolSlashingRecord]):
+    """The pool-slashing scenario on the driver (see the module docstring)."""
 
-    def pool() -> Pool:
-        store: PoolModuleState | None = state.modules.pool
-        assert store is not None
-        return store.pools[pool_id]
+    def __init__(self, config: PoolSlashingConfig, state: BeaconState) -> None:
+        self.config = config
+        p = state.preset
+        self.operator = sim_address("operator")
+        self.delegators = [sim_address("delegator", i) for i in range(config.delegators)]
+        for a in (self.operator, *self.delegators):
+            state.accounts.credit(a, ACCOUNT_FUNDS)
+        self.name = pool_module.MODULE
+        keys = [sign_module_key(p, self.name, devnet_secret_key(MODULE_KEY_BASE + i)) for i in range(config.keys)]
+        process_module_message(state, self.operator, pm.RegisterPool(commission_bps=config.commission_bps, keys=keys))
+        self.pool_id = max(_pool_state(state).pools)
+        for d in self.delegators:
+            process_module_message(state, d, pm.Deposit(pool_id=self.pool_id, amount=config.deposit * GWEI_PER_SWK))
+        self.flows = _Flows(received=config.delegators * config.deposit * GWEI_PER_SWK)
+        self.address = module_address(self.name)
+        self.staked: dict[bytes, None] = {}  # every key the module staked, in order (an ordered set)
+        self.request_id = 0
+        self.request_amount = 0
+        self.finalized_epoch: int | None = None
+        self.request_paid = 0
+        self.slashed_keys: list[bytes] = []
+        self.slash_loss = 0
+        self.chain_loss = 0
 
-    for _ in range(config.run_epochs(p)):
+    def pool(self, state: BeaconState) -> Pool:
+        return _pool_state(state).pools[self.pool_id]
+
+    def holdings(self, state: BeaconState) -> dict[str, int]:
+        return {self.name: _pool_holdings(state.modules.pool)}
+
+    def transactions(self, state: BeaconState, rng: np.random.Generator, withdrawals: list[tuple[bytes, int]]) -> None:
+        cfg = self.config
         epoch = state.current_epoch()
-        # -- the epoch's blocks: withdrawals, then transactions --
-        flows.received += sum(amount for to, amount in sweep_withdrawals(state) if to == address)
-        flows.paid += _claim_pool(state, pool(), pool_id)
-        slash_loss = 0
-        chain_loss = 0
-        if epoch == config.request_epoch:
-            owner = delegators[0]
-            shares = mul_div(pool().ledger.shares_of(owner), config.request_bps, BPS, Rounding.DOWN)
-            request_id = pool().next_request_id
-            process_module_message(state, owner, pm.RequestWithdrawal(pool_id=pool_id, shares=shares))
-            request_amount = pool().requests[request_id].amount
-        if epoch == config.slash_epoch:
+        pool = self.pool(state)
+        self.flows.received += sum(amount for to, amount in withdrawals if to == self.address)
+        self.flows.paid += _claim_pool(state, pool, self.pool_id)
+        self.slash_loss = 0
+        self.chain_loss = 0
+        if epoch == cfg.request_epoch:
+            owner = self.delegators[0]
+            pool = self.pool(state)
+            shares = mul_div(pool.ledger.shares_of(owner), cfg.request_bps, BPS, Rounding.DOWN)
+            self.request_id = pool.next_request_id
+            process_module_message(state, owner, pm.RequestWithdrawal(pool_id=self.pool_id, shares=shares))
+            self.request_amount = self.pool(state).requests[self.request_id].amount
+        if epoch == cfg.slash_epoch:
             before = state.validators.balances.astype(np.int64)
-            oldest = [v.pubkey for v in pool().validators]
-            chosen = [k for k in oldest if _slashable(state, k)][: config.slashed]
+            oldest = [v.pubkey for v in self.pool(state).validators]
+            chosen = [k for k in oldest if _slashable(state, k)][: cfg.slashed]
             indices = [int(i) for k in chosen if (i := state.validators.index_of_pubkey(k)) is not None]
-            others = _pick_others(state, rng, config.others_slashed, set(indices))
+            others = _pick_others(state, rng, cfg.others_slashed, set(indices))
             for index in sorted(indices + others):
                 slash_validator(state, index)
-            slashed_keys += chosen
+            self.slashed_keys += chosen
             after = state.validators.balances.astype(np.int64)
-            pool_idx = _indices(state, staked)
-            slash_loss = int((before - after)[pool_idx].sum())
-            chain_loss = int((before - after).clip(min=0).sum())
-        # -- epoch processing and module hooks --
-        correlation = run_epoch(state, rng, config.miss_rate)
-        staked.update(dict.fromkeys(v.pubkey for v in pool().validators))
-        check_modules(state, {pool_name: _pool_holdings(state.modules.pool)})
-        pool_idx = _indices(state, staked)
-        corr = int(correlation[pool_idx].sum())
-        chain_loss += int(correlation.clip(min=0).sum())
-        request = pool().requests.get(request_id)
-        if request is not None and request.finalized and finalized_epoch is None:
-            finalized_epoch = epoch
-            request_paid = request.paid
-        if finalized_epoch is not None:
-            request_value = request_paid
+            pool_idx = _indices(state, self.staked)
+            self.slash_loss = int((before - after)[pool_idx].sum())
+            self.chain_loss = int((before - after).clip(min=0).sum())
+
+    def record(self, state: BeaconState, outcome: EpochOutcome) -> PoolSlashingRecord:
+        epoch = outcome.epoch
+        pool = self.pool(state)
+        self.staked.update(dict.fromkeys(v.pubkey for v in pool.validators))
+        pool_idx = _indices(state, self.staked)
+        corr = int(outcome.correlation[pool_idx].sum())
+        self.chain_loss += int(outcome.correlation.clip(min=0).sum())
+        request = pool.requests.get(self.request_id)
+        if request is not None and request.finalized and self.finalized_epoch is None:
+            self.finalized_epoch = epoch
+            self.request_paid = request.paid
+        if self.finalized_epoch is not None:
+            request_value = self.request_paid
         elif request is not None:
-            request_value = pool().ledger.convert_to_assets(request.shares, Rounding.DOWN)
+            request_value = pool.ledger.convert_to_assets(request.shares, Rounding.DOWN)
         else:
             request_value = 0
-        counts = _counts(state, staked)
-        ledger = pool().ledger
-        record = PoolSlashingRecord(
+        counts = _counts(state, self.staked)
+        ledger = pool.ledger
+        return PoolSlashingRecord(
             epoch=epoch,
-            price=pq.share_price(_pool_state(state), pool_id),
+            price=pq.share_price(_pool_state(state), self.pool_id),
             total_assets=ledger.total_assets,
             total_shares=ledger.total_shares,
-            buffer=pool().buffer,
+            buffer=pool.buffer,
             pending=counts.pending,
             active=counts.active,
             exiting=counts.exiting,
             slashed=counts.slashed,
             withdrawn=counts.withdrawn,
-            delegator_value=ledger.assets_of(delegators[1 % len(delegators)]),
-            request_amount=request_amount,
+            delegator_value=ledger.assets_of(self.delegators[1 % len(self.delegators)]),
+            request_amount=self.request_amount,
             request_value=request_value,
-            request_paid=request_paid,
-            slashing_penalty=slash_loss,
+            request_paid=self.request_paid,
+            slashing_penalty=self.slash_loss,
             correlation_penalty=corr,
-            chain_slashing_loss=chain_loss,
-            received=flows.received,
-            paid=flows.paid,
-            module_account=state.accounts.balance(address),
+            chain_slashing_loss=self.chain_loss,
+            received=self.flows.received,
+            paid=self.flows.paid,
+            module_account=state.accounts.balance(self.address),
         )
-        records.append(record)
-        if on_epoch is not None:
-            on_epoch(record)
-        state.slot += p.SLOTS_PER_EPOCH
+
+
+def run_pool_slashing(config: PoolSlashingConfig, on_epoch: Callable[[Any], None] | None = None) -> PoolSlashingResult:
+    """Run the pool-slashing scenario (see the module docstring)."""
+    config.check()
+    state = _genesis(config.validators)
+    rng = np.random.default_rng(config.seed)
+    scenario = PoolSlashing(config, state)
+    records = run_epochs(state, scenario, config.run_epochs(state.preset), rng, config.miss_rate, on_epoch)
     return PoolSlashingResult(
         config=config,
         records=records,
-        request_id=request_id,
-        request_amount=request_amount,
-        request_paid=request_paid,
-        request_finalized_epoch=finalized_epoch,
-        slashed_pubkeys=slashed_keys,
+        request_id=scenario.request_id,
+        request_amount=scenario.request_amount,
+        request_paid=scenario.request_paid,
+        request_finalized_epoch=scenario.finalized_epoch,
+        slashed_pubkeys=scenario.slashed_keys,
     )
 
 
@@ -595,78 +575,78 @@ class MassExitResult:
         return max(self.finalized_epoch.values())
 
 
-def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None = None) -> MassExitResult:
-    """Run the mass-exit scenario (see the module docstring)."""
-    config.check()
-    state = _genesis(config.validators)
-    p = state.preset
-    rng = np.random.default_rng(config.seed)
-    name = liquid_module.MODULE
-    address = module_address(name)
-    admin = sim_address("admin")
-    operators = [sim_address("operator", i) for i in range(config.operators)]
-    stakers = [sim_address("staker", i) for i in range(config.stakers)]
-    amounts = rng.integers(config.stake_min, config.stake_max + 1, size=config.stakers)
-    total = int(amounts.sum()) * GWEI_PER_SWK
-    per_operator = -(-total // p.MIN_ACTIVATION_BALANCE // config.operators) + 1
-    for i, op in enumerate(operators):
-        process_module_message(state, admin, lm.AddOperator(address=op))
-        keys = [
-            sign_module_key(p, name, devnet_secret_key(MODULE_KEY_BASE + i * per_operator + j))
-            for j in range(per_operator)
-        ]
-        process_module_message(state, op, lm.SubmitKeys(keys=keys))
-    flows = _Flows()
-    for staker, amount in zip(stakers, amounts.tolist(), strict=True):
-        state.accounts.credit(staker, ACCOUNT_FUNDS)
-        process_module_message(state, staker, lm.Stake(amount=amount * GWEI_PER_SWK))
-        flows.received += amount * GWEI_PER_SWK
-    requesters = sorted(
-        rng.choice(config.stakers, size=max(1, config.stakers * config.request_bps // BPS), replace=False).tolist()
-    )
-    staked: dict[bytes, None] = {}  # every key the module staked, in order (an ordered set)
-    records: list[MassExitRecord] = []
-    request_ids: list[int] = []
-    finalized_epoch: dict[int, int] = {}
-    paid: dict[int, int] = {}
-    amount_of: dict[int, int] = {}
+class MassExit(ModuleScenario[MassExitRecord]):
+    """The mass-exit scenario on the driver (see the module docstring)."""
 
-    def liquid() -> LiquidState:
-        store: LiquidState | None = state.modules.liquid
-        assert store is not None
-        return store
+    def __init__(self, config: MassExitConfig, state: BeaconState, rng: np.random.Generator) -> None:
+        self.config = config
+        p = state.preset
+        self.name = liquid_module.MODULE
+        self.address = module_address(self.name)
+        admin = sim_address("admin")
+        operators = [sim_address("operator", i) for i in range(config.operators)]
+        self.stakers = [sim_address("staker", i) for i in range(config.stakers)]
+        amounts = rng.integers(config.stake_min, config.stake_max + 1, size=config.stakers)
+        total = int(amounts.sum()) * GWEI_PER_SWK
+        per_operator = -(-total // p.MIN_ACTIVATION_BALANCE // config.operators) + 1
+        for i, op in enumerate(operators):
+            process_module_message(state, admin, lm.AddOperator(address=op))
+            keys = [
+                sign_module_key(p, self.name, devnet_secret_key(MODULE_KEY_BASE + i * per_operator + j))
+                for j in range(per_operator)
+            ]
+            process_module_message(state, op, lm.SubmitKeys(keys=keys))
+        self.flows = _Flows()
+        for staker, amount in zip(self.stakers, amounts.tolist(), strict=True):
+            state.accounts.credit(staker, ACCOUNT_FUNDS)
+            process_module_message(state, staker, lm.Stake(amount=amount * GWEI_PER_SWK))
+            self.flows.received += amount * GWEI_PER_SWK
+        size = max(1, config.stakers * config.request_bps // BPS)
+        self.requesters = sorted(rng.choice(config.stakers, size=size, replace=False).tolist())
+        self.staked: dict[bytes, None] = {}  # every key the module staked, in order (an ordered set)
+        self.request_ids: list[int] = []
+        self.finalized_epoch: dict[int, int] = {}
+        self.paid: dict[int, int] = {}
+        self.amount_of: dict[int, int] = {}
 
-    for _ in range(config.run_epochs(p)):
+    def holdings(self, state: BeaconState) -> dict[str, int]:
+        lqs = _liquid_state(state)
+        return {self.name: lqs.buffer + lqs.reserved}
+
+    def transactions(self, state: BeaconState, rng: np.random.Generator, withdrawals: list[tuple[bytes, int]]) -> None:
         epoch = state.current_epoch()
-        flows.received += sum(amount for to, amount in sweep_withdrawals(state) if to == address)
-        if config.claim:
-            for request in [r for r in liquid().requests.values() if r.finalized]:
+        liquid = _liquid_state(state)
+        self.flows.received += sum(amount for to, amount in withdrawals if to == self.address)
+        if self.config.claim:
+            for request in [r for r in liquid.requests.values() if r.finalized]:
                 process_module_message(state, request.owner, lm.Claim(request_id=request.id))
-                flows.paid += request.paid
-        if epoch == config.request_epoch:
-            for i in requesters:
-                balance = lq.balance_of(liquid(), stakers[i])
-                while balance >= liquid().min_request:
-                    part = min(balance, liquid().max_request)
-                    request_id = liquid().next_request_id
-                    process_module_message(state, stakers[i], lm.RequestWithdrawal(amount=part))
-                    request_ids.append(request_id)
-                    amount_of[request_id] = liquid().requests[request_id].amount
-                    balance = lq.balance_of(liquid(), stakers[i])
-        run_epoch(state, rng, config.miss_rate)
-        staked.update(dict.fromkeys(v.pubkey for v in liquid().validators))
-        lqs = liquid()
-        check_modules(state, {name: lqs.buffer + lqs.reserved})
-        for rid in request_ids:
-            if rid in finalized_epoch:
+                self.flows.paid += request.paid
+        if epoch == self.config.request_epoch:
+            liquid = _liquid_state(state)
+            for i in self.requesters:
+                balance = lq.balance_of(liquid, self.stakers[i])
+                while balance >= liquid.min_request:
+                    part = min(balance, liquid.max_request)
+                    request_id = liquid.next_request_id
+                    process_module_message(state, self.stakers[i], lm.RequestWithdrawal(amount=part))
+                    self.request_ids.append(request_id)
+                    self.amount_of[request_id] = liquid.requests[request_id].amount
+                    balance = lq.balance_of(liquid, self.stakers[i])
+
+    def record(self, state: BeaconState, outcome: EpochOutcome) -> MassExitRecord:
+        epoch = outcome.epoch
+        lqs = _liquid_state(state)
+        self.staked.update(dict.fromkeys(v.pubkey for v in lqs.validators))
+        for rid in self.request_ids:
+            if rid in self.finalized_epoch:
                 continue
             r = lqs.requests.get(rid)
             if r is not None and r.finalized:
-                finalized_epoch[rid] = epoch
-                paid[rid] = r.paid
-        counts = _counts(state, staked)
+                self.finalized_epoch[rid] = epoch
+                self.paid[rid] = r.paid
+        counts = _counts(state, self.staked)
         queue = lq.queue_state(lqs)
-        record = MassExitRecord(
+        return MassExitRecord(
             epoch=epoch,
             price=lq.st_per_wrapped(lqs),
             pooled=lqs.ledger.total_assets,
@@ -677,7 +657,7 @@ def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None
             unfinalized=queue.unfinalized,
             queued=queue.queued_assets,
             finalized=queue.next_to_finalize - 1,
-            finalized_amount=sum(paid.values()),
+            finalized_amount=sum(self.paid.values()),
             pending=counts.pending,
             active=counts.active,
             exiting=counts.exiting,
@@ -685,23 +665,34 @@ def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None
             withdrawn=counts.withdrawn,
             exit_churn=get_activation_exit_churn_limit(state),
             earliest_exit_epoch=state.earliest_exit_epoch,
-            received=flows.received,
-            paid=flows.paid,
-            module_account=state.accounts.balance(address),
+            received=self.flows.received,
+            paid=self.flows.paid,
+            module_account=state.accounts.balance(self.address),
         )
-        records.append(record)
-        if on_epoch is not None:
-            on_epoch(record)
-        state.slot += p.SLOTS_PER_EPOCH
-    idx = _indices(state, staked)
+
+
+def _liquid_state(state: BeaconState) -> LiquidState:
+    store: LiquidState | None = state.modules.liquid
+    assert store is not None
+    return store
+
+
+def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None = None) -> MassExitResult:
+    """Run the mass-exit scenario (see the module docstring)."""
+    config.check()
+    state = _genesis(config.validators)
+    rng = np.random.default_rng(config.seed)
+    scenario = MassExit(config, state, rng)
+    records = run_epochs(state, scenario, config.run_epochs(state.preset), rng, config.miss_rate, on_epoch)
+    idx = _indices(state, scenario.staked)
     exit_epochs = sorted(int(x) for x in state.validators.exit_epoch[idx] if int(x) != FAR_FUTURE_EPOCH)
     return MassExitResult(
         config=config,
         records=records,
-        request_ids=request_ids,
-        finalized_epoch=finalized_epoch,
-        paid=paid,
-        amount=amount_of,
+        request_ids=scenario.request_ids,
+        finalized_epoch=scenario.finalized_epoch,
+        paid=scenario.paid,
+        amount=scenario.amount_of,
         exit_epochs=exit_epochs,
     )
 
@@ -720,15 +711,19 @@ def total_epochs(config: ScenarioConfig) -> int:
 
 __all__ = [
     "SCENARIOS",
+    "MassExit",
     "MassExitConfig",
     "MassExitRecord",
     "MassExitResult",
     "ModuleInvariantError",
+    "ModuleScenario",
+    "PoolSlashing",
     "PoolSlashingConfig",
     "PoolSlashingRecord",
     "PoolSlashingResult",
+    "ScenarioError",
     "check_modules",
-    "run_epoch",
+    "configure",
     "run_mass_exit",
     "run_module_scenario",
     "run_pool_slashing",
