@@ -36,20 +36,11 @@ from stakework.state import (
     PendingPartialWithdrawal,
     Registry,
 )
+from stakework.state.fields import COLUMN_FIELDS, VALIDATOR_CONTAINER_FIELDS, Field, of_kind
 
 # SSZ layout of one Validator (fixed size, 121 bytes), field order as in the spec's container.
-VALIDATOR_DTYPE = np.dtype(
-    [
-        ("pubkey", "u1", (48,)),
-        ("withdrawal_credentials", "u1", (32,)),
-        ("effective_balance", "<u8"),
-        ("slashed", "u1"),
-        ("activation_eligibility_epoch", "<u8"),
-        ("activation_epoch", "<u8"),
-        ("exit_epoch", "<u8"),
-        ("withdrawable_epoch", "<u8"),
-    ]
-)
+# Derived from the field table (state/fields.py): the columns whose spec name is `validators.<field>`.
+VALIDATOR_DTYPE = np.dtype([(f.name, "u1" if f.dtype == "?" else f.dtype, f.shape) for f in VALIDATOR_CONTAINER_FIELDS])
 assert VALIDATOR_DTYPE.itemsize == 121
 
 # Preset fields that are not protocol constants of the reference (names, timing, or stakework-only).
@@ -178,6 +169,46 @@ def _uint64s_from_vector(view: Any, length: int) -> npt.NDArray[np.uint64]:
     return chunks.reshape(-1).view("<u8")[:length].astype(np.uint64)
 
 
+# -- the field table's scalars and registry lists ------------------------------------------------------------
+SCALAR_SPEC_FIELDS = tuple(f for f in of_kind("uint64", "bytes") if f.spec)
+"""The uint64 and bytes fields, by the reference's (dotted) names: `fork.epoch` is `state.fork.epoch`."""
+REGISTRY_LIST_FIELDS = tuple(f for f in COLUMN_FIELDS if f not in VALIDATOR_CONTAINER_FIELDS)
+"""The registry columns that are lists of the reference state (balances, participation, inactivity scores)."""
+
+
+def _scalars_to_spec(F: Any, state: BeaconState) -> dict[str, Any]:
+    """Keyword arguments of the reference BeaconState for the table's scalar fields (containers such as `fork`
+    built from their dotted members)."""
+    out: dict[str, Any] = {}
+    groups: dict[str, dict[str, Any]] = {}
+    for f in SCALAR_SPEC_FIELDS:
+        value = getattr(state, f.name)
+        head, _, member = (f.spec or "").partition(".")
+        if member:
+            groups.setdefault(head, {})[member] = value
+        else:
+            out[head] = F[head](value)
+    for head, members in groups.items():
+        out[head] = F[head](**members)
+    return out
+
+
+def _scalars_from_spec(ps: Any) -> dict[str, Any]:
+    """The table's scalar fields read from a reference state (or the same fields as attributes)."""
+    out: dict[str, Any] = {}
+    for f in SCALAR_SPEC_FIELDS:
+        value = ps
+        for part in (f.spec or "").split("."):
+            value = getattr(value, part)
+        out[f.name] = int(value) if f.kind == "uint64" else bytes(value)
+    return out
+
+
+def _column_bytes(reg: Registry, f: Field) -> bytes:
+    """A registry column's SSZ bytes (little-endian, bools as one byte)."""
+    return np.ascontiguousarray(getattr(reg, f.name), dtype="u1" if f.dtype == "?" else f.dtype).tobytes()
+
+
 # -- stakework -> reference ----------------------------------------------------------------------------------
 def _checkpoint(spec: ModuleType, cp: Checkpoint) -> Any:
     return spec.Checkpoint(epoch=cp.epoch, root=spec.Root(cp.root))
@@ -197,14 +228,7 @@ def _light_pyspec(spec: ModuleType, state: BeaconState) -> Any:
     T = spec.BeaconState
     F = T.fields()
     return T(
-        genesis_time=state.genesis_time,
-        genesis_validators_root=spec.Root(state.genesis_validators_root),
-        slot=state.slot,
-        fork=spec.Fork(
-            previous_version=spec.Version(state.fork_previous_version),
-            current_version=spec.Version(state.fork_current_version),
-            epoch=state.fork_epoch,
-        ),
+        **_scalars_to_spec(F, state),
         latest_block_header=spec.BeaconBlockHeader(
             slot=state.latest_block_header.slot,
             proposer_index=state.latest_block_header.proposer_index,
@@ -212,13 +236,10 @@ def _light_pyspec(spec: ModuleType, state: BeaconState) -> Any:
             state_root=spec.Root(state.latest_block_header.state_root),
             body_root=spec.Root(state.latest_block_header.body_root),
         ),
-        eth1_deposit_index=state.eth1_deposit_index,
         justification_bits=F["justification_bits"](*[bool(b) for b in state.justification_bits]),
         previous_justified_checkpoint=_checkpoint(spec, state.previous_justified_checkpoint),
         current_justified_checkpoint=_checkpoint(spec, state.current_justified_checkpoint),
         finalized_checkpoint=_checkpoint(spec, state.finalized_checkpoint),
-        next_withdrawal_index=state.next_withdrawal_index,
-        next_withdrawal_validator_index=state.next_withdrawal_validator_index,
         historical_summaries=[
             spec.HistoricalSummary(
                 block_summary_root=spec.Root(h.block_summary_root),
@@ -226,12 +247,6 @@ def _light_pyspec(spec: ModuleType, state: BeaconState) -> Any:
             )
             for h in state.historical_summaries
         ],
-        deposit_requests_start_index=state.deposit_requests_start_index,
-        deposit_balance_to_consume=state.deposit_balance_to_consume,
-        exit_balance_to_consume=state.exit_balance_to_consume,
-        earliest_exit_epoch=state.earliest_exit_epoch,
-        consolidation_balance_to_consume=state.consolidation_balance_to_consume,
-        earliest_consolidation_epoch=state.earliest_consolidation_epoch,
         pending_deposits=[
             spec.PendingDeposit(
                 pubkey=spec.BLSPubkey(d.pubkey),
@@ -262,16 +277,8 @@ def to_pyspec(state: BeaconState) -> Any:
     reg = state.validators
     ps = _light_pyspec(spec, state)
     ps.validators = F["validators"].decode_bytes(validators_to_ssz(reg))
-    ps.balances = F["balances"].decode_bytes(np.ascontiguousarray(reg.balances, dtype="<u8").tobytes())
-    ps.inactivity_scores = F["inactivity_scores"].decode_bytes(
-        np.ascontiguousarray(reg.inactivity_scores, dtype="<u8").tobytes()
-    )
-    ps.previous_epoch_participation = F["previous_epoch_participation"].decode_bytes(
-        np.ascontiguousarray(reg.previous_epoch_participation, dtype=np.uint8).tobytes()
-    )
-    ps.current_epoch_participation = F["current_epoch_participation"].decode_bytes(
-        np.ascontiguousarray(reg.current_epoch_participation, dtype=np.uint8).tobytes()
-    )
+    for f in REGISTRY_LIST_FIELDS:
+        setattr(ps, f.spec or "", F[f.spec].decode_bytes(_column_bytes(reg, f)))
     ps.block_roots = _vector_from_rows(F["block_roots"], state.block_roots)
     ps.state_roots = _vector_from_rows(F["state_roots"], state.state_roots)
     ps.randao_mixes = _vector_from_rows(F["randao_mixes"], state.randao_mixes)
@@ -289,14 +296,8 @@ def registry_from_pyspec(ps: Any) -> Registry:
     arr = np.frombuffer(ps.validators.encode_bytes(), dtype=VALIDATOR_DTYPE)
     columns: dict[str, Any] = {name: arr[name] for name in VALIDATOR_DTYPE.names or ()}
     columns["slashed"] = arr["slashed"].astype(np.bool_)
-    columns["balances"] = np.frombuffer(ps.balances.encode_bytes(), dtype="<u8")
-    columns["inactivity_scores"] = np.frombuffer(ps.inactivity_scores.encode_bytes(), dtype="<u8")
-    columns["previous_epoch_participation"] = np.frombuffer(
-        ps.previous_epoch_participation.encode_bytes(), dtype=np.uint8
-    )
-    columns["current_epoch_participation"] = np.frombuffer(
-        ps.current_epoch_participation.encode_bytes(), dtype=np.uint8
-    )
+    for f in REGISTRY_LIST_FIELDS:
+        columns[f.name] = np.frombuffer(getattr(ps, f.spec or "").encode_bytes(), dtype=f.dtype)
     return Registry.from_columns(columns)
 
 
@@ -314,12 +315,7 @@ def _assemble(
     return BeaconState(
         preset=preset,
         validators=registry,
-        genesis_time=int(ps.genesis_time),
-        genesis_validators_root=bytes(ps.genesis_validators_root),
-        slot=int(ps.slot),
-        fork_previous_version=bytes(ps.fork.previous_version),
-        fork_current_version=bytes(ps.fork.current_version),
-        fork_epoch=int(ps.fork.epoch),
+        **_scalars_from_spec(ps),
         latest_block_header=BeaconBlockHeader(
             slot=int(header.slot),
             proposer_index=int(header.proposer_index),
@@ -335,13 +331,6 @@ def _assemble(
         previous_justified_checkpoint=_cp_back(ps.previous_justified_checkpoint),
         current_justified_checkpoint=_cp_back(ps.current_justified_checkpoint),
         finalized_checkpoint=_cp_back(ps.finalized_checkpoint),
-        eth1_deposit_index=int(ps.eth1_deposit_index),
-        deposit_requests_start_index=int(ps.deposit_requests_start_index),
-        deposit_balance_to_consume=int(ps.deposit_balance_to_consume),
-        exit_balance_to_consume=int(ps.exit_balance_to_consume),
-        earliest_exit_epoch=int(ps.earliest_exit_epoch),
-        consolidation_balance_to_consume=int(ps.consolidation_balance_to_consume),
-        earliest_consolidation_epoch=int(ps.earliest_consolidation_epoch),
         pending_deposits=[
             PendingDeposit(
                 pubkey=bytes(d.pubkey),
@@ -364,8 +353,6 @@ def _assemble(
             PendingConsolidation(source_index=int(c.source_index), target_index=int(c.target_index))
             for c in ps.pending_consolidations
         ],
-        next_withdrawal_index=int(ps.next_withdrawal_index),
-        next_withdrawal_validator_index=int(ps.next_withdrawal_validator_index),
         historical_summaries=[
             HistoricalSummary(
                 block_summary_root=bytes(h.block_summary_root), state_summary_root=bytes(h.state_summary_root)
@@ -393,17 +380,9 @@ def from_pyspec(ps: Any, preset: Preset) -> BeaconState:
 # official test files are SSZ bytes, so the registry columns and the long vectors are read and written with
 # numpy, and only the small fields go through the reference's types.
 HEAVY_FIELDS = frozenset(
-    {
-        "validators",
-        "balances",
-        "inactivity_scores",
-        "previous_epoch_participation",
-        "current_epoch_participation",
-        "block_roots",
-        "state_roots",
-        "randao_mixes",
-        "slashings",
-    }
+    {"validators"}
+    | {f.spec or "" for f in REGISTRY_LIST_FIELDS}
+    | {f.spec or "" for f in of_kind("roots", "u64vector")}
 )
 """Reference BeaconState fields read and written as numpy arrays by from_ssz_bytes / to_ssz_bytes."""
 
@@ -498,10 +477,8 @@ def from_ssz_bytes(data: bytes, preset: Preset) -> BeaconState:
     columns: dict[str, Any] = {name: arr[name].copy() for name in VALIDATOR_DTYPE.names or ()}
     columns["slashed"] = arr["slashed"].astype(np.bool_)
     n = len(arr)
-    columns["balances"] = _array(raw["balances"], "<u8", "balances", n).astype(np.uint64)
-    columns["inactivity_scores"] = _array(raw["inactivity_scores"], "<u8", "inactivity_scores", n).astype(np.uint64)
-    for name in ("previous_epoch_participation", "current_epoch_participation"):
-        columns[name] = _array(raw[name], np.uint8, name, n).copy()
+    for f in REGISTRY_LIST_FIELDS:
+        columns[f.name] = _array(raw[f.spec or ""], f.dtype, f.spec or "", n).astype(f.np_dtype.newbyteorder("="))
     roots = spec.SLOTS_PER_HISTORICAL_ROOT
     vectors = (
         _array(raw["block_roots"], np.uint8, "block_roots", roots * 32).reshape(roots, 32).copy(),
@@ -530,10 +507,8 @@ def to_ssz_bytes(state: BeaconState) -> bytes:
     parts.update(_DEFAULT_BYTES[spec.__name__])
     reg = state.validators
     parts["validators"] = validators_to_ssz(reg)
-    parts["balances"] = np.ascontiguousarray(reg.balances, dtype="<u8").tobytes()
-    parts["inactivity_scores"] = np.ascontiguousarray(reg.inactivity_scores, dtype="<u8").tobytes()
-    for name in ("previous_epoch_participation", "current_epoch_participation"):
-        parts[name] = np.ascontiguousarray(getattr(reg, name), dtype=np.uint8).tobytes()
+    for f in REGISTRY_LIST_FIELDS:
+        parts[f.spec or ""] = _column_bytes(reg, f)
     for name in ("block_roots", "state_roots", "randao_mixes"):
         parts[name] = np.ascontiguousarray(getattr(state, name), dtype=np.uint8).tobytes()
     parts["slashings"] = np.ascontiguousarray(state.slashings, dtype="<u8").tobytes()

@@ -25,28 +25,16 @@ from stakework.state.containers import (
     PendingDeposit,
     PendingPartialWithdrawal,
 )
+from stakework.state.fields import of_kind
 from stakework.state.registry import Registry
 
-SCALAR_FIELDS = (
-    "genesis_time",
-    "slot",
-    "fork_epoch",
-    "eth1_deposit_index",
-    "deposit_requests_start_index",
-    "deposit_balance_to_consume",
-    "exit_balance_to_consume",
-    "earliest_exit_epoch",
-    "consolidation_balance_to_consume",
-    "earliest_consolidation_epoch",
-    "next_withdrawal_index",
-    "next_withdrawal_validator_index",
-)
-"""The integer fields, in canonical order (state root, binary snapshot)."""
-BYTES_FIELDS = ("genesis_validators_root", "fork_previous_version", "fork_current_version")
-ARRAY_FIELDS = ("block_roots", "state_roots", "randao_mixes", "slashings")
+SCALAR_FIELDS = tuple(f.name for f in of_kind("uint64"))
+"""The integer fields, in the field table's order (`state/fields.py`)."""
+BYTES_FIELDS = tuple(f.name for f in of_kind("bytes"))
+ARRAY_FIELDS = tuple(f.name for f in of_kind("roots", "u64vector"))
 """The ring buffers (numpy arrays)."""
-CHECKPOINT_FIELDS = ("previous_justified_checkpoint", "current_justified_checkpoint", "finalized_checkpoint")
-QUEUE_FIELDS = ("pending_deposits", "pending_partial_withdrawals", "pending_consolidations", "historical_summaries")
+CHECKPOINT_FIELDS = tuple(f.name for f in of_kind("checkpoint"))
+QUEUE_FIELDS = tuple(f.name for f in of_kind("queue"))
 
 
 def _roots(length: int) -> npt.NDArray[np.uint8]:

@@ -17,34 +17,15 @@ import numpy.typing as npt
 from stakework.spec.constants import COMPOUNDING_WITHDRAWAL_PREFIX, ETH1_ADDRESS_WITHDRAWAL_PREFIX
 from stakework.spec.errors import StakeworkError
 from stakework.spec.types import FAR_FUTURE_EPOCH, BLSPubkey, ValidatorIndex
+from stakework.state.fields import COLUMN_FIELDS, VALIDATOR_CONTAINER_FIELDS
 
 U64: Final = np.uint64
 
-# name -> (dtype, trailing shape, value of a new row). Order is the canonical order (state root, snapshots).
+# name -> (dtype, trailing shape, value of a new row), from the field table. Order is the canonical order.
 COLUMNS: Final[dict[str, tuple[type[np.generic], tuple[int, ...], int]]] = {
-    "pubkey": (np.uint8, (48,), 0),
-    "withdrawal_credentials": (np.uint8, (32,), 0),
-    "effective_balance": (np.uint64, (), 0),
-    "slashed": (np.bool_, (), 0),
-    "activation_eligibility_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
-    "activation_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
-    "exit_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
-    "withdrawable_epoch": (np.uint64, (), FAR_FUTURE_EPOCH),
-    "balances": (np.uint64, (), 0),
-    "previous_epoch_participation": (np.uint8, (), 0),
-    "current_epoch_participation": (np.uint8, (), 0),
-    "inactivity_scores": (np.uint64, (), 0),
+    f.name: (f.np_dtype.type, f.shape, f.fill) for f in COLUMN_FIELDS
 }
-VALIDATOR_FIELDS: Final = (
-    "pubkey",
-    "withdrawal_credentials",
-    "effective_balance",
-    "slashed",
-    "activation_eligibility_epoch",
-    "activation_epoch",
-    "exit_epoch",
-    "withdrawable_epoch",
-)
+VALIDATOR_FIELDS: Final = tuple(f.name for f in VALIDATOR_CONTAINER_FIELDS)
 
 
 class RegistryError(StakeworkError):

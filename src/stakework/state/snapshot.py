@@ -38,6 +38,7 @@ from stakework.state.containers import (
     PendingDeposit,
     PendingPartialWithdrawal,
 )
+from stakework.state.fields import of_kind
 from stakework.state.registry import COLUMNS, Registry, RegistryError
 from stakework.state.root import hash_state
 from stakework.state.snapshot_schema import (
@@ -82,6 +83,14 @@ def _rows_hex(arr: npt.NDArray[np.uint8]) -> list[str]:
     width = arr.shape[1] * 2
     text = arr.tobytes().hex()
     return ["0x" + text[i : i + width] for i in range(0, len(text), width)]
+
+
+_JSON_SCALARS = tuple(f for f in of_kind("uint64", "bytes") if "." not in f.json_name)
+"""The uint64 and bytes fields that are top-level JSON values (the fork's are inside `fork`)."""
+_JSON_REQUIRED = frozenset(
+    StateJSON.__struct_fields__[: len(StateJSON.__struct_fields__) - len(StateJSON.__struct_defaults__)]
+)
+"""The vector format's fields (required in every JSON state); the others are snapshot-only."""
 
 
 # -- JSON state <-> BeaconState -----------------------------------------------------------------------------
@@ -162,13 +171,6 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
         current_justified_checkpoint=cp(doc.current_justified_checkpoint),
         finalized_checkpoint=cp(doc.finalized_checkpoint),
         slashings=_u64(doc.slashings, f"{where}.slashings"),
-        eth1_deposit_index=doc.eth1_deposit_index,
-        deposit_requests_start_index=doc.deposit_requests_start_index,
-        deposit_balance_to_consume=doc.deposit_balance_to_consume,
-        exit_balance_to_consume=doc.exit_balance_to_consume,
-        earliest_exit_epoch=doc.earliest_exit_epoch,
-        consolidation_balance_to_consume=doc.consolidation_balance_to_consume,
-        earliest_consolidation_epoch=doc.earliest_consolidation_epoch,
         pending_deposits=[
             PendingDeposit(_unhex(d.pubkey), _unhex(d.withdrawal_credentials), d.amount, _unhex(d.signature), d.slot)
             for d in doc.pending_deposits
@@ -217,10 +219,10 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
             if mix is not None:
                 state.randao_mixes[(epoch + offset) % p.EPOCHS_PER_HISTORICAL_VECTOR] = list(_unhex(mix))
 
-    if doc.genesis_time is not None:
-        state.genesis_time = doc.genesis_time
-    if doc.genesis_validators_root is not None:
-        state.genesis_validators_root = _unhex(doc.genesis_validators_root)
+    for f in _JSON_SCALARS:  # the table's top-level uint64 and bytes fields (absent: the state's default)
+        value = getattr(doc, f.json_name)
+        if value is not None:
+            setattr(state, f.name, value if f.kind == "uint64" else _unhex(value))
     if doc.fork is not None:
         state.fork_previous_version = _unhex(doc.fork.previous_version)
         state.fork_current_version = _unhex(doc.fork.current_version)
@@ -240,10 +242,6 @@ def state_from_json(doc: StateJSON, preset: Preset, *, where: str = "state") -> 
             f"{where}.pending_partial_withdrawals_count: {doc.pending_partial_withdrawals_count} withdrawals are "
             "counted but not listed; a state needs the list (pending_partial_withdrawals)"
         )
-    if doc.next_withdrawal_index is not None:
-        state.next_withdrawal_index = doc.next_withdrawal_index
-    if doc.next_withdrawal_validator_index is not None:
-        state.next_withdrawal_validator_index = doc.next_withdrawal_validator_index
     if doc.accounts is not None:
         state.accounts = _accounts_from([(_unhex(a.address), a.balance, a.nonce) for a in doc.accounts], where)
     if doc.modules is not None:
@@ -326,8 +324,11 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
             v.index_of_pubkey(d.pubkey),
         )
 
+    scalars: dict[str, Any] = {
+        f.json_name: getattr(state, f.name) if f.kind == "uint64" else _hex(getattr(state, f.name))
+        for f in _JSON_SCALARS
+    }
     doc = StateJSON(
-        slot=state.slot,
         epoch=epoch,
         validators=ValidatorsJSON(
             pubkey=_rows_hex(v.pubkey),
@@ -349,13 +350,7 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
         current_justified_checkpoint=cp(state.current_justified_checkpoint),
         finalized_checkpoint=cp(state.finalized_checkpoint),
         slashings=u64(state.slashings),
-        eth1_deposit_index=state.eth1_deposit_index,
-        deposit_requests_start_index=state.deposit_requests_start_index,
-        deposit_balance_to_consume=state.deposit_balance_to_consume,
-        exit_balance_to_consume=state.exit_balance_to_consume,
-        earliest_exit_epoch=state.earliest_exit_epoch,
-        consolidation_balance_to_consume=state.consolidation_balance_to_consume,
-        earliest_consolidation_epoch=state.earliest_consolidation_epoch,
+        **{k: v for k, v in scalars.items() if k in _JSON_REQUIRED},
         pending_deposits=[deposit(d) for d in state.pending_deposits],
         pending_consolidations=[
             PendingConsolidationJSON(c.source_index, c.target_index) for c in state.pending_consolidations
@@ -373,8 +368,9 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
     doc.format = SNAPSHOT_FORMAT
     doc.version = SNAPSHOT_VERSION
     doc.preset = _preset_to_json(p)
-    doc.genesis_time = state.genesis_time
-    doc.genesis_validators_root = _hex(state.genesis_validators_root)
+    for name, value in scalars.items():
+        if name not in _JSON_REQUIRED:
+            setattr(doc, name, value)
     doc.fork = ForkJSON(_hex(state.fork_previous_version), _hex(state.fork_current_version), state.fork_epoch)
     h = state.latest_block_header
     doc.latest_block_header = BlockHeaderJSON(
@@ -387,8 +383,6 @@ def state_to_json(state: BeaconState, *, snapshot: bool = True) -> StateJSON:
         PendingPartialWithdrawalJSON(w.validator_index, w.amount, w.withdrawable_epoch)
         for w in state.pending_partial_withdrawals
     ]
-    doc.next_withdrawal_index = state.next_withdrawal_index
-    doc.next_withdrawal_validator_index = state.next_withdrawal_validator_index
     doc.accounts = [AccountJSON(_hex(addr), a.balance, a.nonce) for addr, a in state.accounts.items()]
     doc.modules = None if state.modules.is_empty() else store_to_builtins(state.modules)
     doc.historical_summaries = [
