@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 import numpy as np
+import numpy.typing as npt
 
 from stakework.spec.presets import MAINNET, Preset
 from stakework.spec.types import FAR_FUTURE_EPOCH
@@ -22,11 +23,19 @@ U64 = np.uint64
 GWEI = 10**9
 
 
-def realistic_state(validators: int, *, preset: Preset = MAINNET, seed: int = 7, epoch: int = 300_000) -> BeaconState:
+def realistic_state(
+    validators: int,
+    *,
+    preset: Preset = MAINNET,
+    seed: int = 7,
+    epoch: int = 300_000,
+    pubkeys: npt.NDArray[np.uint8] | None = None,
+) -> BeaconState:
     """A state at the last slot of `epoch`: ~93% active 0x01 validators, 3% compounding (0x02) up to 2048,
     1% slashed (a third of them at the correlation-penalty epoch), 1% exiting, 1% exited, 1% waiting for
     activation; 95% full participation, 3% partial, 2% none; a few inactivity scores; 64 pending deposits
-    (top-ups and new validators) and 8 pending consolidations."""
+    (top-ups and new validators) and 8 pending consolidations. `pubkeys`: the validators' public keys, a
+    (validators, 48) array (default: synthetic unique bytes, not curve points)."""
     if validators < 16:
         raise ValueError("a realistic state needs at least 16 validators")
     p = preset
@@ -42,8 +51,11 @@ def realistic_state(validators: int, *, preset: Preset = MAINNET, seed: int = 7,
     raw = np.frombuffer(
         b"".join(hashlib.shake_256(seed.to_bytes(8, "little")).digest(48 * min(n, 4096)) for _ in range(1)), np.uint8
     )
-    pubkeys = np.resize(raw.reshape(-1, 48), (n, 48)).copy()
-    pubkeys[:, :8] = np.arange(n, dtype="<u8").view(np.uint8).reshape(n, 8)  # unique
+    if pubkeys is None:
+        pubkeys = np.resize(raw.reshape(-1, 48), (n, 48)).copy()
+        pubkeys[:, :8] = np.arange(n, dtype="<u8").view(np.uint8).reshape(n, 8)  # unique
+    elif pubkeys.shape != (n, 48):
+        raise ValueError(f"pubkeys must be a ({n}, 48) array, not {pubkeys.shape}")
 
     eb = np.full(n, 32 * GWEI, dtype=np.uint64)
     eb[compounding] = (rng.integers(32, 2049, size=int(compounding.sum())) * GWEI).astype(np.uint64)

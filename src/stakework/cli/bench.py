@@ -8,7 +8,7 @@ import time
 
 import typer
 
-from stakework.cli.common import console, fail, parse_preset
+from stakework.cli.common import console, err_console, fail, parse_preset
 from stakework.state.beacon_state import BeaconState
 
 app = typer.Typer(help="Benchmarks: median timings on realistic states.", no_args_is_help=True)
@@ -87,3 +87,107 @@ def epoch(
         )
     elif validators <= reference_max:
         console.print("reference spec: not installed (pip install -e '.[dev]'), not timed")
+
+
+@app.command("block")
+def block(
+    validators: int = typer.Option(100_000, "--validators", "-n", help="Validators in the state (at least 1024)."),
+    accounts: int = typer.Option(100_000, "--accounts", "-m", help="Funded accounts in the state."),
+    runs: int = typer.Option(5, "--runs", "-r", help="Timed imports each way (the median is reported)."),
+    transfers: int = typer.Option(512, "--transfers", help="Signed transfers in the block."),
+    deposits: int = typer.Option(4, "--deposits", help="Deposits (stake transactions of new validators)."),
+    exits: int = typer.Option(4, "--exits", help="Signed voluntary exits in the block."),
+    cross_epoch: bool = typer.Option(
+        False, "--cross-epoch", help="Put the block at an epoch's first slot: its import runs the epoch transition."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+) -> None:
+    """Median time to import a realistic block on a realistic state: a full slot of aggregate attestations with
+    valid signatures, signed transfers between funded accounts, deposits and exits (stakework.bench.block).
+    Each import works on a fresh copy of the state; the phases are timed on a step-by-step import."""
+    import resource
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from stakework.bench.block import BenchError, build_block_workload, run_block_bench
+
+    for name, value, least in (("--validators", validators, 1024), ("--accounts", accounts, 2), ("--runs", runs, 1)):
+        if value < least:
+            fail(f"{name} must be at least {least}, not {value}")
+    bar = Progress(
+        TextColumn("{task.description:<16}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+    )
+    tasks: dict[str, object] = {}
+
+    def progress(step: str, done: int, total: int) -> None:
+        if step not in tasks:
+            tasks[step] = bar.add_task(step, total=total)
+        bar.update(tasks[step], completed=done, total=total)  # type: ignore[arg-type]
+
+    with bar:
+        try:
+            workload = build_block_workload(
+                validators,
+                accounts,
+                transfers=transfers,
+                deposits=deposits,
+                exits=exits,
+                cross_epoch=cross_epoch,
+                progress=progress,
+            )
+            task = bar.add_task("imports", total=runs + 1)
+            result = run_block_bench(workload, runs, on_run=lambda _: bar.advance(task))
+        except BenchError as exc:
+            bar.stop()
+            fail(str(exc))
+    medians = result.medians_ms()
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    out: dict[str, object] = {
+        "validators": validators,
+        "accounts": accounts,
+        "runs": runs,
+        "attesters": workload.attesters,
+        "transfers": workload.transfers,
+        "deposits": workload.deposits,
+        "exits": workload.exits,
+        "withdrawals": workload.withdrawals,
+        "cross_epoch": cross_epoch,
+        **{k: round(v, 3) for k, v in medians.items()},
+        "setup_s": {k: round(v, 2) for k, v in workload.setup_seconds.items()},
+        "peak_rss_mib": round(peak_mib),
+    }
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    console.print(
+        f"block import, {validators:,} validators, {accounts:,} accounts: {workload.attesters:,} attesters in one "
+        f"aggregate, {workload.transfers} transfers, {workload.deposits} deposits, {workload.exits} exits, "
+        f"{workload.withdrawals} withdrawals{', crossing an epoch' if cross_epoch else ''}; median of {runs}",
+        highlight=False,
+    )
+    rows: list[tuple[str, float | None]] = [
+        ("whole import, every signature checked", medians["median_ms"]),
+        ("  transactions' signatures verified on admission (a node's path)", medians["mempool_verified_ms"]),
+        ("  no signature checked", medians["no_signatures_ms"]),
+        ("phases:", None),
+        ("  state copy (before the import)", medians["state_copy_ms"]),
+        ("  slots" + (" (the epoch transition)" if cross_epoch else ""), medians["slots_ms"]),
+        ("  BLS signature checks (proposer, RANDAO, the aggregate)", medians["bls_ms"]),
+        ("  Ed25519 signature checks (the transactions)", medians["ed25519_ms"]),
+        ("  header, withdrawals, RANDAO", medians["header_withdrawals_randao_ms"]),
+        ("  attestations", medians["attestations_ms"]),
+        ("  exits (their BLS checks included)", medians["exits_ms"]),
+        ("  transactions", medians["transactions_ms"]),
+        ("  state root", medians["state_root_ms"]),
+    ]
+    for label, figure in rows:
+        console.print(f"{label:<66}" + ("" if figure is None else f"{figure:9.2f} ms"), highlight=False)
+    console.print(
+        f"(min {medians['min_ms']:.1f}, max {medians['max_ms']:.1f} ms; peak memory {peak_mib:,.0f} MiB)",
+        highlight=False,
+    )
