@@ -4,6 +4,7 @@ verdicts as importing them one by one; a bad signature anywhere is refused and t
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 import pytest
@@ -11,6 +12,8 @@ from blspy import G2Element
 
 from stakework.crypto import bls
 from stakework.node.chain import BlockRangeError, Chain
+from stakework.node.storage import ChainStore
+from stakework.node.storage.errors import StorageError
 from stakework.spec.presets import DEVNET
 from stakework.state.beacon_state import BeaconState
 from stakework.state.root import hash_state
@@ -143,3 +146,42 @@ def test_signature_batch__valid_sets__verifies_and_one_bad_set_or_shift__does_no
     assert not batch([])
     assert not batch([([bytes([0xC0]) + bytes(47)], b"m" * 32, signed[0][2])])  # the infinity key (KeyValidate)
     assert not batch([([], b"m" * 32, signed[0][2])])
+
+
+def test_import_blocks__range_with_a_store__one_commit_and_one_snapshot_then_reopens_at_the_head(
+    tmp_path: Path,
+) -> None:
+    genesis, blocks = _chain(40)
+    store = ChainStore(tmp_path, genesis=genesis)
+    chain = Chain(genesis.copy(), store=store)
+    chain.import_blocks(blocks[:8], current_slot=40)
+    statements: list[str] = []
+    store._db().set_trace_callback(statements.append)
+    snapshots: list[int] = []
+    save = store.save_finalized_state
+    store.save_finalized_state = lambda state, cp=None: snapshots.append(int(cp.epoch)) or save(state, cp)  # type: ignore[method-assign,misc]
+    chain.import_blocks(blocks[8:], current_slot=40)  # 32 blocks: finality advances over several epochs
+    store._db().set_trace_callback(None)
+    finalized = chain.forkchoice.finalized_checkpoint
+    assert finalized.epoch >= 2
+    assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == ["BEGIN IMMEDIATE", "COMMIT"]
+    assert snapshots == [finalized.epoch]  # the newest finalized state only, not one per epoch
+    store.close()
+    with ChainStore(tmp_path, genesis=genesis) as reopened:
+        assert reopened.head().root == blocks[-1].message.hash_tree_root()
+        assert reopened.finalized_checkpoint() == finalized
+        assert reopened.snapshots()[0][0] == finalized.root
+
+
+def test_store_batch__a_write_fails_inside__every_write_of_the_batch_rolled_back(tmp_path: Path) -> None:
+    genesis, blocks = _chain(3)
+    store = ChainStore(tmp_path, genesis=genesis)
+    with pytest.raises(StorageError), store.batch("import two blocks and a bad one"):
+        store.import_block(blocks[0], blocks[0].message.state_root)
+        store.import_block(blocks[1], blocks[1].message.state_root)
+        assert store.block_count() == 2  # reads inside the batch see its writes
+        store.import_block(blocks[2], b"\x00" * 31)  # not a root
+    assert store.block_count() == 0
+    store.import_block(blocks[0], blocks[0].message.state_root)  # the store goes on
+    assert store.block_count() == 1
+    store.close()

@@ -6,7 +6,8 @@ fork choice (LMD-GHOST + FFG) picks the head. States below the finalized checkpo
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,10 +43,25 @@ def justified_balances(state: BeaconState) -> np.ndarray:
 
 
 def pulled_up_checkpoints(state: BeaconState) -> tuple[Checkpoint, Checkpoint]:
-    """Spec: compute_pulled_up_tip — the checkpoints the state would reach if its epoch ended now."""
-    work = state.copy()
-    process_justification_and_finalization(work, EpochContext.build(work))
-    return work.current_justified_checkpoint, work.finalized_checkpoint
+    """Spec: compute_pulled_up_tip — the checkpoints the state would reach if its epoch ended now. Computed on
+    `state` itself, whose four justification fields (all that process_justification_and_finalization writes)
+    are put back after: a copy of the whole state per block cost more than the computation."""
+    saved = (
+        state.previous_justified_checkpoint,
+        state.current_justified_checkpoint,
+        state.justification_bits,
+        state.finalized_checkpoint,
+    )
+    try:
+        process_justification_and_finalization(state, EpochContext.build(state))
+        return state.current_justified_checkpoint, state.finalized_checkpoint
+    finally:
+        (
+            state.previous_justified_checkpoint,
+            state.current_justified_checkpoint,
+            state.justification_bits,
+            state.finalized_checkpoint,
+        ) = saved
 
 
 @dataclass
@@ -88,6 +104,8 @@ class Chain:
         )
         self._justified_root = root
         self._finalized_epoch = epoch
+        self._defer_snapshots = False
+        self._snapshot_due = False
 
     @property
     def head_root(self) -> bytes:
@@ -164,12 +182,21 @@ class Chain:
             done.append((signed, root, state))
         imported: list[bytes] = []
         if done and (len(batch) == 0 or batch.verify()):
-            for signed, root, state in done:
-                self._add(signed, root, state, current_slot=current_slot, timely=False)
-                imported.append(root)
+            refused: ForkChoiceError | None = None
+            with self._one_write(f"import {len(done)} blocks from slot {done[0][0].message.slot}"):
+                for signed, root, state in done:
+                    try:
+                        self._add(signed, root, state, current_slot=current_slot, timely=False)
+                    except ForkChoiceError as exc:  # the blocks before it are committed, as one by one
+                        refused = exc
+                        break
+                    imported.append(root)
+            if refused is not None:
+                raise refused
         committed = set(imported)
+        roots = {id(signed): root for signed, root, _ in done}
         for signed in blocks:  # the rest (or all, the batch failing): one by one
-            root = signed.message.hash_tree_root()
+            root = roots.get(id(signed)) or signed.message.hash_tree_root()
             if root in self.states or root in committed:  # (committed ones may be pruned already: finality)
                 continue
             try:
@@ -180,6 +207,25 @@ class Chain:
                 ) from exc
             imported.append(root)
         return imported
+
+    @contextmanager
+    def _one_write(self, doing: str) -> Iterator[None]:
+        """The store writes of a range of blocks as one transaction (one fsync, not one per block), with one
+        snapshot of the newest finalized state at the end instead of one per finalized epoch."""
+        if self.store is None:
+            yield
+            return
+        self._snapshot_due = False
+        self._defer_snapshots = True
+        try:
+            with self.store.batch(doing):
+                yield
+                self._defer_snapshots = False
+                finalized = self.forkchoice.finalized_checkpoint
+                if self._snapshot_due and finalized.root in self.states:
+                    self.store.save_finalized_state(self.states[finalized.root], finalized)
+        finally:
+            self._defer_snapshots = False
 
     def _post_state_root(
         self, block_root: bytes, staged: Mapping[bytes, SignedBeaconBlock] | None = None
@@ -282,7 +328,10 @@ class Chain:
             for att_slot in [s for s in self.pool if s < start - p.SLOTS_PER_EPOCH]:
                 del self.pool[att_slot]
             if self.store is not None and finalized.root in self.states:
-                self.store.save_finalized_state(self.states[finalized.root], finalized)
+                if self._defer_snapshots:
+                    self._snapshot_due = True
+                else:
+                    self.store.save_finalized_state(self.states[finalized.root], finalized)
 
     def tick(self, slot: int) -> None:
         self.forkchoice.on_tick(slot)
