@@ -12,6 +12,7 @@ from blspy import G2Element
 
 from stakework.crypto import bls
 from stakework.node.chain import BlockRangeError, Chain
+from stakework.node.metrics import BLOCK_IMPORT_BUCKETS, Histogram, time_imports
 from stakework.node.storage import ChainStore
 from stakework.node.storage.errors import StorageError
 from stakework.spec.presets import DEVNET
@@ -185,3 +186,18 @@ def test_store_batch__a_write_fails_inside__every_write_of_the_batch_rolled_back
     store.import_block(blocks[0], blocks[0].message.state_root)  # the store goes on
     assert store.block_count() == 1
     store.close()
+
+
+def test_block_import_histogram__synced_range__every_block_counted_once() -> None:
+    genesis, blocks = _chain(20, {15: _other_signature})
+    chain = Chain(genesis.copy())
+    histogram = Histogram(BLOCK_IMPORT_BUCKETS)
+    time_imports(chain, histogram)
+    chain.import_blocks(blocks[:10], current_slot=20)  # one batch
+    assert histogram.count == 10
+    assert histogram.total > 0
+    with pytest.raises(BlockRangeError):  # batch fails: one by one, blocks 11-14 imported, 15 refused
+        chain.import_blocks(blocks[10:], current_slot=20)
+    assert histogram.count == 14
+    chain.import_block(blocks[13], current_slot=20, timely=False)  # known already: an import all the same
+    assert histogram.count == 15

@@ -47,12 +47,21 @@ def metrics(view: NodeView = Depends(get_view)) -> PlainTextResponse:
     _gauge(lines, "stakework_validators", "Validators in the head state.", validators)
     _gauge(lines, "stakework_mempool_transactions", "Transactions waiting in the mempool.", mempool)
     _gauge(lines, "stakework_transactions_included_total", "Transactions seen in imported blocks.", included, "counter")
-    _gauge(lines, "stakework_transactions_submitted_total", "Transactions accepted over the API.", submitted, "counter")
+    _gauge(
+        lines,
+        "stakework_transactions_submitted_total",
+        "Transactions admitted to the mempool (API and gossip).",
+        submitted,
+        "counter",
+    )
     _gauge(
         lines, "stakework_transactions_per_second", "Included transactions per second since start.", included / uptime
     )
     name = "stakework_block_import_seconds"
-    lines += [f"# HELP {name} Time to validate and import a block.", f"# TYPE {name} histogram"]
+    lines += [
+        f"# HELP {name} Time to validate and import a block (a synced range's blocks: each its share of the range).",
+        f"# TYPE {name} histogram",
+    ]
     lines += [f'{name}_bucket{{le="{bound:g}"}} {count}' for bound, count in buckets]
     lines += [f'{name}_bucket{{le="+Inf"}} {h_count}', f"{name}_sum {h_sum:g}", f"{name}_count {h_count}"]
     _gauge(lines, "stakework_sse_subscribers", "Connected event-stream clients.", view.subscriber_count)
