@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from stakework.modules.amm.definition import AMM
 from stakework.modules.definition import ModuleDef, Param, RegistryError, ServiceFactory, base_fee
 from stakework.modules.errors import ModuleError
 from stakework.modules.fees.definition import FEES
@@ -38,7 +39,7 @@ __all__ = [
     "base_fee",
 ]
 
-BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES)
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES, AMM)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
 
 _modules: list[ModuleDef] = []
@@ -240,9 +241,27 @@ def parameter(module: str, name: str) -> Param | None:
     return None if definition is None else definition.param(name)
 
 
+_FEE_PRESETS: dict[tuple[int, int, int, int], tuple[Preset, Preset]] = {}
+"""(id of a preset, its three governed module fees) → (that preset, the fee preset made from it): a fee preset is a
+validated copy of the whole preset (about 25 µs), so it is made once per preset and settings, not per transaction.
+The preset itself is kept in the entry, so an id reused by another object never finds a stale entry."""
+_FEE_PRESETS_MAX = 64
+
+
 def fee_settings(store: EnabledModules, preset: Preset) -> tuple[int, Preset]:
     """The chain's fee settings as governance set them (issue #14): every transaction's least fee
     (``MIN_TRANSACTION_FEE``) and the preset the modules' fee functions read (``preset`` with its module fee fields
-    replaced). A chain without the fees module: :data:`DEFAULT_MIN_TRANSACTION_FEE` and ``preset`` itself."""
+    replaced). A chain without the fees module: :data:`DEFAULT_MIN_TRANSACTION_FEE` and ``preset`` itself.
+    The fee preset is made once per preset and settings values (settings are read afresh on every call, so a
+    governed change applies at once)."""
     settings = store.get(FEES.name)
-    return min_transaction_fee(settings), fee_preset(settings, preset)
+    if settings is None:
+        return min_transaction_fee(settings), fee_preset(settings, preset)
+    key = (id(preset), settings.MODULE_MIN_FEE, settings.MODULE_KEY_FEE, settings.POOL_REGISTRATION_FEE)
+    hit = _FEE_PRESETS.get(key)
+    if hit is None or hit[0] is not preset:
+        if len(_FEE_PRESETS) >= _FEE_PRESETS_MAX:
+            _FEE_PRESETS.clear()
+        hit = (preset, fee_preset(settings, preset))
+        _FEE_PRESETS[key] = hit
+    return min_transaction_fee(settings), hit[1]
