@@ -148,7 +148,8 @@ def test_devnet_genesis_with_pool_and_liquid__state_root__unchanged() -> None:
     state = devnet_genesis(DEVNET, 16, funded_accounts=4)
     admin = devnet_account_key(0).address
     state.modules = ModuleStore({name: registry.get(name).genesis(DEVNET, admin) for name in ("pool", "liquid")})  # type: ignore[union-attr]
-    assert hash_state(state).hex() == "e79c3a79de4f77746fda1903b28b778bf7ea13b12116b893e33aa2208d5d0041"
+    # Re-pinned for the Merkle state commitment (issue #16, state/proofs.py); the store encodings above are unchanged.
+    assert hash_state(state).hex() == "cb1b78bed6adcfd1803abc5eeedaac5e36793b88b6293f1ec4aaa03db7a73846"
 
 
 @pytest.mark.parametrize("which", sorted(PINNED))

@@ -19,7 +19,7 @@ from stakework.state.snapshot import load_state, save_state
 from stakework.state.snapshot_schema import ForkJSON, StateJSON, ValidatorsJSON
 from stakework.transition.genesis import devnet_genesis
 
-NOT_IN_TABLE = {"preset", "validators"}
+NOT_IN_TABLE = {"preset", "validators", "_root_cache"}
 """BeaconState attributes that are not fields: the preset (parameters, named in the commitment) and the
 registry (whose columns are the table's `column` fields)."""
 

@@ -28,10 +28,14 @@ class Account:
 class Accounts:
     """The account ledger. Unknown addresses read as empty accounts; empty accounts are not stored."""
 
-    __slots__ = ("_accounts",)
+    __slots__ = ("_accounts", "_owner", "_touched")
 
     def __init__(self, accounts: dict[bytes, Account] | None = None) -> None:
         self._accounts: dict[bytes, Account] = dict(accounts or {})
+        self._touched: set[bytes] = set()
+        """Addresses changed since the state commitment last looked (`take_touched`)."""
+        self._owner: object = None
+        """The token of the commitment tree that follows this ledger."""
 
     @staticmethod
     def _check(address: bytes) -> bytes:
@@ -57,8 +61,10 @@ class Accounts:
             raise AccountError("cannot credit a negative amount")
         if amount == 0:
             return
-        account = self._accounts.setdefault(self._check(address), Account())
+        key = self._check(address)
+        account = self._accounts.setdefault(key, Account())
         account.balance += amount
+        self._touched.add(key)
 
     def debit(self, address: bytes, amount: int) -> None:
         """Take `amount`; refuses (AccountError) rather than going negative."""
@@ -71,10 +77,13 @@ class Accounts:
             raise AccountError(f"insufficient balance: 0x{key.hex()} has {have} Gwei, needs {amount}")
         if account is not None and amount:
             account.balance -= amount
+            self._touched.add(key)
             self._drop_if_empty(key)
 
     def increment_nonce(self, address: bytes) -> None:
-        self._accounts.setdefault(self._check(address), Account()).nonce += 1
+        key = self._check(address)
+        self._accounts.setdefault(key, Account()).nonce += 1
+        self._touched.add(key)
 
     def _drop_if_empty(self, key: bytes) -> None:
         account = self._accounts.get(key)
@@ -94,7 +103,40 @@ class Accounts:
             yield key, self._accounts[key]
 
     def copy(self) -> Accounts:
-        return Accounts({k: Account(a.balance, a.nonce) for k, a in self._accounts.items()})
+        new = Accounts({k: Account(a.balance, a.nonce) for k, a in self._accounts.items()})
+        new._touched = set(self._touched)
+        return new
+
+    # -- for the state commitment (state/commitment.py) ------------------------------------------------------
+    def has(self, address: bytes) -> bool:
+        return address in self._accounts
+
+    def entry(self, address: bytes) -> tuple[int, int]:
+        """(balance, nonce) of a stored address."""
+        account = self._accounts[address]
+        return account.balance, account.nonce
+
+    def addresses(self) -> Iterator[bytes]:
+        """Every stored address, in no particular order."""
+        return iter(self._accounts)
+
+    def take_touched(self, token: object) -> set[bytes] | None:
+        """The addresses changed since the tree holding `token` last asked, forgetting them; None when another
+        tree (or none) followed this ledger until now, which must then rebuild (and follows it from now on)."""
+        if self._owner is not token:
+            self._owner = token
+            self._touched = set()
+            return None  # the caller rebuilds
+        touched, self._touched = self._touched, set()
+        return touched
+
+    def followed_by(self, token: object) -> bool:
+        return self._owner is token
+
+    def follow(self, token: object) -> None:
+        """From now on the tree holding `token` follows this ledger (it has just hashed all of it, or this ledger
+        is a copy of one it followed, with the same touched addresses)."""
+        self._owner = token
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Accounts) and dict(self.items()) == dict(other.items())

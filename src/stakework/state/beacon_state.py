@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy as _copy
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -79,6 +80,8 @@ class BeaconState:
     """stakework: the native account ledger (withdrawals credit it, transactions move it)."""
     modules: ModuleStore = field(default_factory=ModuleStore)
     """stakework: the state of every module the chain runs (pool, liquid); empty when none is enabled."""
+    _root_cache: Any = field(default=None, init=False, repr=False, compare=False)
+    """The state commitment's cached tree (state/commitment.py); not a field of the state."""
 
     def __post_init__(self) -> None:
         p = self.preset
@@ -124,4 +127,6 @@ class BeaconState:
         new.historical_summaries = list(self.historical_summaries)
         new.accounts = self.accounts.copy()
         new.modules = self.modules.copy()
+        if self._root_cache is not None:
+            new._root_cache = self._root_cache.copy(self.accounts, new.accounts)
         return new

@@ -1,0 +1,389 @@
+"""The incremental state commitment: a Merkle tree over the state that re-hashes only what changed.
+
+The tree's shape is `state/proofs.py`'s (which verifies proofs with hashlib alone); this module builds it and
+keeps it up to date:
+
+- **Columns** (the registry's, and the ring buffers of roots and slashings): each keeps its chunk-leaf layers
+  and a shadow copy of the column as it was last hashed. An update compares the column with its shadow a chunk
+  at a time (a vectorised compare, memory speed), re-hashes only the chunks that differ, then only their
+  ancestors, level by level (the pairs of a level are contiguous bytes, so a level is one `tobytes` and one
+  `sha256` per dirty parent).
+- **Accounts**: `Accounts` records the addresses its mutators touch; an update re-hashes those addresses'
+  buckets (a sorted array of all addresses gives a bucket's members) and their ancestors.
+- Every **other field** (scalars, checkpoints, the header, the queues, the module store) is hashed whole on
+  every root: they are small next to the registry (the module store is the exception; its cost is in
+  docs/performance.md).
+
+The cache lives on the state (`BeaconState._root_cache`), is copied with it (`BeaconState.copy`, so fork
+choice's copies keep their own), and is built from scratch the first time a state is hashed (a snapshot just
+loaded, a state built by hand). `hash_state_from_scratch` builds a fresh one: the root must always be the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import msgspec
+import numpy as np
+import numpy.typing as npt
+
+from stakework.modules.store import canonical_store_bytes
+from stakework.state.accounts import Accounts
+from stakework.state.beacon_state import BeaconState
+from stakework.state.fields import STATE_FIELDS, Field
+from stakework.state.proofs import (
+    ACCOUNT_BUCKET_BITS,
+    COLUMN_DEPTH,
+    VALIDATOR_WIDTHS,
+    ZERO32,
+    ZERO_HASHES,
+    FieldPath,
+    StateProof,
+    field_leaf,
+    merkle_root,
+    mix_in_count,
+    preset_root,
+    rows_per_chunk,
+)
+
+_sha = hashlib.sha256
+_COLUMN_KINDS = ("column", "roots", "u64vector")
+
+
+def _hash_rows(data: bytes, count: int, width: int) -> npt.NDArray[np.uint8]:
+    """sha256 of each `width`-byte slice of `data` (count slices), as a (count, 32) array."""
+    mv = memoryview(data)
+    out = b"".join([_sha(mv[i : i + width]).digest() for i in range(0, count * width, width)])
+    return np.frombuffer(out, dtype=np.uint8).reshape(count, 32)
+
+
+def _parents(layer: npt.NDArray[np.uint8], depth: int, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8]:
+    """The parent hashes at positions `idx` of `layer` (a level of depth `depth`; a missing right child is a
+    zero subtree)."""
+    if len(layer) % 2:
+        layer = np.concatenate([layer, np.frombuffer(ZERO_HASHES[depth], dtype=np.uint8).reshape(1, 32)])
+    pairs = layer.reshape(-1, 64)[idx]
+    return _hash_rows(pairs.tobytes(), len(idx), 64)
+
+
+def _raw(column: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
+    """The column's little-endian bytes as a flat uint8 array (no copy when it is contiguous)."""
+    arr = np.ascontiguousarray(column)
+    if arr.dtype.byteorder == ">":
+        arr = arr.astype(arr.dtype.newbyteorder("<"))
+    return arr.reshape(-1).view(np.uint8) if arr.size else np.zeros(0, dtype=np.uint8)
+
+
+class ChunkTree:
+    """One column's chunk tree, with the shadow it was last hashed from."""
+
+    __slots__ = ("count", "layers", "per", "row_bytes", "shadow")
+
+    def __init__(self, row_bytes: int) -> None:
+        self.row_bytes = row_bytes
+        self.per = rows_per_chunk(row_bytes)
+        self.count = 0
+        self.layers: list[npt.NDArray[np.uint8]] = []
+        self.shadow: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
+
+    def copy(self) -> ChunkTree:
+        new = ChunkTree(self.row_bytes)
+        new.count = self.count
+        new.layers = [layer.copy() for layer in self.layers]
+        new.shadow = self.shadow.copy()
+        return new
+
+    def _resize(self, chunks: int) -> None:
+        sizes = [chunks] if chunks else []
+        while sizes and sizes[-1] > 1:
+            sizes.append((sizes[-1] + 1) // 2)
+        layers = []
+        for k, size in enumerate(sizes):
+            layer = np.zeros((size, 32), dtype=np.uint8)
+            if k < len(self.layers):
+                keep = min(size, len(self.layers[k]))
+                layer[:keep] = self.layers[k][:keep]
+            layers.append(layer)
+        self.layers = layers
+
+    def _changed_chunks(self, raw: npt.NDArray[np.uint8], rows: int) -> npt.NDArray[np.intp]:
+        """Chunks among the first `rows` rows whose bytes differ from the shadow."""
+        chunk_bytes = self.per * self.row_bytes
+        common = rows * self.row_bytes
+        full = common // chunk_bytes
+        a, b = raw[: full * chunk_bytes], self.shadow[: full * chunk_bytes]
+        if chunk_bytes % 8 == 0 and full:
+            a, b = a.view(np.uint64), b.view(np.uint64)
+        changed = np.flatnonzero((a != b).reshape(full, -1).any(axis=1)) if full else np.zeros(0, dtype=np.intp)
+        tail = slice(full * chunk_bytes, common)
+        if common > full * chunk_bytes and not np.array_equal(raw[tail], self.shadow[tail]):
+            changed = np.append(changed, full)
+        return changed
+
+    def update(self, column: npt.NDArray[Any]) -> None:
+        """Bring the tree to `column`'s content, re-hashing only the chunks that changed since the last update."""
+        raw = _raw(column)
+        rows = len(column)
+        if rows < self.count or self.row_bytes * rows != len(raw):
+            self.count, self.layers, self.shadow = 0, [], np.zeros(0, dtype=np.uint8)  # shrunk: start over
+        old = self.count
+        dirty = self._changed_chunks(raw, old)
+        chunks = -(-rows // self.per)
+        if rows != old:
+            dirty = np.union1d(dirty, np.arange(old // self.per, chunks))
+            self._resize(chunks)
+        if rows != old or len(dirty) * 4 > chunks:
+            self.shadow = raw.copy()
+        elif len(dirty):
+            chunk_bytes = self.per * self.row_bytes
+            for i in dirty.tolist():
+                self.shadow[i * chunk_bytes : (i + 1) * chunk_bytes] = raw[i * chunk_bytes : (i + 1) * chunk_bytes]
+        self.count = rows
+        if not len(dirty):
+            return
+        self._rehash(raw, dirty.astype(np.intp))
+
+    def _rehash(self, raw: npt.NDArray[np.uint8], dirty: npt.NDArray[np.intp]) -> None:
+        chunk_bytes = self.per * self.row_bytes
+        mv = raw.data
+        total = len(raw)
+        leaves = b"".join(
+            [_sha(mv[i * chunk_bytes : min((i + 1) * chunk_bytes, total)]).digest() for i in dirty.tolist()]
+        )
+        self.layers[0][dirty] = np.frombuffer(leaves, dtype=np.uint8).reshape(-1, 32)
+        for depth in range(len(self.layers) - 1):
+            dirty = np.unique(dirty >> 1)
+            self.layers[depth + 1][dirty] = _parents(self.layers[depth], depth, dirty)
+
+    def root(self) -> bytes:
+        """The field root: the chunk tree's root (depth COLUMN_DEPTH) mixed with the row count."""
+        if not self.layers:
+            return mix_in_count(ZERO_HASHES[COLUMN_DEPTH], self.count)
+        node = self.layers[-1][0].tobytes()
+        for depth in range(len(self.layers) - 1, COLUMN_DEPTH):
+            node = _sha(node + ZERO_HASHES[depth]).digest()
+        return mix_in_count(node, self.count)
+
+    def branch(self, index: int) -> list[bytes]:
+        """The siblings of chunk `index`, bottom first (COLUMN_DEPTH of them)."""
+        out = []
+        for depth in range(COLUMN_DEPTH):
+            sibling = index ^ 1
+            layer = self.layers[depth] if depth < len(self.layers) else None
+            out.append(layer[sibling].tobytes() if layer is not None and sibling < len(layer) else ZERO_HASHES[depth])
+            index >>= 1
+        return out
+
+    def chunk(self, index: int) -> bytes:
+        chunk_bytes = self.per * self.row_bytes
+        return self.shadow[index * chunk_bytes : min((index + 1) * chunk_bytes, self.count * self.row_bytes)].tobytes()
+
+
+_BUCKETS = 1 << ACCOUNT_BUCKET_BITS
+
+
+def _buckets_of(keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+    """The bucket of each address in an 'S20' array (its first 32 bits, big-endian, shifted)."""
+    if not len(keys):
+        return np.zeros(0, dtype=np.int64)
+    head = keys.view(np.uint8).reshape(-1, 20)[:, :4].copy().view(">u4").reshape(-1)
+    return (head.astype(np.int64) >> (32 - ACCOUNT_BUCKET_BITS)).astype(np.int64)
+
+
+def _empty_layers() -> list[npt.NDArray[np.uint8]]:
+    """The layers of an empty accounts tree: every leaf 32 zero bytes, every node a zero subtree's root."""
+    return [
+        np.tile(np.frombuffer(ZERO_HASHES[d], dtype=np.uint8), (_BUCKETS >> d, 1))
+        for d in range(ACCOUNT_BUCKET_BITS + 1)
+    ]
+
+
+class AccountTree:
+    """The accounts' bucket tree: a sorted array of every address and the tree's layers (depth
+    ACCOUNT_BUCKET_BITS, all levels stored)."""
+
+    __slots__ = ("followed", "keys", "layers", "token")
+
+    def __init__(self) -> None:
+        self.keys: npt.NDArray[Any] = np.zeros(0, dtype="S20")
+        self.layers = _empty_layers()
+        self.token = object()
+        """This tree's mark on the ledger it follows (Accounts.take_touched)."""
+        self.followed: Accounts | None = None
+        """The ledger this tree holds (a different one is hashed from scratch)."""
+
+    def copy(self) -> AccountTree:
+        new = AccountTree.__new__(AccountTree)
+        new.keys = self.keys.copy()
+        new.layers = [layer.copy() for layer in self.layers]
+        new.token = object()
+        new.followed = None
+        return new
+
+    def bucket_bytes(self, accounts: Accounts, bucket: int) -> bytes:
+        """The bucket's entries, address || balance || nonce, sorted by address."""
+        lo, hi = np.searchsorted(_buckets_of(self.keys), [bucket, bucket + 1])
+        raw = self.keys[lo:hi].tobytes()
+        parts = []
+        for i in range(0, len(raw), 20):
+            address = raw[i : i + 20]
+            balance, nonce = accounts.entry(address)
+            parts.append(address + balance.to_bytes(8, "little") + nonce.to_bytes(8, "little"))
+        return b"".join(parts)
+
+    def update(self, accounts: Accounts) -> None:
+        touched = accounts.take_touched(self.token) if accounts is self.followed else None
+        self.followed = accounts
+        accounts.follow(self.token)
+        if touched is None:  # a ledger this tree has not followed: rebuild
+            self.keys = np.sort(np.array(list(accounts.addresses()), dtype="S20"))
+            dirty = np.unique(_buckets_of(self.keys))
+            self.layers = _empty_layers()
+        elif not touched:
+            return
+        else:
+            cand = np.array(sorted(touched), dtype="S20")
+            pos = np.searchsorted(self.keys, cand)
+            if len(self.keys):
+                known = (pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == cand)
+            else:
+                known = np.zeros(len(cand), dtype=bool)
+            present = np.array([accounts.has(k) for k in cand.tolist()], dtype=bool) if len(cand) else known
+            gone = known & ~present
+            if gone.any():
+                self.keys = np.delete(self.keys, pos[gone])
+            new = present & ~known
+            if new.any():
+                self.keys = np.insert(self.keys, np.searchsorted(self.keys, cand[new]), cand[new])
+            dirty = np.unique(_buckets_of(cand))
+        leaves = [self.bucket_bytes(accounts, b) for b in dirty.tolist()]
+        hashed = b"".join([_sha(leaf).digest() if leaf else ZERO32 for leaf in leaves])
+        if len(dirty):
+            self.layers[0][dirty] = np.frombuffer(hashed, dtype=np.uint8).reshape(-1, 32)
+        for depth in range(ACCOUNT_BUCKET_BITS):
+            dirty = np.unique(dirty >> 1)
+            if len(dirty):
+                self.layers[depth + 1][dirty] = _parents(self.layers[depth], depth, dirty)
+
+    def root(self) -> bytes:
+        return mix_in_count(self.layers[-1][0].tobytes(), len(self.keys))
+
+    def branch(self, bucket: int) -> list[bytes]:
+        return [self.layers[d][(bucket >> d) ^ 1].tobytes() for d in range(ACCOUNT_BUCKET_BITS)]
+
+
+def _uint(value: int, name: str) -> bytes:
+    if not 0 <= value < 2**256:
+        raise ValueError(f"{name}: {value} is not an unsigned integer of at most 256 bits")
+    return value.to_bytes(32, "little")
+
+
+def _small_root(f: Field, value: Any) -> bytes:
+    """The root of a field hashed whole."""
+    kind = f.kind
+    if kind == "uint64":
+        return _uint(value, f.name)
+    if kind == "bytes":
+        return bytes(value).ljust(32, b"\x00") if len(value) <= 32 else _sha(value).digest()
+    if kind == "bits":
+        return _sha(bytes(bool(b) for b in value)).digest()
+    if kind == "checkpoint":
+        return _sha(value.epoch.to_bytes(8, "little") + value.root).digest()
+    if kind in ("header", "queue"):
+        return _sha(msgspec.msgpack.encode(value)).digest()
+    if kind == "modules":
+        return _sha(canonical_store_bytes(value)).digest()
+    raise ValueError(f"{f.name}: kind {kind} is not hashed whole")
+
+
+def _column_of(state: BeaconState, f: Field) -> npt.NDArray[Any]:
+    column: npt.NDArray[Any] = getattr(state.validators if f.kind == "column" else state, f.name)
+    return column
+
+
+def _row_bytes(f: Field, column: npt.NDArray[Any]) -> int:
+    return int(column.dtype.itemsize * int(np.prod(column.shape[1:], dtype=np.int64)))
+
+
+class StateCommitment:
+    """The cached Merkle tree of one state (see the module docstring)."""
+
+    __slots__ = ("accounts", "columns", "leaves")
+
+    def __init__(self) -> None:
+        self.columns: dict[str, ChunkTree] = {}
+        self.accounts = AccountTree()
+        self.leaves: list[tuple[str, bytes]] = []
+
+    def copy(self, source: Accounts | None = None, target: Accounts | None = None) -> StateCommitment:
+        """A copy for a copied state: `target` is the copy's ledger, `source.copy()`; when this tree follows
+        `source`, the copy's tree follows `target` (same touched addresses), else it will rebuild."""
+        new = StateCommitment.__new__(StateCommitment)
+        new.columns = {name: tree.copy() for name, tree in self.columns.items()}
+        new.accounts = self.accounts.copy()
+        new.leaves = list(self.leaves)
+        in_step = source is not None and source is self.accounts.followed and source.followed_by(self.accounts.token)
+        if in_step and target is not None:
+            new.accounts.followed = target
+            target.follow(new.accounts.token)
+        return new
+
+    def update(self, state: BeaconState) -> bytes:
+        """Bring the tree to `state` and return the state root."""
+        leaves = [("preset", field_leaf("preset", preset_root(state.preset.PRESET_NAME)))]
+        for f in STATE_FIELDS:
+            if f.kind in _COLUMN_KINDS:
+                column = _column_of(state, f)
+                tree = self.columns.get(f.name)
+                width = _row_bytes(f, column)
+                if tree is None or tree.row_bytes != width:
+                    tree = self.columns[f.name] = ChunkTree(width)
+                tree.update(column)
+                root = tree.root()
+            elif f.kind == "accounts":
+                self.accounts.update(state.accounts)
+                root = self.accounts.root()
+            else:
+                root = _small_root(f, getattr(state, f.name))
+            leaves.append((f.name, field_leaf(f.name, root)))
+        self.leaves = leaves
+        return merkle_root([leaf for _, leaf in leaves])
+
+    # -- proofs -----------------------------------------------------------------------------------------------
+    def _proof(self, state: BeaconState, paths: list[FieldPath]) -> StateProof:
+        root = merkle_root([leaf for _, leaf in self.leaves])
+        return StateProof(root, state.preset.PRESET_NAME, list(self.leaves), paths)
+
+    def prove_account(self, state: BeaconState, address: bytes) -> StateProof:
+        """A proof of `address`'s balance and nonce (or absence) in the state last hashed (call update first)."""
+        from stakework.state.proofs import account_bucket
+
+        bucket = account_bucket(address)
+        path = FieldPath(
+            "accounts",
+            bucket,
+            self.accounts.bucket_bytes(state.accounts, bucket),
+            self.accounts.branch(bucket),
+            len(self.accounts.keys),
+        )
+        return self._proof(state, [path])
+
+    def prove_validator(self, state: BeaconState, index: int) -> StateProof:
+        """A proof of validator `index`'s record and balance in the state last hashed (call update first)."""
+        paths = []
+        for name in VALIDATOR_WIDTHS:
+            tree = self.columns[name]
+            if not 0 <= index < tree.count:
+                raise IndexError(f"validator index {index} out of range (registry has {tree.count})")
+            chunk = index // tree.per
+            paths.append(FieldPath(name, chunk, tree.chunk(chunk), tree.branch(chunk), tree.count))
+        return self._proof(state, paths)
+
+
+def commitment_of(state: BeaconState) -> StateCommitment:
+    """The state's cached commitment (created empty the first time: the next update builds it whole)."""
+    cache = state._root_cache
+    if not isinstance(cache, StateCommitment):
+        cache = state._root_cache = StateCommitment()
+    return cache
