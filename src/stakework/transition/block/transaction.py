@@ -34,6 +34,8 @@ only, even between devnets of the same validator keys.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Union
 
 import msgspec
@@ -186,10 +188,34 @@ def chain_least_fee(state: BeaconState, payload: Payload) -> int:
     return least_fee(payload, state.preset, state.modules)
 
 
+_SHAPE_CHECKED: OrderedDict[int, SignedTransaction] = OrderedDict()
+"""id → transaction object whose wire shape `check_wire_shape` has found sound (the object is kept, so its id stays
+its own while the entry lives). Only transactions of the core kinds enter: they are immutable all the way down
+(frozen structs of ints and bytes), so a sound one stays sound. The same object passes the check at admission,
+again when the proposer applies it and again when the block is imported; it is encoded and decoded once."""
+_SHAPE_CHECKED_MAX = 1 << 15
+
+
 def check_wire_shape(signed: SignedTransaction) -> None:
     """Refuse a transaction the wire decoder would refuse: an integer outside uint64, a key, address or signature
     of the wrong length, a field of the wrong type. For a transaction built in Python rather than decoded (the
-    decoder checks the same rules on the way in); about a microsecond."""
+    decoder checks the same rules on the way in); about a microsecond, once per transaction object of a core kind
+    (see `_SHAPE_CHECKED`)."""
+    if _SHAPE_CHECKED.get(id(signed)) is signed:
+        return
+    _check_wire_shape(signed)
+    if (
+        type(signed) is SignedTransaction
+        and type(signed.transaction) is Transaction
+        and type(signed.transaction.payload) in CORE_KINDS
+    ):
+        _SHAPE_CHECKED[id(signed)] = signed
+        if len(_SHAPE_CHECKED) > _SHAPE_CHECKED_MAX:
+            with suppress(KeyError):  # another thread may have trimmed it first
+                _SHAPE_CHECKED.popitem(last=False)
+
+
+def _check_wire_shape(signed: SignedTransaction) -> None:
     try:
         encoded = msgspec.msgpack.encode(signed)
     except (OverflowError, TypeError, msgspec.EncodeError):
