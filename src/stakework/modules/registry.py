@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from stakework.modules.amm.definition import AMM
 from stakework.modules.definition import ModuleDef, Param, RegistryError, ServiceFactory, base_fee
 from stakework.modules.errors import ModuleError
 from stakework.modules.fees.definition import FEES
@@ -39,7 +38,7 @@ __all__ = [
     "base_fee",
 ]
 
-BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES, AMM)
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
 
 _modules: list[ModuleDef] = []
