@@ -99,6 +99,8 @@ class Blocks(msgspec.Struct, frozen=True, tag="blocks"):
     blocks: Annotated[list[bytes], msgspec.Meta(max_length=MAX_REQUEST_BLOCKS)]
     """Each a msgpack-encoded SignedBeaconBlock (decoded and checked by the requester)."""
     error: str = ""
+    retry_after_ms: U64 = 0
+    """With an `error` for a request over the peer's rate limit: when the same request would be served."""
 
 
 class GetFinalizedState(msgspec.Struct, frozen=True, tag="get_finalized_state"):
@@ -109,12 +111,15 @@ class GetFinalizedState(msgspec.Struct, frozen=True, tag="get_finalized_state"):
 
 class FinalizedState(msgspec.Struct, frozen=True, tag="finalized_state"):
     """The finalized checkpoint (epoch, block root) and its block's post-state as a binary snapshot
-    (`state.snapshot.save_binary`); empty `state` when the node cannot serve one."""
+    (`state.snapshot.save_binary`); empty `state` when the node cannot serve one (`error` says why when it was
+    refused: over the rate limit)."""
 
     request_id: U64
     epoch: U64
     root: Root
     state: bytes
+    error: str = ""
+    retry_after_ms: U64 = 0
 
 
 class Gossip(msgspec.Struct, frozen=True, tag="gossip"):

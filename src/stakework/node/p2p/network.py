@@ -22,7 +22,8 @@ from stakework.node.p2p.frames import FrameError
 from stakework.node.p2p.gossip import SeenCache, Verdict
 from stakework.node.p2p.messages import MessageError
 from stakework.node.p2p.peer import Peer, PeerOverflow
-from stakework.node.p2p.reqresp import RequestError
+from stakework.node.p2p.ratelimit import RateLimiter
+from stakework.node.p2p.reqresp import RateLimited, RequestError
 from stakework.node.p2p.scoring import Scores
 from stakework.transition.block.block import SignedBeaconBlock
 
@@ -30,6 +31,16 @@ log = logging.getLogger(__name__)
 HANDSHAKE_SECONDS = 5.0
 REDIAL_SECONDS = 1.0
 MAX_PEERS = 64
+MAX_RATE_LIMIT_WAIT = 10.0
+"""The longest a request refused as over a peer's rate limit waits before it is sent again (longer: RateLimited)."""
+
+
+def _limited(wait: float) -> str:
+    return f"rate limited: over this node's request quota for you; retry in {wait:.2f} s"
+
+
+def _ms(wait: float) -> int:
+    return max(1, int(wait * 1000) + 1)
 
 
 class NodeHandler(Protocol):
@@ -56,6 +67,8 @@ class NetworkStats:
     duplicates: int = 0
     banned: int = 0
     dropped_peers: int = 0
+    rate_limited: dict[str, int] = field(default_factory=dict)
+    """Requests refused per protocol: over the asking peer's rate limit."""
 
 
 class Network:
@@ -68,6 +81,7 @@ class Network:
         listen: tuple[str, int],
         peers_to_dial: Iterable[tuple[str, int]] = (),
         snappy: bool = True,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.handler = handler
         self.listen = listen
@@ -77,6 +91,8 @@ class Network:
         self.peers: dict[bytes, Peer] = {}
         self.seen = SeenCache()
         self.scores = Scores()
+        self.limiter = RateLimiter() if limiter is None else limiter
+        """Requests this node serves, per peer (`ratelimit`)."""
         self.stats = NetworkStats()
         self.blocked_ports: set[int] = set()
         """TEST HOOK (partition): peers whose listen port is here are disconnected and not dialed."""
@@ -247,10 +263,23 @@ class Network:
             case messages.GetStatus(request_id=rid):
                 peer.send(messages.StatusResponse(rid, self._our_status()))
             case messages.BlocksByRange(request_id=rid, start_slot=start, count=count):
+                wait = self.limiter.allow(peer.node_id, "blocks_by_range", count)
+                if wait:
+                    peer.send(messages.Blocks(rid, [], _limited(wait), _ms(wait)), essential=True)
+                    return self._over_limit(peer, "blocks_by_range")
                 peer.send(messages.Blocks(rid, self.handler.blocks_by_range(start, count)), essential=True)
             case messages.BlocksByRoot(request_id=rid, roots=roots):
+                wait = self.limiter.allow(peer.node_id, "blocks_by_root", len(roots))
+                if wait:
+                    peer.send(messages.Blocks(rid, [], _limited(wait), _ms(wait)), essential=True)
+                    return self._over_limit(peer, "blocks_by_root")
                 peer.send(messages.Blocks(rid, self.handler.blocks_by_root(roots)), essential=True)
             case messages.GetFinalizedState(request_id=rid):
+                wait = self.limiter.allow(peer.node_id, "finalized_state")
+                if wait:
+                    refused = messages.FinalizedState(rid, 0, bytes(32), b"", _limited(wait), _ms(wait))
+                    peer.send(refused, essential=True)
+                    return self._over_limit(peer, "finalized_state")
                 epoch, root, state = self.handler.finalized_state()
                 peer.send(messages.FinalizedState(rid, epoch, root, state), essential=True)
             case (
@@ -272,6 +301,12 @@ class Network:
             case messages.Status():
                 return not self._penalize(peer, "undecodable")  # a second handshake: not a thing peers do
         return True
+
+    def _over_limit(self, peer: Peer, protocol: str) -> bool:
+        """A request refused by the rate limiter: the peer is penalised; False when it is now banned."""
+        self.stats.rate_limited[protocol] = self.stats.rate_limited.get(protocol, 0) + 1
+        log.info("peer %s: %s request over its rate limit; refused", peer.name, protocol)
+        return not self._penalize(peer, "rate_limited")
 
     def _on_gossip(self, peer: Peer, topic: str, data: bytes) -> bool:
         self.stats.received[topic] = self.stats.received.get(topic, 0) + 1
@@ -316,18 +351,35 @@ class Network:
                 self._spawn(peer.close(goodbye=messages.GOODBYE_FAULT))
 
     async def request_blocks(
-        self, peer: Peer, *, start_slot: int | None = None, count: int = 0, roots: list[bytes] | None = None
+        self,
+        peer: Peer,
+        *,
+        start_slot: int | None = None,
+        count: int = 0,
+        roots: list[bytes] | None = None,
+        patient: bool = True,
     ) -> list[SignedBeaconBlock]:
         """Blocks by range (`start_slot`, `count` ≤ 128) or by root from `peer`. RequestError when it gives no
-        usable answer (and the peer is penalised for blocks that do not decode)."""
-        rid, future = peer.requests.new()
-        if roots is not None:
-            peer.send(messages.BlocksByRoot(rid, roots[: messages.MAX_REQUEST_BLOCKS]))
-        else:
-            peer.send(messages.BlocksByRange(rid, start_slot or 0, max(1, min(count, messages.MAX_REQUEST_BLOCKS))))
-        response = await peer.requests.wait(rid, future)
-        assert isinstance(response, messages.Blocks)
-        if response.error:
+        usable answer (and the peer is penalised for blocks that do not decode). A request refused as over the
+        peer's rate limit is sent again when the peer says it would serve it (at most `MAX_RATE_LIMIT_WAIT`
+        seconds later; `patient=False`: RateLimited at once)."""
+        while True:
+            rid, future = peer.requests.new()
+            if roots is not None:
+                peer.send(messages.BlocksByRoot(rid, roots[: messages.MAX_REQUEST_BLOCKS]))
+            else:
+                size = max(1, min(count, messages.MAX_REQUEST_BLOCKS))
+                peer.send(messages.BlocksByRange(rid, start_slot or 0, size))
+            response = await peer.requests.wait(rid, future)
+            assert isinstance(response, messages.Blocks)
+            if not response.error:
+                break
+            if response.retry_after_ms:
+                wait = response.retry_after_ms / 1000
+                if patient and wait <= MAX_RATE_LIMIT_WAIT:
+                    await asyncio.sleep(wait)
+                    continue
+                raise RateLimited(f"{peer.name} refused: {response.error}", retry_after=wait)
             raise RequestError(f"{peer.name} refused: {response.error}")
         try:
             return [msgspec.msgpack.decode(b, type=SignedBeaconBlock) for b in response.blocks]
@@ -342,6 +394,8 @@ class Network:
         peer.send(messages.GetFinalizedState(rid))
         response = await peer.requests.wait(rid, future, timeout=30.0)
         assert isinstance(response, messages.FinalizedState)
+        if response.error:
+            raise RateLimited(f"{peer.name} refused: {response.error}", retry_after=response.retry_after_ms / 1000)
         if not response.state:
             raise RequestError(f"{peer.name} has no finalized state to serve")
         return response

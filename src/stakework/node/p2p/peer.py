@@ -98,10 +98,11 @@ class Peer:
         return messages.decode(await read_frame(self.reader))
 
     async def close(self, goodbye: int | None = None) -> None:
-        """Say goodbye (if asked), flush and close."""
+        """Say goodbye (if asked), flush and close. Requests in flight fail at once (RequestError), also when the
+        writer found the connection closed first."""
+        self.requests.fail_all(f"connection to {self.name} closed")
         if self.closed:
             return
-        self.requests.fail_all(f"connection to {self.name} closed")
         if self._writer_task is None:  # before the handshake completed: write the goodbye directly
             if goodbye is not None:
                 with contextlib.suppress(Exception):

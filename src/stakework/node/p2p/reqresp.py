@@ -15,17 +15,29 @@ class RequestError(StakeworkError):
     """A request that got no usable answer (timeout, refusal, the peer went away)."""
 
 
+class RateLimited(RequestError):
+    """The peer refused the request: over its rate limit for us. `retry_after` seconds from now it would serve it."""
+
+    def __init__(self, message: str, *, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class Requests:
     """Requests in flight on one connection."""
 
     def __init__(self) -> None:
         self._ids = itertools.count(1)
         self._waiting: dict[int, asyncio.Future[object]] = {}
+        self._closed: str | None = None
 
     def new(self) -> tuple[int, asyncio.Future[object]]:
         request_id = next(self._ids)
         future: asyncio.Future[object] = asyncio.get_running_loop().create_future()
-        self._waiting[request_id] = future
+        if self._closed is not None:  # no answer can come: fail now rather than after the timeout
+            future.set_exception(RequestError(self._closed))
+        else:
+            self._waiting[request_id] = future
         return request_id, future
 
     def resolve(self, request_id: int, response: object) -> bool:
@@ -40,6 +52,8 @@ class Requests:
         self._waiting.pop(request_id, None)
 
     def fail_all(self, why: str) -> None:
+        """Fail the requests in flight, and every request made from now on (the connection is gone)."""
+        self._closed = why
         for future in self._waiting.values():
             if not future.done():
                 future.set_exception(RequestError(why))

@@ -19,6 +19,7 @@ PENALTIES = {
     "wrong_chain": -100.0,  # a Status for another chain (genesis root or fork version)
     "bad_response": -50.0,  # a response with blocks that do not decode or were not asked for
     "slow": -10.0,  # a queue to the peer overflowed
+    "rate_limited": -10.0,  # a request over the peer's rate limit (refused): ten in a row within seconds ban it
 }
 
 
