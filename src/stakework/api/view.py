@@ -22,6 +22,7 @@ import numpy.typing as npt
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool
 from stakework.node.metrics import BLOCK_IMPORT_BUCKETS, Histogram, time_imports
+from stakework.node.rewards import RewardHistory
 from stakework.node.storage import ChainStore
 from stakework.node.txindex import TransactionIndex, TxRecord
 from stakework.state.beacon_state import BeaconState
@@ -72,12 +73,16 @@ class NodeView:
         self.started = clock()
         self.max_tx_records = max_tx_records
         self.index = TransactionIndex(max_tx_records)
-        """Where transactions went, why refused ones were refused (`node.txindex`)."""
+        """Where transactions went, why refused ones were refused (`node.txindex`; kept in the chain database)."""
+        if chain.store is not None:
+            self.index.attach(chain.store)
         self.transactions = self.index.transactions
         self.rejected = self.index.rejected
         validators = max(1, len(chain.head_state.validators))
         self.history_epochs = max(8, min(history_epochs, HISTORY_BYTES // (8 * validators)))
-        self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = deque(maxlen=self.history_epochs)
+        self.rewards = RewardHistory(self.history_epochs, chain.store)
+        """The reward history (`node.rewards`; kept in the chain database, so a restart keeps it)."""
+        self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = self.rewards.entries
         self._genesis_root: bytes | None = None
         self.block_import = Histogram(BLOCK_IMPORT_BUCKETS)
         self.peers = 0
@@ -85,7 +90,6 @@ class NodeView:
         self._sub_lock = threading.Lock()
         self._last_head = chain.head_root
         self._last_finalized = chain.forkchoice.finalized_checkpoint.epoch
-        self._last_epoch = -1
         self._state_roots: dict[bytes, bytes] = {}
         self._wrap_import()
         self._index_blocks()
@@ -110,10 +114,7 @@ class NodeView:
 
     def _record_balances(self) -> None:
         head = self.chain.head_state
-        epoch = head.current_epoch()
-        if epoch != self._last_epoch:
-            self._last_epoch = epoch
-            self.balance_history.append((epoch, head.validators.balances.copy()))
+        self.rewards.record(head.current_epoch(), head.validators.balances)
 
     def on_slot(self, slot: int) -> None:
         """After each slot (called by the slot loop, outside or inside the lock): index new transactions,
@@ -128,6 +129,7 @@ class NodeView:
                 events.append(("transaction", self._tx_event(h, "included", record)))
             for h, reason in self.index.left_unincluded(self.mempool):
                 events.append(("transaction", {"hash": _hex(h), "status": "rejected", "reason": reason}))
+            self.index.flush()
             if head_root != self._last_head:
                 self._last_head = head_root
                 block = chain.blocks.get(head_root)
