@@ -122,6 +122,7 @@ def test_import_blocks__one_bad_signature_in_block_7__refused_naming_block_7_blo
     with pytest.raises(BlockRangeError) as refused:
         chain.import_blocks(blocks, current_slot=12)
     assert refused.value.root == bad
+    assert refused.value.imported == [b.message.hash_tree_root() for b in blocks[:6]]  # what sync counts
     assert f"0x{bad.hex()[:16]} at slot 7 refused" in str(refused.value)
     assert bad not in chain.states
     assert chain.head_root == blocks[5].message.hash_tree_root()

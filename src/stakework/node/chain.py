@@ -28,11 +28,12 @@ from stakework.transition.state_transition import process_slots, state_transitio
 
 
 class BlockRangeError(TransitionError):
-    """A block of a range (sync) was refused; `root` names it."""
+    """A block of a range (sync) was refused; `root` names it, `imported` the roots imported before it."""
 
-    def __init__(self, message: str, *, root: bytes) -> None:
+    def __init__(self, message: str, *, root: bytes, imported: Sequence[bytes] = ()) -> None:
         super().__init__(message)
         self.root = root
+        self.imported = list(imported)
 
 
 def justified_balances(state: BeaconState) -> np.ndarray:
@@ -154,7 +155,7 @@ class Chain:
         roots imported. The same verdicts as `import_block` one by one, faster: every block's proposer, RANDAO and
         attestation signatures are checked in one batch (`bls.SignatureBatch`). When the batch fails, or a block
         breaks another rule, the blocks are imported one by one, which names the block at fault:
-        `BlockRangeError` (the blocks before it stay imported)."""
+        `BlockRangeError` (the blocks before it stay imported; also for a block the fork choice refuses)."""
         batch = bls.SignatureBatch()
         done: list[tuple[SignedBeaconBlock, bytes, BeaconState]] = []
         staged: dict[bytes, BeaconState] = {}
@@ -182,13 +183,17 @@ class Chain:
             done.append((signed, root, state))
         imported: list[bytes] = []
         if done and (len(batch) == 0 or batch.verify()):
-            refused: ForkChoiceError | None = None
+            refused: BlockRangeError | None = None
             with self._one_write(f"import {len(done)} blocks from slot {done[0][0].message.slot}"):
                 for signed, root, state in done:
                     try:
                         self._add(signed, root, state, current_slot=current_slot, timely=False)
                     except ForkChoiceError as exc:  # the blocks before it are committed, as one by one
-                        refused = exc
+                        refused = BlockRangeError(
+                            f"block 0x{root.hex()[:16]} at slot {signed.message.slot} refused: {exc}",
+                            root=root,
+                            imported=imported,
+                        )
                         break
                     imported.append(root)
             if refused is not None:
@@ -201,9 +206,11 @@ class Chain:
                 continue
             try:
                 self.import_block(signed, current_slot=current_slot, timely=False)
-            except TransitionError as exc:
+            except (TransitionError, ForkChoiceError) as exc:
                 raise BlockRangeError(
-                    f"block 0x{root.hex()[:16]} at slot {signed.message.slot} refused: {exc}", root=root
+                    f"block 0x{root.hex()[:16]} at slot {signed.message.slot} refused: {exc}",
+                    root=root,
+                    imported=imported,
                 ) from exc
             imported.append(root)
         return imported

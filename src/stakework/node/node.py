@@ -368,18 +368,19 @@ class NodeRunner:
     def _import_range(self, blocks: list[SignedBeaconBlock]) -> tuple[int, bool]:
         """Import blocks fetched by range (one signature batch: `Chain.import_blocks`); returns how many were
         imported and whether one was refused (the import stops there; logged with its root)."""
+        if not blocks:
+            return 0, False
         with self.guard:
-            fresh = [b for b in blocks if b.message.hash_tree_root() not in self.chain.states]
-            if not fresh:
-                return 0, False
             refused = False
-            current = max(self.wall_slot(), fresh[-1].message.slot)
+            current = max(self.wall_slot(), blocks[-1].message.slot)
             try:
-                roots = self.chain.import_blocks(fresh, current_slot=current)
-            except (BlockRangeError, ForkChoiceError) as exc:
+                roots = self.chain.import_blocks(blocks, current_slot=current)  # (blocks held already: skipped)
+            except BlockRangeError as exc:
                 log.info("sync: %s", exc)
-                roots = [r for r in (b.message.hash_tree_root() for b in fresh) if r in self.chain.states]
-                refused = True
+                roots, refused = exc.imported, True
+            except ForkChoiceError as exc:  # (the blocks before it are imported; not counted)
+                log.info("sync: %s", exc)
+                roots, refused = [], True
             self.stats.blocks_imported += len(roots)
             if roots:
                 self.mempool.prune(self.chain.head_state, self.wall_slot())
