@@ -60,6 +60,7 @@ MAX_REASON = 64
 def pending_rewards(vault: Vault, holder: bytes) -> int:
     """Rewards earned since the holder's last settlement, rounded down (Aave ``_getRewards``)."""
     shares = vault.ledger.shares_of(holder)
+    # equivalent mutant (const 0 to -1): with no shares the product below is 0 as well
     if shares == 0:
         return 0
     return mul_div(shares, vault.index - vault.user_index.get(holder, vault.index), INDEX_SCALE, Rounding.DOWN)
@@ -83,6 +84,7 @@ def _tidy(vault: Vault, holder: bytes) -> None:
     if vault.ledger.shares_of(holder) == 0:
         vault.user_index.pop(holder, None)
         vault.cooldowns.pop(holder, None)
+    # equivalent mutant (const 1 to 2): the default only answers for an absent holder; any non-zero one keeps it so
     if vault.accrued.get(holder, 1) == 0:
         del vault.accrued[holder]
 
@@ -106,6 +108,7 @@ def next_cooldown(
     if to_start is None or window_closed(params, to_start, epoch):
         return None
     start = epoch if from_start is None or window_closed(params, from_start, epoch) else from_start
+    # equivalent mutant (cmp < to <=): at start == to_start the weighted mean below is to_start as well
     if start < to_start:
         return to_start
     return mul_div(amount * start + to_balance * to_start, 1, amount + to_balance, Rounding.UP)
@@ -165,7 +168,9 @@ def handle_stake(state: SafetyState, host: ModuleHost, sender: bytes, msg: Stake
         raise SlashingOngoing(
             f"the {vault.name} vault was slashed; it takes no stake before epoch {vault.post_slash_until}"
         )
+    # equivalent mutant (const 0 to -1): preview_deposit below raises Insolvent itself before anything moves
     if vault.ledger.total_shares and vault.ledger.total_assets == 0:
+        # equivalent mutant (delete raise): preview_deposit below raises Insolvent itself before anything moves
         raise Insolvent(f"the {vault.name} vault holds nothing behind its shares; it takes no stake")
     minted = vault.ledger.preview_deposit(msg.amount)
     if minted == 0:
@@ -181,6 +186,7 @@ def handle_stake(state: SafetyState, host: ModuleHost, sender: bytes, msg: Stake
         staked = staked_token_of(host)
         held = staked.shares_of(sender)
         if held < msg.amount:
+            # equivalent mutant (delete raise): transfer_shares refuses it alike, changing nothing (its contract)
             raise InsufficientShares(f"sender holds {held} stSWK shares, {msg.amount} to stake")
         staked.transfer_shares(sender, module, msg.amount)
     _settle(vault, sender)
@@ -251,6 +257,7 @@ def handle_transfer(state: SafetyState, host: ModuleHost, sender: bytes, msg: Tr
     _receive_cooldown(state, vault, host.epoch, vault.cooldowns.get(sender), msg.to, msg.shares)
     vault.ledger.transfer(sender, msg.to, msg.shares)
     _tidy(vault, sender)
+    # equivalent mutant (delete call): the recipient has just received shares, and no accrued entry is ever kept at 0
     _tidy(vault, msg.to)
 
 
@@ -318,6 +325,7 @@ def slash(
             by=caller,
         )
     )
+    # equivalent mutant (cmp > to >=): at exactly SLASH_HISTORY records the slice deleted is empty
     if len(state.slash_history) > SLASH_HISTORY:
         del state.slash_history[: len(state.slash_history) - SLASH_HISTORY]
     return taken

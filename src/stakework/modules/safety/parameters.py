@@ -102,5 +102,6 @@ def default_parameters(preset: Preset) -> SafetyParameters:
         max_slash_bps=MAX_SLASH_BPS,
         post_slash_epochs=cooldown,
     )
+    # equivalent mutant (delete call): every value above is within its bounds by construction (min, max(..., 1))
     check_parameters(params)
     return params
