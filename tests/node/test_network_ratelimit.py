@@ -129,3 +129,34 @@ def test_finalized_state__asked_over_its_quota__refused_with_rate_limited() -> N
             await server.stop()
 
     asyncio.run(scenario())
+
+
+def test_request_blocks__refused_as_over_the_limit__waits_the_time_it_is_told_and_is_served() -> None:
+    async def scenario() -> None:
+        now = [0.0]
+        server = Network(_Node(), listen=("127.0.0.1", 0), limiter=RateLimiter(clock=lambda: now[0]))
+        await server.start()
+        client = Network(_Node(), listen=("127.0.0.1", 0), peers_to_dial=[server.listen])
+        await client.start()
+        try:
+            for _ in range(200):
+                if client.peers:
+                    break
+                await asyncio.sleep(0.02)
+            peer = next(iter(client.peers.values()))
+            for _ in range(40):
+                await client.request_blocks(peer, start_slot=1, count=128)
+            asking = asyncio.create_task(client.request_blocks(peer, start_slot=1, count=128))
+            for _ in range(500):  # refused once (the blocks bucket is empty) ...
+                if server.stats.rate_limited.get("blocks_by_range"):
+                    break
+                await asyncio.sleep(0.01)
+            assert server.stats.rate_limited["blocks_by_range"] >= 1
+            now[0] += 10.0  # ... the time it was told (0.25 s) passes on the server's clock ...
+            assert await asyncio.wait_for(asking, 30) == []  # ... and the request sent again is served
+            assert not server.scores.is_banned(client.node_id)
+        finally:
+            await client.stop()
+            await server.stop()
+
+    asyncio.run(scenario())
