@@ -137,6 +137,7 @@ def handle_propose(state: GovernanceState, host: ModuleHost, sender: bytes, msg:
     if len(description) > MAX_DESCRIPTION_BYTES:
         raise DescriptionTooLong(f"a description holds at most {MAX_DESCRIPTION_BYTES} UTF-8 bytes")
     check_actions(state, host, msg.actions)
+    # equivalent mutant (const 0 to -1): ids start at 1, so neither 0 nor -1 names a proposal
     latest = state.proposals.get(state.latest_proposal.get(sender, 0))
     if latest is not None and expected_status(state, latest, epoch) in (Status.PENDING, Status.ACTIVE):
         raise ProposerBusy(f"the sender's proposal {latest.id} is still pending or active (one at a time)")

@@ -108,6 +108,7 @@ def move_votes(state: GovernanceState, epoch: int, src: bytes | None, dst: bytes
         _check_epoch(state.checkpoints.get(account, []) if account is not None else state.total_checkpoints, epoch)
     if src is not None:
         cps = state.checkpoints.setdefault(src, [])
+        # equivalent mutant (const 0 to -1|const 0 to 1): votes leave only an account that has them: cps is not empty
         _write(cps, epoch, (cps[-1].votes if cps else 0) - amount)
     if dst is not None:
         cps = state.checkpoints.setdefault(dst, [])
@@ -127,6 +128,7 @@ def record_balance_change(state: GovernanceState, epoch: int, account: bytes, ba
     if balance == old:
         return
     delegatee = delegate_of(state, account)
+    # equivalent mutant (cmp > to >=): balance == old has returned above
     if balance > old:
         move_votes(state, epoch, None, delegatee, balance - old)
     else:
