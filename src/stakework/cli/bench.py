@@ -89,6 +89,20 @@ def epoch(
         console.print("reference spec: not installed (pip install -e '.[dev]'), not timed")
 
 
+def _rss_mib() -> float:
+    """This process's resident memory now (Linux /proc; the peak elsewhere)."""
+    import resource
+
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 @app.command("block")
 def block(
     validators: int = typer.Option(100_000, "--validators", "-n", help="Validators in the state (at least 1024)."),
@@ -140,6 +154,7 @@ def block(
                 cross_epoch=cross_epoch,
                 progress=progress,
             )
+            setup_rss_mib = _rss_mib()
             task = bar.add_task("imports", total=runs + 1)
             result = run_block_bench(workload, runs, on_run=lambda _: bar.advance(task))
         except BenchError as exc:
@@ -159,6 +174,7 @@ def block(
         "cross_epoch": cross_epoch,
         **{k: round(v, 3) for k, v in medians.items()},
         "setup_s": {k: round(v, 2) for k, v in workload.setup_seconds.items()},
+        "setup_rss_mib": round(setup_rss_mib),
         "peak_rss_mib": round(peak_mib),
     }
     if as_json:
@@ -188,6 +204,7 @@ def block(
     for label, figure in rows:
         console.print(f"{label:<66}" + ("" if figure is None else f"{figure:9.2f} ms"), highlight=False)
     console.print(
-        f"(min {medians['min_ms']:.1f}, max {medians['max_ms']:.1f} ms; peak memory {peak_mib:,.0f} MiB)",
+        f"(min {medians['min_ms']:.1f}, max {medians['max_ms']:.1f} ms; memory: {setup_rss_mib:,.0f} MiB holding the "
+        f"state and the block, {peak_mib:,.0f} MiB at the peak of the imports)",
         highlight=False,
     )
