@@ -70,6 +70,10 @@ def _changed(state: BeaconState, name: str) -> None:
         setattr(state, name, getattr(state, name) + 1)
     elif f.kind == "bytes":
         setattr(state, name, b"\x07" * f.size)
+    elif f.kind == "column" and f.append_only:  # read-only: a registry with another row 3
+        columns = {c: getattr(state.validators, c).copy() for c in COLUMNS}
+        columns[name][3] = 1
+        state.validators = Registry.from_columns(columns)
     elif f.kind == "column":
         column = getattr(state.validators, name)
         column[3] = 1 if column.dtype != np.bool_ else not column[3]
@@ -123,3 +127,13 @@ def test_each_field__changed__changes_the_root_and_survives_both_snapshots(
     save_state(state, path)
     loaded = load_state(path)
     assert hash_state(loaded) == hash_state(state), f"{name} does not survive a {suffix} snapshot"
+
+
+def test_append_only_column__written_directly__refused() -> None:
+    state = devnet_genesis(MINIMAL, 8)
+    for f in COLUMN_FIELDS:
+        if f.append_only:
+            with pytest.raises(ValueError, match="read-only"):
+                getattr(state.validators, f.name)[0] = 1
+    state.validators.append(b"\x05" * 48, b"\x00" * 32, 0, 0)
+    assert state.validators.pubkey[-1].tobytes() == b"\x05" * 48

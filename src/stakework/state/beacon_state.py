@@ -128,5 +128,5 @@ class BeaconState:
         new.accounts = self.accounts.copy()
         new.modules = self.modules.copy()
         if self._root_cache is not None:
-            new._root_cache = self._root_cache.copy(self.accounts, new.accounts)
+            new._root_cache = self._root_cache.copy(self, new)
         return new

@@ -34,6 +34,7 @@ from stakework.state.beacon_state import BeaconState
 from stakework.state.fields import STATE_FIELDS, Field
 from stakework.state.proofs import (
     ACCOUNT_BUCKET_BITS,
+    ACCOUNT_RECORD,
     COLUMN_DEPTH,
     VALIDATOR_WIDTHS,
     ZERO32,
@@ -46,6 +47,7 @@ from stakework.state.proofs import (
     preset_root,
     rows_per_chunk,
 )
+from stakework.state.registry import Registry
 
 _sha = hashlib.sha256
 _COLUMN_KINDS = ("column", "roots", "u64vector")
@@ -78,9 +80,11 @@ def _raw(column: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
 class ChunkTree:
     """One column's chunk tree, with the shadow it was last hashed from."""
 
-    __slots__ = ("count", "layers", "per", "row_bytes", "shadow")
+    __slots__ = ("append_only", "count", "layers", "per", "row_bytes", "shadow")
 
-    def __init__(self, row_bytes: int) -> None:
+    def __init__(self, row_bytes: int, *, append_only: bool = False) -> None:
+        self.append_only = append_only
+        """Rows never change once written (a read-only view): no shadow; only appended rows are hashed."""
         self.row_bytes = row_bytes
         self.per = rows_per_chunk(row_bytes)
         self.count = 0
@@ -88,7 +92,7 @@ class ChunkTree:
         self.shadow: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
 
     def copy(self) -> ChunkTree:
-        new = ChunkTree(self.row_bytes)
+        new = ChunkTree(self.row_bytes, append_only=self.append_only)
         new.count = self.count
         new.layers = [layer.copy() for layer in self.layers]
         new.shadow = self.shadow.copy()
@@ -121,19 +125,23 @@ class ChunkTree:
             changed = np.append(changed, full)
         return changed
 
-    def update(self, column: npt.NDArray[Any]) -> None:
-        """Bring the tree to `column`'s content, re-hashing only the chunks that changed since the last update."""
+    def update(self, column: npt.NDArray[Any], *, same_source: bool = False) -> None:
+        """Bring the tree to `column`'s content, re-hashing only the chunks that changed since the last update.
+        `same_source`: `column` is (a longer view of) the column this tree last hashed (an append-only tree
+        rebuilds otherwise)."""
         raw = _raw(column)
         rows = len(column)
-        if rows < self.count or self.row_bytes * rows != len(raw):
-            self.count, self.layers, self.shadow = 0, [], np.zeros(0, dtype=np.uint8)  # shrunk: start over
+        if rows < self.count or self.row_bytes * rows != len(raw) or (self.append_only and not same_source):
+            self.count, self.layers, self.shadow = 0, [], np.zeros(0, dtype=np.uint8)  # start over
         old = self.count
-        dirty = self._changed_chunks(raw, old)
+        dirty = np.zeros(0, dtype=np.intp) if self.append_only else self._changed_chunks(raw, old)
         chunks = -(-rows // self.per)
         if rows != old:
             dirty = np.union1d(dirty, np.arange(old // self.per, chunks))
             self._resize(chunks)
-        if rows != old or len(dirty) * 4 > chunks:
+        if self.append_only:
+            pass
+        elif rows != old or len(dirty) * 4 > chunks:
             self.shadow = raw.copy()
         elif len(dirty):
             chunk_bytes = self.per * self.row_bytes
@@ -175,20 +183,33 @@ class ChunkTree:
             index >>= 1
         return out
 
-    def chunk(self, index: int) -> bytes:
+    def chunk(self, column: npt.NDArray[Any], index: int) -> bytes:
+        """Chunk `index` of `column` (the column this tree has just hashed)."""
         chunk_bytes = self.per * self.row_bytes
-        return self.shadow[index * chunk_bytes : min((index + 1) * chunk_bytes, self.count * self.row_bytes)].tobytes()
+        return _raw(column)[index * chunk_bytes : min((index + 1) * chunk_bytes, self.count * self.row_bytes)].tobytes()
 
 
 _BUCKETS = 1 << ACCOUNT_BUCKET_BITS
+
+
+_RECORD = np.dtype([("address", "S20"), ("balance", "<u8"), ("nonce", "<u8")])
+"""One account entry as the tree hashes it (ACCOUNT_RECORD bytes: address, balance LE, nonce LE)."""
 
 
 def _buckets_of(keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
     """The bucket of each address in an 'S20' array (its first 32 bits, big-endian, shifted)."""
     if not len(keys):
         return np.zeros(0, dtype=np.int64)
-    head = keys.view(np.uint8).reshape(-1, 20)[:, :4].copy().view(">u4").reshape(-1)
+    head = np.ascontiguousarray(keys).view(np.uint8).reshape(-1, 20)[:, :4].copy().view(">u4").reshape(-1)
     return (head.astype(np.int64) >> (32 - ACCOUNT_BUCKET_BITS)).astype(np.int64)
+
+
+def _bucket_starts(buckets: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
+    """The smallest address of each bucket, as 'S20' keys (to search the sorted addresses with)."""
+    heads = (buckets.astype(">u8") << np.uint64(32 - ACCOUNT_BUCKET_BITS)).astype(">u4")
+    out = np.zeros((len(buckets), 20), dtype=np.uint8)
+    out[:, :4] = heads.view(np.uint8).reshape(-1, 4)
+    return out.view("S20").reshape(-1)
 
 
 def _empty_layers() -> list[npt.NDArray[np.uint8]]:
@@ -200,13 +221,15 @@ def _empty_layers() -> list[npt.NDArray[np.uint8]]:
 
 
 class AccountTree:
-    """The accounts' bucket tree: a sorted array of every address and the tree's layers (depth
-    ACCOUNT_BUCKET_BITS, all levels stored)."""
+    """The accounts' bucket tree: every account's entry in a table sorted by address (a bucket's leaf is the
+    sha256 of a slice of it) and the tree's layers (depth ACCOUNT_BUCKET_BITS, all levels stored)."""
 
-    __slots__ = ("followed", "keys", "layers", "token")
+    __slots__ = ("followed", "keys", "layers", "table", "token")
 
     def __init__(self) -> None:
         self.keys: npt.NDArray[Any] = np.zeros(0, dtype="S20")
+        """Every address, sorted (a contiguous copy of table["address"], to search)."""
+        self.table: npt.NDArray[Any] = np.zeros(0, dtype=_RECORD)
         self.layers = _empty_layers()
         self.token = object()
         """This tree's mark on the ledger it follows (Accounts.take_touched)."""
@@ -216,49 +239,78 @@ class AccountTree:
     def copy(self) -> AccountTree:
         new = AccountTree.__new__(AccountTree)
         new.keys = self.keys.copy()
+        new.table = self.table.copy()
         new.layers = [layer.copy() for layer in self.layers]
         new.token = object()
         new.followed = None
         return new
 
-    def bucket_bytes(self, accounts: Accounts, bucket: int) -> bytes:
+    def _bounds(self, buckets: npt.NDArray[np.int64]) -> tuple[list[int], list[int]]:
+        lows = np.searchsorted(self.keys, _bucket_starts(buckets))
+        last = buckets + 1 >= _BUCKETS
+        highs = np.searchsorted(self.keys, _bucket_starts(np.where(last, 0, buckets + 1)))
+        highs[last] = len(self.keys)
+        return lows.tolist(), highs.tolist()
+
+    def bucket_bytes(self, bucket: int) -> bytes:
         """The bucket's entries, address || balance || nonce, sorted by address."""
-        lo, hi = np.searchsorted(_buckets_of(self.keys), [bucket, bucket + 1])
-        raw = self.keys[lo:hi].tobytes()
-        parts = []
-        for i in range(0, len(raw), 20):
-            address = raw[i : i + 20]
-            balance, nonce = accounts.entry(address)
-            parts.append(address + balance.to_bytes(8, "little") + nonce.to_bytes(8, "little"))
-        return b"".join(parts)
+        (lo,), (hi,) = self._bounds(np.array([bucket], dtype=np.int64))
+        return self.table[lo:hi].tobytes()
+
+    def _rebuild(self, accounts: Accounts) -> npt.NDArray[np.int64]:
+        items = sorted((a, *accounts.entry(a)) for a in accounts.addresses())
+        self.table = np.array(items, dtype=_RECORD)
+        self.keys = np.ascontiguousarray(self.table["address"])
+        self.layers = _empty_layers()
+        return np.unique(_buckets_of(self.keys))
+
+    def _apply(self, accounts: Accounts, touched: set[bytes]) -> npt.NDArray[np.int64]:
+        cand = np.array(sorted(touched), dtype="S20")
+        addresses = sorted(touched)
+        pos = np.searchsorted(self.keys, cand)
+        if len(self.keys):
+            known = (pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == cand)
+        else:
+            known = np.zeros(len(cand), dtype=bool)
+        present = np.array([accounts.has(a) for a in addresses], dtype=bool)
+        stay = known & present
+        if stay.any():
+            values = [accounts.entry(a) for a, s in zip(addresses, stay.tolist(), strict=True) if s]
+            self.table["balance"][pos[stay]] = [v[0] for v in values]
+            self.table["nonce"][pos[stay]] = [v[1] for v in values]
+        gone = known & ~present
+        if gone.any():
+            self.table = np.delete(self.table, pos[gone])
+        new = present & ~known
+        if new.any():
+            rows = np.array(
+                [(a, *accounts.entry(a)) for a, n in zip(addresses, new.tolist(), strict=True) if n], dtype=_RECORD
+            )
+            self.table = np.insert(
+                self.table,
+                np.searchsorted(self.keys if not gone.any() else self.table["address"], rows["address"]),
+                rows,
+            )
+        if gone.any() or new.any():
+            self.keys = np.ascontiguousarray(self.table["address"])
+        return np.unique(_buckets_of(cand))
 
     def update(self, accounts: Accounts) -> None:
-        touched = accounts.take_touched(self.token) if accounts is self.followed else None
+        touched = accounts.take_touched(self.token)  # None unless this tree follows the ledger: rebuild
+        if accounts is not self.followed:
+            touched = None
         self.followed = accounts
         accounts.follow(self.token)
-        if touched is None:  # a ledger this tree has not followed: rebuild
-            self.keys = np.sort(np.array(list(accounts.addresses()), dtype="S20"))
-            dirty = np.unique(_buckets_of(self.keys))
-            self.layers = _empty_layers()
-        elif not touched:
+        if touched is not None and not touched:
             return
-        else:
-            cand = np.array(sorted(touched), dtype="S20")
-            pos = np.searchsorted(self.keys, cand)
-            if len(self.keys):
-                known = (pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == cand)
-            else:
-                known = np.zeros(len(cand), dtype=bool)
-            present = np.array([accounts.has(k) for k in cand.tolist()], dtype=bool) if len(cand) else known
-            gone = known & ~present
-            if gone.any():
-                self.keys = np.delete(self.keys, pos[gone])
-            new = present & ~known
-            if new.any():
-                self.keys = np.insert(self.keys, np.searchsorted(self.keys, cand[new]), cand[new])
-            dirty = np.unique(_buckets_of(cand))
-        leaves = [self.bucket_bytes(accounts, b) for b in dirty.tolist()]
-        hashed = b"".join([_sha(leaf).digest() if leaf else ZERO32 for leaf in leaves])
+        dirty = self._rebuild(accounts) if touched is None else self._apply(accounts, touched)
+        lows, highs = self._bounds(dirty)
+        raw = self.table.tobytes() if len(self.table) else b""
+        mv = memoryview(raw)
+        r = ACCOUNT_RECORD
+        hashed = b"".join(
+            [_sha(mv[lo * r : hi * r]).digest() if hi > lo else ZERO32 for lo, hi in zip(lows, highs, strict=True)]
+        )
         if len(dirty):
             self.layers[0][dirty] = np.frombuffer(hashed, dtype=np.uint8).reshape(-1, 32)
         for depth in range(ACCOUNT_BUCKET_BITS):
@@ -309,24 +361,27 @@ def _row_bytes(f: Field, column: npt.NDArray[Any]) -> int:
 class StateCommitment:
     """The cached Merkle tree of one state (see the module docstring)."""
 
-    __slots__ = ("accounts", "columns", "leaves")
+    __slots__ = ("accounts", "columns", "leaves", "registry")
 
     def __init__(self) -> None:
         self.columns: dict[str, ChunkTree] = {}
         self.accounts = AccountTree()
         self.leaves: list[tuple[str, bytes]] = []
+        self.registry: Registry | None = None
+        """The registry last hashed (its append-only columns are trusted to have kept their rows)."""
 
-    def copy(self, source: Accounts | None = None, target: Accounts | None = None) -> StateCommitment:
-        """A copy for a copied state: `target` is the copy's ledger, `source.copy()`; when this tree follows
-        `source`, the copy's tree follows `target` (same touched addresses), else it will rebuild."""
+    def copy(self, source: BeaconState, target: BeaconState) -> StateCommitment:
+        """The cache of `target`, a fresh `source.copy()`: the copy's trees follow the copy's registry and
+        ledger when this one followed `source`'s (else they rebuild when next hashed)."""
         new = StateCommitment.__new__(StateCommitment)
         new.columns = {name: tree.copy() for name, tree in self.columns.items()}
         new.accounts = self.accounts.copy()
         new.leaves = list(self.leaves)
-        in_step = source is not None and source is self.accounts.followed and source.followed_by(self.accounts.token)
-        if in_step and target is not None:
-            new.accounts.followed = target
-            target.follow(new.accounts.token)
+        new.registry = target.validators if source.validators is self.registry else None
+        ledger = source.accounts
+        if ledger is self.accounts.followed and ledger.followed_by(self.accounts.token):
+            new.accounts.followed = target.accounts
+            target.accounts.follow(new.accounts.token)
         return new
 
     def update(self, state: BeaconState) -> bytes:
@@ -338,8 +393,8 @@ class StateCommitment:
                 tree = self.columns.get(f.name)
                 width = _row_bytes(f, column)
                 if tree is None or tree.row_bytes != width:
-                    tree = self.columns[f.name] = ChunkTree(width)
-                tree.update(column)
+                    tree = self.columns[f.name] = ChunkTree(width, append_only=f.append_only)
+                tree.update(column, same_source=state.validators is self.registry)
                 root = tree.root()
             elif f.kind == "accounts":
                 self.accounts.update(state.accounts)
@@ -348,6 +403,7 @@ class StateCommitment:
                 root = _small_root(f, getattr(state, f.name))
             leaves.append((f.name, field_leaf(f.name, root)))
         self.leaves = leaves
+        self.registry = state.validators
         return merkle_root([leaf for _, leaf in leaves])
 
     # -- proofs -----------------------------------------------------------------------------------------------
@@ -363,7 +419,7 @@ class StateCommitment:
         path = FieldPath(
             "accounts",
             bucket,
-            self.accounts.bucket_bytes(state.accounts, bucket),
+            self.accounts.bucket_bytes(bucket),
             self.accounts.branch(bucket),
             len(self.accounts.keys),
         )
@@ -377,7 +433,11 @@ class StateCommitment:
             if not 0 <= index < tree.count:
                 raise IndexError(f"validator index {index} out of range (registry has {tree.count})")
             chunk = index // tree.per
-            paths.append(FieldPath(name, chunk, tree.chunk(chunk), tree.branch(chunk), tree.count))
+            paths.append(
+                FieldPath(
+                    name, chunk, tree.chunk(getattr(state.validators, name), chunk), tree.branch(chunk), tree.count
+                )
+            )
         return self._proof(state, paths)
 
 

@@ -59,6 +59,9 @@ class Field:
     """A bytes field's length."""
     json: str | None = None
     """The JSON snapshot's name (dotted into objects); defaults to `name`."""
+    append_only: bool = False
+    """A column whose rows never change once appended: the registry hands it out read-only, and the commitment
+    hashes only new rows (no shadow copy, no compare)."""
 
     @property
     def json_name(self) -> str:
@@ -91,7 +94,7 @@ STATE_FIELDS: Final[tuple[Field, ...]] = (
     Field("state_roots", "roots", "state_roots", dtype="u1"),
     _u64("eth1_deposit_index"),
     # -- the registry (Spec: validators, balances, participation, inactivity_scores), one column per field --
-    _col("pubkey", "u1", (48,), spec="validators.pubkey", json="validators.pubkey"),
+    Field("pubkey", "column", "validators.pubkey", dtype="u1", shape=(48,), json="validators.pubkey", append_only=True),
     _col(
         "withdrawal_credentials",
         "u1",

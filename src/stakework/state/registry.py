@@ -26,6 +26,7 @@ COLUMNS: Final[dict[str, tuple[type[np.generic], tuple[int, ...], int]]] = {
     f.name: (f.np_dtype.type, f.shape, f.fill) for f in COLUMN_FIELDS
 }
 VALIDATOR_FIELDS: Final = tuple(f.name for f in VALIDATOR_CONTAINER_FIELDS)
+_APPEND_ONLY: Final = frozenset(f.name for f in COLUMN_FIELDS if f.append_only)
 
 
 class RegistryError(StakeworkError):
@@ -109,7 +110,10 @@ class Registry:
     def _reslice(self) -> None:
         n = self._n
         for name, buf in self._buffers.items():
-            setattr(self, name, buf[:n])
+            view = buf[:n]
+            if name in _APPEND_ONLY:  # rows never change once appended: the state commitment relies on it
+                view.flags.writeable = False
+            setattr(self, name, view)
 
     def _grow(self, need: int) -> None:
         capacity = len(self._buffers["effective_balance"])
@@ -183,7 +187,7 @@ class Registry:
         return None if found is None else ValidatorIndex(found)
 
     def invalidate_pubkey_index(self) -> None:
-        """Call after writing the pubkey column directly."""
+        """Forget the pubkey index (the pubkey column is read-only: rows change only by `append`)."""
         self._pubkey_index = None
 
     def withdrawal_prefix(self) -> npt.NDArray[np.uint8]:

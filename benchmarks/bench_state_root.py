@@ -1,0 +1,168 @@
+"""The incremental state commitment at mainnet size: V validators and A funded accounts.
+
+Times, on `realistic_state(V)` (mainnet preset) with A accounts (random addresses and balances):
+- the root built from scratch (the baseline: no cache; what every root cost before the commitment was
+  incremental, in kind if not in constant);
+- the root after a block-sized change: a full slot of attestations' participation flags (V / 32 validators),
+  the proposer's reward, 16 withdrawals, T transfers between accounts (each: debit, credit, nonce, and the
+  proposer's fee account);
+- the root after `process_epoch` (every balance, both participation columns and more change);
+- a full rebuild from a snapshot: load a binary snapshot (read, checksum, checks, the root built whole);
+- the cache's memory (layers, shadows, the sorted addresses) and the process's peak RSS.
+
+    .venv/bin/python benchmarks/bench_state_root.py [--validators 1000000] [--accounts 1000000]
+        [--transfers 1000] [--runs 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import resource
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from stakework.bench.workloads import realistic_state
+from stakework.state.beacon_state import BeaconState
+from stakework.state.commitment import StateCommitment, commitment_of
+from stakework.state.root import hash_state, hash_state_from_scratch
+from stakework.state.snapshot import load_state, save_state
+from stakework.transition.epoch import process_epoch
+
+print = functools.partial(print, flush=True)
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _fund(state: BeaconState, count: int, rng: np.random.Generator) -> list[bytes]:
+    raw = rng.bytes(20 * count)
+    addresses = [raw[i : i + 20] for i in range(0, len(raw), 20)]
+    balances = rng.integers(10**9, 10**12, size=count).tolist()
+    for address, balance in zip(addresses, balances, strict=True):
+        state.accounts.credit(address, balance)
+    return addresses
+
+
+def _block_change(state: BeaconState, addresses: list[bytes], transfers: int, rng: np.random.Generator) -> None:
+    v = state.validators
+    n = len(v)
+    voters = rng.choice(n, size=max(1, n // 32), replace=False)
+    v.current_epoch_participation[voters] |= np.uint8(7)
+    proposer = int(rng.integers(n))
+    v.balances[proposer] += np.uint64(1_000_000)
+    swept = rng.integers(n, size=16)
+    v.balances[swept] -= np.minimum(v.balances[swept], np.uint64(10_000_000))
+    fee_account = addresses[0]
+    picks = rng.integers(len(addresses), size=(transfers, 2)).tolist()
+    for a, b in picks:
+        sender, receiver = addresses[a], addresses[b]
+        state.accounts.debit(sender, 1_000)
+        state.accounts.credit(receiver, 900)
+        state.accounts.credit(fee_account, 100)
+        state.accounts.increment_nonce(sender)
+    state.slot += 1
+    state.state_roots[state.slot % state.preset.SLOTS_PER_HISTORICAL_ROOT] = np.frombuffer(rng.bytes(32), np.uint8)
+
+
+def _cache_bytes(cache: StateCommitment) -> int:
+    total = cache.accounts.keys.nbytes + sum(layer.nbytes for layer in cache.accounts.layers)
+    for tree in cache.columns.values():
+        total += tree.shadow.nbytes + sum(layer.nbytes for layer in tree.layers)
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--validators", type=int, default=1_000_000)
+    parser.add_argument("--accounts", type=int, default=1_000_000)
+    parser.add_argument("--transfers", type=int, default=1_000)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args()
+    rng = np.random.default_rng(16)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    t0 = time.perf_counter()
+    state = realistic_state(args.validators)
+    addresses = _fund(state, args.accounts, rng)
+    print(
+        f"state: {args.validators:,} validators, {len(state.accounts):,} accounts "
+        f"(built in {time.perf_counter() - t0:.1f} s)"
+    )
+
+    t0 = time.perf_counter()
+    scratch = hash_state_from_scratch(state)
+    baseline = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    assert hash_state(state) == scratch
+    first = time.perf_counter() - t0
+    print(f"baseline, root from scratch (no cache): {_ms(baseline)}; first hash_state (builds the cache): {_ms(first)}")
+    t0 = time.perf_counter()
+    hash_state(state)
+    print(f"root again, nothing changed: {_ms(time.perf_counter() - t0)}")
+
+    block_times = []
+    for _ in range(args.runs):
+        _block_change(state, addresses, args.transfers, rng)
+        t0 = time.perf_counter()
+        hash_state(state)
+        block_times.append(time.perf_counter() - t0)
+    check = hash_state_from_scratch(state) == hash_state(state)
+    print(
+        f"root after a block ({len(state.validators) // 32:,} participation flags, {args.transfers:,} transfers): "
+        f"median {_ms(statistics.median(block_times))} (min {_ms(min(block_times))}, max {_ms(max(block_times))}); "
+        f"equals the root from scratch: {check}"
+    )
+
+    t0 = time.perf_counter()
+    copy = state.copy()
+    copy_time = time.perf_counter() - t0
+    _block_change(copy, addresses, args.transfers, rng)
+    t0 = time.perf_counter()
+    hash_state(copy)
+    print(
+        f"state copy with its cache: {_ms(copy_time)}; root of the copy after a block: {_ms(time.perf_counter() - t0)}"
+    )
+    del copy
+
+    epoch_times = []
+    for _ in range(max(1, args.runs // 2)):
+        process_epoch(state)
+        t0 = time.perf_counter()
+        hash_state(state)
+        epoch_times.append(time.perf_counter() - t0)
+    check = hash_state_from_scratch(state) == hash_state(state)
+    print(
+        f"root after process_epoch: median {_ms(statistics.median(epoch_times))} (min {_ms(min(epoch_times))}, "
+        f"max {_ms(max(epoch_times))}); equals the root from scratch: {check}"
+    )
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "state.swk"
+        save_state(state, path)
+        t0 = time.perf_counter()
+        loaded = load_state(path)
+        load_time = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        hash_state(loaded)
+        again = time.perf_counter() - t0
+        print(
+            f"full rebuild from a snapshot (load_state: read, checksum, checks, root built whole): {load_time:.2f} s; "
+            f"the next root: {_ms(again)}; snapshot {path.stat().st_size / 1e6:.0f} MB"
+        )
+        del loaded
+    cache = commitment_of(state)
+    print(
+        f"commitment cache: {_cache_bytes(cache) / 2**20:.0f} MiB; peak RSS of this process: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
+    )
+    print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

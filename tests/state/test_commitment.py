@@ -1,0 +1,261 @@
+"""The incremental state commitment always equals the root computed from scratch: after random changes to every
+kind of field, copies, snapshot round trips, and a real chain of blocks and epochs with transfers and module
+transactions, restarted from a snapshot halfway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stakework.bench.workloads import realistic_state
+from stakework.crypto.ed25519 import devnet_account_key
+from stakework.modules.liquid.messages import Stake as LiquidStake
+from stakework.modules.store import canonical_store_bytes
+from stakework.spec.presets import DEVNET, MINIMAL
+from stakework.state.beacon_state import BeaconState
+from stakework.state.containers import Checkpoint, PendingConsolidation
+from stakework.state.fields import COLUMN_FIELDS, STATE_FIELDS
+from stakework.state.proofs import (
+    ACCOUNT_BUCKET_BITS,
+    COLUMN_DEPTH,
+    ZERO_HASHES,
+    field_leaf,
+    merkle_root,
+    mix_in_count,
+    preset_root,
+    rows_per_chunk,
+    sha256,
+)
+from stakework.state.registry import COLUMNS, Registry
+from stakework.state.root import hash_state, hash_state_from_scratch
+from stakework.state.snapshot import load_state, save_state
+from stakework.transition.block.transaction import Transaction, Transfer, least_fee, sign_transaction
+from stakework.transition.genesis import devnet_genesis
+from stakework.transition.modules import module_message_min_fee
+from stakework.transition.state_transition import process_slots, state_transition
+from support.chain import attestations_for_slot, build_block
+
+WRITABLE = [f.name for f in COLUMN_FIELDS if not f.append_only]
+
+
+def _base() -> BeaconState:
+    state = realistic_state(40, preset=MINIMAL, epoch=600)
+    for i in range(30):
+        state.accounts.credit(bytes([i, 7 * i % 256]) + bytes(18), 1_000 + i)
+    return state
+
+
+def _check(state: BeaconState) -> None:
+    assert hash_state(state) == hash_state_from_scratch(state)
+
+
+# One operation: (kind, a, b) with small integers the operation interprets.
+OPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "column",
+                "column",
+                "append",
+                "new_registry",
+                "credit",
+                "debit_all",
+                "nonce",
+                "scalar",
+                "roots",
+                "queue",
+                "checkpoint",
+                "copy",
+                "snapshot",
+                "hash",
+            ]
+        ),
+        st.integers(0, 10**6),
+        st.integers(0, 2**64 - 1),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+def _apply(state: BeaconState, op: str, a: int, b: int, tmp: Path) -> BeaconState:
+    v = state.validators
+    if op == "column":
+        name = WRITABLE[a % len(WRITABLE)]
+        column = getattr(v, name)
+        i = a % len(column)
+        if column.ndim > 1:
+            column[i, b % column.shape[1]] = b % 256
+        elif column.dtype == np.bool_:
+            column[i] = not column[i]
+        else:
+            column[i] = b % (np.iinfo(column.dtype).max + 1)
+    elif op == "append":
+        v.append(bytes([a % 256]) * 48, bytes([b % 256]) * 32, b % 2**40, b % 2**50)
+    elif op == "new_registry":  # a registry replaced whole (another object): its append-only column re-hashed
+        columns = {c: getattr(v, c).copy() for c in COLUMNS}
+        columns["pubkey"][a % len(v)] = b % 256
+        state.validators = Registry.from_columns(columns)
+    elif op == "credit":
+        state.accounts.credit(bytes([a % 256, b % 256]) + bytes([a % 7]) * 18, 1 + b % 10**12)
+    elif op == "debit_all":  # empties an account: it leaves the ledger (and its bucket)
+        addresses = [address for address, _ in state.accounts.items()]
+        if addresses:
+            address = addresses[a % len(addresses)]
+            account = state.accounts.get(address)
+            state.accounts.debit(address, account.balance)
+    elif op == "nonce":
+        state.accounts.increment_nonce(bytes([b % 256]) * 20)
+    elif op == "scalar":
+        state.earliest_exit_epoch = b
+        state.slot = state.slot + a % 3
+    elif op == "roots":
+        state.randao_mixes[a % len(state.randao_mixes), b % 32] = b % 256
+        state.slashings[a % len(state.slashings)] = b
+    elif op == "queue":
+        state.pending_consolidations.append(PendingConsolidation(a % len(v), b % len(v)))
+    elif op == "checkpoint":
+        state.finalized_checkpoint = Checkpoint(a, bytes([b % 256]) * 32)
+    elif op == "copy":  # continue on a copy; the original must still hash right after changing on its own
+        copy = state.copy()
+        state.validators.balances[0] += 1
+        state.accounts.credit(b"\x01" * 20, 1)
+        _check(state)
+        return copy
+    elif op == "snapshot":
+        path = tmp / (f"s{a}.swk" if a % 2 else f"s{a}.json")
+        save_state(state, path)
+        return load_state(path)
+    _check(state) if op == "hash" else None
+    return state
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=OPS)
+def test_incremental_root__random_changes_copies_snapshots__equals_root_from_scratch(
+    tmp_path: Path, ops: list[tuple[str, int, int]]
+) -> None:
+    state = _base()
+    hash_state(state)
+    for op, a, b in ops:
+        state = _apply(state, op, a, b, tmp_path)
+        _check(state)
+
+
+def test_incremental_root__a_copy_then_both_change__each_its_own_root() -> None:
+    state = _base()
+    hash_state(state)
+    copy = state.copy()
+    copy.validators.balances[3] += 5
+    copy.accounts.credit(b"\x42" * 20, 9)
+    state.validators.current_epoch_participation[4] = 7
+    state.accounts.debit(bytes([1, 7]) + bytes(18), 5)
+    assert hash_state(copy) == hash_state_from_scratch(copy)
+    assert hash_state(state) == hash_state_from_scratch(state)
+    assert hash_state(copy) != hash_state(state)
+
+
+def test_incremental_root__ledger_replaced_or_shared_by_a_shallow_copy__still_right() -> None:
+    import copy as copy_module
+
+    state = _base()
+    hash_state(state)
+    trial = copy_module.copy(state)  # shares the cache (as check_module_message's trial does)
+    trial.accounts = state.accounts.copy()
+    trial.accounts.credit(b"\x33" * 20, 3)
+    assert hash_state(trial) == hash_state_from_scratch(trial)
+    assert hash_state(state) == hash_state_from_scratch(state)
+    state.accounts = trial.accounts.copy()
+    assert hash_state(state) == hash_state_from_scratch(state) == hash_state(trial)
+
+
+def _column_root(raw: bytes, rows: int, row_bytes: int) -> bytes:
+    """A column's root as state/proofs.py documents it, computed plainly."""
+    chunk = rows_per_chunk(row_bytes) * row_bytes
+    leaves = [sha256(raw[i : i + chunk]) for i in range(0, len(raw), chunk)]
+    if not leaves:
+        return mix_in_count(ZERO_HASHES[COLUMN_DEPTH], rows)
+    node, depth = merkle_root(leaves), max(0, (len(leaves) - 1).bit_length())
+    for d in range(depth, COLUMN_DEPTH):
+        node = sha256(node + ZERO_HASHES[d])
+    return mix_in_count(node, rows)
+
+
+def test_root__an_empty_minimal_state__the_documented_shape_computed_plainly() -> None:
+    """The commitment's shape (state/proofs.py) recomputed without commitment.py, and pinned: a change to the
+    shape changes every chain's roots."""
+    state = BeaconState(preset=MINIMAL)
+    leaves = [field_leaf("preset", preset_root("minimal"))]
+    for f in STATE_FIELDS:
+        value = getattr(state, f.name) if f.kind != "column" else getattr(state.validators, f.name)
+        if f.kind == "uint64":
+            root = value.to_bytes(32, "little")
+        elif f.kind == "bytes":
+            root = value.ljust(32, b"\x00")
+        elif f.kind in ("column", "roots", "u64vector"):
+            row = value.dtype.itemsize * (value.shape[1] if value.ndim > 1 else 1)
+            root = _column_root(np.ascontiguousarray(value).tobytes(), len(value), row)
+        elif f.kind == "bits":
+            root = sha256(bytes(4))
+        elif f.kind == "checkpoint":
+            root = sha256(value.epoch.to_bytes(8, "little") + value.root)
+        elif f.kind in ("header", "queue"):
+            root = sha256(msgspec.msgpack.encode(value))
+        elif f.kind == "accounts":
+            root = mix_in_count(ZERO_HASHES[ACCOUNT_BUCKET_BITS], 0)
+        else:
+            root = sha256(canonical_store_bytes(value))
+        leaves.append(field_leaf(f.name, root))
+    expected = merkle_root(leaves)
+    assert hash_state(state) == hash_state_from_scratch(state) == expected
+    assert expected.hex() == "167a9376651d64f5e6a924a4c9bc74de6216ee66cd739bdbd8af0518ba02468f"
+
+
+def _transfer(state: BeaconState, sender: int, receiver: int, amount: int) -> object:
+    key = devnet_account_key(sender)
+    payload = Transfer(to=devnet_account_key(receiver).address, amount=amount)
+    tx = Transaction(key.public_key, state.accounts.nonce(key.address), least_fee(payload, state.preset), payload)
+    return sign_transaction(state, tx, key)
+
+
+def _stake(state: BeaconState, sender: int, amount: int) -> object:
+    key = devnet_account_key(sender)
+    payload = LiquidStake(amount=amount)
+    tx = Transaction(key.public_key, state.accounts.nonce(key.address), module_message_min_fee(payload), payload)
+    return sign_transaction(state, tx, key)
+
+
+@pytest.mark.slow
+def test_incremental_root__a_chain_of_blocks_epochs_transfers_module_transactions_and_a_restart(
+    tmp_path: Path,
+) -> None:
+    state = devnet_genesis(DEVNET, 16, funded_accounts=4, modules=True)
+    blocks = []
+    roots = []
+    head = hash_state(state)
+    for slot in range(1, 3 * DEVNET.SLOTS_PER_EPOCH + 2):
+        work = state.copy()
+        process_slots(work, slot)
+        txs = [_transfer(work, slot % 4, (slot + 1) % 4, 10**9 + slot)]
+        if slot % 5 == 0:
+            txs.append(_stake(work, (slot + 2) % 4, 40 * 10**9))
+        attestations = attestations_for_slot(state, head) if slot > 1 else []
+        block = build_block(state, slot, attestations=attestations, transactions=txs)
+        state_transition(state, block)  # checks the block's state root (built on a copy) against this state
+        head = block.message.hash_tree_root()
+        assert hash_state(state) == hash_state_from_scratch(state)
+        blocks.append(block)
+        roots.append(hash_state(state))
+        if slot == 2 * DEVNET.SLOTS_PER_EPOCH:
+            save_state(state, tmp_path / "mid.swk")
+            restart_at = len(blocks)
+    # restart: the snapshot's state imports the remaining blocks to the same roots
+    loaded = load_state(tmp_path / "mid.swk")
+    for block, root in zip(blocks[restart_at:], roots[restart_at:], strict=True):
+        state_transition(loaded, block)
+        assert hash_state(loaded) == root == hash_state_from_scratch(loaded)
