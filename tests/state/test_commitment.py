@@ -22,8 +22,11 @@ from stakework.state.containers import Checkpoint, PendingConsolidation
 from stakework.state.fields import COLUMN_FIELDS, STATE_FIELDS
 from stakework.state.proofs import (
     ACCOUNT_BUCKET_BITS,
-    COLUMN_DEPTH,
-    ZERO_HASHES,
+    ACCOUNT_HEIGHT,
+    ARITY,
+    ZERO32,
+    ZERO_NODES,
+    column_height,
     field_leaf,
     merkle_root,
     mix_in_count,
@@ -174,16 +177,22 @@ def test_incremental_root__ledger_replaced_or_shared_by_a_shallow_copy__still_ri
     assert hash_state(state) == hash_state_from_scratch(state) == hash_state(trial)
 
 
+def _tree_root(leaves: list[bytes], height: int) -> bytes:
+    """A 16-ary tree's root, computed plainly (missing children: zero subtrees)."""
+    layer = list(leaves)
+    for h in range(height):
+        layer += [ZERO_NODES[h]] * (-len(layer) % ARITY)
+        layer = [sha256(b"".join(layer[i : i + ARITY])) for i in range(0, len(layer), ARITY)]
+    return layer[0]
+
+
 def _column_root(raw: bytes, rows: int, row_bytes: int) -> bytes:
     """A column's root as state/proofs.py documents it, computed plainly."""
     chunk = rows_per_chunk(row_bytes) * row_bytes
     leaves = [sha256(raw[i : i + chunk]) for i in range(0, len(raw), chunk)]
     if not leaves:
-        return mix_in_count(ZERO_HASHES[COLUMN_DEPTH], rows)
-    node, depth = merkle_root(leaves), max(0, (len(leaves) - 1).bit_length())
-    for d in range(depth, COLUMN_DEPTH):
-        node = sha256(node + ZERO_HASHES[d])
-    return mix_in_count(node, rows)
+        return mix_in_count(ZERO32, rows)
+    return mix_in_count(_tree_root(leaves, column_height(len(leaves))), rows)
 
 
 def test_root__an_empty_minimal_state__the_documented_shape_computed_plainly() -> None:
@@ -207,13 +216,13 @@ def test_root__an_empty_minimal_state__the_documented_shape_computed_plainly() -
         elif f.kind in ("header", "queue"):
             root = sha256(msgspec.msgpack.encode(value))
         elif f.kind == "accounts":
-            root = mix_in_count(ZERO_HASHES[ACCOUNT_BUCKET_BITS], 0)
+            root = mix_in_count(_tree_root([ZERO32] * 2**ACCOUNT_BUCKET_BITS, ACCOUNT_HEIGHT), 0)
         else:
             root = sha256(canonical_store_bytes(value))
         leaves.append(field_leaf(f.name, root))
     expected = merkle_root(leaves)
     assert hash_state(state) == hash_state_from_scratch(state) == expected
-    assert expected.hex() == "167a9376651d64f5e6a924a4c9bc74de6216ee66cd739bdbd8af0518ba02468f"
+    assert expected.hex() == "15b825ded7edc98efbfe5c6d5f90abd396b93e9a67058bda2fa03514ff75e6ba"
 
 
 def _transfer(state: BeaconState, sender: int, receiver: int, amount: int) -> object:

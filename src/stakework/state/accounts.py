@@ -116,6 +116,17 @@ class Accounts:
         account = self._accounts[address]
         return account.balance, account.nonce
 
+    def lookup(self, addresses: list[bytes]) -> list[tuple[int, int] | None]:
+        """(balance, nonce) of each address, or None where none is stored (one call for many)."""
+        get = self._accounts.get
+        return [(a.balance, a.nonce) if (a := get(k)) is not None else None for k in addresses]
+
+    def entries(self) -> tuple[list[bytes], list[int], list[int]]:
+        """(addresses, balances, nonces) of every stored account, in no particular order (the commitment's
+        rebuild reads them in one pass)."""
+        values = list(self._accounts.values())
+        return list(self._accounts), [a.balance for a in values], [a.nonce for a in values]
+
     def addresses(self) -> Iterator[bytes]:
         """Every stored address, in no particular order."""
         return iter(self._accounts)

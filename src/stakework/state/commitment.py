@@ -34,11 +34,12 @@ from stakework.state.beacon_state import BeaconState
 from stakework.state.fields import STATE_FIELDS, Field
 from stakework.state.proofs import (
     ACCOUNT_BUCKET_BITS,
+    ACCOUNT_HEIGHT,
     ACCOUNT_RECORD,
-    COLUMN_DEPTH,
+    ARITY,
     VALIDATOR_WIDTHS,
     ZERO32,
-    ZERO_HASHES,
+    ZERO_NODES,
     FieldPath,
     StateProof,
     field_leaf,
@@ -60,13 +61,15 @@ def _hash_rows(data: bytes, count: int, width: int) -> npt.NDArray[np.uint8]:
     return np.frombuffer(out, dtype=np.uint8).reshape(count, 32)
 
 
-def _parents(layer: npt.NDArray[np.uint8], depth: int, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8]:
-    """The parent hashes at positions `idx` of `layer` (a level of depth `depth`; a missing right child is a
-    zero subtree)."""
-    if len(layer) % 2:
-        layer = np.concatenate([layer, np.frombuffer(ZERO_HASHES[depth], dtype=np.uint8).reshape(1, 32)])
-    pairs = layer.reshape(-1, 64)[idx]
-    return _hash_rows(pairs.tobytes(), len(idx), 64)
+def _parents(layer: npt.NDArray[np.uint8], height: int, idx: npt.NDArray[np.intp]) -> npt.NDArray[np.uint8]:
+    """The 16-ary parent hashes at positions `idx` over `layer` (nodes of height `height`; missing children are
+    zero subtrees): a parent's children are 512 contiguous bytes of the layer."""
+    missing = -len(layer) % ARITY
+    if missing:
+        pad = np.tile(np.frombuffer(ZERO_NODES[height], dtype=np.uint8), (missing, 1))
+        layer = np.concatenate([layer, pad])
+    groups = layer.reshape(-1, 32 * ARITY)[idx]
+    return _hash_rows(groups.tobytes(), len(idx), 32 * ARITY)
 
 
 def _raw(column: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
@@ -101,7 +104,7 @@ class ChunkTree:
     def _resize(self, chunks: int) -> None:
         sizes = [chunks] if chunks else []
         while sizes and sizes[-1] > 1:
-            sizes.append((sizes[-1] + 1) // 2)
+            sizes.append(-(-sizes[-1] // ARITY))
         layers = []
         for k, size in enumerate(sizes):
             layer = np.zeros((size, 32), dtype=np.uint8)
@@ -160,28 +163,17 @@ class ChunkTree:
             [_sha(mv[i * chunk_bytes : min((i + 1) * chunk_bytes, total)]).digest() for i in dirty.tolist()]
         )
         self.layers[0][dirty] = np.frombuffer(leaves, dtype=np.uint8).reshape(-1, 32)
-        for depth in range(len(self.layers) - 1):
-            dirty = np.unique(dirty >> 1)
-            self.layers[depth + 1][dirty] = _parents(self.layers[depth], depth, dirty)
+        for height in range(len(self.layers) - 1):
+            dirty = np.unique(dirty // ARITY)
+            self.layers[height + 1][dirty] = _parents(self.layers[height], height, dirty)
 
     def root(self) -> bytes:
-        """The field root: the chunk tree's root (depth COLUMN_DEPTH) mixed with the row count."""
-        if not self.layers:
-            return mix_in_count(ZERO_HASHES[COLUMN_DEPTH], self.count)
-        node = self.layers[-1][0].tobytes()
-        for depth in range(len(self.layers) - 1, COLUMN_DEPTH):
-            node = _sha(node + ZERO_HASHES[depth]).digest()
-        return mix_in_count(node, self.count)
+        """The field root: the chunk tree's root mixed with the row count."""
+        return mix_in_count(self.layers[-1][0].tobytes() if self.layers else ZERO32, self.count)
 
-    def branch(self, index: int) -> list[bytes]:
-        """The siblings of chunk `index`, bottom first (COLUMN_DEPTH of them)."""
-        out = []
-        for depth in range(COLUMN_DEPTH):
-            sibling = index ^ 1
-            layer = self.layers[depth] if depth < len(self.layers) else None
-            out.append(layer[sibling].tobytes() if layer is not None and sibling < len(layer) else ZERO_HASHES[depth])
-            index >>= 1
-        return out
+    def branch(self, index: int) -> list[list[bytes]]:
+        """The siblings of chunk `index`, level by level, bottom first."""
+        return _branch(self.layers, index)
 
     def chunk(self, column: npt.NDArray[Any], index: int) -> bytes:
         """Chunk `index` of `column` (the column this tree has just hashed)."""
@@ -215,9 +207,27 @@ def _bucket_starts(buckets: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
 def _empty_layers() -> list[npt.NDArray[np.uint8]]:
     """The layers of an empty accounts tree: every leaf 32 zero bytes, every node a zero subtree's root."""
     return [
-        np.tile(np.frombuffer(ZERO_HASHES[d], dtype=np.uint8), (_BUCKETS >> d, 1))
-        for d in range(ACCOUNT_BUCKET_BITS + 1)
+        np.tile(np.frombuffer(ZERO_NODES[h], dtype=np.uint8), (_BUCKETS // ARITY**h, 1))
+        for h in range(ACCOUNT_HEIGHT + 1)
     ]
+
+
+def _branch(layers: list[npt.NDArray[np.uint8]], index: int) -> list[list[bytes]]:
+    """The siblings of leaf `index`, level by level, bottom first (ARITY - 1 per level; missing ones are zero
+    subtrees)."""
+    out = []
+    for height in range(len(layers) - 1):
+        layer = layers[height]
+        first = index - index % ARITY
+        out.append(
+            [
+                layer[j].tobytes() if j < len(layer) else ZERO_NODES[height]
+                for j in range(first, first + ARITY)
+                if j != index
+            ]
+        )
+        index //= ARITY
+    return out
 
 
 class AccountTree:
@@ -258,8 +268,12 @@ class AccountTree:
         return self.table[lo:hi].tobytes()
 
     def _rebuild(self, accounts: Accounts) -> npt.NDArray[np.int64]:
-        items = sorted((a, *accounts.entry(a)) for a in accounts.addresses())
-        self.table = np.array(items, dtype=_RECORD)
+        addresses, balances, nonces = accounts.entries()
+        table = np.empty(len(addresses), dtype=_RECORD)
+        table["address"] = np.array(addresses, dtype="S20") if addresses else table["address"]
+        table["balance"] = balances
+        table["nonce"] = nonces
+        self.table = table[np.argsort(table["address"], kind="stable")]
         self.keys = np.ascontiguousarray(self.table["address"])
         self.layers = _empty_layers()
         return np.unique(_buckets_of(self.keys))
@@ -272,10 +286,11 @@ class AccountTree:
             known = (pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == cand)
         else:
             known = np.zeros(len(cand), dtype=bool)
-        present = np.array([accounts.has(a) for a in addresses], dtype=bool)
+        found = accounts.lookup(addresses)
+        present = np.array([f is not None for f in found], dtype=bool)
         stay = known & present
         if stay.any():
-            values = [accounts.entry(a) for a, s in zip(addresses, stay.tolist(), strict=True) if s]
+            values = [f for f, s in zip(found, stay.tolist(), strict=True) if s and f is not None]
             self.table["balance"][pos[stay]] = [v[0] for v in values]
             self.table["nonce"][pos[stay]] = [v[1] for v in values]
         gone = known & ~present
@@ -284,7 +299,8 @@ class AccountTree:
         new = present & ~known
         if new.any():
             rows = np.array(
-                [(a, *accounts.entry(a)) for a, n in zip(addresses, new.tolist(), strict=True) if n], dtype=_RECORD
+                [(a, *f) for a, f, n in zip(addresses, found, new.tolist(), strict=True) if n and f is not None],
+                dtype=_RECORD,
             )
             self.table = np.insert(
                 self.table,
@@ -305,24 +321,23 @@ class AccountTree:
             return
         dirty = self._rebuild(accounts) if touched is None else self._apply(accounts, touched)
         lows, highs = self._bounds(dirty)
-        raw = self.table.tobytes() if len(self.table) else b""
-        mv = memoryview(raw)
+        mv = self.table.view(np.uint8).data if len(self.table) else memoryview(b"")
         r = ACCOUNT_RECORD
         hashed = b"".join(
             [_sha(mv[lo * r : hi * r]).digest() if hi > lo else ZERO32 for lo, hi in zip(lows, highs, strict=True)]
         )
         if len(dirty):
             self.layers[0][dirty] = np.frombuffer(hashed, dtype=np.uint8).reshape(-1, 32)
-        for depth in range(ACCOUNT_BUCKET_BITS):
-            dirty = np.unique(dirty >> 1)
+        for height in range(ACCOUNT_HEIGHT):
+            dirty = np.unique(dirty // ARITY)
             if len(dirty):
-                self.layers[depth + 1][dirty] = _parents(self.layers[depth], depth, dirty)
+                self.layers[height + 1][dirty] = _parents(self.layers[height], height, dirty)
 
     def root(self) -> bytes:
         return mix_in_count(self.layers[-1][0].tobytes(), len(self.keys))
 
-    def branch(self, bucket: int) -> list[bytes]:
-        return [self.layers[d][(bucket >> d) ^ 1].tobytes() for d in range(ACCOUNT_BUCKET_BITS)]
+    def branch(self, bucket: int) -> list[list[bytes]]:
+        return _branch(self.layers, bucket)
 
 
 def _uint(value: int, name: str) -> bytes:

@@ -8,14 +8,20 @@ The shape (built incrementally by `state/commitment.py`):
 - The **state root** is the binary Merkle root (SHA-256, zero-padded to a power of two, as SSZ's `merkleize`)
   of one leaf per field of `state/fields.py`, in table order, after a first leaf naming the preset:
   ``leaf = sha256(b"swk:field" || len(name) as one byte || name || field_root)``.
+- Below the fields, trees are **16-ary** (`ARITY`): a node is ``sha256`` of its 16 children's hashes
+  concatenated; a missing child is the root of an all-zero subtree of its height (`ZERO_NODES`). Sixteen
+  children per node make a tree a quarter as tall as a binary one: an update re-hashes about a quarter as many
+  nodes (each 512 bytes instead of 64: hashing is mostly per-call cost here), and a branch carries 15 siblings
+  per level.
 - A **column** (a registry column, or a ring buffer of roots) is cut into chunks of `rows_per_chunk(row_bytes)`
-  rows (about `LEAF_BYTES` bytes, little-endian); ``chunk_leaf = sha256(chunk bytes)``; the chunk leaves form
-  a Merkle tree of fixed depth `COLUMN_DEPTH` (missing leaves are zero hashes); ``field_root =
-  sha256(tree_root || row count as 8 bytes LE)``.
-- The **accounts** are spread over ``2**ACCOUNT_BUCKET_BITS`` buckets by the address's first bytes; a bucket's
+  rows (about `LEAF_BYTES` bytes, little-endian); ``chunk_leaf = sha256(chunk bytes)``; the chunk leaves form a
+  tree of height `column_height(chunks)` (the least h with 16**h >= chunks; one chunk: the leaf is the root;
+  none: 32 zero bytes); ``field_root = sha256(tree_root || row count as 8 bytes LE)``.
+- The **accounts** are spread over ``2**ACCOUNT_BUCKET_BITS`` buckets by the address's first 16 bits; a bucket's
   leaf is ``sha256`` of its entries ``address || balance (8 LE) || nonce (8 LE)`` sorted by address (an empty
-  bucket: 32 zero bytes); ``field_root = sha256(tree_root || account count as 8 bytes LE)``. A bucket proof
-  also proves absence: an address that is not in its bucket's entries has balance 0 and nonce 0.
+  bucket: 32 zero bytes); the buckets form a tree of height 4; ``field_root = sha256(tree_root || account count
+  as 8 bytes LE)``. A bucket proof also proves absence: an address that is not in its bucket's entries has
+  balance 0 and nonce 0.
 - Every other field's root is a SHA-256 of its canonical bytes (`state/commitment.py`), given in a proof as
   the leaf itself.
 """
@@ -27,10 +33,12 @@ from dataclasses import dataclass
 
 LEAF_BYTES = 1024
 """Target bytes per column chunk: rows_per_chunk = max(1, LEAF_BYTES // row_bytes)."""
-COLUMN_DEPTH = 32
-"""Depth of a column's chunk tree (room for 2**32 chunks)."""
+ARITY = 16
+"""Children per node in the column and account trees."""
 ACCOUNT_BUCKET_BITS = 16
 """The accounts tree has 2**16 buckets (a leaf each), chosen by the address's first 16 bits."""
+ACCOUNT_HEIGHT = 4
+"""16**4 = 2**16 buckets."""
 ACCOUNT_RECORD = 20 + 8 + 8
 """Bytes of one account entry in a bucket: address, balance, nonce."""
 ZERO32 = b"\x00" * 32
@@ -44,15 +52,30 @@ def sha256(data: bytes) -> bytes:
     return hashlib.sha256(data).digest()
 
 
-def _zero_hashes(depth: int) -> list[bytes]:
+def _zero_hashes(depth: int, arity: int) -> list[bytes]:
     out = [ZERO32]
     for _ in range(depth):
-        out.append(sha256(out[-1] + out[-1]))
+        out.append(sha256(out[-1] * arity))
     return out
 
 
-ZERO_HASHES = _zero_hashes(64)
-"""ZERO_HASHES[d]: the root of a tree of depth d whose leaves are all 32 zero bytes."""
+ZERO_HASHES = _zero_hashes(64, 2)
+"""ZERO_HASHES[d]: the root of a binary tree of depth d whose leaves are all 32 zero bytes (the field tree)."""
+ZERO_NODES = _zero_hashes(16, ARITY)
+"""ZERO_NODES[h]: the root of a 16-ary tree of height h whose leaves are all 32 zero bytes."""
+
+
+def column_height(chunks: int) -> int:
+    """The height of a column tree over `chunks` leaves: the least h with 16**h >= chunks."""
+    height = 0
+    while ARITY**height < chunks:
+        height += 1
+    return height
+
+
+def node_hash(children: list[bytes]) -> bytes:
+    """A 16-ary node: sha256 of its children's hashes (exactly ARITY of them)."""
+    return sha256(b"".join(children))
 
 
 def rows_per_chunk(row_bytes: int) -> int:
@@ -87,11 +110,16 @@ def merkle_root(leaves: list[bytes]) -> bytes:
     return layer[0]
 
 
-def branch_root(leaf: bytes, index: int, branch: list[bytes]) -> bytes:
-    """The root reached from `leaf` at position `index` through its siblings `branch`, bottom first."""
+def branch_root(leaf: bytes, index: int, branch: list[list[bytes]]) -> bytes:
+    """The root of a 16-ary tree reached from `leaf` at position `index` through `branch`: for each level, bottom
+    first, the ARITY - 1 siblings in order (the path's own node left out)."""
     node = leaf
-    for depth, sibling in enumerate(branch):
-        node = sha256(sibling + node) if (index >> depth) & 1 else sha256(node + sibling)
+    for siblings in branch:
+        if len(siblings) != ARITY - 1:
+            raise ProofError(f"a branch level holds {ARITY - 1} siblings, got {len(siblings)}")
+        position = index % ARITY
+        node = node_hash([*siblings[:position], node, *siblings[position:]])
+        index //= ARITY
     return node
 
 
@@ -125,7 +153,7 @@ class FieldPath:
     field: str
     index: int
     chunk: bytes
-    branch: list[bytes]
+    branch: list[list[bytes]]
     count: int
     """Rows in the column, or accounts in the ledger (mixed into the field's root)."""
 
@@ -154,9 +182,9 @@ def _check_state_root(proof: StateProof, expected_root: bytes) -> dict[str, byte
     return leaves
 
 
-def _check_path(path: FieldPath, leaves: dict[str, bytes], depth: int) -> None:
-    if len(path.branch) != depth:
-        raise ProofError(f"{path.field}: a branch of {len(path.branch)} hashes, expected {depth}")
+def _check_path(path: FieldPath, leaves: dict[str, bytes], height: int) -> None:
+    if len(path.branch) != height:
+        raise ProofError(f"{path.field}: a branch of {len(path.branch)} levels, expected {height}")
     if path.field not in leaves:
         raise ProofError(f"{path.field}: not a field of the proven state")
     root = mix_in_count(branch_root(sha256(path.chunk) if path.chunk else ZERO32, path.index, path.branch), path.count)
@@ -176,7 +204,7 @@ def verify_account(proof: StateProof, state_root: bytes, address: bytes) -> tupl
     path = paths[0]
     if path.index != account_bucket(address):
         raise ProofError(f"the bucket is {path.index}, but 0x{address.hex()} belongs in {account_bucket(address)}")
-    _check_path(path, leaves, ACCOUNT_BUCKET_BITS)
+    _check_path(path, leaves, ACCOUNT_HEIGHT)
     entries = account_entries(path.chunk)
     if any(account_bucket(a) != path.index for a in entries):
         raise ProofError("the bucket holds an address that does not belong in it")
@@ -200,7 +228,7 @@ def verify_rows(proof: StateProof, state_root: bytes, index: int, widths: dict[s
         rows_in_chunk = min(per, path.count - path.index * per)
         if len(path.chunk) != rows_in_chunk * width:
             raise ProofError(f"{path.field}: the chunk has {len(path.chunk)} bytes, expected {rows_in_chunk * width}")
-        _check_path(path, leaves, COLUMN_DEPTH)
+        _check_path(path, leaves, column_height(-(-path.count // per)))
         start = (index - path.index * per) * width
         out[path.field] = path.chunk[start : start + width]
     missing = set(widths) - set(out)
@@ -248,7 +276,7 @@ def proof_to_json(proof: StateProof) -> dict[str, object]:
                 "field": p.field,
                 "index": p.index,
                 "chunk": "0x" + p.chunk.hex(),
-                "branch": ["0x" + b.hex() for b in p.branch],
+                "branch": [["0x" + b.hex() for b in level] for level in p.branch],
                 "count": p.count,
             }
             for p in proof.paths
@@ -276,7 +304,7 @@ def proof_from_json(doc: object) -> StateProof:
                 field=str(p["field"]),
                 index=int(p["index"]),
                 chunk=_unhex(p["chunk"], "chunk"),
-                branch=[_unhex(b, "branch") for b in p["branch"]],
+                branch=[[_unhex(b, "branch") for b in level] for level in p["branch"]],
                 count=int(p["count"]),
             )
             for p in doc["paths"]
