@@ -9,6 +9,7 @@ import msgspec
 import pytest
 
 from stakework.modules.safety import MODULE
+from stakework.modules.safety.definition import genesis, stake_balance, stake_balances
 from stakework.modules.safety.epoch import on_epoch
 from stakework.modules.safety.errors import BelowMinimum, InsufficientShares, InvalidParameter, NotAuthorized
 from stakework.modules.safety.handlers import MAX_REASON, dispatch, rewards_of
@@ -24,6 +25,7 @@ from stakework.modules.safety.messages import (
     Transfer,
 )
 from stakework.modules.safety.parameters import SafetyParameters, default_parameters, epochs_for_days, with_changes
+from stakework.modules.safety.queries import apr, position, slash_history, vault_view
 from stakework.modules.safety.state import INDEX_SCALE, SafetyState, new_state
 from stakework.modules.safety.testing import FakeSafetyHost
 from stakework.modules.shares import BURN_ADDRESS
@@ -343,3 +345,55 @@ def test_default_parameters__epochs_so_short_that_days_pass_2_22__durations_capp
     ten_ms_epochs = get_preset("minimal").replace(SLOTS_PER_EPOCH=1, SLOT_DURATION_MS=10)
     params = default_parameters(ten_ms_epochs)
     assert (params.cooldown_epochs, params.unstake_window_epochs, params.post_slash_epochs) == (2**22, 2**22, 2**22)
+
+
+# --- queries --------------------------------------------------------------------------------------------------------
+def test_vault_view__price_per_10_9_shares_after_a_slashing__rounded_down() -> None:
+    state, host = _setup(max_slash_bps=5000)
+    dispatch(state, host, ALICE, Stake(amount=3 * DEAD))  # 3 * DEAD shares for as many units
+    dispatch(state, host, GOV, Slash(amount=DEAD, recipient=RESERVE))  # two thirds of the assets are left
+    assert vault_view(state, "swk", host.epoch).price == 666_666_666
+
+
+def test_position__can_redeem_needs_at_least_one_share_even_in_a_post_slash_window() -> None:
+    state, host = _staked()
+    dispatch(state, host, ALICE, Transfer(to=CAROL, shares=1))
+    dispatch(state, host, GOV, Slash(amount=SWK, recipient=RESERVE))
+    assert position(state, "swk", CAROL, host.epoch).can_redeem  # a single share
+    assert not position(state, "swk", b"z" * 20, host.epoch).can_redeem  # no share at all
+
+
+def test_apr__rounded_down_and_defined_for_a_vault_worth_a_single_unit() -> None:
+    state, _ = _setup(swk_emission_per_epoch=1)
+    assert apr(state, "swk", 1, value=3).apr_bps == 3_333  # 10_000 / 3
+    assert apr(state, "swk", 1, value=1).apr_bps == 10_000
+    assert apr(state, "swk", 1, value=0).apr_bps is None
+
+
+def test_slash_history__limit_zero__lists_nothing() -> None:
+    state, host = _staked()
+    dispatch(state, host, GOV, Slash(amount=SWK, recipient=RESERVE))
+    assert slash_history(state, 0) == [] and len(slash_history(state, 1)) == 1
+
+
+# --- the definition (what the registry and the chain see) -----------------------------------------------------------
+def test_genesis__devnet_values__4_epoch_cooldown_16_epoch_window_30_percent_cap_and_1_swk_an_epoch() -> None:
+    state = genesis(get_preset("minimal"), GOV)
+    assert (state.governance, state.treasury) == (GOV, GOV)
+    assert state.params == SafetyParameters(
+        cooldown_epochs=4,
+        unstake_window_epochs=16,
+        max_slash_bps=3_000,
+        post_slash_epochs=4,
+        swk_emission_per_epoch=1_000_000_000,
+        stswk_emission_per_epoch=1_000_000_000,
+    )
+
+
+def test_stake_balance__shares_of_both_vaults_summed() -> None:
+    state, host = _staked()
+    dispatch(state, host, ALICE, Stake(vault="stswk", amount=50 * SWK))
+    swk, stswk = state.swk.ledger.shares_of(ALICE), state.stswk.ledger.shares_of(ALICE)
+    assert stswk == 50 * SWK - DEAD
+    assert stake_balance(state, ALICE) == swk + stswk
+    assert stake_balances(state) == {ALICE: swk + stswk, BOB: 100 * SWK}
