@@ -268,3 +268,22 @@ def test_incremental_root__a_chain_of_blocks_epochs_transfers_module_transaction
     for block, root in zip(blocks[restart_at:], roots[restart_at:], strict=True):
         state_transition(loaded, block)
         assert hash_state(loaded) == root == hash_state_from_scratch(loaded)
+
+
+@pytest.mark.parametrize("suffix", [".swk", ".json"])
+def test_snapshot__version_1_file_with_the_old_flat_root__loads_and_version_2_with_a_wrong_root__refused(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stakework.state import snapshot
+    from stakework.state.snapshot import SnapshotError
+
+    state = _base()
+    with monkeypatch.context() as m:  # a file as the previous stakework wrote it: version 1, another root
+        m.setattr(snapshot, "SNAPSHOT_VERSION", 1)
+        m.setattr(snapshot, "hash_state", lambda s: b"\x07" * 32)
+        save_state(state, tmp_path / f"old{suffix}")
+        m.setattr(snapshot, "SNAPSHOT_VERSION", 2)
+        save_state(state, tmp_path / f"bad{suffix}")
+    assert hash_state(load_state(tmp_path / f"old{suffix}")) == hash_state(state)
+    with pytest.raises(SnapshotError, match=r"state.root|corrupted"):
+        load_state(tmp_path / f"bad{suffix}")
