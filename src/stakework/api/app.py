@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from stakework import __version__
 from stakework.api.errors import ApiError
 from stakework.api.modules import module_routers
-from stakework.api.routes import beacon, debug, events, metrics, modules, node, stakework, validator
+from stakework.api.routes import beacon, debug, events, metrics, modules, node, proof, stakework, validator
 from stakework.api.routes.events import MAX_SUBSCRIBERS, STREAM_WRITE_SECONDS
 from stakework.api.view import NodeView
 
@@ -327,7 +327,7 @@ def create_app(
     app.state.token = token
     app.state.max_subscribers = max_subscribers
     app.state.stream_write_seconds = stream_write_seconds
-    for module in (node, beacon, debug, validator, stakework, modules, events, metrics):
+    for module in (node, beacon, debug, validator, stakework, modules, events, metrics, proof):
         app.include_router(module.router)
     for router in module_routers():  # each registered module's own routes, from its definition's `api_router`
         app.include_router(router)

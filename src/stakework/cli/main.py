@@ -13,6 +13,7 @@ from stakework.cli import (
     genesis,
     keys,
     node,
+    proof,
     risk,
     simulate,
     slashing_protection,
@@ -58,6 +59,7 @@ app.add_typer(risk.app, name="risk")
 app.add_typer(keys.app, name="keys")
 app.add_typer(slashing_protection.app, name="slashing-protection")
 app.add_typer(wallet.app, name="wallet")
+app.add_typer(proof.app, name="proof")
 for _name, _module_app in module_apps():  # `stakework pool`, `stakework liquid`...: each module's `cli_app`
     app.add_typer(_module_app, name=_name)
 app.command("web")(web_command)

@@ -1,7 +1,8 @@
 """The state commitment's shape and Merkle proofs against a state root, verified with nothing but hashlib.
 
 A light client (or anyone holding a state root from a block it trusts) can check what a node tells it about an
-account or a validator with this module alone: it imports only the standard library.
+account or a validator with this module alone: it imports only the standard library (and stakework's base error
+class, a ValueError).
 
 The shape (built incrementally by `state/commitment.py`):
 
@@ -31,6 +32,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from stakework.spec.errors import StakeworkError
+
 LEAF_BYTES = 1024
 """Target bytes per column chunk: rows_per_chunk = max(1, LEAF_BYTES // row_bytes)."""
 ARITY = 16
@@ -44,7 +47,7 @@ ACCOUNT_RECORD = 20 + 8 + 8
 ZERO32 = b"\x00" * 32
 
 
-class ProofError(ValueError):
+class ProofError(StakeworkError):
     """A proof that is malformed or does not lead to the state root it claims (the message says which)."""
 
 

@@ -1,0 +1,147 @@
+"""`stakework proof account|validator`: ask a node for a Merkle proof that an account's balance or a validator's
+record is in a state root, and (`--verify`) check it here, with `stakework.state.proofs` alone.
+
+What `--verify` trusts: the state root given with `--root` (from a block header you trust); without it, the root
+the node reports for the state (`/eth/v1/beacon/states/{state}/root`), which checks the proof's consistency but
+not the node's honesty. `--from FILE` checks a proof saved earlier (`--json > FILE`) without asking a node.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from stakework.cli.common import console, fail
+
+app = typer.Typer(help="Merkle proofs of an account or a validator in a state root (light-client checks).")
+
+NodeUrl = typer.Option(None, "--node", help="Node API URL (default $STAKEWORK_API or http://127.0.0.1:5052).")
+StateId = typer.Option("head", "--state", help="head, genesis, finalized, justified, a slot or a 0x state root.")
+Root = typer.Option(None, "--root", help="The state root to check against (0x + 64 hex digits), e.g. from a header.")
+Verify = typer.Option(False, "--verify", help="Check the proof here (against --root, else the node's root).")
+FromFile = typer.Option(None, "--from", help="Check the proof in this file (the --json output) instead of asking.")
+AsJson = typer.Option(False, "--json", help="Print the node's answer (with the proof) as JSON.")
+
+
+def _hex_bytes(text: str, length: int, what: str) -> bytes:
+    body = text[2:] if text.startswith("0x") else text
+    try:
+        raw = bytes.fromhex(body)
+    except ValueError:
+        fail(f"{what} {text!r} is not hex")
+    if len(raw) != length:
+        fail(f"{what} {text!r}: expected {length} bytes (0x and {2 * length} hex digits), got {len(raw)}")
+    return raw
+
+
+def _answer(path: str, node: str | None, source: Path | None) -> dict[str, Any]:
+    """The `data` of the node's answer: asked of the node, or read from `source`."""
+    if source is not None:
+        try:
+            doc = json.loads(source.read_text())
+        except OSError as exc:
+            fail(f"{source}: cannot read ({exc.strerror or exc})")
+        except ValueError as exc:
+            fail(f"{source}: not JSON ({exc})")
+        data = doc.get("data") if isinstance(doc, dict) else None
+        if not isinstance(data, dict):
+            fail(f"{source}: not a proof answer (expected the --json output: an object with `data`)")
+        return data
+    from stakework.api.client import DEFAULT_URL, ApiClient
+
+    client = ApiClient(node or os.environ.get("STAKEWORK_API", DEFAULT_URL))
+    try:
+        answer = client.get(path)
+    finally:
+        client.close()
+    return answer["data"] if isinstance(answer, dict) and isinstance(answer.get("data"), dict) else {}
+
+
+def _trusted_root(root: str | None, state: str, node: str | None, source: Path | None) -> tuple[bytes, str]:
+    if root is not None:
+        return _hex_bytes(root, 32, "state root"), "the root you gave"
+    if source is not None:
+        fail("--from checks a saved proof against a root you trust: give it with --root 0x...")
+    from stakework.api.client import DEFAULT_URL, ApiClient
+
+    client = ApiClient(node or os.environ.get("STAKEWORK_API", DEFAULT_URL))
+    try:
+        reported = client.get(f"/eth/v1/beacon/states/{state}/root")["data"]["root"]
+    finally:
+        client.close()
+    return _hex_bytes(reported, 32, "the node's state root"), "the root the node reports for the state"
+
+
+def _proof(data: dict[str, Any]) -> Any:
+    from stakework.state.proofs import proof_from_json
+
+    return proof_from_json(data.get("proof"))
+
+
+@app.command("account")
+def account(
+    address: str = typer.Argument(..., help="The account's address (0x + 40 hex digits)."),
+    node: str | None = NodeUrl,
+    state: str = StateId,
+    root: str | None = Root,
+    verify: bool = Verify,
+    source: Path | None = FromFile,
+    as_json: bool = AsJson,
+) -> None:
+    """An account's balance and nonce with a Merkle proof (an address never used has a proof of absence)."""
+    from stakework.state.proofs import ProofError, verify_account
+
+    key = _hex_bytes(address, 20, "address")
+    data = _answer(f"/v1/proof/account/0x{key.hex()}?state_id={state}", node, source)
+    balance, nonce, note = data.get("balance"), data.get("nonce"), "as the node says (not verified: add --verify)"
+    if verify or source is not None:
+        trusted, how = _trusted_root(root, state, node, source)
+        try:
+            proven = verify_account(_proof(data), trusted, key)
+        except ProofError as exc:
+            fail(f"the proof does NOT verify: {exc}")
+        if (str(proven[0]), str(proven[1])) != (balance, nonce):
+            fail(f"the node says balance {balance}, nonce {nonce}; its proof shows {proven[0]}, {proven[1]}")
+        note = f"proof verified against state root 0x{trusted.hex()} ({how})"
+    if as_json:
+        console.print_json(json.dumps({"data": data}))
+        return
+    console.print(f"account 0x{key.hex()}: balance {balance} Gwei, nonce {nonce}\n{note}", highlight=False)
+
+
+@app.command("validator")
+def validator(
+    index: int = typer.Argument(..., min=0, help="The validator's index."),
+    node: str | None = NodeUrl,
+    state: str = StateId,
+    root: str | None = Root,
+    verify: bool = Verify,
+    source: Path | None = FromFile,
+    as_json: bool = AsJson,
+) -> None:
+    """A validator's record and balance with a Merkle proof."""
+    from stakework.state.proofs import ProofError, verify_validator
+
+    data = _answer(f"/v1/proof/validator/{index}?state_id={state}", node, source)
+    shown: dict[str, Any] = dict(data.get("validator") or {})
+    note = "as the node says (not verified: add --verify)"
+    if verify or source is not None:
+        trusted, how = _trusted_root(root, state, node, source)
+        try:
+            record = verify_validator(_proof(data), trusted, index)
+        except ProofError as exc:
+            fail(f"the proof does NOT verify: {exc}")
+        shown = {k: "0x" + v.hex() if isinstance(v, bytes) else v for k, v in record.items()}
+        claimed = {k: str(v).lower() for k, v in (data.get("validator") or {}).items()}
+        if claimed != {k: str(v).lower() for k, v in shown.items()}:
+            fail("the node's validator record differs from what its proof shows")
+        note = f"proof verified against state root 0x{trusted.hex()} ({how})"
+    if as_json:
+        console.print_json(json.dumps({"data": data}))
+        return
+    lines = [f"validator {index}:", *(f"  {name}: {value}" for name, value in shown.items()), note]
+    console.print("\n".join(lines), highlight=False)
