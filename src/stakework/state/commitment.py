@@ -122,7 +122,15 @@ class ChunkTree:
         a, b = raw[: full * chunk_bytes], self.shadow[: full * chunk_bytes]
         if chunk_bytes % 8 == 0 and full:
             a, b = a.view(np.uint64), b.view(np.uint64)
-        changed = np.flatnonzero((a != b).reshape(full, -1).any(axis=1)) if full else np.zeros(0, dtype=np.intp)
+        if full:
+            differ = np.flatnonzero(a != b)  # the usual case: few or no differences, found at memory speed
+            per_chunk = len(a) // full
+            if len(differ) > full:  # many: one test per chunk is cheaper than one division per difference
+                changed = np.flatnonzero((a != b).reshape(full, per_chunk).any(axis=1))
+            else:
+                changed = np.unique(differ // per_chunk)
+        else:
+            changed = np.zeros(0, dtype=np.intp)
         tail = slice(full * chunk_bytes, common)
         if common > full * chunk_bytes and not np.array_equal(raw[tail], self.shadow[tail]):
             changed = np.append(changed, full)
@@ -196,14 +204,6 @@ def _buckets_of(keys: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
     return (head.astype(np.int64) >> (32 - ACCOUNT_BUCKET_BITS)).astype(np.int64)
 
 
-def _bucket_starts(buckets: npt.NDArray[np.int64]) -> npt.NDArray[Any]:
-    """The smallest address of each bucket, as 'S20' keys (to search the sorted addresses with)."""
-    heads = (buckets.astype(">u8") << np.uint64(32 - ACCOUNT_BUCKET_BITS)).astype(">u4")
-    out = np.zeros((len(buckets), 20), dtype=np.uint8)
-    out[:, :4] = heads.view(np.uint8).reshape(-1, 4)
-    return out.view("S20").reshape(-1)
-
-
 def _empty_layers() -> list[npt.NDArray[np.uint8]]:
     """The layers of an empty accounts tree: every leaf 32 zero bytes, every node a zero subtree's root."""
     return [
@@ -234,11 +234,13 @@ class AccountTree:
     """The accounts' bucket tree: every account's entry in a table sorted by address (a bucket's leaf is the
     sha256 of a slice of it) and the tree's layers (depth ACCOUNT_BUCKET_BITS, all levels stored)."""
 
-    __slots__ = ("followed", "keys", "layers", "table", "token")
+    __slots__ = ("buckets", "followed", "keys", "layers", "table", "token")
 
     def __init__(self) -> None:
         self.keys: npt.NDArray[Any] = np.zeros(0, dtype="S20")
         """Every address, sorted (a contiguous copy of table["address"], to search)."""
+        self.buckets: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
+        """The bucket of each address in `keys` (non-decreasing: a bucket's entries are a slice)."""
         self.table: npt.NDArray[Any] = np.zeros(0, dtype=_RECORD)
         self.layers = _empty_layers()
         self.token = object()
@@ -249,6 +251,7 @@ class AccountTree:
     def copy(self) -> AccountTree:
         new = AccountTree.__new__(AccountTree)
         new.keys = self.keys.copy()
+        new.buckets = self.buckets.copy()
         new.table = self.table.copy()
         new.layers = [layer.copy() for layer in self.layers]
         new.token = object()
@@ -256,10 +259,8 @@ class AccountTree:
         return new
 
     def _bounds(self, buckets: npt.NDArray[np.int64]) -> tuple[list[int], list[int]]:
-        lows = np.searchsorted(self.keys, _bucket_starts(buckets))
-        last = buckets + 1 >= _BUCKETS
-        highs = np.searchsorted(self.keys, _bucket_starts(np.where(last, 0, buckets + 1)))
-        highs[last] = len(self.keys)
+        lows = np.searchsorted(self.buckets, buckets, side="left")
+        highs = np.searchsorted(self.buckets, buckets, side="right")
         return lows.tolist(), highs.tolist()
 
     def bucket_bytes(self, bucket: int) -> bytes:
@@ -275,8 +276,9 @@ class AccountTree:
         table["nonce"] = nonces
         self.table = table[np.argsort(table["address"], kind="stable")]
         self.keys = np.ascontiguousarray(self.table["address"])
+        self.buckets = _buckets_of(self.keys)
         self.layers = _empty_layers()
-        return np.unique(_buckets_of(self.keys))
+        return np.unique(self.buckets)
 
     def _apply(self, accounts: Accounts, touched: set[bytes]) -> npt.NDArray[np.int64]:
         cand = np.array(sorted(touched), dtype="S20")
@@ -294,21 +296,20 @@ class AccountTree:
             self.table["balance"][pos[stay]] = [v[0] for v in values]
             self.table["nonce"][pos[stay]] = [v[1] for v in values]
         gone = known & ~present
-        if gone.any():
-            self.table = np.delete(self.table, pos[gone])
+        if gone.any():  # emptied accounts leave the ledger
+            at = pos[gone]
+            self.table, self.keys, self.buckets = (np.delete(a, at) for a in (self.table, self.keys, self.buckets))
         new = present & ~known
         if new.any():
             rows = np.array(
                 [(a, *f) for a, f, n in zip(addresses, found, new.tolist(), strict=True) if n and f is not None],
                 dtype=_RECORD,
             )
-            self.table = np.insert(
-                self.table,
-                np.searchsorted(self.keys if not gone.any() else self.table["address"], rows["address"]),
-                rows,
-            )
-        if gone.any() or new.any():
-            self.keys = np.ascontiguousarray(self.table["address"])
+            added = np.ascontiguousarray(rows["address"])
+            at = np.searchsorted(self.keys, added)
+            self.table = np.insert(self.table, at, rows)
+            self.keys = np.insert(self.keys, at, added)
+            self.buckets = np.insert(self.buckets, at, _buckets_of(added))
         return np.unique(_buckets_of(cand))
 
     def update(self, accounts: Accounts) -> None:
