@@ -440,7 +440,7 @@ def test_hostile_integers__supply_past_2_64_units__refused_as_over_the_cap() -> 
     refused(state, host, ALICE, Supply(amount=2**63), CapExceeded)
 
 
-@pytest.mark.parametrize("raw", [b'{"type":"lending.supply","amount":-1}', b'{"type":"lending.borrow","amount":1.5}'])
+@pytest.mark.parametrize("raw", [b'{"type":"lend.supply","amount":-1}', b'{"type":"lend.borrow","amount":1.5}'])
 def test_hostile_integers__negative_or_fractional_amount__refused_at_decode(raw: bytes) -> None:
     with pytest.raises(msgspec.ValidationError):
         msgspec.json.decode(raw, type=LendingMessage)

@@ -173,11 +173,11 @@ def test_store__module_attribute__is_its_state_or_none() -> None:
 
 
 def test_decode_store__unknown_module_name__clear_error() -> None:
-    raw = msgspec.msgpack.encode({"pool": _pool(), "lending": {"x": 1}})
-    with pytest.raises(ModuleStoreError, match=r"module named 'lending'.*it has: pool, liquid"):
+    raw = msgspec.msgpack.encode({"pool": _pool(), "options": {"x": 1}})
+    with pytest.raises(ModuleStoreError, match=r"module named 'options'.*it has: pool, liquid"):
         decode_store(raw)
-    with pytest.raises(ModuleStoreError, match="module named 'lending'"):
-        store_from_builtins({"lending": {}})
+    with pytest.raises(ModuleStoreError, match="module named 'options'"):
+        store_from_builtins({"options": {}})
 
 
 def test_decode_store__corrupt_state__clear_error() -> None:
@@ -189,5 +189,5 @@ def test_decode_store__corrupt_state__clear_error() -> None:
 def test_store__state_of_the_wrong_type__refused() -> None:
     with pytest.raises(ModuleStoreError, match="its state is a PoolModuleState, got LiquidState"):
         ModuleStore({"pool": _liquid()})
-    with pytest.raises(ModuleStoreError, match="no module named 'lending'"):
-        ModuleStore({"lending": _pool()})
+    with pytest.raises(ModuleStoreError, match="no module named 'options'"):
+        ModuleStore({"options": _pool()})

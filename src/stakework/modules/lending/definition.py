@@ -67,6 +67,7 @@ def describe(s: dict[str, int]) -> str:
 
 LENDING = ModuleDef(
     name=MODULE,
+    tag_prefix="lend",
     state_type=LendingState,
     messages=tuple(handlers.HANDLERS),
     dispatch=handlers.dispatch,
@@ -85,4 +86,5 @@ LENDING = ModuleDef(
     web_page="stakework.web.modules.lending:PAGE",
 )
 """The lending module: SWK and stSWK markets with Aave v3's indices, rate curve, e-mode and liquidations, bad debt
-covered by the safety module (docs/modules.md, "Lending module")."""
+covered by the safety module (docs/modules.md, "Lending module"). Its message tags and commands are ``lend.*`` and
+``stakework lend``, as governance's are ``gov.*``."""

@@ -162,5 +162,5 @@ SAFETY = ModuleDef(
     write_param=write_param,
     api_router="stakework.api.modules.safety:router",
     cli_app="stakework.cli.modules.safety:app",
-    services={"voting_power": SafetyVotingPower},
+    services={"voting_power": SafetyVotingPower, "shortfall_cover": handlers.SafetyShortfallCover},
 )
