@@ -8,7 +8,12 @@ import msgspec
 import pytest
 from gov_support import GovHost, advance, advance_to, small_state
 
-from stakework.modules.governance.errors import BelowProposalThreshold, CannotCancel, CheckpointError
+from stakework.modules.governance.errors import (
+    BelowProposalThreshold,
+    CannotCancel,
+    CheckpointError,
+    TooManyLiveProposals,
+)
 from stakework.modules.governance.handlers import dispatch
 from stakework.modules.governance.invariants import check
 from stakework.modules.governance.messages import (
@@ -24,7 +29,15 @@ from stakework.modules.governance.messages import (
     Queue,
 )
 from stakework.modules.governance.queries import power, proposal_view, settings
-from stakework.modules.governance.state import GovernanceState, Status
+from stakework.modules.governance.state import (
+    Bounds,
+    GovernanceParams,
+    GovernanceState,
+    Status,
+    default_bounds,
+    default_params,
+    new_state,
+)
 from stakework.modules.governance.votes import delegate
 
 ALICE, BOB, CAROL, DAVE = b"a" * 20, b"b" * 20, b"c" * 20, b"d" * 20
@@ -169,3 +182,71 @@ def test_tally__for_votes_exactly_at_the_quorum__succeeded() -> None:
     advance_to(state, host, state.proposals[1].end + 1)
     assert state.proposals[1].status is Status.SUCCEEDED
     assert proposal_view(state, 1, host.epoch).quorum == 40
+
+
+# --- state: Bravo's and the Timelock's values -------------------------------------------------------------------------
+def test_default_bounds__bravo_and_timelock_ranges_in_days_of_epochs() -> None:
+    day = 225
+    assert default_bounds(day) == {
+        "proposal_threshold_bps": Bounds(1, 1000),
+        "quorum_bps": Bounds(100, 5000),
+        "voting_delay": Bounds(1, 7 * day),
+        "voting_period": Bounds(day, 14 * day),
+        "timelock_delay": Bounds(2 * day, 30 * day),
+        "grace_period": Bounds(7 * day, 30 * day),
+    }
+    assert default_bounds(1)["timelock_delay"] == Bounds(2, 30)  # one epoch a day: still valid
+
+
+def test_default_bounds__no_epoch_in_a_day__refused() -> None:
+    with pytest.raises(ValueError, match="epochs_per_day must be positive, got 0"):
+        default_bounds(0)
+
+
+def test_default_params__compounds_settings_in_epochs() -> None:
+    day = 225
+    assert default_params(day) == GovernanceParams(
+        proposal_threshold_bps=25,
+        quorum_bps=400,
+        voting_delay=2 * day,
+        voting_period=3 * day,
+        timelock_delay=2 * day,
+        grace_period=14 * day,
+    )
+    assert new_state().params == default_params(225)  # mainnet: 225 epochs a day
+
+
+def test_proposal__new__not_queued_nor_executed_shows_zero_eta_expiry_and_execution_epoch() -> None:
+    state, host = _setup()
+    _run(state, host, ALICE, Propose(actions=[FEE]))
+    view = proposal_view(state, 1, host.epoch)
+    assert (view.eta, view.expires, view.executed_epoch) == (0, 0, 0)
+
+
+def test_propose__32_live_proposals_at_most() -> None:
+    state, host = small_state(), GovHost()
+    proposers = [i.to_bytes(20, "big") for i in range(1, 34)]
+    for who in proposers:
+        host.set_stake(state, who, 100)
+    advance(state, host)
+    for who in proposers[:32]:
+        _run(state, host, who, Propose(actions=[FEE]))
+    assert len(state.live) == 32
+    _refused(state, host, proposers[32], Propose(actions=[FEE]), TooManyLiveProposals)
+
+
+def test_new_state__bounds_starting_at_zero_or_empty__refused_even_when_the_value_fits() -> None:
+    with pytest.raises(ValueError, match=r"voting_delay: bounds 0\.\.500 must be non-empty and start at 1 or more"):
+        new_state(bounds={**default_bounds(), "voting_delay": Bounds(0, 500)})
+    with pytest.raises(ValueError, match=r"voting_delay: bounds 500\.\.400 must be non-empty"):
+        new_state(bounds={**default_bounds(), "voting_delay": Bounds(500, 400)})
+    state = new_state(bounds={**default_bounds(), "voting_delay": Bounds(450, 450)})  # a single allowed value
+    assert state.params.voting_delay == 450
+
+
+def test_new_state__bounds_missing_or_adding_a_parameter__refused_naming_the_expected_set() -> None:
+    missing = {name: b for name, b in default_bounds().items() if name != "grace_period"}
+    with pytest.raises(ValueError, match="bounds must name exactly"):
+        new_state(bounds=missing)
+    with pytest.raises(ValueError, match="bounds must name exactly"):
+        new_state(bounds={**default_bounds(), "extra": Bounds(1, 2)})
