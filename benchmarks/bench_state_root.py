@@ -30,7 +30,8 @@ import numpy as np
 from stakework.bench.workloads import realistic_state
 from stakework.state.beacon_state import BeaconState
 from stakework.state.commitment import StateCommitment, commitment_of
-from stakework.state.root import hash_state, hash_state_from_scratch
+from stakework.state.proofs import verify_account, verify_validator
+from stakework.state.root import hash_state, hash_state_from_scratch, prove_account, prove_validator
 from stakework.state.snapshot import load_state, save_state
 from stakework.transition.epoch import process_epoch
 
@@ -119,9 +120,15 @@ def main() -> None:
         f"equals the root from scratch: {check}"
     )
 
+    cache, state._root_cache = state._root_cache, None
+    t0 = time.perf_counter()
+    state.copy()
+    bare_copy = time.perf_counter() - t0
+    state._root_cache = cache
     t0 = time.perf_counter()
     copy = state.copy()
     copy_time = time.perf_counter() - t0
+    print(f"state copy without the cache (baseline): {_ms(bare_copy)}")
     _block_change(copy, addresses, args.transfers, rng)
     t0 = time.perf_counter()
     hash_state(copy)
@@ -156,6 +163,27 @@ def main() -> None:
             f"the next root: {_ms(again)}; snapshot {path.stat().st_size / 1e6:.0f} MB"
         )
         del loaded
+    root = hash_state(state)
+    index = 123_456 % len(state.validators)
+    t0 = time.perf_counter()
+    account_proof = prove_account(state, addresses[1])
+    t1 = time.perf_counter()
+    verify_account(account_proof, root, addresses[1])
+    t2 = time.perf_counter()
+    validator_proof = prove_validator(state, index)
+    t3 = time.perf_counter()
+    verify_validator(validator_proof, root, index)
+    t4 = time.perf_counter()
+    for label, proof, made, checked in (
+        ("account", account_proof, t1 - t0, t2 - t1),
+        ("validator", validator_proof, t3 - t2, t4 - t3),
+    ):
+        size = sum(len(leaf) for _, leaf in proof.field_leaves) + sum(
+            len(p.chunk) + sum(len(h) for level in p.branch for h in level) for p in proof.paths
+        )
+        print(
+            f"{label} proof: {size / 1000:.1f} kB of hashes and chunks; made in {_ms(made)}, verified in {_ms(checked)}"
+        )
     cache = commitment_of(state)
     print(
         f"commitment cache: {_cache_bytes(cache) / 2**20:.0f} MiB; peak RSS of this process: "
