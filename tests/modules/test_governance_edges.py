@@ -12,6 +12,7 @@ from stakework.modules.governance.errors import (
     BelowProposalThreshold,
     CannotCancel,
     CheckpointError,
+    GovernanceUnavailable,
     TooManyLiveProposals,
 )
 from stakework.modules.governance.handlers import dispatch
@@ -28,7 +29,7 @@ from stakework.modules.governance.messages import (
     Propose,
     Queue,
 )
-from stakework.modules.governance.queries import power, proposal_view, settings
+from stakework.modules.governance.queries import power, proposal_view, proposals, settings
 from stakework.modules.governance.state import (
     Bounds,
     GovernanceParams,
@@ -39,6 +40,7 @@ from stakework.modules.governance.state import (
     new_state,
 )
 from stakework.modules.governance.votes import delegate
+from stakework.modules.testing import FakeHost
 
 ALICE, BOB, CAROL, DAVE = b"a" * 20, b"b" * 20, b"c" * 20, b"d" * 20
 FEE = Action(module="liquid", name="fee_bps", value=500)
@@ -250,3 +252,43 @@ def test_new_state__bounds_missing_or_adding_a_parameter__refused_naming_the_exp
         new_state(bounds=missing)
     with pytest.raises(ValueError, match="bounds must name exactly"):
         new_state(bounds={**default_bounds(), "extra": Bounds(1, 2)})
+
+
+# --- host wiring ------------------------------------------------------------------------------------------------------
+class _Unwired(FakeHost):
+    """A host whose ``parameters`` and ``voting_power`` are there but are not what governance needs."""
+
+    def __init__(self, epoch: int) -> None:
+        super().__init__(epoch=epoch)
+        self.parameters = {"liquid.fee_bps": 1000}
+        self.voting_power = {ALICE: 600}
+
+
+def test_host__parameters_and_voting_power_of_the_wrong_kind__refused_as_unavailable() -> None:
+    state, host = _setup()
+    unwired = _Unwired(host.epoch)
+    before = msgspec.msgpack.encode(state)
+    with pytest.raises(GovernanceUnavailable, match=r"host\.parameters"):
+        dispatch(state, unwired, ALICE, Propose(actions=[FEE]))
+    assert msgspec.msgpack.encode(state) == before
+    with pytest.raises(GovernanceUnavailable, match=r"host\.voting_power"):
+        check(state, unwired)
+
+
+# --- queries ----------------------------------------------------------------------------------------------------------
+def test_proposal_view__quorum_and_snapshot_power_hidden_until_the_snapshot_epoch_has_ended() -> None:
+    state, host = _setup()
+    _run(state, host, ALICE, Propose(actions=[FEE]))
+    start = state.proposals[1].start
+    at_snapshot = proposal_view(state, 1, start)
+    assert (at_snapshot.quorum, at_snapshot.snapshot_power) == (None, None)
+    after = proposal_view(state, 1, start + 1)
+    assert (after.quorum, after.snapshot_power) == (40, 1000)
+
+
+def test_proposals__listed_from_the_first_id_by_default() -> None:
+    state, host = _setup()
+    _run(state, host, ALICE, Propose(actions=[FEE]))
+    _run(state, host, BOB, Propose(actions=[FEE]))
+    assert [v.id for v in proposals(state, host.epoch, 10)] == [1, 2]
+    assert [v.id for v in proposals(state, host.epoch, 10, first_id=2)] == [2]

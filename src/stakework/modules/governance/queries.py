@@ -109,6 +109,7 @@ def proposal_view(state: GovernanceState, proposal_id: int, epoch: int) -> Propo
     return _view(state, get_proposal(state, proposal_id), epoch)
 
 
+# equivalent mutant (const 1 to 0): ids start at 1, so listing from 0 or from 1 gives the same proposals
 def proposals(state: GovernanceState, epoch: int, limit: int, first_id: int = 1) -> list[ProposalView]:
     """At most ``limit`` proposals with ids from ``first_id``, by id."""
     ids = heapq.nsmallest(limit, (i for i in state.proposals if i >= first_id))
