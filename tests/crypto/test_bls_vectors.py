@@ -154,3 +154,15 @@ def test_key_validate__infinity_and_garbage__false_real_key__true() -> None:
     assert not bls.key_validate(INFINITY_G1)
     assert not bls.key_validate(b"\x00" * 48)
     assert bls.key_validate(bls.devnet_secret_key(0).public_key())
+
+
+def test_key_validate__infinity_flag__the_only_encodings_refused_as_the_identity() -> None:
+    """KeyValidate compares a key with the identity only when its infinity flag (0x40 of the first byte) is set:
+    every encoding with the flag clear that decodes is a point with an x-coordinate; with the flag set, only the
+    identity decodes."""
+    for i in range(32):
+        key = bls.devnet_secret_key(i).public_key()
+        assert not key[0] & 0x40 and bls.key_validate(key)
+    for first in (0x40, 0x60, 0xC0, 0xE0):
+        for rest in (b"\x00" * 47, b"\x00" * 46 + b"\x01"):
+            assert not bls.key_validate(bytes([first]) + rest)
