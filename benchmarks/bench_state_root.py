@@ -72,6 +72,44 @@ def _block_change(state: BeaconState, addresses: list[bytes], transfers: int, rn
     state.state_roots[state.slot % state.preset.SLOTS_PER_HISTORICAL_ROOT] = np.frombuffer(rng.bytes(32), np.uint8)
 
 
+def _flat_root(state: BeaconState) -> bytes:
+    """The state root as stakework computed it before the commitment (state/root.py until issue #16): one
+    SHA-256 over every field's canonical encoding, the whole state on every block. Timed as a second baseline."""
+    import msgspec
+
+    from stakework.codec.hashing import CanonicalHasher
+    from stakework.modules.store import canonical_store_bytes
+    from stakework.state.beacon_state import ARRAY_FIELDS, BYTES_FIELDS, CHECKPOINT_FIELDS, QUEUE_FIELDS, SCALAR_FIELDS
+
+    h = CanonicalHasher(b"stakework/state/v1")
+    h.raw("preset", state.preset.PRESET_NAME.encode())
+    for name in BYTES_FIELDS:
+        h.raw(name, getattr(state, name))
+    for name in SCALAR_FIELDS:
+        h.int(name, getattr(state, name))
+    h.raw("latest_block_header", msgspec.msgpack.encode(state.latest_block_header))
+    h.int("validator_count", len(state.validators))
+    for name, column in state.validators.columns():
+        h.array(f"validators.{name}", column)
+    for name in ARRAY_FIELDS:
+        h.array(name, getattr(state, name))
+    h.array("justification_bits", np.array(state.justification_bits, dtype=np.bool_))
+    for name in CHECKPOINT_FIELDS:
+        cp = getattr(state, name)
+        h.int(f"{name}.epoch", cp.epoch)
+        h.raw(f"{name}.root", cp.root)
+    for name in QUEUE_FIELDS:
+        h.raw(name, msgspec.msgpack.encode(getattr(state, name)))
+    h.int("account_count", len(state.accounts))
+    for address, account in state.accounts.items():
+        h.raw("account.address", address)
+        h.int("account.balance", account.balance)
+        h.int("account.nonce", account.nonce)
+    if not state.modules.is_empty():
+        h.raw("modules", canonical_store_bytes(state.modules))
+    return h.digest()
+
+
 def _cache_bytes(cache: StateCommitment) -> int:
     total = cache.accounts.keys.nbytes + sum(layer.nbytes for layer in cache.accounts.layers)
     for tree in cache.columns.values():
@@ -96,6 +134,9 @@ def main() -> None:
         f"(built in {time.perf_counter() - t0:.1f} s)"
     )
 
+    t0 = time.perf_counter()
+    _flat_root(state)
+    print(f"baseline, the previous flat root (every field hashed on every block): {_ms(time.perf_counter() - t0)}")
     t0 = time.perf_counter()
     scratch = hash_state_from_scratch(state)
     baseline = time.perf_counter() - t0
