@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from stakework.node.p2p import messages
+from stakework.node.p2p.frames import encode_frame, read_frame
 from stakework.node.p2p.gossip import Verdict
 from stakework.node.p2p.network import Network
 from stakework.node.p2p.peer import Peer
@@ -158,5 +159,68 @@ def test_request_blocks__refused_as_over_the_limit__waits_the_time_it_is_told_an
         finally:
             await client.stop()
             await server.stop()
+
+    asyncio.run(scenario())
+
+
+class _AlwaysRefusing(RateLimiter):
+    """A peer's limiter that refuses every request for a millisecond: a peer that never serves."""
+
+    def allow(self, peer: bytes, protocol: str, blocks: int = 0) -> float:
+        return 0.001
+
+
+def test_request_blocks__peer_refusing_on_and_on__rate_limited_after_three_retries_not_a_loop() -> None:
+    async def scenario() -> None:
+        server = Network(_Node(), listen=("127.0.0.1", 0), limiter=_AlwaysRefusing())
+        await server.start()
+        client = Network(_Node(), listen=("127.0.0.1", 0), peers_to_dial=[server.listen])
+        await client.start()
+        try:
+            for _ in range(200):
+                if client.peers:
+                    break
+                await asyncio.sleep(0.02)
+            peer = next(iter(client.peers.values()))
+            with pytest.raises(RateLimited):
+                await asyncio.wait_for(client.request_blocks(peer, start_slot=1, count=8), 30)
+            assert server.stats.rate_limited == {"blocks_by_range": 4}  # the request and three retries
+        finally:
+            await client.stop()
+            await server.stop()
+
+    asyncio.run(scenario())
+
+
+def test_request_blocks__peer_answers_with_another_kind__request_error_and_penalty_not_a_crash() -> None:
+    async def scenario() -> None:
+        async def liar(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            status = messages.Status(GENESIS, b"SW\x00\x00", 0, GENESIS, 0, GENESIS, b"\x09" * 16, 1)
+            writer.write(encode_frame(messages.encode(status)))
+            while True:
+                try:
+                    message = messages.decode(await read_frame(reader))
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                if isinstance(message, messages.BlocksByRange):  # answered with a Pong of the same id
+                    writer.write(encode_frame(messages.encode(messages.Pong(message.request_id))))
+                    await writer.drain()
+
+        server = await asyncio.start_server(liar, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = Network(_Node(), listen=("127.0.0.1", 0), peers_to_dial=[("127.0.0.1", port)])
+        await client.start()
+        try:
+            for _ in range(200):
+                if client.peers:
+                    break
+                await asyncio.sleep(0.02)
+            peer = next(iter(client.peers.values()))
+            with pytest.raises(RequestError, match="answered a Blocks request with a Pong"):
+                await client.request_blocks(peer, start_slot=1, count=8)
+            assert client.scores.score(b"\x09" * 16) < 0
+        finally:
+            await client.stop()
+            server.close()
 
     asyncio.run(scenario())

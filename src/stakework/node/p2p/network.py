@@ -13,7 +13,7 @@ import os
 import time
 from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import msgspec
 
@@ -28,11 +28,14 @@ from stakework.node.p2p.scoring import Scores
 from stakework.transition.block.block import SignedBeaconBlock
 
 log = logging.getLogger(__name__)
+_R = TypeVar("_R")
 HANDSHAKE_SECONDS = 5.0
 REDIAL_SECONDS = 1.0
 MAX_PEERS = 64
 MAX_RATE_LIMIT_WAIT = 10.0
 """The longest a request refused as over a peer's rate limit waits before it is sent again (longer: RateLimited)."""
+MAX_RATE_LIMIT_RETRIES = 3
+"""How many times a refused request is sent again (the wait a peer names is enough for one honest retry)."""
 
 
 def _limited(wait: float) -> str:
@@ -362,21 +365,21 @@ class Network:
         """Blocks by range (`start_slot`, `count` ≤ 128) or by root from `peer`. RequestError when it gives no
         usable answer (and the peer is penalised for blocks that do not decode). A request refused as over the
         peer's rate limit is sent again when the peer says it would serve it (at most `MAX_RATE_LIMIT_WAIT`
-        seconds later; `patient=False`: RateLimited at once)."""
-        while True:
+        seconds later, at most `MAX_RATE_LIMIT_RETRIES` times: a peer that refuses on and on gets RateLimited;
+        `patient=False`: RateLimited at once)."""
+        for attempt in range(MAX_RATE_LIMIT_RETRIES + 1):
             rid, future = peer.requests.new()
             if roots is not None:
                 peer.send(messages.BlocksByRoot(rid, roots[: messages.MAX_REQUEST_BLOCKS]))
             else:
                 size = max(1, min(count, messages.MAX_REQUEST_BLOCKS))
                 peer.send(messages.BlocksByRange(rid, start_slot or 0, size))
-            response = await peer.requests.wait(rid, future)
-            assert isinstance(response, messages.Blocks)
+            response = self._expect(peer, await peer.requests.wait(rid, future), messages.Blocks)
             if not response.error:
                 break
             if response.retry_after_ms:
                 wait = response.retry_after_ms / 1000
-                if patient and wait <= MAX_RATE_LIMIT_WAIT:
+                if patient and wait <= MAX_RATE_LIMIT_WAIT and attempt < MAX_RATE_LIMIT_RETRIES:
                     await asyncio.sleep(wait)
                     continue
                 raise RateLimited(f"{peer.name} refused: {response.error}", retry_after=wait)
@@ -388,12 +391,20 @@ class Network:
                 self._spawn(peer.close(goodbye=messages.GOODBYE_FAULT))
             raise RequestError(f"{peer.name} sent blocks that do not decode") from None
 
+    def _expect(self, peer: Peer, response: object, kind: type[_R]) -> _R:
+        """`response` as the kind of answer the request asked for; a peer that answered with another kind is
+        penalised and RequestError raised."""
+        if isinstance(response, kind):
+            return response
+        if self._penalize(peer, "bad_response"):
+            self._spawn(peer.close(goodbye=messages.GOODBYE_FAULT))
+        raise RequestError(f"{peer.name} answered a {kind.__name__} request with a {type(response).__name__}")
+
     async def request_finalized_state(self, peer: Peer) -> messages.FinalizedState:
         """Checkpoint sync: the peer's finalized checkpoint and state (RequestError when it has none)."""
         rid, future = peer.requests.new()
         peer.send(messages.GetFinalizedState(rid))
-        response = await peer.requests.wait(rid, future, timeout=30.0)
-        assert isinstance(response, messages.FinalizedState)
+        response = self._expect(peer, await peer.requests.wait(rid, future, timeout=30.0), messages.FinalizedState)
         if response.error:
             raise RateLimited(f"{peer.name} refused: {response.error}", retry_after=response.retry_after_ms / 1000)
         if not response.state:
@@ -411,8 +422,7 @@ class Network:
     async def refresh_status(self, peer: Peer) -> messages.Status:
         rid, future = peer.requests.new()
         peer.send(messages.GetStatus(rid))
-        response = await peer.requests.wait(rid, future)
-        assert isinstance(response, messages.StatusResponse)
+        response = self._expect(peer, await peer.requests.wait(rid, future), messages.StatusResponse)
         return response.status
 
     def block_peers(self, ports: set[int]) -> None:
