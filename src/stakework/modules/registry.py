@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from stakework.modules.amm.definition import AMM
 from stakework.modules.definition import ModuleDef, Param, RegistryError, ServiceFactory, base_fee
 from stakework.modules.errors import ModuleError
 from stakework.modules.fees.definition import FEES
@@ -23,7 +24,6 @@ from stakework.modules.governance.definition import GOVERNANCE
 from stakework.modules.governance.errors import UnknownParameter
 from stakework.modules.governance.host import ParameterSpec
 from stakework.modules.host import ModuleHost
-from stakework.modules.lending.definition import LENDING
 from stakework.modules.liquid.definition import LIQUID
 from stakework.modules.pool.definition import POOL
 from stakework.modules.safety.definition import SAFETY
@@ -39,7 +39,7 @@ __all__ = [
     "base_fee",
 ]
 
-BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES, LENDING)
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES, AMM)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
 
 _modules: list[ModuleDef] = []
