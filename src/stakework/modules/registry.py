@@ -24,6 +24,7 @@ from stakework.modules.governance.definition import GOVERNANCE
 from stakework.modules.governance.errors import UnknownParameter
 from stakework.modules.governance.host import ParameterSpec
 from stakework.modules.host import ModuleHost
+from stakework.modules.lending.definition import LENDING
 from stakework.modules.liquid.definition import LIQUID
 from stakework.modules.pool.definition import POOL
 from stakework.modules.safety.definition import SAFETY
@@ -39,7 +40,7 @@ __all__ = [
     "base_fee",
 ]
 
-BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES, AMM)
+BUILTIN: tuple[ModuleDef, ...] = (POOL, LIQUID, SAFETY, GOVERNANCE, FEES, AMM, LENDING)
 """The registration list: every built-in module's definition (a new module adds its line here)."""
 
 _modules: list[ModuleDef] = []
