@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import math
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -46,10 +48,15 @@ def simulate(
         None,
         "--scenario",
         help="A module scenario instead of the events: pool-slashing (a pool's validators slashed, its share price "
-        "and withdrawal queue) or mass-exit (most stSWK asks to leave the liquid module at once).",
+        "and withdrawal queue), mass-exit (most stSWK asks to leave the liquid module at once) or systemic (a "
+        "slashing of the liquid module's validators spreads: stSWK sold on the AMM, the pool depegs, leveraged "
+        "positions are liquidated, bad debt, the safety module slashed to cover it).",
     ),
     settings: list[str] = typer.Option(
         [], "--set", help="KEY=VALUE: a setting of the --scenario (repeatable), e.g. --set slash_epoch=20."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="With --scenario systemic: print the run's summary as one JSON object instead of text."
     ),
 ) -> None:
     """Run the chain's epoch processing without a network: N validators from a devnet genesis, a participation
@@ -58,12 +65,17 @@ def simulate(
 
     With --scenario, runs a staking-module scenario on the devnet chain instead (docs/modules.md, "Scenarios"):
     the pool or liquid module with its users, the withdrawal sweep and the module invariants checked every
-    epoch; --validators, --epochs, --miss-rate and --seed apply, --set changes the scenario's own settings."""
+    epoch; --validators, --epochs, --miss-rate and --seed apply, --set changes the scenario's own settings.
+    docs/systemic.md describes --scenario systemic."""
     if scenario_name is not None:
-        _module_scenario(ctx, scenario_name, settings, validators, epochs, miss_rate, seed, every, csv_out, plot)
+        _module_scenario(
+            ctx, scenario_name, settings, validators, epochs, miss_rate, seed, every, csv_out, plot, as_json
+        )
         return
     if settings:
         fail("--set applies to a --scenario; the default run takes --slash, --offline, --exit and --deposit")
+    if as_json:
+        fail("--json applies to --scenario systemic; the default run prints a table (--csv writes every epoch)")
     from stakework.sim.exact import Event, Scenario, run_scenario
     from stakework.state.snapshot import load_state
     from stakework.transition.genesis import devnet_genesis
@@ -214,6 +226,21 @@ def _price(value: int) -> str:
     return f"{value / GWEI_PER_SWK:.6f}"
 
 
+PRICE_SCALE = 10**18
+"""The systemic scenario's prices: SWK per stSWK share times 10**18."""
+
+
+def _price18(value: int, digits: int = 4) -> str:
+    return f"{value / PRICE_SCALE:.{digits}f}" if value else "-"
+
+
+def _record_price(record: Any) -> str:
+    """The progress bar's price: a pool or liquid share price, or the systemic scenario's AMM price."""
+    if hasattr(record, "amm_price"):
+        return _price18(record.amm_price)
+    return _price(record.price)
+
+
 def _module_scenario(
     ctx: typer.Context,
     name: str,
@@ -225,9 +252,10 @@ def _module_scenario(
     every: int,
     csv_out: Path | None,
     plot: Path | None,
+    as_json: bool = False,
 ) -> None:
-    from stakework.sim.exact import ScenarioError
-    from stakework.sim.modules import SCENARIOS, run_module_scenario, scenario_config, total_epochs
+    from stakework.sim.driver import ScenarioError
+    from stakework.sim.scenarios import SCENARIOS, run_module_scenario, scenario_config, total_epochs
 
     if name not in SCENARIOS:
         fail(f"--scenario {name!r}: no such scenario; choose one of {', '.join(SCENARIOS)}")
@@ -247,12 +275,16 @@ def _module_scenario(
             if option in overrides:
                 fail(f"{flag} and --set {option}=... both given; give one")
             fixed[option] = {"validators": validators, "epochs": epochs, "miss_rate": miss_rate}[option]
+    if as_json and name != "systemic":
+        fail(f"--json applies to --scenario systemic; {name} prints a table (--csv writes every epoch)")
     try:
         config = scenario_config(name, overrides, **fixed)
     except ScenarioError as exc:
         fail(str(exc))
     n = total_epochs(config)
     console = wide_console()
+    if as_json:  # stdout carries the JSON object alone
+        console = Console(file=sys.stderr, quiet=True)
     console.print(
         f"[bold]stakework simulate --scenario {name}[/]: {config.validators} genesis validators, preset devnet, "
         f"{n} epochs, seed {config.seed}",
@@ -269,12 +301,19 @@ def _module_scenario(
         disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("run", total=n, price="-")
-        result = run_module_scenario(config, on_epoch=lambda r: bar.update(task, advance=1, price=_price(r.price)))
+        try:
+            result = run_module_scenario(config, on_epoch=lambda r: bar.update(task, advance=1, price=_record_price(r)))
+        except ScenarioError as exc:
+            fail(str(exc))
     records = result.records
-    if name == "pool-slashing":
+    if as_json:
+        typer.echo(json.dumps(result.summary()))
+    elif name == "pool-slashing":
         _show_pool_slashing(console, result, every)
-    else:
+    elif name == "mass-exit":
         _show_mass_exit(console, result, every)
+    else:
+        _show_systemic(console, result, every)
     if csv_out is not None:
         try:
             with csv_out.open("w", newline="") as f:
@@ -288,8 +327,10 @@ def _module_scenario(
         try:
             if name == "pool-slashing":
                 _plot_pool_slashing(result, plot)
-            else:
+            elif name == "mass-exit":
                 _plot_mass_exit(result, plot)
+            else:
+                _plot_systemic(result, plot)
         except OSError as exc:
             fail(f"cannot write {plot}: {exc.strerror}")
         console.print(f"wrote {plot}")
@@ -634,6 +675,171 @@ def _plot_mass_exit(result: Any, out: Path) -> None:
     fig.suptitle(
         f"stakework simulate --scenario mass-exit — {cfg.stakers} stakers, {cfg.request_bps / 100:g}% of them "
         f"request at epoch {cfg.request_epoch}"
+    )
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+
+
+# -- systemic ---------------------------------------------------------------------------------------------------
+
+
+def _show_systemic(console: Console, result: Any, every: int) -> None:
+    records = result.records
+    cfg = result.config
+    events = result.events
+    notable = {cfg.slash_epoch, cfg.slash_epoch - 1, *events.values()}
+    notable |= {r.epoch for r in records if r.liquidations or r.correlation_penalty}
+    table = Table(
+        title="systemic, per epoch (amounts in SWK; prices in SWK per stSWK share)",
+        header_style="bold",
+        pad_edge=False,
+        padding=(0, 1),
+    )
+    for col in (
+        "epoch",
+        "rate",
+        "amm",
+        "twap",
+        "oracle",
+        "disc%",
+        "sold",
+        "liq",
+        "repaid",
+        "min HF",
+        "open",
+        "debt",
+        "bad debt",
+        "covered",
+        "safety",
+    ):
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    table.add_column("event", justify="left", no_wrap=True)
+    labels: dict[int, list[str]] = {}
+    for label, epoch in events.items():
+        labels.setdefault(epoch, []).append(label.replace("_", " "))
+    for r in _shown(records, every, notable):
+        discount = 100 * (r.share_price - r.amm_price) / r.share_price if r.amm_price and r.share_price else 0.0
+        table.add_row(
+            str(r.epoch),
+            _price18(r.share_price),
+            _price18(r.amm_price),
+            _price18(r.amm_twap),
+            _price18(r.oracle_price),
+            f"{discount:.2f}",
+            _swk(r.sold, 1) if r.sold else "",
+            str(r.liquidations) if r.liquidations else "",
+            _swk(r.repaid, 1) if r.repaid else "",
+            _price18(r.min_health, 3),
+            str(r.open_positions),
+            _swk(r.debt, 0),
+            _swk(r.bad_debt, 2),
+            _swk(r.covered, 2),
+            _swk(r.safety_assets, 1),
+            ", ".join(labels.get(r.epoch, [])),
+        )
+    console.print(table)
+    console.print(
+        "rate: stSWK's exchange rate (its redemption value); amm/twap: the pool's spot and time-weighted price; "
+        "oracle: the lending module's price of the collateral; disc%: the pool's discount to the rate; sold: stSWK "
+        "the holders sold on the AMM; liq/repaid: liquidations and the SWK debt they repaid; min HF: the lowest "
+        "health factor of the looped positions, open: positions with debt; bad debt / covered: written off and "
+        "covered by the safety module so far; safety: SWK in its vault.",
+        style="dim",
+        highlight=False,
+    )
+    s = result.summary()
+    order = " -> ".join(f"{k.replace('_', ' ')} (epoch {v})" for k, v in sorted(events.items(), key=lambda kv: kv[1]))
+    console.print(f"chain of events: {order or 'nothing happened'}", highlight=False)
+    console.print(
+        f"stSWK rate {s['share_price_before']:.4f} -> {s['share_price_end']:.4f} SWK; the AMM's lowest price "
+        f"{s['min_amm_price']:.4f} at epoch {s['min_amm_price_epoch']} (largest discount to the rate "
+        f"{100 * s['max_discount']:.2f}%); {s['sold_stswk']:,.1f} stSWK sold by {s['sellers']} holders",
+        highlight=False,
+    )
+    console.print(
+        f"{s['liquidations']} liquidations repaid {s['liquidated_debt']:,.3f} SWK for {s['seized_stswk']:,.3f} "
+        f"stSWK; lowest health factor {s['min_health_factor']:.3f}; bad debt {s['bad_debt']:,.3f} SWK, the "
+        f"safety module slashed {s['safety_module_slashed']:,.3f} SWK (cap {s['safety_module_cap']:,.3f}), "
+        f"{s['uncovered']:,.3f} SWK uncovered",
+        highlight=False,
+    )
+
+
+def _plot_systemic(result: Any, out: Path) -> None:
+    """Four panels: prices (exchange rate, AMM spot and time-weighted, lending oracle); health factors; liquidations;
+    bad debt against the safety module's cover."""
+    plt = _pyplot()
+    records = result.records
+    cfg = result.config
+    epochs = [r.epoch for r in records]
+    fig, (ax1, ax2, ax3, ax4) = plt.subplots(4, 1, figsize=(9, 13), sharex=True, height_ratios=(3, 2, 2, 2))
+    for attr, label, color, style, width in (
+        ("share_price", "stSWK exchange rate (redemption value)", "tab:blue", "-", 1.5),
+        ("amm_price", "AMM spot price", "tab:red", "-", 1.5),
+        ("amm_twap", "AMM time-weighted price", "tab:orange", "--", 2.5),
+        ("oracle_price", "lending oracle (min of rate and TWAP, bounded)", "tab:purple", ":", 1.8),
+    ):
+        shown = [(r.epoch, getattr(r, attr) / PRICE_SCALE) for r in records if getattr(r, attr)]
+        ax1.plot([e for e, _ in shown], [x for _, x in shown], color=color, ls=style, lw=width, label=label)
+    events = result.events
+    if "slashing" in events:
+        ax1.axvline(events["slashing"], color="black", ls="--", lw=0.8, label=f"slashing (epoch {events['slashing']})")
+    if "correlation_penalty" in events:
+        e = events["correlation_penalty"]
+        ax1.axvline(e, color="tab:brown", ls="--", lw=0.8, label=f"correlation penalty (epoch {e})")
+    low = min((r for r in records if r.amm_price), key=lambda r: r.amm_price, default=None)
+    if low is not None:
+        ax1.annotate(
+            f"{low.amm_price / PRICE_SCALE:.4f}",
+            (low.epoch, low.amm_price / PRICE_SCALE),
+            xytext=(6, -14),
+            textcoords="offset points",
+            color="tab:red",
+        )
+    ax1.set_ylabel("SWK per stSWK share")
+    ax1.legend(loc="lower left", fontsize=8)
+    ax1.grid(alpha=0.3)
+    shown = [(r.epoch, r.min_health / PRICE_SCALE) for r in records if r.min_health]
+    ax2.plot([e for e, _ in shown], [x for _, x in shown], color="tab:green", label="lowest health factor")
+    ax2.axhline(1.0, color="tab:red", ls="--", lw=0.9, label="liquidation (health factor 1)")
+    ax2b = ax2.twinx()
+    ax2b.step(epochs, [r.open_positions for r in records], where="post", color="tab:grey", lw=1, alpha=0.7)
+    ax2b.set_ylabel("open positions (grey)")
+    ax2.set_ylabel("health factor")
+    ax2.legend(loc="lower left", fontsize=8)
+    ax2.grid(alpha=0.3)
+    ax3.bar(epochs, [r.liquidations for r in records], color="tab:red", alpha=0.6, label="liquidations")
+    ax3.set_ylabel("liquidations")
+    ax3.yaxis.get_major_locator().set_params(integer=True)
+    ax3b = ax3.twinx()
+    total = 0
+    repaid = []
+    for r in records:
+        total += r.repaid
+        repaid.append(total / GWEI_PER_SWK)
+    ax3b.plot(epochs, repaid, color="tab:brown", label="SWK debt repaid (cumulative)")
+    ax3b.set_ylabel("SWK repaid (brown)")
+    ax3.legend(loc="upper left", fontsize=8)
+    ax3.grid(alpha=0.3)
+    for attr, label, color, width in (
+        ("bad_debt", "bad debt written off", "tab:red", 4.0),
+        ("covered", "covered by the safety module", "tab:green", 1.6),
+        ("deficit", "uncovered", "tab:orange", 1.2),
+    ):
+        ax4.plot(epochs, [getattr(r, attr) / GWEI_PER_SWK for r in records], label=label, color=color, lw=width)
+    ax4b = ax4.twinx()
+    ax4b.plot(epochs, [r.safety_assets / GWEI_PER_SWK for r in records], color="tab:blue", ls=":", lw=1.2)
+    ax4b.set_ylabel("safety module's SWK vault (dotted)")
+    ax4.set_ylabel("SWK")
+    ax4.set_xlabel("epoch")
+    ax4.legend(loc="upper left", fontsize=8)
+    ax4.grid(alpha=0.3)
+    fig.suptitle(
+        f"stakework simulate --scenario systemic — {result.liquid_slashed} of the liquid module's validators "
+        f"(and {result.slashed_validators - result.liquid_slashed} others) slashed at epoch {cfg.slash_epoch}, "
+        f"{cfg.borrowers} looped positions",
+        fontsize=10,
     )
     fig.tight_layout()
     fig.savefig(out, dpi=110)

@@ -400,12 +400,12 @@ class PoolSlashing(ModuleScenario[PoolSlashingRecord]):
             oldest = [v.pubkey for v in self.pool(state).validators]
             chosen = [k for k in oldest if _slashable(state, k)][: cfg.slashed]
             indices = [int(i) for k in chosen if (i := state.validators.index_of_pubkey(k)) is not None]
-            others = _pick_others(state, rng, cfg.others_slashed, set(indices))
+            others = pick_others(state, rng, cfg.others_slashed, set(indices))
             for index in sorted(indices + others):
                 slash_validator(state, index)
             self.slashed_keys += chosen
             after = state.validators.balances.astype(np.int64)
-            pool_idx = _indices(state, self.staked)
+            pool_idx = validator_indices(state, self.staked)
             self.slash_loss = int((before - after)[pool_idx].sum())
             self.chain_loss = int((before - after).clip(min=0).sum())
 
@@ -413,7 +413,7 @@ class PoolSlashing(ModuleScenario[PoolSlashingRecord]):
         epoch = outcome.epoch
         pool = self.pool(state)
         self.staked.update(dict.fromkeys(v.pubkey for v in pool.validators))
-        pool_idx = _indices(state, self.staked)
+        pool_idx = validator_indices(state, self.staked)
         corr = int(outcome.correlation[pool_idx].sum())
         self.chain_loss += int(outcome.correlation.clip(min=0).sum())
         request = pool.requests.get(self.request_id)
@@ -498,12 +498,12 @@ def _slashable(state: BeaconState, pubkey: bytes) -> bool:
     return bool(~v.slashed[index] & (v.activation_epoch[index] <= e) & (e < v.withdrawable_epoch[index]))
 
 
-def _indices(state: BeaconState, pubkeys: Iterable[bytes]) -> np.ndarray:
+def validator_indices(state: BeaconState, pubkeys: Iterable[bytes]) -> np.ndarray:
     found = (state.validators.index_of_pubkey(k) for k in pubkeys)
     return np.array([int(i) for i in found if i is not None], dtype=np.int64)
 
 
-def _pick_others(state: BeaconState, rng: np.random.Generator, count: int, exclude: set[int]) -> list[int]:
+def pick_others(state: BeaconState, rng: np.random.Generator, count: int, exclude: set[int]) -> list[int]:
     if count == 0:
         return []
     v = state.validators
@@ -684,7 +684,7 @@ def run_mass_exit(config: MassExitConfig, on_epoch: Callable[[Any], None] | None
     rng = np.random.default_rng(config.seed)
     scenario = MassExit(config, state, rng)
     records = run_epochs(state, scenario, config.run_epochs(state.preset), rng, config.miss_rate, on_epoch)
-    idx = _indices(state, scenario.staked)
+    idx = validator_indices(state, scenario.staked)
     exit_epochs = sorted(int(x) for x in state.validators.exit_epoch[idx] if int(x) != FAR_FUTURE_EPOCH)
     return MassExitResult(
         config=config,
