@@ -28,9 +28,16 @@ from lending_support import (
 )
 
 from reference import lending_reference as ref
+from stakework.modules.amm.epoch import on_epoch as amm_epoch
+from stakework.modules.amm.handlers import dispatch as amm_dispatch
+from stakework.modules.amm.messages import AddLiquidity, Exchange
+from stakework.modules.amm.oracle import AmmOracle as AmmPrices
+from stakework.modules.amm.state import AmmState
+from stakework.modules.amm.state import new_state as new_amm
 from stakework.modules.errors import ModuleError
 from stakework.modules.lending import queries
 from stakework.modules.lending.definition import LENDING
+from stakework.modules.lending.epoch import on_epoch
 from stakework.modules.lending.errors import (
     AssetUnavailable,
     BelowMinimum,
@@ -474,3 +481,56 @@ def test_module_accounts__hold_exactly_the_markets_cash() -> None:
     assert host.balance(module(host)) == state.swk.cash
     assert host.staked_token_ledger.shares_of(module(host)) == state.stswk.cash
     assert state.swk.supply_of(ALICE) > 1000 * SWK  # interest earned
+
+
+# --- the AMM's time-weighted price through its real host service --------------------------------------------------
+class AmmChainHost(LendingHost):
+    """A fake chain that runs the AMM module: ``amm_oracle`` is the AMM's own service over a real pool."""
+
+    def __init__(self, pool: AmmState) -> None:
+        super().__init__()
+        self.pool = pool
+
+    @property
+    def amm_oracle(self) -> AmmPrices:  # type: ignore[override]
+        return AmmPrices(self.pool, self)
+
+    @amm_oracle.setter
+    def amm_oracle(self, value: object) -> None:  # LendingHost's constructor sets it; the pool decides here
+        pass
+
+
+def test_amm_twap__a_depeg_on_the_real_pool__lowers_the_price_down_to_the_bound() -> None:
+    """1000 SWK and 1000 stSWK shares in the AMM; until its window has history the oracle reads the exchange rate
+    (the AMM's ``OracleUnavailable`` is its "no price yet"); a seller dumps 600 stSWK shares, then 300 more, and the
+    TWAP follows over the window: the lending price is the TWAP while within 10 % of the exchange rate, then the
+    bound."""
+    pool = new_amm(PRESET, governance=GOV, treasury=GOV, twap_window=2)
+    host = AmmChainHost(pool)
+    state = new_state(PRESET, governance=GOV, treasury=TREASURY)
+    for who in (ALICE, BOB):
+        host.fund(who, 10_000 * SWK)
+        host.staked_token_ledger.mint(who, 10_000 * SWK)
+    amm_dispatch(pool, host, ALICE, AddLiquidity(swk=1_000 * SWK, stswk=1_000 * SWK, min_mint=0))
+
+    def epoch() -> None:
+        host.advance_epoch()
+        amm_epoch(pool, host)
+        on_epoch(state, host)
+
+    v = stswk_price(state, host)
+    assert v.twap is None and v.price == WAD and v.source == "exchange rate"
+    for _ in range(3):
+        epoch()
+    assert stswk_price(state, host).twap == WAD  # a balanced pool at the 1:1 rate
+    seen = []
+    for dump in (600 * SWK, 300 * SWK):  # a depeg within the bound, then past it
+        amm_dispatch(pool, host, BOB, Exchange(sell="stswk", dx=dump, min_dy=0))
+        for _ in range(3):
+            epoch()
+            v = stswk_price(state, host)
+            assert v.twap is not None and v.spot is not None and v.price == min(WAD, max(v.twap, 9 * WAD // 10))
+            seen.append((v.twap, v.price, v.source))
+    assert seen[2][1] == seen[2][0] < WAD and seen[2][2] == "AMM TWAP"  # the market's price, below the rate
+    assert seen[-1][0] < 9 * WAD // 10 and seen[-1][1] == 9 * WAD // 10 and seen[-1][2] == "AMM TWAP at the bound"
+    assert check(state, host) == []
