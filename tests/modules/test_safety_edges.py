@@ -9,7 +9,7 @@ import msgspec
 import pytest
 
 from stakework.modules.safety import MODULE
-from stakework.modules.safety.definition import genesis, stake_balance, stake_balances
+from stakework.modules.safety.definition import genesis, spends, stake_balance, stake_balances, voting_power
 from stakework.modules.safety.epoch import on_epoch
 from stakework.modules.safety.errors import BelowMinimum, InsufficientShares, InvalidParameter, NotAuthorized
 from stakework.modules.safety.handlers import MAX_REASON, dispatch, rewards_of
@@ -29,6 +29,7 @@ from stakework.modules.safety.queries import apr, position, slash_history, vault
 from stakework.modules.safety.state import INDEX_SCALE, SafetyState, new_state
 from stakework.modules.safety.testing import FakeSafetyHost
 from stakework.modules.shares import BURN_ADDRESS
+from stakework.modules.testing import FakeHost
 from stakework.spec.presets import get_preset
 
 SWK = 10**9
@@ -397,3 +398,38 @@ def test_stake_balance__shares_of_both_vaults_summed() -> None:
     assert stswk == 50 * SWK - DEAD
     assert stake_balance(state, ALICE) == swk + stswk
     assert stake_balances(state) == {ALICE: swk + stswk, BOB: 100 * SWK}
+
+
+def test_voting_power__swk_vault_after_a_slashing__its_swk_value_rounded_down() -> None:
+    state, host = _setup(max_slash_bps=5000)
+    dispatch(state, host, ALICE, Stake(amount=3 * DEAD))  # Alice: 2 * DEAD shares of 3 * DEAD
+    dispatch(state, host, GOV, Slash(amount=DEAD + 1, recipient=RESERVE))  # 2 * DEAD - 1 units left
+    assert voting_power(state, host, ALICE) == (2 * DEAD) * (2 * DEAD - 1) // (3 * DEAD)
+
+
+def test_voting_power__a_single_stswk_vault_share__counted_at_the_liquid_price() -> None:
+    state, host = _staked()
+    dispatch(state, host, CAROL, Stake(vault="stswk", amount=2 * DEAD))
+    dispatch(state, host, CAROL, Transfer(vault="stswk", to=BOB, shares=1))
+    host.staked_token_ledger.price = 3  # SWK per stSWK share
+    assert voting_power(state, host, BOB) == 100 * SWK + 3
+
+
+def test_voting_power__host_without_an_stswk_ledger__the_swk_vault_position_still_counts() -> None:
+    state, host = _staked()
+    dispatch(state, host, BOB, Stake(vault="stswk", amount=10 * SWK))
+    bare = FakeHost(epoch=host.epoch)  # a chain that does not run the liquid module
+    assert voting_power(state, bare, BOB) == 100 * SWK
+
+
+def test_spends__only_a_stake_into_the_swk_vault_takes_swk_from_the_sender() -> None:
+    assert spends(Stake(amount=5 * SWK)) == 5 * SWK
+    assert spends(Stake(vault="stswk", amount=5 * SWK)) == 0
+    for message in (
+        Redeem(shares=SWK),
+        Transfer(to=BOB, shares=SWK),
+        ClaimRewards(),
+        Slash(amount=SWK, recipient=RESERVE),
+        AuthorizeSlasher(address=BOB),
+    ):
+        assert spends(message) == 0, message

@@ -61,6 +61,7 @@ def voting_power(state: SafetyState, host: ModuleHost, holder: bytes) -> int:
     without it holds no stSWK vault position)."""
     swk = state.swk.ledger.convert_to_assets(state.swk.ledger.shares_of(holder), Rounding.DOWN)
     shares = state.stswk.ledger.shares_of(holder)
+    # equivalent mutant (const 0 to -1): no shares are worth 0 stSWK shares, which are worth 0 SWK
     if shares == 0:
         return swk
     ledger = getattr(host, "staked_token_ledger", None)
