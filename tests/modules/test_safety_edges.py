@@ -9,7 +9,15 @@ import msgspec
 import pytest
 
 from stakework.modules.safety import MODULE
-from stakework.modules.safety.definition import genesis, spends, stake_balance, stake_balances, voting_power
+from stakework.modules.safety.definition import (
+    describe,
+    genesis,
+    spends,
+    stake_balance,
+    stake_balances,
+    summary,
+    voting_power,
+)
 from stakework.modules.safety.epoch import on_epoch
 from stakework.modules.safety.errors import BelowMinimum, InsufficientShares, InvalidParameter, NotAuthorized
 from stakework.modules.safety.handlers import MAX_REASON, dispatch, rewards_of
@@ -433,3 +441,23 @@ def test_spends__only_a_stake_into_the_swk_vault_takes_swk_from_the_sender() -> 
         AuthorizeSlasher(address=BOB),
     ):
         assert spends(message) == 0, message
+
+
+def test_summary_and_describe__staked_assets_stakers_unclaimed_rewards_and_slashings() -> None:
+    state, host = _staked(swk_emission_per_epoch=SWK)
+    dispatch(state, host, CAROL, Stake(vault="stswk", amount=10 * SWK))
+    _advance(state, host, 2)
+    dispatch(state, host, ALICE, ClaimRewards(amount=SWK // 4))
+    dispatch(state, host, GOV, Slash(amount=50 * SWK, recipient=RESERVE))
+    s = summary(state)
+    assert s == {
+        "swk_staked": 150 * SWK,
+        "stswk_staked": 10 * SWK,
+        "stakers": 3,
+        "rewards_unclaimed": 2 * SWK - SWK // 4,
+        "slashings": 1,
+    }
+    assert describe(s) == (
+        "safety module: 150.000 SWK and 10.000 stSWK (shares) staked by 3 stakers, 1.750 SWK of rewards unclaimed, "
+        "1 slashings"
+    )
