@@ -793,7 +793,7 @@ def _plot_systemic(result: Any, out: Path) -> None:
         ax1.annotate(
             f"{low.amm_price / PRICE_SCALE:.4f}",
             (low.epoch, low.amm_price / PRICE_SCALE),
-            xytext=(6, -14),
+            xytext=(-48, -14),
             textcoords="offset points",
             color="tab:red",
         )
@@ -836,7 +836,7 @@ def _plot_systemic(result: Any, out: Path) -> None:
     ax4.legend(loc="upper left", fontsize=8)
     ax4.grid(alpha=0.3)
     fig.suptitle(
-        f"stakework simulate --scenario systemic — {result.liquid_slashed} of the liquid module's validators "
+        f"stakework simulate --scenario systemic\n{result.liquid_slashed} of the liquid module's validators "
         f"(and {result.slashed_validators - result.liquid_slashed} others) slashed at epoch {cfg.slash_epoch}, "
         f"{cfg.borrowers} looped positions",
         fontsize=10,
