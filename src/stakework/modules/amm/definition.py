@@ -106,5 +106,8 @@ AMM = ModuleDef(
     params=PARAMS,
     read_param=read_param,
     write_param=write_param,
+    api_router="stakework.api.modules.amm:router",
+    cli_app="stakework.cli.modules.amm:app",
+    web_page="stakework.web.modules.amm:PAGE",
     services={"amm_oracle": AmmOracle},
 )
