@@ -519,7 +519,7 @@ def test_amm_twap__a_depeg_on_the_real_pool__lowers_the_price_down_to_the_bound(
         on_epoch(state, host)
 
     v = stswk_price(state, host)
-    assert v.twap is None and v.price == WAD and v.source == "exchange rate"
+    assert v.twap is None and v.price == WAD and v.source == "exchange rate" and v.spot is not None  # shown
     for _ in range(3):
         epoch()
     assert stswk_price(state, host).twap == WAD  # a balanced pool at the 1:1 rate

@@ -18,6 +18,7 @@ the attack's cost is the AMM's manipulation cost over its window).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from stakework.modules.arith import BPS, Rounding, mul_div
@@ -71,15 +72,21 @@ def refresh_anchor(state: LendingState, host: ModuleHost) -> None:
         state.oracle_epoch = host.epoch
 
 
+def _read(price: Callable[[], int]) -> int | None:
+    """One AMM price; None when the AMM has none (an empty pool, a window without history: it refuses)."""
+    try:
+        value = price()
+    except StakeworkError:
+        return None
+    return value if value > 0 else None
+
+
 def _amm(host: ModuleHost) -> tuple[int | None, int | None]:
+    """The AMM's (TWAP, spot price); None for each it cannot give, both on a chain without an AMM."""
     oracle = amm_oracle_of(host)
     if oracle is None:
         return None, None
-    try:
-        twap, spot = oracle.twap_price(), oracle.spot_price()
-    except StakeworkError:
-        return None, None  # an AMM without a price (empty pool): as if there were none
-    return (twap if twap > 0 else None), (spot if spot > 0 else None)
+    return _read(oracle.twap_price), _read(oracle.spot_price)
 
 
 def stswk_price(state: LendingState, host: ModuleHost) -> PriceView:

@@ -104,7 +104,8 @@ class ParameterView(msgspec.Struct, kw_only=True):
 
 
 def accrued_market(state: LendingState, name: str, epoch: int) -> Market:
-    """A copy of market ``name``'s figures accrued to ``epoch`` (its balance maps shared, unchanged)."""
+    """A copy of market ``name``'s figures accrued to ``epoch`` (its supply map copied, since accrual mints the
+    treasury's part; its debt map shared, unchanged)."""
     market = state.market(name)
     copy = msgspec.structs.replace(market, supply=dict(market.supply) if market.supply else {})
     accrue(state_with_market(state, name, copy), copy, epoch)
