@@ -132,6 +132,7 @@ def test_systemic__settings__typed_and_checked() -> None:
         ({"miss_rate": "nan"}, "miss_rate is between 0 and 1"),
         ({"epochs": "10"}, r"the run ends \(epochs=10\) before slash_epoch"),
         ({"ltv_spread_bps": "9300"}, "ltv_spread_bps must be below target_ltv_bps"),
+        ({"target_ltv_bps": "9500"}, r"above the lending module's e-mode LTV \(9300 bps\)"),
     ):
         with pytest.raises(ScenarioError, match=message):
             scenario_config("systemic", settings)

@@ -52,6 +52,7 @@ from stakework.modules.keys import MAX_KEYS_PER_MESSAGE
 from stakework.modules.lending import messages as lend
 from stakework.modules.lending.handlers import account_values, accrue_all, quote_liquidation
 from stakework.modules.lending.oracle import prices
+from stakework.modules.lending.parameters import LendingParameters
 from stakework.modules.lending.state import LendingState
 from stakework.modules.liquid import messages as lm
 from stakework.modules.liquid import queries as lq
@@ -173,6 +174,12 @@ class SystemicConfig:
             raise ScenarioError(f"systemic: target_ltv_bps is 1..{BPS - 1} basis points (got {self.target_ltv_bps})")
         if self.ltv_spread_bps >= self.target_ltv_bps:
             raise ScenarioError("systemic: ltv_spread_bps must be below target_ltv_bps")
+        emode_ltv = LendingParameters().emode_ltv_bps
+        if self.target_ltv_bps > emode_ltv:
+            raise ScenarioError(
+                f"systemic: target_ltv_bps ({self.target_ltv_bps}) is above the lending module's e-mode LTV "
+                f"({emode_ltv} bps): no borrower could borrow that much"
+            )
         if self.others_slashed >= self.validators:
             raise ScenarioError("systemic: others_slashed must be below the genesis validators")
         if not 0 <= self.miss_rate <= 1:  # NaN fails too
@@ -431,9 +438,12 @@ class Systemic(ModuleScenario[SystemicRecord]):
         return _liquid(state).ledger.shares_of(account) - before
 
     def borrowable(self, state: BeaconState, borrower: bytes) -> int:
-        """SWK that takes the borrower's debt to its target LTV of the collateral at the lending oracle."""
-        values = account_values(_lending(state), borrower, prices(_lending(state), ChainHost(state)))
-        return mul_div(values.collateral, self.target_ltv[borrower], BPS, Rounding.DOWN) - values.debt
+        """SWK that takes the borrower's debt to its target LTV of the collateral at the lending oracle, at most
+        what the SWK market holds."""
+        lending = _lending(state)
+        values = account_values(lending, borrower, prices(lending, ChainHost(state)))
+        wanted = mul_div(values.collateral, self.target_ltv[borrower], BPS, Rounding.DOWN) - values.debt
+        return min(wanted, lending.swk.cash)
 
     def _epoch_figures(self) -> None:
         self.sold = self.sold_for = self.bought = 0
