@@ -328,6 +328,26 @@ def test_bad_debt__reporter_not_authorised__deficit_kept_then_covered_at_the_epo
     assert host.balance(module(host)) == state.swk.cash
 
 
+def test_bad_debt__an_older_deficit_covered_with_a_new_one__each_record_shows_its_own_part() -> None:
+    """Bob's bad debt is left uncovered (the module is not authorised yet); once it is, Carol's bad debt brings a
+    cover of both deficits: her record shows her part, the market's total both."""
+    state, host = make(with_safety=True)
+    assert host.safety is not None
+    safety_dispatch(host.safety, host, CAROL, SafetyStake(amount=1000 * SWK))
+    send(state, host, ALICE, Supply(amount=1000 * SWK))
+    for who in (BOB, CAROL):
+        send(state, host, who, Supply(market="stswk", amount=100 * SWK))
+        send(state, host, who, SetEmode(enabled=True))
+        send(state, host, who, Borrow(amount=90 * SWK))
+    host.staked_token_ledger.rate = WAD // 2
+    send(state, host, LIQ, Liquidate(borrower=BOB))
+    safety_dispatch(host.safety, host, GOV, AuthorizeSlasher(address=module(host)))
+    send(state, host, LIQ, Liquidate(borrower=CAROL))
+    first, second = state.bad_debts
+    assert first.covered == 0 and second.covered == second.amount
+    assert state.swk.covered_total == first.amount + second.amount and state.swk.deficit == 0
+
+
 def test_bad_debt__without_a_safety_module__the_deficit_is_recorded() -> None:
     state, host = emode_borrower()
     host.staked_token_ledger.rate = WAD // 2

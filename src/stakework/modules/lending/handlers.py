@@ -545,7 +545,7 @@ def write_off(state: LendingState, host: ModuleHost, borrower: bytes) -> None:
         state.bad_debts.append(record)
         if len(state.bad_debts) > BAD_DEBT_HISTORY:
             del state.bad_debts[: len(state.bad_debts) - BAD_DEBT_HISTORY]
-        record.covered = cover_deficit(state, host, market)
+        record.covered = min(cover_deficit(state, host, market), amount)  # (the cover may include an older deficit)
 
 
 def cover_deficit(state: LendingState, host: ModuleHost, market: Market) -> int:
