@@ -8,7 +8,7 @@ Rules (anchors: Aave v3 ``SupplyLogic``, ``BorrowLogic``, ``LiquidationLogic``, 
 
 - balances are scaled (:mod:`.state`); supply mints ``floor(amount / liquidity_index)``, a withdrawal burns
   ``ceil(amount / liquidity_index)``, a borrow mints ``ceil(amount / borrow_index)``, a repayment burns
-  ``floor(amount / borrow_index)``: each in the protocol's favour (Aave v3.4's directional rounding);
+  ``floor(amount / borrow_index)``: each in the protocol's favour (Aave v3.5's directional rounding);
 - collateral is valued at the oracle (:mod:`.oracle`), rounded down; debt rounded up. Health factor ``HF = sum(value
   x liquidation threshold) / debt``; a borrow needs ``sum(value x LTV) >= debt`` afterwards (and so HF >= 1); a
   withdrawal, a collateral switch or an e-mode switch needs HF >= 1 afterwards;

@@ -2,9 +2,9 @@
 ``DefaultReserveInterestRateStrategy``).
 
 - A **ray** is 10^27 (Aave's precision for indices and rates). Aave rounds ``rayMul``/``rayDiv`` half up; here
-  every product and quotient names its direction and takes the one that favours the protocol, as Aave v3.4's
-  ``rayMulFloor``/``rayDivCeil`` do for balances: an index the suppliers earn rounds down, a debt index rounds up,
-  minted supply rounds down, minted debt rounds up.
+  every product and quotient names its direction and takes the one that favours the protocol, as Aave v3.5's
+  ``TokenMath`` does for balances (ERC-4626's rule): an index the suppliers earn rounds down, a debt index rounds
+  up, minted supply rounds down, minted debt rounds up.
 - Time is the chain's epoch (a module sees no clock): a rate is a yearly ray rate, and ``dt`` is in epochs, with
   ``epochs_per_year`` from the preset in place of Aave's ``SECONDS_PER_YEAR``.
 - The store's integers are unsigned 64-bit, and a ray index is above 2^64 from the start, so an index is kept as
