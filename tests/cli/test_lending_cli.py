@@ -1,7 +1,7 @@
 """`stakework lend`: user mistakes without a node (one-line errors, exit status 2), and the journey end to end
 against a devnet subprocess: supply SWK, stake SWK for stSWK and supply it, enter e-mode, borrow, a borrow beyond
-the LTV refused with the module's reason, the position's health factor, the markets, governance authorising the
-module to report bad debt, repay everything, withdraw the collateral."""
+the LTV refused with the module's reason, the position's health factor, the markets, the `stakework status` row,
+governance authorising the module to report bad debt, repay everything, withdraw the collateral."""
 
 from __future__ import annotations
 
@@ -71,6 +71,8 @@ def test_lending_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     assert code == 2 and "not below 1" in out, out
     code, out = cli("lend", "markets")
     assert code == 0 and "swk market: supplied 100" in out and "not authorised" in out, out
+    code, out = cli("status", "--data-dir", str(devnet))
+    assert code == 0 and "lending: SWK 100.000 supplied / 30.000 borrowed" in out and "1 borrowers" in out, out
     code, out = cli("lend", "enable-cover", "--from", "devnet-0", *send)
     assert code == 0 and "included in block" in out, out
     assert _api("/v1/lending")["cover"]["authorised"] is True
