@@ -76,7 +76,7 @@ class _Handler:
     def on_peer_status(self, peer: Peer, status: messages.Status) -> None:
         pass
 
-    def finalized_state(self) -> tuple[int, bytes, bytes]:
+    def finalized_state(self, root: bytes = b"") -> tuple[int, bytes, bytes]:
         return 0, b"\x00" * 32, b""
 
 

@@ -38,7 +38,7 @@ class _Node:
     def on_peer_status(self, peer: Peer, status: messages.Status) -> None:
         pass
 
-    def finalized_state(self) -> tuple[int, bytes, bytes]:
+    def finalized_state(self, root: bytes = b"") -> tuple[int, bytes, bytes]:
         return 1, GENESIS, b"state"
 
 

@@ -13,11 +13,14 @@ from blspy import G2Element
 from stakework.crypto import bls
 from stakework.node.chain import BlockRangeError, Chain
 from stakework.node.metrics import BLOCK_IMPORT_BUCKETS, Histogram, time_imports
+from stakework.node.node import GENESIS_FILENAME, NetworkGenesis, NodeConfig, NodeRunner, prepare_network
 from stakework.node.storage import ChainStore
+from stakework.node.storage.db import anchor_root
 from stakework.node.storage.errors import StorageError
 from stakework.spec.presets import DEVNET
 from stakework.state.beacon_state import BeaconState
 from stakework.state.root import hash_state
+from stakework.state.snapshot import load_binary
 from stakework.transition.block.block import (
     Attestation,
     BeaconBlock,
@@ -36,7 +39,7 @@ from stakework.transition.state_transition import (
     process_slots,
     state_transition,
 )
-from support.chain import attestations_for_slot, key
+from support.chain import attestations_for_slot, build_block, key
 
 VALIDATORS = 64
 Tamper = Callable[[BeaconBlockBody], BeaconBlockBody]
@@ -202,3 +205,35 @@ def test_block_import_histogram__synced_range__every_block_counted_once() -> Non
     assert histogram.count == 14
     chain.import_block(blocks[13], current_slot=20, timely=False)  # known already: an import all the same
     assert histogram.count == 15
+
+
+def test_finalized_state__asked_for_an_older_finalized_root__served_from_the_kept_snapshot(tmp_path: Path) -> None:
+    """Checkpoint sync's serving side: a new node asks for the state of the root its user trusts; the serving node
+    may have finalized past it meanwhile, and still serves it while its store keeps that snapshot."""
+    prepare_network(tmp_path, nodes=1, validators=16, preset=DEVNET, slot_seconds=1.0, now=1_000)
+    genesis = NetworkGenesis.read(tmp_path / GENESIS_FILENAME)
+    runner = NodeRunner(NodeConfig(tmp_path / "node-0", genesis), clock=lambda: genesis.genesis_time + 1_000.0)
+    try:
+        work = runner.genesis.copy()
+        blocks: list[SignedBeaconBlock] = []
+        atts: list[Attestation] = []
+        for slot in range(1, 49):
+            block = build_block(work, slot, attestations=atts)
+            state_transition(work, block, verify_signatures=False)
+            blocks.append(block)
+            atts = attestations_for_slot(work, block.message.hash_tree_root())
+        for i in range(0, 48, 8):  # a range per epoch: a snapshot each time finality advances
+            runner.chain.import_blocks(blocks[i : i + 8], current_slot=48)
+        assert runner.chain.store is not None
+        kept = runner.chain.store.snapshots()
+        latest = runner.chain.forkchoice.finalized_checkpoint
+        older, older_epoch = next((r, e) for r, _, e in kept if r != latest.root and e > 0)
+        epoch, root, data = runner.finalized_state(older)
+        assert (epoch, root) == (older_epoch, older)
+        assert anchor_root(load_binary("served", raw=data)) == older
+        assert runner.finalized_state()[1] == latest.root  # no root asked: the newest
+        assert runner.finalized_state(b"\x13" * 32)[1] == latest.root  # not kept: the newest (the asker refuses it)
+    finally:
+        runner.client.protection.close()
+        assert runner.chain.store is not None
+        runner.chain.store.close()

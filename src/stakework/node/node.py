@@ -321,14 +321,21 @@ class NodeRunner:
                     out.append(msgspec.msgpack.encode(block))
         return out
 
-    def finalized_state(self) -> tuple[int, bytes, bytes]:
-        """Checkpoint sync, serving side: the finalized checkpoint and its block's post-state (binary snapshot)."""
+    def finalized_state(self, root: bytes = b"") -> tuple[int, bytes, bytes]:
+        """Checkpoint sync, serving side: the finalized checkpoint and its block's post-state (binary snapshot);
+        with `root`, the finalized state of that block when it is one of the snapshots the store keeps (a user's
+        trusted root may be an epoch or two behind by the time the new node asks), else the newest (whose root the
+        asking node then finds is not the one it trusts, and says so)."""
         import tempfile
 
         from stakework.state.snapshot import save_binary
 
         with self.guard:
             checkpoint = self.chain.forkchoice.finalized_checkpoint
+            if root and root != checkpoint.root and self.chain.store is not None:
+                kept = self.chain.store.snapshot_data(root)
+                if kept is not None:
+                    return kept[0], root, kept[1]
             state = self.chain.states.get(checkpoint.root)
             if state is None:
                 return 0, b"\x00" * 32, b""
@@ -830,7 +837,7 @@ class _GenesisOnly:
     def on_peer_status(self, peer: Peer, status: messages.Status) -> None:
         pass
 
-    def finalized_state(self) -> tuple[int, bytes, bytes]:
+    def finalized_state(self, root: bytes = b"") -> tuple[int, bytes, bytes]:
         return 0, b"\x00" * 32, b""
 
 
@@ -908,7 +915,7 @@ async def checkpoint_sync(config: NodeConfig, *, say: Callable[[str], object] = 
         peer = next(iter(network.peers.values()))
         if fetched_state is None:
             try:
-                answer = await network.request_finalized_state(peer)
+                answer = await network.request_finalized_state(peer, want)
             except RequestError as exc:
                 raise NodeError(f"checkpoint sync: {exc}") from None
             source = peer.name

@@ -104,9 +104,11 @@ class Blocks(msgspec.Struct, frozen=True, tag="blocks"):
 
 
 class GetFinalizedState(msgspec.Struct, frozen=True, tag="get_finalized_state"):
-    """Checkpoint sync: ask for the serving node's finalized checkpoint state."""
+    """Checkpoint sync: ask for the serving node's finalized checkpoint state; with `root`, for the finalized
+    state of that block (the user's trusted root, which the serving node may have finalized past since)."""
 
     request_id: U64
+    root: Annotated[bytes, msgspec.Meta(max_length=32)] = b""
 
 
 class FinalizedState(msgspec.Struct, frozen=True, tag="finalized_state"):

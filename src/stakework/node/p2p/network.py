@@ -59,7 +59,7 @@ class NodeHandler(Protocol):
 
     def on_peer_status(self, peer: Peer, status: messages.Status) -> None: ...
 
-    def finalized_state(self) -> tuple[int, bytes, bytes]: ...
+    def finalized_state(self, root: bytes = b"") -> tuple[int, bytes, bytes]: ...
 
 
 @dataclass
@@ -277,13 +277,13 @@ class Network:
                     peer.send(messages.Blocks(rid, [], _limited(wait), _ms(wait)), essential=True)
                     return self._over_limit(peer, "blocks_by_root")
                 peer.send(messages.Blocks(rid, self.handler.blocks_by_root(roots)), essential=True)
-            case messages.GetFinalizedState(request_id=rid):
+            case messages.GetFinalizedState(request_id=rid, root=wanted):
                 wait = self.limiter.allow(peer.node_id, "finalized_state")
                 if wait:
                     refused = messages.FinalizedState(rid, 0, bytes(32), b"", _limited(wait), _ms(wait))
                     peer.send(refused, essential=True)
                     return self._over_limit(peer, "finalized_state")
-                epoch, root, state = self.handler.finalized_state()
+                epoch, root, state = self.handler.finalized_state(wanted)
                 peer.send(messages.FinalizedState(rid, epoch, root, state), essential=True)
             case (
                 messages.Pong(request_id=rid)
@@ -400,10 +400,11 @@ class Network:
             self._spawn(peer.close(goodbye=messages.GOODBYE_FAULT))
         raise RequestError(f"{peer.name} answered a {kind.__name__} request with a {type(response).__name__}")
 
-    async def request_finalized_state(self, peer: Peer) -> messages.FinalizedState:
-        """Checkpoint sync: the peer's finalized checkpoint and state (RequestError when it has none)."""
+    async def request_finalized_state(self, peer: Peer, root: bytes = b"") -> messages.FinalizedState:
+        """Checkpoint sync: the peer's finalized checkpoint and state — with `root`, the finalized state of that
+        block if the peer still keeps it (RequestError when it has none)."""
         rid, future = peer.requests.new()
-        peer.send(messages.GetFinalizedState(rid))
+        peer.send(messages.GetFinalizedState(rid, root))
         response = self._expect(peer, await peer.requests.wait(rid, future, timeout=30.0), messages.FinalizedState)
         if response.error:
             raise RateLimited(f"{peer.name} refused: {response.error}", retry_after=response.retry_after_ms / 1000)

@@ -547,6 +547,15 @@ class ChainStore:
                 self._advance(conn, "finalized", checkpoint)
         return root
 
+    def snapshot_data(self, block_root: bytes) -> tuple[int, bytes] | None:
+        """The kept snapshot of block `block_root`'s post-state: its checkpoint epoch and the binary snapshot
+        (what `state.snapshot.load_binary` reads; not checked here). None when no snapshot of it is kept."""
+        with self._read("read a snapshot") as conn:
+            row = conn.execute(
+                "SELECT epoch, data FROM snapshots WHERE block_root = ?", (bytes(block_root),)
+            ).fetchone()
+        return None if row is None else (int(row[0]), bytes(row[1]))
+
     def snapshots(self) -> list[tuple[bytes, int, int]]:
         """The stored snapshots as (block root, state slot, checkpoint epoch), newest first."""
         with self._read("list snapshots") as conn:
