@@ -249,9 +249,9 @@ class Chain:
     ) -> None:
         """Record a block whose transition succeeded: its post-state, the fork choice, its attestations' votes."""
         block = signed.message
+        justified, finalized = pulled_up_checkpoints(state)  # (before the state is reachable: it is put back)
         self.states[root] = state
         self.blocks[root] = signed
-        justified, finalized = pulled_up_checkpoints(state)
         self.forkchoice.on_block(
             root,
             block.parent_root,
