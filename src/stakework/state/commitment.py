@@ -48,7 +48,7 @@ from stakework.state.proofs import (
     preset_root,
     rows_per_chunk,
 )
-from stakework.state.registry import Registry
+from stakework.state.registry import Registry, WriteLog
 
 _sha = hashlib.sha256
 _COLUMN_KINDS = ("column", "roots", "u64vector")
@@ -136,16 +136,37 @@ class ChunkTree:
             changed = np.append(changed, full)
         return changed
 
-    def update(self, column: npt.NDArray[Any], *, same_source: bool = False) -> None:
+    def _noted_chunks(self, log: WriteLog, rows: int) -> npt.NDArray[np.intp]:
+        """The chunks holding the rows `log` noted (among the first `rows`)."""
+        parts = []
+        for noted in log.rows:
+            if isinstance(noted, tuple):
+                start, stop = noted
+                if stop > start:
+                    parts.append(np.arange(start // self.per, (stop - 1) // self.per + 1, dtype=np.intp))
+            else:
+                parts.append(noted // self.per)
+        if not parts:
+            return np.zeros(0, dtype=np.intp)
+        chunks = np.unique(np.concatenate(parts))
+        return chunks[(chunks >= 0) & (chunks < -(-rows // self.per))].astype(np.intp)
+
+    def update(self, column: npt.NDArray[Any], *, same_source: bool = False, writes: WriteLog | None = None) -> None:
         """Bring the tree to `column`'s content, re-hashing only the chunks that changed since the last update.
         `same_source`: `column` is (a longer view of) the column this tree last hashed (an append-only tree
-        rebuilds otherwise)."""
+        rebuilds otherwise). `writes`: what the registry noted was written to it since (then nothing is compared;
+        None, or a log saying `whole`: the column is compared with the shadow)."""
         raw = _raw(column)
         rows = len(column)
         if rows < self.count or self.row_bytes * rows != len(raw) or (self.append_only and not same_source):
             self.count, self.layers, self.shadow = 0, [], np.zeros(0, dtype=np.uint8)  # start over
         old = self.count
-        dirty = np.zeros(0, dtype=np.intp) if self.append_only else self._changed_chunks(raw, old)
+        if self.append_only:
+            dirty = np.zeros(0, dtype=np.intp)
+        elif writes is not None and not writes.whole and rows >= old:
+            dirty = self._noted_chunks(writes, old)
+        else:
+            dirty = self._changed_chunks(raw, old)
         chunks = -(-rows // self.per)
         if rows != old:
             dirty = np.union1d(dirty, np.arange(old // self.per, chunks))
@@ -377,7 +398,7 @@ def _row_bytes(f: Field, column: npt.NDArray[Any]) -> int:
 class StateCommitment:
     """The cached Merkle tree of one state (see the module docstring)."""
 
-    __slots__ = ("accounts", "columns", "leaves", "registry")
+    __slots__ = ("accounts", "columns", "leaves", "registry", "token")
 
     def __init__(self) -> None:
         self.columns: dict[str, ChunkTree] = {}
@@ -385,6 +406,8 @@ class StateCommitment:
         self.leaves: list[tuple[str, bytes]] = []
         self.registry: Registry | None = None
         """The registry last hashed (its append-only columns are trusted to have kept their rows)."""
+        self.token = object()
+        """This tree's mark on the registry it follows (Registry.take_writes)."""
 
     def copy(self, source: BeaconState, target: BeaconState) -> StateCommitment:
         """The cache of `target`, a fresh `source.copy()`: the copy's trees follow the copy's registry and
@@ -394,6 +417,9 @@ class StateCommitment:
         new.accounts = self.accounts.copy()
         new.leaves = list(self.leaves)
         new.registry = target.validators if source.validators is self.registry else None
+        new.token = object()
+        if new.registry is not None and source.validators.followed_by(self.token):
+            target.validators.follow(new.token)  # the copy's write logs are copies of the source's
         ledger = source.accounts
         if ledger is self.accounts.followed and ledger.followed_by(self.accounts.token):
             new.accounts.followed = target.accounts
@@ -403,6 +429,10 @@ class StateCommitment:
     def update(self, state: BeaconState) -> bytes:
         """Bring the tree to `state` and return the state root."""
         leaves = [("preset", field_leaf("preset", preset_root(state.preset.PRESET_NAME)))]
+        same = state.validators is self.registry
+        writes = state.validators.take_writes(self.token)  # None unless this tree follows the registry
+        if not same:
+            writes = None
         for f in STATE_FIELDS:
             if f.kind in _COLUMN_KINDS:
                 column = _column_of(state, f)
@@ -410,7 +440,11 @@ class StateCommitment:
                 width = _row_bytes(f, column)
                 if tree is None or tree.row_bytes != width:
                     tree = self.columns[f.name] = ChunkTree(width, append_only=f.append_only)
-                tree.update(column, same_source=state.validators is self.registry)
+                tree.update(
+                    column,
+                    same_source=same,
+                    writes=writes.get(f.name) if writes is not None and f.kind == "column" else None,
+                )
                 root = tree.root()
             elif f.kind == "accounts":
                 self.accounts.update(state.accounts)

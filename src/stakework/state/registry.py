@@ -50,6 +50,99 @@ class Validator:
     inactivity_score: int
 
 
+MAX_NOTED_WRITES: Final = 4096
+"""Writes a column notes one by one before it just says "all of it" (the commitment then compares it whole)."""
+
+
+class WriteLog:
+    """What was written through one column since the state commitment last looked: row ranges, or `whole`."""
+
+    __slots__ = ("rows", "whole")
+
+    def __init__(self) -> None:
+        self.rows: list[tuple[int, int] | npt.NDArray[np.intp]] = []
+        self.whole = False
+
+    def copy(self) -> WriteLog:
+        new = WriteLog()
+        new.rows = list(self.rows)
+        new.whole = self.whole
+        return new
+
+    def note(self, key: Any, n: int) -> None:
+        """Note a write at index `key` (its row part) of a column of `n` rows."""
+        if self.whole:
+            return
+        if isinstance(key, tuple):
+            key = key[0] if key else Ellipsis
+        if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+            i = int(key) + n if key < 0 else int(key)
+            self.rows.append((i, i + 1))
+        elif isinstance(key, slice):
+            start, stop, _ = key.indices(n)
+            self.rows.append((start, max(start, stop)))
+        else:
+            arr = np.asarray(key) if not isinstance(key, type(Ellipsis)) and key is not None else None
+            if arr is None or arr.ndim != 1:
+                self.whole = True
+            elif arr.dtype == np.bool_:
+                self.rows.append(np.flatnonzero(arr))
+            elif np.issubdtype(arr.dtype, np.integer):
+                self.rows.append(np.where(arr < 0, arr + n, arr).astype(np.intp))
+            else:
+                self.whole = True
+        if len(self.rows) > MAX_NOTED_WRITES:
+            self.whole, self.rows = True, []
+
+
+class Column(np.ndarray):
+    """A registry column as the registry hands it out: read-only, except through indexing assignment, in-place
+    operators and ufuncs writing `out=` it, which write and note what they wrote in the column's WriteLog (so
+    the state commitment re-hashes only those rows). Any other write (`np.copyto`, `.fill`, a write through a
+    slice taken from it) fails loudly: the array is read-only. Reading gives plain arrays."""
+
+    _log: WriteLog | None
+
+    def __array_finalize__(self, obj: Any) -> None:
+        self._log = None  # only the registry's own views write through (it sets the log)
+
+    def _writable(self) -> npt.NDArray[Any]:
+        view: npt.NDArray[Any] = self.view(np.ndarray)
+        view.flags.writeable = True
+        return view
+
+    def __getitem__(self, key: Any) -> Any:
+        result = super().__getitem__(key)
+        return result.view(np.ndarray) if isinstance(result, np.ndarray) else result
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        if self._log is None:
+            super().__setitem__(key, value)
+            return
+        self._log.note(key, len(self))
+        self._writable()[key] = value
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        args = [x.view(np.ndarray) if isinstance(x, Column) else x for x in inputs]
+        out = kwargs.get("out")
+        if out is not None:
+            outs = []
+            for o in out:
+                if isinstance(o, Column) and o._log is not None:
+                    o._log.note(Ellipsis, len(o))
+                    outs.append(o._writable())
+                else:
+                    outs.append(o.view(np.ndarray) if isinstance(o, Column) else o)
+            kwargs["out"] = tuple(outs)
+        if method == "at" and isinstance(inputs[0], Column) and inputs[0]._log is not None:
+            inputs[0]._log.note(inputs[1] if len(inputs) > 1 else Ellipsis, len(inputs[0]))
+            args[0] = inputs[0]._writable()
+        result = getattr(ufunc, method)(*args, **kwargs)
+        if out is not None:
+            return out[0] if len(out) == 1 else out
+        return result
+
+
 class Registry:
     """Columnar validators. Attribute names are the spec's field names."""
 
@@ -72,6 +165,9 @@ class Registry:
             name: np.full((capacity, *shape), fill, dtype=dtype) for name, (dtype, shape, fill) in COLUMNS.items()
         }
         self._pubkey_index: dict[bytes, int] | None = None
+        self._logs: dict[str, WriteLog] = {name: WriteLog() for name in COLUMNS}
+        self._owner: object = None
+        """The token of the commitment tree following this registry's write logs."""
         self._reslice()
 
     # -- construction ---------------------------------------------------------------------------------------
@@ -104,16 +200,37 @@ class Registry:
         reg._buffers = {name: buf[: max(self._n, 1)].copy() for name, buf in self._buffers.items()}
         reg._n = self._n
         reg._pubkey_index = dict(self._pubkey_index) if self._pubkey_index is not None else None
+        reg._logs = {name: log.copy() for name, log in self._logs.items()}
         reg._reslice()
         return reg
 
     def _reslice(self) -> None:
         n = self._n
         for name, buf in self._buffers.items():
-            view = buf[:n]
-            if name in _APPEND_ONLY:  # rows never change once appended: the state commitment relies on it
-                view.flags.writeable = False
+            view = buf[:n].view(Column)
+            view.flags.writeable = False
+            if name not in _APPEND_ONLY:  # rows of an append-only column never change: no write is allowed
+                view._log = self._logs[name]
             setattr(self, name, view)
+
+    # -- for the state commitment (state/commitment.py) -------------------------------------------------------
+    def take_writes(self, token: object) -> dict[str, WriteLog] | None:
+        """Each column's writes since the tree holding `token` last asked, forgetting them; None when another
+        tree (or none) followed this registry until now: it must compare every column (and follows it now)."""
+        logs = {name: log.copy() for name, log in self._logs.items()}
+        for log in self._logs.values():  # cleared in place: views handed out earlier keep noting into them
+            log.rows, log.whole = [], False
+        if self._owner is not token:
+            self._owner = token
+            return None
+        return logs
+
+    def followed_by(self, token: object) -> bool:
+        return self._owner is token
+
+    def follow(self, token: object) -> None:
+        """The tree holding `token` follows this registry from now on (a copy of one its source followed)."""
+        self._owner = token
 
     def _grow(self, need: int) -> None:
         capacity = len(self._buffers["effective_balance"])
