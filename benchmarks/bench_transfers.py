@@ -103,7 +103,8 @@ def main(n: int, accounts: int, senders: int, validators: int, governed_fees: bo
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"{n:,} transfers in {slot} blocks ({senders:,} senders, {accounts:,} funded accounts, {validators} "
-        f"validators, devnet preset{', governed fees' if governed_fees else ''}); set-up {setup_s:.1f} s; load average {os.getloadavg()[0]:.1f}"
+        f"validators, devnet preset{', governed fees' if governed_fees else ''}); set-up {setup_s:.1f} s; "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"  mempool admission      : {admit_s:6.2f} s  ({n / admit_s:8,.0f}/s)")
     print(f"  head state to the slot : {advance_s:6.2f} s  (state copies: one takes {copy_s * 1000:.0f} ms here)")
