@@ -292,3 +292,11 @@ def test_proposals__listed_from_the_first_id_by_default() -> None:
     _run(state, host, BOB, Propose(actions=[FEE]))
     assert [v.id for v in proposals(state, host.epoch, 10)] == [1, 2]
     assert [v.id for v in proposals(state, host.epoch, 10, first_id=2)] == [2]
+
+
+def test_settings__total_power_is_the_latest_total_and_zero_before_any_stake() -> None:
+    empty = small_state()
+    assert settings(empty, 0).total_power == 0
+    state, host = _setup()  # 1000 at epoch 0
+    host.set_stake(state, ALICE, 100)  # 500 at epoch 1
+    assert settings(state, host.epoch).total_power == 500
