@@ -129,6 +129,7 @@ def record_balance_change(state: GovernanceState, epoch: int, account: bytes, ba
         return
     delegatee = delegate_of(state, account)
     # equivalent mutant (cmp > to >=): balance == old has returned above
+    # equivalent mutant (negate if): either branch, with the sides swapped and the amount negated, writes the same
     if balance > old:
         move_votes(state, epoch, None, delegatee, balance - old)
     else:
