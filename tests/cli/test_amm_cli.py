@@ -89,3 +89,5 @@ def test_amm_journey_on_a_devnet(tmp_path: Path, devnet: Path) -> None:
     assert _api(f"/v1/amm/accounts/{me}")["shares"] == "0"
     pool = _api("/v1/amm")
     assert int(pool["lp_supply"]) == 10**6  # the dead shares stay
+    code, out = cli("status", "--data-dir", str(devnet))  # the row from the data directory (it may lag the head)
+    assert code == 0 and "amm pool:" in out, out

@@ -626,3 +626,22 @@ def test_fees__a_tiny_trade__pays_at_least_one_unit_curve_would_round_to_nothing
     assert swap.fee >= 1 and swap.dy < curve.exchange(0, 1, 1_000, 0)
     dep = ss.add_liquidity(pool, (1_000, 0))
     assert min(dep.fees) >= 1
+
+
+def test_add_liquidity__two_tiny_deposits_at_a_fractional_rate__no_gain() -> None:
+    """Found by the attacker search: at a share price of 0.688..., depositing (1, 7) then (9, 1) credited the
+    depositor for the part of a Gwei the pool's rounded-down stSWK side holds uncounted (``floor((b + a) r) >
+    floor(b r) + a r``): 0.065 Gwei more than it put in. Deposits now count each coin's move rounded down on its
+    own."""
+    rate = 688_449_622_235_290_880
+    state = new_state(PRESET, governance=GOV, treasury=TREASURY, a=1, fee=0, admin_fee=0)
+    host = FakeAmmHost(rate=rate)
+    for who in (ALICE, EVE):
+        host.fund(who, 10**6 * SWK)
+        host.staked_token_ledger.mint(who, 10**6 * SWK)
+    dispatch(state, host, ALICE, AddLiquidity(swk=2 * 10**6, stswk=2 * 10**6 * P // rate, min_mint=0))
+    start = value(host, EVE)
+    dispatch(state, host, EVE, AddLiquidity(swk=1, stswk=7, min_mint=0))
+    dispatch(state, host, EVE, AddLiquidity(swk=9, stswk=1, min_mint=0))
+    out = ss.remove_liquidity(state.pool(rate, 0), state.lp.shares_of(EVE))
+    assert host.balance(EVE) + out[0] + Fraction((host.staked_token_ledger.shares_of(EVE) + out[1]) * rate, P) <= start

@@ -200,7 +200,7 @@ class CurvePool:
                 fees[i] = fee * difference // FEE_DENOMINATOR
                 self.balances[i] = new_balance - (fees[i] * admin_fee // FEE_DENOMINATOR)
                 self.admin_balances[i] += fees[i] * admin_fee // FEE_DENOMINATOR
-                new_balances[i] -= fees[i]
+                new_balances[i] = _sub(new_balances[i], fees[i])  # uint256: reverts below 0
             D2 = get_D(self._xp_mem(new_balances), amp)
             mint_amount = token_supply * (D2 - D0) // D0
         else:

@@ -296,11 +296,26 @@ class Deposit:
     """D of ``balances`` (computed here, so a deposit that would leave D undefined is refused before it moves)."""
 
 
+def _d_moved(pool: Pool, delta: tuple[int, int]) -> int:
+    """D of the pool's balances moved by ``delta`` (native units, either sign), each coin's move valued on its own
+    and rounded down (a withdrawal's value rounded up)."""
+    xp = pool.xp
+    moved = (xp[0] + delta[0] * pool.rates[0] // PRECISION, xp[1] + delta[1] * pool.rates[1] // PRECISION)
+    if min(moved) <= 0:
+        raise BelowMinimum("the deposit is too lopsided for the pool; add some of both coins")
+    return get_D(moved, pool.amp)
+
+
 def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
     """Curve ``add_liquidity``: D before (D0), with the amounts (D1), and after the imbalance fee (D2): each coin's
     fee is ``fee * n / (4 (n - 1))`` of its distance from the balanced deposit ``D1 * old / D0`` (rounded up); the
     admin's cut (rounded down) leaves the pool's balances. The LP shares minted are ``supply * (D2 - D0) / D0``
-    (rounded down, by the share ledger). The first deposit needs both coins and mints D1."""
+    (rounded down, by the share ledger). The first deposit needs both coins and mints D1.
+
+    D1 and D2 count each coin's change in SWK value rounded down on its own (``xp_old + delta * rate // 10^18``),
+    not the new balance's value rounded down: ``floor((b + a) r)`` can exceed ``floor(b r) + a r`` by up to a unit,
+    the part of a Gwei the pool's rounded-down stSWK side holds uncounted, which a deposit must not be credited
+    for (the attacker search found a deposit pair gaining 0.07 Gwei so)."""
     if any(a < 0 for a in amounts) or sum(amounts) == 0:
         raise BelowMinimum("add a positive amount of at least one coin")
     old = pool.balances
@@ -311,7 +326,7 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
         d1 = pool.d(new)
         return Deposit(balances=new, admin=(0, 0), fees=(0, 0), d0=0, d2=d1, d_after=d1)
     d0 = pool.d(old)
-    d1 = pool.d(new)
+    d1 = _d_moved(pool, amounts)
     if d1 <= d0:
         raise BelowMinimum("the deposit does not raise the pool's D; add more")
     fee = ceil_div(pool.fee * N_COINS, 4 * (N_COINS - 1))
@@ -329,7 +344,7 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
         reduced.append(new[k] - f)
     if min(reduced) <= 0:
         raise BelowMinimum("the deposit is too lopsided for the pool; add some of both coins")
-    d2 = pool.d((reduced[0], reduced[1]))
+    d2 = _d_moved(pool, (reduced[0] - old[0], reduced[1] - old[1]))
     if d2 <= d0:
         raise BelowMinimum("after the imbalance fee the deposit adds nothing to the pool; add more")
     after = (balances[0], balances[1])
