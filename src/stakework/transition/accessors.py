@@ -8,6 +8,7 @@ import numpy.typing as npt
 from stakework.spec.arith import exact_sum, integer_squareroot
 from stakework.spec.types import Epoch, Root
 from stakework.state.beacon_state import BeaconState
+from stakework.transition import epoch_cache
 from stakework.transition.errors import TransitionError
 from stakework.transition.misc import compute_start_slot_at_epoch
 
@@ -32,8 +33,9 @@ def get_total_balance(state: BeaconState, mask: BoolArray) -> int:
 
 
 def get_total_active_balance(state: BeaconState) -> int:
-    """Spec: get_total_active_balance (current epoch)."""
-    return get_total_balance(state, is_active_validator(state, state.current_epoch()))
+    """Spec: get_total_active_balance (current epoch), from the per-epoch cache (`epoch_cache`: kept with the
+    activation and exit epochs and the effective balances it was summed from, so never another registry's)."""
+    return epoch_cache.total_active_balance(state)
 
 
 def get_base_reward_per_increment(state: BeaconState, total_active_balance: int) -> int:

@@ -21,7 +21,8 @@ from stakework.spec.constants import DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPO
 from stakework.spec.presets import Preset
 from stakework.spec.types import ValidatorIndex
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.accessors import get_active_validator_indices, get_randao_mix
+from stakework.transition.accessors import get_randao_mix
+from stakework.transition.epoch_cache import active_validator_indices, registry_view
 from stakework.transition.errors import TransitionError
 from stakework.transition.misc import compute_epoch_at_slot
 from stakework.transition.shuffling import compute_shuffled_indices, shuffle_indices
@@ -61,7 +62,7 @@ def committee_count_for(preset: Preset, active_count: int) -> int:
 
 def get_committee_count_per_slot(state: BeaconState, epoch: int) -> int:
     """Spec: get_committee_count_per_slot."""
-    return committee_count_for(state.preset, int(get_active_validator_indices(state, epoch).size))
+    return committee_count_for(state.preset, int(active_validator_indices(state, epoch).size))
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,26 +99,18 @@ _cache: OrderedDict[tuple[bytes, Preset, bytes], EpochShuffling] = OrderedDict()
 _cache_lock = threading.Lock()
 
 
-def get_epoch_shuffling(state: BeaconState, epoch: int) -> EpochShuffling:
-    """The committees of `epoch` as one shuffled list (cached by seed and the exact active set).
-
-    Precondition: `epoch` is within the range whose seed the state holds (at most MIN_SEED_LOOKAHEAD ahead,
-    as for the spec's get_beacon_committee).
-    """
-    p = state.preset
-    active = get_active_validator_indices(state, epoch).astype(np.int64, copy=False)
-    seed = get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)
-    # The key holds the whole active set (by digest): two states with equal seeds but different registries
-    # (test states, forks with the same RANDAO history) must not share committees.
+def _shuffle(p: Preset, epoch: int, seed: bytes, active: IndexArray) -> EpochShuffling:
+    """The shuffling of `active` with `seed`, from the cache keyed by the seed and the exact active set (by
+    digest: two registries whose active sets for an epoch are equal share it, e.g. a registry before and after
+    an epoch's processing scheduled activations further ahead)."""
     key = (seed, p, hashlib.sha256(active.astype(np.uint32).tobytes()).digest())
     with _cache_lock:
         hit = _cache.get(key)
-        if hit is not None:
+        if hit is not None and hit.epoch == epoch:
             _cache.move_to_end(key)
             return hit
     shuffled = shuffle_indices(active, seed, p.SHUFFLE_ROUND_COUNT)
     shuffled.setflags(write=False)
-    active.setflags(write=False)
     result = EpochShuffling(
         epoch=epoch,
         seed=seed,
@@ -133,6 +126,22 @@ def get_epoch_shuffling(state: BeaconState, epoch: int) -> EpochShuffling:
     return result
 
 
+def get_epoch_shuffling(state: BeaconState, epoch: int) -> EpochShuffling:
+    """The committees of `epoch` as one shuffled list, from the per-epoch cache (`epoch_cache`: found by the
+    registry's activation and exit epochs and by the seed, so never another registry's or another seed's).
+
+    Precondition: `epoch` is within the range whose seed the state holds (at most MIN_SEED_LOOKAHEAD ahead,
+    as for the spec's get_beacon_committee).
+    """
+    p = state.preset
+    seed = get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)
+    view = registry_view(state)
+    shuffling: EpochShuffling = view.memo(
+        ("shuffling", epoch, seed, p), lambda: _shuffle(p, epoch, seed, view.active_indices(epoch))
+    )
+    return shuffling
+
+
 def get_beacon_committee(state: BeaconState, slot: int, index: int) -> IndexArray:
     """Spec: get_beacon_committee — the validators of committee `index` at `slot`, in committee order.
 
@@ -143,43 +152,92 @@ def get_beacon_committee(state: BeaconState, slot: int, index: int) -> IndexArra
     return get_epoch_shuffling(state, epoch).committee(slot, index)
 
 
+@dataclass(frozen=True, eq=False)
+class ProposerChoice:
+    """A proposer sampled by compute_proposer_index, with the candidates it examined (in order, the winner last)
+    and their effective balances then: the choice stands for any registry with the same active set and these
+    balances at these candidates (the random values depend only on the seed)."""
+
+    proposer: int
+    examined: IndexArray
+    balances: npt.NDArray[np.uint64]
+
+    def holds_for(self, effective: npt.NDArray[np.uint64]) -> bool:
+        return bool(np.array_equal(effective[self.examined], self.balances))
+
+
+def _sample_proposer(p: Preset, arr: IndexArray, effective: npt.NDArray[np.uint64], seed: bytes) -> ProposerChoice:
+    """Spec: compute_proposer_index's loop over `arr` (not empty), vectorized by batches: candidate `i` is
+    `arr[compute_shuffled_index(i % total, total, seed)]`, accepted when
+    `effective_balance * (2**16 - 1) >= MAX_EFFECTIVE_BALANCE_ELECTRA * r` with `r` the `i % 16`-th little-endian
+    16-bit word of `hash(seed || uint_to_bytes(i // 16))`; the first accepted one in order wins."""
+    total = int(arr.size)
+    threshold = p.MAX_EFFECTIVE_BALANCE_ELECTRA
+    # Both sides fit a uint64 below 2**63 for any real balance: compare vectorized; else exactly in Python ints.
+    vector_ok = threshold * MAX_RANDOM_VALUE < 2**63
+    examined: list[IndexArray] = []
+    start, batch = 0, 64
+    while True:
+        i = np.arange(start, start + batch, dtype=np.int64)
+        candidates = arr[compute_shuffled_indices(i % total, total, seed, p.SHUFFLE_ROUND_COUNT)]
+        words = b"".join([sha256(seed + uint_to_bytes8(j)) for j in range(start // 16, (start + batch) // 16)])
+        random_values = np.frombuffer(words, dtype="<u2").astype(np.uint64)
+        balances = effective[candidates]
+        if vector_ok and int(balances.max()) < 2**63 // MAX_RANDOM_VALUE:
+            accepted = np.flatnonzero(balances * np.uint64(MAX_RANDOM_VALUE) >= np.uint64(threshold) * random_values)
+            first = int(accepted[0]) if accepted.size else -1
+        else:
+            first = next(
+                (k for k in range(batch) if int(balances[k]) * MAX_RANDOM_VALUE >= threshold * int(random_values[k])),
+                -1,
+            )
+        if first >= 0:
+            examined.append(candidates[: first + 1])
+            seen = np.concatenate(examined)
+            seen.setflags(write=False)
+            kept = np.array(effective[seen], dtype=np.uint64)
+            kept.setflags(write=False)
+            return ProposerChoice(int(candidates[first]), seen, kept)
+        examined.append(candidates)
+        start += batch
+        batch = min(2 * batch, 1024)
+
+
 def compute_proposer_index(state: BeaconState, indices: npt.ArrayLike, seed: bytes) -> ValidatorIndex:
     """Spec: compute_proposer_index (Electra) — from `indices`, a candidate sampled by effective balance.
 
     Candidate `i` is `indices[compute_shuffled_index(i % total, total, seed)]`; it is accepted when
     `effective_balance * (2**16 - 1) >= MAX_EFFECTIVE_BALANCE_ELECTRA * r` with `r` the `i % 16`-th
-    little-endian 16-bit word of `hash(seed || uint_to_bytes(i // 16))`. Candidates are drawn in batches of 64
-    (one vectorized shuffle per batch, touching only the buckets it needs); the first accepted one in order
+    little-endian 16-bit word of `hash(seed || uint_to_bytes(i // 16))`. Candidates are drawn in batches (one
+    vectorized shuffle of their positions and one vectorized test per batch); the first accepted one in order
     wins, as in the spec's loop. Precondition: `indices` is not empty (TransitionError otherwise).
     """
     arr = np.asarray(indices, dtype=np.int64).reshape(-1)
-    total = int(arr.size)
-    if total == 0:
+    if arr.size == 0:
         raise TransitionError("compute_proposer_index: no candidate validators (the spec asserts len(indices) > 0)")
-    p = state.preset
-    effective = state.validators.effective_balance
-    threshold = p.MAX_EFFECTIVE_BALANCE_ELECTRA
-    batch = 64
-    start = 0
-    while True:
-        i = np.arange(start, start + batch, dtype=np.int64)
-        candidates = arr[compute_shuffled_indices(i % total, total, seed, p.SHUFFLE_ROUND_COUNT)]
-        words = b"".join(sha256(seed + uint_to_bytes8(j)) for j in range(start // 16, (start + batch) // 16))
-        random_values = np.frombuffer(words, dtype="<u2").astype(np.uint64)
-        # effective_balance <= 2**64 / 2**16 in any sane preset; Python ints keep the comparison exact anyway.
-        for k in range(batch):
-            candidate = int(candidates[k])
-            if int(effective[candidate]) * MAX_RANDOM_VALUE >= threshold * int(random_values[k]):
-                return ValidatorIndex(candidate)
-        start += batch
+    return ValidatorIndex(_sample_proposer(state.preset, arr, state.validators.effective_balance, seed).proposer)
 
 
 def get_beacon_proposer_index(state: BeaconState) -> ValidatorIndex:
     """Spec: get_beacon_proposer_index — the proposer of `state.slot`, sampled from the current epoch's active
     validators with seed hash(get_seed(epoch, DOMAIN_BEACON_PROPOSER) || uint_to_bytes(slot)).
 
-    Precondition: at least one active validator (TransitionError otherwise).
+    Cached per registry view (the active set) and seed; a cached choice is used only while the effective
+    balances of the candidates it examined are unchanged. Precondition: at least one active validator
+    (TransitionError otherwise).
     """
+    p = state.preset
     epoch = state.current_epoch()
     seed = sha256(get_seed(state, epoch, DOMAIN_BEACON_PROPOSER) + uint_to_bytes8(state.slot))
-    return compute_proposer_index(state, get_active_validator_indices(state, epoch), seed)
+    view = registry_view(state)
+    key = ("proposer", epoch, seed, p.SHUFFLE_ROUND_COUNT, p.MAX_EFFECTIVE_BALANCE_ELECTRA)
+    effective = state.validators.effective_balance
+    held = view.get(key)
+    if isinstance(held, ProposerChoice) and held.holds_for(effective):
+        return ValidatorIndex(held.proposer)
+    active = view.active_indices(epoch)
+    if active.size == 0:
+        raise TransitionError("compute_proposer_index: no candidate validators (the spec asserts len(indices) > 0)")
+    choice = _sample_proposer(p, active, effective, seed)
+    view.put(key, choice)
+    return ValidatorIndex(choice.proposer)

@@ -117,14 +117,15 @@ def compute_shuffled_indices(positions: npt.ArrayLike, index_count: int, seed: b
 def _round_bits_sparse(
     seed: bytes, round_bytes: bytes, position: npt.NDArray[np.signedinteger[npt.NBitBase]]
 ) -> npt.NDArray[np.uint8]:
-    """The decision bits for the given positions, hashing only the buckets they fall in."""
+    """The decision bits for the given positions, hashing only the buckets they fall in (one hash per position:
+    a short batch on a large list rarely repeats a bucket, and skipping the dedup is cheaper than doing it)."""
     prefix = seed + round_bytes
-    bucket = position >> 8
-    unique, inverse = np.unique(bucket, return_inverse=True)
-    blob = b"".join(sha256(prefix + int(k).to_bytes(4, "little")) for k in unique)
-    table = np.frombuffer(blob, dtype=np.uint8).reshape(len(unique), 32)
+    new = hashlib.sha256
+    bucket = (position >> 8).tolist()
+    blob = b"".join([new(prefix + k.to_bytes(4, "little")).digest() for k in bucket])
+    table = np.frombuffer(blob, dtype=np.uint8).reshape(len(bucket), 32)
     within = position & 255
-    byte = table[inverse.reshape(-1), within >> 3]
+    byte = table[np.arange(len(bucket)), within >> 3]
     bits: npt.NDArray[np.uint8] = (byte >> (within & 7).astype(np.uint8)) & np.uint8(1)
     return bits
 

@@ -142,7 +142,7 @@ def process_block(
             signature_batch=signature_batch,
         )
     for exit_ in body.voluntary_exits:
-        process_voluntary_exit(state, exit_)
+        process_voluntary_exit(state, exit_, total_active_balance=total)
     for tx in body.transactions:
         check = verify_signatures and (not verified_transactions or tx.hash() not in verified_transactions)
         process_transaction(state, tx, proposer, verify_signature=check)

@@ -74,9 +74,14 @@ def is_valid_indexed_attestation(
     `signature_batch`: the signature is added to it instead of checked here (True then means: valid if the batch
     verifies)."""
     indices = indexed.attesting_indices
-    if not indices or indices != sorted(set(indices)) or indices[-1] >= len(state.validators):
+    if not indices:
         return False
-    pubkeys = [state.validators.pubkey[i].tobytes() for i in indices]
+    arr = np.asarray(indices, dtype=np.int64)
+    if not bool(np.all(arr[1:] > arr[:-1])) or int(arr[-1]) >= len(state.validators):  # sorted and unique
+        return False
+    # The keys gathered in one numpy take, cut into 48-byte keys (the BLS binding takes a list of encodings).
+    raw = state.validators.pubkey[arr].tobytes()
+    pubkeys = [raw[k : k + 48] for k in range(0, len(raw), 48)]
     domain = get_domain(state, DOMAIN_BEACON_ATTESTER, indexed.data.target.epoch)
     signing_root = compute_signing_root(indexed.data.hash_tree_root(), domain)
     if signature_batch is not None:
@@ -132,7 +137,7 @@ def process_attestation(
     attesting = get_attesting_indices(state, attestation)
     flags = get_attestation_participation_flag_indices(state, data, state.slot - data.slot)
     if verify_signature:
-        indexed = IndexedAttestation([int(i) for i in attesting], data, attestation.signature)
+        indexed = IndexedAttestation(attesting.tolist(), data, attestation.signature)
         _need(is_valid_indexed_attestation(state, indexed, signature_batch), "invalid aggregate signature")
 
     v = state.validators

@@ -36,7 +36,11 @@ def voluntary_exit_signing_root(
 
 
 def process_voluntary_exit(
-    state: BeaconState, signed_voluntary_exit: SignedVoluntaryExit, *, domain_fork_version: bytes | None = None
+    state: BeaconState,
+    signed_voluntary_exit: SignedVoluntaryExit,
+    *,
+    domain_fork_version: bytes | None = None,
+    total_active_balance: int | None = None,
 ) -> None:
     """Spec: process_voluntary_exit — checks, in the spec's order, then initiate_validator_exit.
 
@@ -44,6 +48,9 @@ def process_voluntary_exit(
     list lookup), the validator is active, its exit is not initiated, the exit's epoch has been reached, it has
     been active SHARD_COMMITTEE_PERIOD epochs, it has no pending partial withdrawals (Electra), and the
     signature verifies. `domain_fork_version`: see voluntary_exit_signing_root (official test cases only).
+    `total_active_balance`: get_total_active_balance(state) when the caller has it (a block's operations cannot
+    change it: an exit they initiate lands at compute_activation_exit_epoch or later, after the current epoch,
+    and they change no effective balance).
     """
     voluntary_exit = signed_voluntary_exit.message
     index = voluntary_exit.validator_index
@@ -80,4 +87,4 @@ def process_voluntary_exit(
         pubkey, voluntary_exit_signing_root(state, voluntary_exit, domain_fork_version), signed_voluntary_exit.signature
     ):
         raise InvalidOperation(f"process_voluntary_exit: invalid signature for validator {index} (bls.Verify)")
-    initiate_validator_exit(state, index)
+    initiate_validator_exit(state, index, total_active_balance)
