@@ -300,3 +300,10 @@ def test_settings__total_power_is_the_latest_total_and_zero_before_any_stake() -
     state, host = _setup()  # 1000 at epoch 0
     host.set_stake(state, ALICE, 100)  # 500 at epoch 1
     assert settings(state, host.epoch).total_power == 500
+
+
+def test_new_state__a_bps_bound_of_exactly_100_percent__accepted_and_one_more_refused() -> None:
+    state = new_state(bounds={**default_bounds(), "quorum_bps": Bounds(100, 10_000)})
+    assert state.bounds["quorum_bps"] == Bounds(100, 10_000)
+    with pytest.raises(ValueError, match="at most 10000 basis points, got a maximum of 10001"):
+        new_state(bounds={**default_bounds(), "quorum_bps": Bounds(100, 10_001)})
