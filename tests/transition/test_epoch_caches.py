@@ -1,20 +1,23 @@
 """The per-epoch caches (transition/epoch_cache.py and the shuffling and proposer memos in committees.py) give
 exactly the uncached results after random registry writes, copies, slashings, exits and epoch transitions, and
-they are used: a second call on an unchanged registry computes nothing."""
+they are used: a second call on an unchanged registry computes nothing. The decoded-key table gives the
+aggregate verification the uncached result for any registry."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from stakework.bench.workloads import realistic_state
+from stakework.crypto import bls
 from stakework.spec.arith import exact_sum
 from stakework.spec.constants import DOMAIN_BEACON_ATTESTER, DOMAIN_BEACON_PROPOSER
 from stakework.spec.presets import MINIMAL
 from stakework.spec.types import FAR_FUTURE_EPOCH
-from stakework.state import BeaconState
-from stakework.transition import accessors, committees, epoch_cache
+from stakework.state import BeaconState, Registry
+from stakework.transition import accessors, committees, epoch_cache, pubkey_cache
 from stakework.transition.mutators import initiate_validator_exit, slash_validator
 from stakework.transition.shuffling import compute_shuffled_index, shuffle_indices
 from stakework.transition.state_transition import process_slots
@@ -155,3 +158,77 @@ def test_total_active_balance__second_call_on_unchanged_registry__sums_nothing(m
     monkeypatch.setattr(epoch_cache, "exact_sum", lambda values: sums.append(values) or 0)
     assert accessors.get_total_active_balance(state.copy()) == total
     assert sums == []
+
+
+def key_state(secret_offset: int, n: int = 6, bad: dict[int, bytes] | None = None) -> BeaconState:
+    """A registry whose validator i has the secret key i + secret_offset (or the raw key `bad[i]`)."""
+    reg = Registry()
+    for i in range(n):
+        key = (bad or {}).get(i) or bytes(
+            bls.SecretKey.from_bytes((i + secret_offset).to_bytes(32, "big")).public_key()
+        )
+        reg.append(key, b"\x01" + bytes(31), 32 * 10**9, 32 * 10**9, activation_epoch=0)
+    return BeaconState(preset=MINIMAL, validators=reg)
+
+
+def sum_signature(secrets: list[int], message: bytes) -> bytes:
+    return bytes(bls.SecretKey.from_bytes((sum(secrets) % bls_order).to_bytes(32, "big")).sign(message))
+
+
+bls_order = 0x73EDA753299D7D483339D80809A1D80553BDA402FFFE5BFEFFFFFFFF00000001
+
+
+@pytest.mark.parametrize("first", ["a", "b"])
+def test_pubkey_cache__two_registries_same_indices_other_keys__each_verifies_only_its_own(first):
+    pubkey_cache.clear()
+    states = {"a": key_state(1), "b": key_state(101)}
+    indices = np.array([0, 2, 3], dtype=np.int64)
+    message = b"\x11" * 32
+    signatures = {"a": sum_signature([1, 3, 4], message), "b": sum_signature([101, 103, 104], message)}
+    order = [first, "b" if first == "a" else "a"] * 2
+    for name in order:
+        for signer in ("a", "b"):
+            keys = pubkey_cache.validated_keys(states[name], indices)
+            assert keys is not None
+            got = bls.fast_aggregate_verify_keys(keys, message, signatures[signer])
+            raw = [states[name].validators.pubkey[i].tobytes() for i in indices]
+            assert got == bls.fast_aggregate_verify(raw, message, signatures[signer]) == (name == signer)
+
+
+@pytest.mark.parametrize("bad_key", [b"\xc0" + bytes(47), b"\x8a" + bytes(47), b"\xff" * 48])
+def test_pubkey_cache__key_failing_key_validate__aggregate_invalid_like_uncached(bad_key):
+    pubkey_cache.clear()
+    good, bad = key_state(1), key_state(1, bad={2: bad_key})
+    message = b"\x22" * 32
+    signature = sum_signature([1, 3], message)
+    for state, expected in ((good, True), (bad, False), (good, True)):
+        keys = pubkey_cache.validated_keys(state, np.array([0, 2], dtype=np.int64))
+        uncached = bls.fast_aggregate_verify([state.validators.pubkey[i].tobytes() for i in (0, 2)], message, signature)
+        assert (keys is not None and bls.fast_aggregate_verify_keys(keys, message, signature)) == uncached == expected
+
+
+def test_pubkey_cache__second_lookup__decodes_nothing(monkeypatch):
+    pubkey_cache.clear()
+    state = key_state(1)
+    first = pubkey_cache.validated_keys(state, np.arange(6, dtype=np.int64))
+    decoded = []
+    monkeypatch.setattr(bls, "validated_key", decoded.append)
+    assert pubkey_cache.validated_keys(state.copy(), np.arange(6, dtype=np.int64)) == first
+    assert decoded == []
+
+
+def test_proposer_index__after_an_exit_in_the_block__reused_not_recomputed(monkeypatch):
+    """An exit lands at compute_activation_exit_epoch, after the current epoch: the active set, so the cached
+    proposer and total, still hold (the next block's proposer must not be recomputed because of it)."""
+    state = realistic_state(N, preset=MINIMAL, epoch=2000)
+    proposer = int(committees.get_beacon_proposer_index(state))
+    total = accessors.get_total_active_balance(state)
+    active = uncached_active(state, state.current_epoch())
+    leaving = int(next(i for i in active if i != proposer and state.validators.exit_epoch[i] == FAR_FUTURE_EPOCH))
+    initiate_validator_exit(state, leaving)
+    calls = []
+    real = committees.compute_shuffled_indices
+    monkeypatch.setattr(committees, "compute_shuffled_indices", lambda *args: calls.append(args) or real(*args))
+    assert int(committees.get_beacon_proposer_index(state)) == proposer == uncached_proposer(state)
+    assert accessors.get_total_active_balance(state) == total
+    assert calls == []

@@ -136,6 +136,12 @@ def _validated_key(pubkey: bytes) -> G1Element:
     return pk
 
 
+def validated_key(pubkey: bytes) -> G1Element:
+    """Spec: bls.KeyValidate, returning the decoded key; raises BLSError when the key fails it. For callers that
+    keep decoded keys (transition/pubkey_cache.py) and pass them to `fast_aggregate_verify_keys`."""
+    return _validated_key(bytes(pubkey))
+
+
 def key_validate(pubkey: bytes) -> bool:
     """Spec: bls.KeyValidate."""
     try:
@@ -172,6 +178,19 @@ def fast_aggregate_verify(pubkeys: Sequence[bytes], message: bytes, signature: b
         pks = [_validated_key(p) for p in pubkeys]
         sig = decode_signature(signature)
         return bool(PopSchemeMPL.fast_aggregate_verify(pks, bytes(message), sig))
+    except (ValueError, RuntimeError):
+        return False
+
+
+def fast_aggregate_verify_keys(keys: Sequence[G1Element], message: bytes, signature: bytes) -> bool:
+    """Spec: bls.FastAggregateVerify over keys already decoded and KeyValidated (each from `validated_key`): the
+    same result as `fast_aggregate_verify` on their encodings, without decoding them again. False for no keys
+    and a malformed signature."""
+    if not keys:
+        return False
+    try:
+        sig = decode_signature(signature)
+        return bool(PopSchemeMPL.fast_aggregate_verify(list(keys), bytes(message), sig))
     except (ValueError, RuntimeError):
         return False
 

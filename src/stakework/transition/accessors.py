@@ -34,7 +34,8 @@ def get_total_balance(state: BeaconState, mask: BoolArray) -> int:
 
 def get_total_active_balance(state: BeaconState) -> int:
     """Spec: get_total_active_balance (current epoch), from the per-epoch cache (`epoch_cache`: kept with the
-    activation and exit epochs and the effective balances it was summed from, so never another registry's)."""
+    set of validators active in the epoch and the effective balances it was summed from, so never another
+    registry's)."""
     return epoch_cache.total_active_balance(state)
 
 

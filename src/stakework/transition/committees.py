@@ -22,7 +22,7 @@ from stakework.spec.presets import Preset
 from stakework.spec.types import ValidatorIndex
 from stakework.state.beacon_state import BeaconState
 from stakework.transition.accessors import get_randao_mix
-from stakework.transition.epoch_cache import active_validator_indices, registry_view
+from stakework.transition.epoch_cache import active_validator_indices, epoch_view
 from stakework.transition.errors import TransitionError
 from stakework.transition.misc import compute_epoch_at_slot
 from stakework.transition.shuffling import compute_shuffled_indices, shuffle_indices
@@ -128,17 +128,15 @@ def _shuffle(p: Preset, epoch: int, seed: bytes, active: IndexArray) -> EpochShu
 
 def get_epoch_shuffling(state: BeaconState, epoch: int) -> EpochShuffling:
     """The committees of `epoch` as one shuffled list, from the per-epoch cache (`epoch_cache`: found by the
-    registry's activation and exit epochs and by the seed, so never another registry's or another seed's).
+    set of validators active in the epoch and by the seed, so never another active set's or another seed's).
 
     Precondition: `epoch` is within the range whose seed the state holds (at most MIN_SEED_LOOKAHEAD ahead,
     as for the spec's get_beacon_committee).
     """
     p = state.preset
     seed = get_seed(state, epoch, DOMAIN_BEACON_ATTESTER)
-    view = registry_view(state)
-    shuffling: EpochShuffling = view.memo(
-        ("shuffling", epoch, seed, p), lambda: _shuffle(p, epoch, seed, view.active_indices(epoch))
-    )
+    view = epoch_view(state, epoch)
+    shuffling: EpochShuffling = view.memo(("shuffling", seed, p), lambda: _shuffle(p, epoch, seed, view.active))
     return shuffling
 
 
@@ -222,20 +220,20 @@ def get_beacon_proposer_index(state: BeaconState) -> ValidatorIndex:
     """Spec: get_beacon_proposer_index — the proposer of `state.slot`, sampled from the current epoch's active
     validators with seed hash(get_seed(epoch, DOMAIN_BEACON_PROPOSER) || uint_to_bytes(slot)).
 
-    Cached per registry view (the active set) and seed; a cached choice is used only while the effective
+    Cached per epoch view (the active set) and seed; a cached choice is used only while the effective
     balances of the candidates it examined are unchanged. Precondition: at least one active validator
     (TransitionError otherwise).
     """
     p = state.preset
     epoch = state.current_epoch()
     seed = sha256(get_seed(state, epoch, DOMAIN_BEACON_PROPOSER) + uint_to_bytes8(state.slot))
-    view = registry_view(state)
-    key = ("proposer", epoch, seed, p.SHUFFLE_ROUND_COUNT, p.MAX_EFFECTIVE_BALANCE_ELECTRA)
+    view = epoch_view(state, epoch)
+    key = ("proposer", seed, p.SHUFFLE_ROUND_COUNT, p.MAX_EFFECTIVE_BALANCE_ELECTRA)
     effective = state.validators.effective_balance
     held = view.get(key)
     if isinstance(held, ProposerChoice) and held.holds_for(effective):
         return ValidatorIndex(held.proposer)
-    active = view.active_indices(epoch)
+    active = view.active
     if active.size == 0:
         raise TransitionError("compute_proposer_index: no candidate validators (the spec asserts len(indices) > 0)")
     choice = _sample_proposer(p, active, effective, seed)

@@ -29,6 +29,7 @@ from stakework.transition.block.block import Attestation, AttestationData, Index
 from stakework.transition.committees import get_beacon_proposer_index, get_epoch_shuffling
 from stakework.transition.errors import InvalidOperation
 from stakework.transition.misc import compute_epoch_at_slot
+from stakework.transition.pubkey_cache import validated_keys
 from stakework.transition.signing import get_domain
 
 
@@ -79,15 +80,17 @@ def is_valid_indexed_attestation(
     arr = np.asarray(indices, dtype=np.int64)
     if not bool(np.all(arr[1:] > arr[:-1])) or int(arr[-1]) >= len(state.validators):  # sorted and unique
         return False
-    # The keys gathered in one numpy take, cut into 48-byte keys (the BLS binding takes a list of encodings).
-    raw = state.validators.pubkey[arr].tobytes()
-    pubkeys = [raw[k : k + 48] for k in range(0, len(raw), 48)]
     domain = get_domain(state, DOMAIN_BEACON_ATTESTER, indexed.data.target.epoch)
     signing_root = compute_signing_root(indexed.data.hash_tree_root(), domain)
     if signature_batch is not None:
-        signature_batch.add(pubkeys, signing_root, indexed.signature)
+        # The keys gathered in one numpy take, cut into 48-byte encodings (what the batch takes).
+        raw = state.validators.pubkey[arr].tobytes()
+        signature_batch.add([raw[k : k + 48] for k in range(0, len(raw), 48)], signing_root, indexed.signature)
         return True
-    return bls.fast_aggregate_verify(pubkeys, signing_root, indexed.signature)
+    # The keys decoded once per validator (pubkey_cache), gathered without decoding: the same as
+    # bls.fast_aggregate_verify on their encodings (a key failing KeyValidate makes it False).
+    keys = validated_keys(state, arr)
+    return keys is not None and bls.fast_aggregate_verify_keys(keys, signing_root, indexed.signature)
 
 
 def get_attestation_participation_flag_indices(
