@@ -331,3 +331,23 @@ def test_amm_long_run() -> None:
 def test_amm_attack_long_run() -> None:
     """At least ``long_run_steps(3_000)`` random attacker steps (a million with HYPOTHESIS_PROFILE=thorough)."""
     run_counted(AttackMachine, long_run_steps(3000))
+
+
+def test_attack_search_finding__tilt_a_tiny_pool_withdraw_refill__no_gain() -> None:
+    """The sequence the attacker search found while deposits valued the pool's balances rounded down: at a fee of
+    10^-10, exact-out buys drain a tiny pool's stSWK, a one-sided deposit of 77 SWK tilts it to 10^8 : 1, a balanced
+    withdrawal leaves 2 stSWK shares (worth 2.62 Gwei, counted 2: a quarter of the scarce side, so D per share
+    falls by 7 %), and a deposit of the scarce coin priced against that D took 261,000 Gwei of the honest LP's
+    holdings. Deposits now value the pool's balances rounded up."""
+    m = AttackMachine()
+    m.start(admin_fee=10_000_000_000, rate=1_309_962_928_030_600_711, size=2, fee=1, a=100)
+    m.exchange(coin="swk", dx=1)
+    m.exact_out_batch(coin="swk", dy=754_276, repeat=40)
+    m.exchange(coin="stswk", dx=2)
+    m.exact_out_batch(coin="swk", dy=828, repeat=30)
+    m.add(one_sided="swk", stswk=1, swk=77_234_101_410)
+    m.remove(part=1.0)
+    m.exchange(coin="swk", dx=1)
+    m.add(one_sided=None, stswk=1_000_000_000, swk=1)
+    assert m.wealth(EVE) <= m.start_wealth
+    assert check(m.state, m.host) == []

@@ -180,19 +180,13 @@ def handle_exchange_exact_out(state: AmmState, host: ModuleHost, sender: bytes, 
     _apply_swap(state, swap, rate, host.epoch)
 
 
-def minting_d(dep: Deposit) -> int:
-    """The D a deposit's LP shares are priced at: Curve's D2 (after the imbalance fee), or the pool's D after the
-    deposit if that is lower (Newton's D is exact to a unit or so): so D per LP share never falls."""
-    return min(dep.d2, dep.d_after)
-
-
-def preview_mint(state: AmmState, d0: int, d2: int) -> int:
-    """LP shares a deposit raising D from ``d0`` to ``d2`` mints: ``supply * (d2 - d0) / d0`` rounded down (Curve),
-    or ``d2`` less the dead shares for the first deposit (the share ledger's rule)."""
+def preview_mint(state: AmmState, dep: Deposit) -> int:
+    """LP shares a deposit mints: its credit (:meth:`Deposit.credit`) times ``supply / d0``, rounded down (the share
+    ledger's ``mint_for_deposit`` with ``total_assets = d0``), or D less the dead shares for the first deposit."""
     lp = state.lp
     if lp.total_shares == 0:
-        return max(d2 - lp.dead_shares, 0)
-    return mul_div(max(d2 - d0, 0), lp.total_shares, d0, Rounding.DOWN)
+        return max(dep.d2 - lp.dead_shares, 0)
+    return mul_div(dep.credit(lp.total_shares), lp.total_shares, dep.d0, Rounding.DOWN)
 
 
 def handle_add_liquidity(state: AmmState, host: ModuleHost, sender: bytes, msg: AddLiquidity) -> None:
@@ -201,8 +195,8 @@ def handle_add_liquidity(state: AmmState, host: ModuleHost, sender: bytes, msg: 
     ledger, rate = _begin(state, host)
     amounts = (msg.swk, msg.stswk)
     dep = calc_add(state.pool(rate, host.epoch), amounts)
-    d_mint = minting_d(dep)
-    minted = preview_mint(state, dep.d0, d_mint)
+    credit = dep.credit(state.lp.total_shares)
+    minted = preview_mint(state, dep)
     if minted == 0:
         raise BelowMinimum(
             f"the deposit mints no LP share (the first deposit must be worth more than the "
@@ -216,7 +210,7 @@ def handle_add_liquidity(state: AmmState, host: ModuleHost, sender: bytes, msg: 
     _settle(state, host.epoch)
     if state.lp.total_shares:
         state.lp.set_total_assets(dep.d0)
-    state.lp.mint_for_deposit(sender, d_mint - dep.d0)
+    state.lp.mint_for_deposit(sender, credit)
     state.swk_balance, state.stswk_balance = dep.balances
     state.admin_swk += dep.admin[0]
     state.admin_stswk += dep.admin[1]

@@ -13,7 +13,7 @@ import msgspec
 
 from stakework.modules.amm import oracle
 from stakework.modules.amm.errors import AmmError, OracleUnavailable
-from stakework.modules.amm.handlers import minting_d, preview_mint
+from stakework.modules.amm.handlers import preview_mint
 from stakework.modules.amm.messages import coin_index
 from stakework.modules.amm.stableswap import (
     A_PRECISION,
@@ -169,7 +169,7 @@ def quote_exact_out(state: AmmState, rate: int, epoch: int, sell: str, dy: int) 
 def quote_add(state: AmmState, rate: int, epoch: int, swk: int, stswk: int) -> int:
     """LP shares ``amm.add_liquidity`` would mint now."""
     dep = add_liquidity(state.pool(rate, epoch), (swk, stswk))
-    return preview_mint(state, dep.d0, minting_d(dep))
+    return preview_mint(state, dep)
 
 
 def quote_remove(state: AmmState, rate: int, epoch: int, shares: int) -> tuple[int, int]:

@@ -58,6 +58,11 @@ def xp_of(balances: tuple[int, int], rates: tuple[int, int]) -> tuple[int, int]:
     return (balances[0] * rates[0] // PRECISION, balances[1] * rates[1] // PRECISION)
 
 
+def xp_up(balances: tuple[int, int], rates: tuple[int, int]) -> tuple[int, int]:
+    """Balances in SWK value, rounded up (the existing LPs' side when a deposit is priced)."""
+    return (ceil_div(balances[0] * rates[0], PRECISION), ceil_div(balances[1] * rates[1], PRECISION))
+
+
 def get_D(xp: tuple[int, int], amp: int) -> int:
     """Curve ``get_D``: the invariant for balances ``xp`` at amplification ``amp`` (``A * A_PRECISION``), by Newton's
     method from ``sum(xp)`` until a step moves it by at most 1 (Curve's rule).
@@ -284,23 +289,33 @@ def exchange_exact_out(pool: Pool, i: int, dy: int) -> Swap:
 
 @dataclass(frozen=True, slots=True)
 class Deposit:
-    """An add_liquidity's result: the balances after (admin fees taken out), the admin fees per coin, D before,
-    D after the fees (D2, Curve's, which prices the mint) and the LP shares' worth in D (``d2 - d0``)."""
+    """An add_liquidity's result: the balances after (admin fees taken out), the admin fees and fees per coin, D
+    before (``d0``, the pool's usual way; ``d0_up``, its balances valued rounded up), D2 (Curve's, after the fee,
+    on ``d0_up``'s base) and D of the balances after (computed here: a deposit that would leave D undefined is
+    refused before it moves)."""
 
     balances: tuple[int, int]
     admin: tuple[int, int]
     fees: tuple[int, int]
     d0: int
+    d0_up: int
     d2: int
     d_after: int
-    """D of ``balances`` (computed here, so a deposit that would leave D undefined is refused before it moves)."""
+
+    def credit(self, supply: int) -> int:
+        """The D the deposit is credited with, against ``d0`` (what the share ledger, whose assets are ``d0``,
+        mints ``credit * supply / d0`` shares for, rounded down): the less of Curve's ``supply * (d2 - d0_up) /
+        d0_up`` shares' worth and the rise of D itself (so D per share never falls). The first deposit: D."""
+        if supply == 0:
+            return self.d2
+        curve = supply * (self.d2 - self.d0_up) // self.d0_up
+        return max(min(self.d_after - self.d0, curve * self.d0 // supply), 0)
 
 
-def _d_moved(pool: Pool, delta: tuple[int, int]) -> int:
-    """D of the pool's balances moved by ``delta`` (native units, either sign), each coin's move valued on its own
-    and rounded down (a withdrawal's value rounded up)."""
-    xp = pool.xp
-    moved = (xp[0] + delta[0] * pool.rates[0] // PRECISION, xp[1] + delta[1] * pool.rates[1] // PRECISION)
+def _d_moved(pool: Pool, base: tuple[int, int], delta: tuple[int, int]) -> int:
+    """D of ``base`` (SWK values) moved by ``delta`` (native units, either sign), the move valued on its own and
+    rounded down (a withdrawal's value rounded up)."""
+    moved = (base[0] + delta[0] * pool.rates[0] // PRECISION, base[1] + delta[1] * pool.rates[1] // PRECISION)
     if min(moved) <= 0:
         raise BelowMinimum("the deposit is too lopsided for the pool; add some of both coins")
     return get_D(moved, pool.amp)
@@ -310,12 +325,15 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
     """Curve ``add_liquidity``: D before (D0), with the amounts (D1), and after the imbalance fee (D2): each coin's
     fee is ``fee * n / (4 (n - 1))`` of its distance from the balanced deposit ``D1 * old / D0`` (rounded up); the
     admin's cut (rounded down) leaves the pool's balances. The LP shares minted are ``supply * (D2 - D0) / D0``
-    (rounded down, by the share ledger). The first deposit needs both coins and mints D1.
+    (rounded down). The first deposit needs both coins and mints D1.
 
-    D1 and D2 count each coin's change in SWK value rounded down on its own (``xp_old + delta * rate // 10^18``),
-    not the new balance's value rounded down: ``floor((b + a) r)`` can exceed ``floor(b r) + a r`` by up to a unit,
-    the part of a Gwei the pool's rounded-down stSWK side holds uncounted, which a deposit must not be credited
-    for (the attacker search found a deposit pair gaining 0.07 Gwei so)."""
+    Rounded for the LPs already in: D0, D1 and D2 value the pool's balances **rounded up** and the deposit's move
+    **rounded down**, on its own. The pool's D otherwise counts the stSWK side rounded down (``floor(b r)``): at a
+    tiny side that is a large part of D (2 shares at 1.31 count 2, not 2.62: a quarter of the scarce side), and a
+    deposit priced against that D buys the existing LPs' holdings at a discount (the attacker search found it:
+    tilt a tiny pool to 10^8 : 1, withdraw, deposit the scarce coin, take 0.26 of the honest LP's 4 mSWK). The
+    shares are then also capped so that D per share, counted the pool's usual way, does not fall
+    (:meth:`Deposit.credit`)."""
     if any(a < 0 for a in amounts) or sum(amounts) == 0:
         raise BelowMinimum("add a positive amount of at least one coin")
     old = pool.balances
@@ -324,10 +342,12 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
         if min(new) == 0:
             raise EmptyPool("the first deposit into the pool must bring both SWK and stSWK")
         d1 = pool.d(new)
-        return Deposit(balances=new, admin=(0, 0), fees=(0, 0), d0=0, d2=d1, d_after=d1)
+        return Deposit(balances=new, admin=(0, 0), fees=(0, 0), d0=0, d0_up=0, d2=d1, d_after=d1)
     d0 = pool.d(old)
-    d1 = _d_moved(pool, amounts)
-    if d1 <= d0:
+    base = xp_up(old, pool.rates)
+    d0_up = get_D(base, pool.amp)
+    d1 = _d_moved(pool, base, amounts)
+    if d1 <= d0_up:
         raise BelowMinimum("the deposit does not raise the pool's D; add more")
     fee = ceil_div(pool.fee * N_COINS, 4 * (N_COINS - 1))
     balances: list[int] = []
@@ -335,7 +355,7 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
     fees: list[int] = []
     admin: list[int] = []
     for k in range(N_COINS):
-        ideal = d1 * old[k] // d0
+        ideal = d1 * old[k] // d0_up
         f = ceil_div(fee * abs(ideal - new[k]), FEE_DENOMINATOR)
         a = f * pool.admin_fee // FEE_DENOMINATOR
         fees.append(f)
@@ -344,12 +364,18 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
         reduced.append(new[k] - f)
     if min(reduced) <= 0:
         raise BelowMinimum("the deposit is too lopsided for the pool; add some of both coins")
-    d2 = _d_moved(pool, (reduced[0] - old[0], reduced[1] - old[1]))
-    if d2 <= d0:
+    d2 = _d_moved(pool, base, (reduced[0] - old[0], reduced[1] - old[1]))
+    if d2 <= d0_up:
         raise BelowMinimum("after the imbalance fee the deposit adds nothing to the pool; add more")
     after = (balances[0], balances[1])
     return Deposit(
-        balances=after, admin=(admin[0], admin[1]), fees=(fees[0], fees[1]), d0=d0, d2=d2, d_after=pool.d(after)
+        balances=after,
+        admin=(admin[0], admin[1]),
+        fees=(fees[0], fees[1]),
+        d0=d0,
+        d0_up=d0_up,
+        d2=d2,
+        d_after=pool.d(after),
     )
 
 
