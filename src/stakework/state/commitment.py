@@ -429,9 +429,9 @@ class StateCommitment:
     def update(self, state: BeaconState) -> bytes:
         """Bring the tree to `state` and return the state root."""
         leaves = [("preset", field_leaf("preset", preset_root(state.preset.PRESET_NAME)))]
-        same = state.validators is self.registry
+        same = state.validators is self.registry and state.validators.intact()
         writes = state.validators.take_writes(self.token)  # None unless this tree follows the registry
-        if not same:
+        if not same:  # another registry, or one whose columns were replaced: compare (and rebuild the pubkeys)
             writes = None
         for f in STATE_FIELDS:
             if f.kind in _COLUMN_KINDS:

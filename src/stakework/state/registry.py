@@ -228,6 +228,20 @@ class Registry:
     def followed_by(self, token: object) -> bool:
         return self._owner is token
 
+    def intact(self) -> bool:
+        """Every column attribute is still the read-only view this registry handed out (nobody assigned another
+        array to it): only then do the write logs say everything that changed."""
+        for name in COLUMNS:
+            column = getattr(self, name)
+            if not isinstance(column, Column) or column.flags.writeable or len(column) != self._n:
+                return False
+            if column._log is not (None if name in _APPEND_ONLY else self._logs[name]):
+                return False
+            start = column.__array_interface__["data"][0]
+            if self._n and start != self._buffers[name].__array_interface__["data"][0]:
+                return False
+        return True
+
     def follow(self, token: object) -> None:
         """The tree holding `token` follows this registry from now on (a copy of one its source followed)."""
         self._owner = token
