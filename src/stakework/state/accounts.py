@@ -32,8 +32,9 @@ class Accounts:
 
     def __init__(self, accounts: dict[bytes, Account] | None = None) -> None:
         self._accounts: dict[bytes, Account] = dict(accounts or {})
-        self._touched: set[bytes] = set()
-        """Addresses changed since the state commitment last looked (`take_touched`)."""
+        self._touched: dict[bytes, Account | None] = {}
+        """Addresses changed since the state commitment last looked (`take_touched`), with their account (None:
+        emptied and dropped), so the commitment reads the new values without looking them up again."""
         self._owner: object = None
         """The token of the commitment tree that follows this ledger."""
 
@@ -64,7 +65,7 @@ class Accounts:
         key = self._check(address)
         account = self._accounts.setdefault(key, Account())
         account.balance += amount
-        self._touched.add(key)
+        self._touched[key] = account
 
     def debit(self, address: bytes, amount: int) -> None:
         """Take `amount`; refuses (AccountError) rather than going negative."""
@@ -77,18 +78,20 @@ class Accounts:
             raise AccountError(f"insufficient balance: 0x{key.hex()} has {have} Gwei, needs {amount}")
         if account is not None and amount:
             account.balance -= amount
-            self._touched.add(key)
+            self._touched[key] = account
             self._drop_if_empty(key)
 
     def increment_nonce(self, address: bytes) -> None:
         key = self._check(address)
-        self._accounts.setdefault(key, Account()).nonce += 1
-        self._touched.add(key)
+        account = self._accounts.setdefault(key, Account())
+        account.nonce += 1
+        self._touched[key] = account
 
     def _drop_if_empty(self, key: bytes) -> None:
         account = self._accounts.get(key)
         if account is not None and account.balance == 0 and account.nonce == 0:
             del self._accounts[key]
+            self._touched[key] = None
 
     def total(self) -> int:
         """Sum of all account balances (the supply outside validators)."""
@@ -104,7 +107,7 @@ class Accounts:
 
     def copy(self) -> Accounts:
         new = Accounts({k: Account(a.balance, a.nonce) for k, a in self._accounts.items()})
-        new._touched = set(self._touched)
+        new._touched = {key: new._accounts.get(key) for key in self._touched}
         return new
 
     # -- for the state commitment (state/commitment.py) ------------------------------------------------------
@@ -131,14 +134,14 @@ class Accounts:
         """Every stored address, in no particular order."""
         return iter(self._accounts)
 
-    def take_touched(self, token: object) -> set[bytes] | None:
+    def take_touched(self, token: object) -> dict[bytes, Account | None] | None:
         """The addresses changed since the tree holding `token` last asked, forgetting them; None when another
         tree (or none) followed this ledger until now, which must then rebuild (and follows it from now on)."""
         if self._owner is not token:
             self._owner = token
-            self._touched = set()
+            self._touched = {}
             return None  # the caller rebuilds
-        touched, self._touched = self._touched, set()
+        touched, self._touched = self._touched, {}
         return touched
 
     def followed_by(self, token: object) -> bool:

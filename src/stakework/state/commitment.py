@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from stakework.modules.store import canonical_store_bytes
-from stakework.state.accounts import Accounts
+from stakework.state.accounts import Account, Accounts
 from stakework.state.beacon_state import BeaconState
 from stakework.state.fields import STATE_FIELDS, Field
 from stakework.state.proofs import (
@@ -301,15 +301,15 @@ class AccountTree:
         self.layers = _empty_layers()
         return np.unique(self.buckets)
 
-    def _apply(self, accounts: Accounts, touched: set[bytes]) -> npt.NDArray[np.int64]:
-        cand = np.array(sorted(touched), dtype="S20")
+    def _apply(self, touched: dict[bytes, Account | None]) -> npt.NDArray[np.int64]:
         addresses = sorted(touched)
+        cand = np.array(addresses, dtype="S20")
         pos = np.searchsorted(self.keys, cand)
         if len(self.keys):
             known = (pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == cand)
         else:
             known = np.zeros(len(cand), dtype=bool)
-        found = accounts.lookup(addresses)
+        found = [(a.balance, a.nonce) if (a := touched[k]) is not None else None for k in addresses]
         present = np.array([f is not None for f in found], dtype=bool)
         stay = known & present
         if stay.any():
@@ -341,7 +341,7 @@ class AccountTree:
         accounts.follow(self.token)
         if touched is not None and not touched:
             return
-        dirty = self._rebuild(accounts) if touched is None else self._apply(accounts, touched)
+        dirty = self._rebuild(accounts) if touched is None else self._apply(touched)
         lows, highs = self._bounds(dirty)
         mv = self.table.view(np.uint8).data if len(self.table) else memoryview(b"")
         r = ACCOUNT_RECORD
