@@ -65,7 +65,9 @@ def get_attesting_indices(state: BeaconState, attestation: Attestation) -> npt.N
     _need(offset == attestation.aggregation_bits_length, "aggregation_bits length differs from the committees'")
     if not chosen:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(chosen))
+    # The committees of one slot are disjoint slices of one permutation and each committee index is chosen once,
+    # so the members are already unique: sorting them is the spec's sorted set.
+    return np.sort(np.concatenate(chosen))
 
 
 def is_valid_indexed_attestation(
