@@ -221,7 +221,7 @@ def test_add_liquidity__random_deposits__mints_at_most_curves(
         <= minted
         <= expected
     )
-    assert dep.balances[0] <= curve.balances[0] and dep.balances[1] <= curve.balances[1]
+    assert all(dep.balances[k] + dep.admin[k] == b[k] + amounts[k] for k in (0, 1))
 
 
 @settings(max_examples=300)
@@ -235,7 +235,7 @@ def test_remove_liquidity_one_coin__random__pays_at_most_curves(
     shares = max(int(pool.supply * part), 1)
     try:
         expected = curve.remove_liquidity_one_coin(shares, i, 0)
-    except (ValueError, ZeroDivisionError):
+    except (AssertionError, ValueError, ZeroDivisionError):  # Curve reverts (a negative output: uint256)
         return
     if expected <= slack(b):  # a withdrawal worth a few units may be refused: the fee rounded up takes it
         with contextlib.suppress(BelowMinimum):

@@ -18,9 +18,12 @@ units as Curve's. The operations (:func:`exchange`, :func:`exchange_exact_out`, 
 handlers apply it. Departures from Curve, all in the pool's favour (docs/modules.md, "AMM"):
 
 - every fee rounds **up** (Curve: down); the admin's cut of a fee rounds down (the rest stays with the LPs);
-- an exact-in swap's output is checked: the balances after it must not give a smaller D than before (computed the
-  same way, at the same A and rates), otherwise the output is lowered one unit at a time (at most
-  :data:`MAX_ROUNDING_STEPS`) and the trade refused if that does not suffice (:class:`RoundingRefused`);
+- an exact-in swap's output is checked: D of the balances before, moved by the input valued rounded down and the
+  output (with the admin's cut) valued rounded up, must not be smaller than D before (at the same A and rates),
+  otherwise the output is lowered one unit at a time (at most :data:`MAX_ROUNDING_STEPS`) and the trade refused if
+  that does not suffice (:class:`RoundingRefused`). Valuing the moves on their own keeps the part of a Gwei the
+  pool's rounded-down stSWK side holds uncounted from being paid out (a round trip found it: 134 shares sold, 135
+  back); D of the balances after is then at least as large;
 - an exact-out swap (Balancer's GIVEN_OUT, StableSwap-NG's ``get_dx``) rounds the input **up** at every step and is
   then verified by pricing that input as an exact-in swap: the trader gets exactly what it asked for and never
   more than the exact-in swap of the same input would give. (Balancer's composable stable pools lost ~$120M on
@@ -237,9 +240,11 @@ def exchange(pool: Pool, i: int, dx: int) -> Swap:
         if after[j] <= 0:
             dy -= 1
             continue
-        d1 = pool.d(after)
-        if d1 >= d0:
-            return Swap(i=i, dx=dx, dy=dy, fee=fee, admin=admin, balances=after, d0=d0, d1=d1)
+        moved = list(xp)
+        moved[i] += dx * pool.rates[i] // PRECISION
+        moved[j] -= ceil_div((dy + admin) * pool.rates[j], PRECISION)
+        if moved[j] > 0 and get_D((moved[0], moved[1]), pool.amp) >= d0:
+            return Swap(i=i, dx=dx, dy=dy, fee=fee, admin=admin, balances=after, d0=d0, d1=pool.d(after))
         dy -= 1
     raise RoundingRefused(f"selling {dx} units cannot be priced without lowering the pool's D; sell more")
 
@@ -301,15 +306,19 @@ class Deposit:
     d0_up: int
     d2: int
     d_after: int
+    curve_shares: int = 0
+    """What Curve itself would mint (its D0, D1, D2 on the balances rounded down, its fee): a cap, so the module never
+    mints more than Curve does."""
 
     def credit(self, supply: int) -> int:
         """The D the deposit is credited with, against ``d0`` (what the share ledger, whose assets are ``d0``,
-        mints ``credit * supply / d0`` shares for, rounded down): the less of Curve's ``supply * (d2 - d0_up) /
-        d0_up`` shares' worth and the rise of D itself (so D per share never falls). The first deposit: D."""
+        mints ``credit * supply / d0`` shares for, rounded down): the least of ``supply * (d2 - d0_up) / d0_up``
+        shares' worth, Curve's own shares' worth and the rise of D itself (so D per share never falls). The first
+        deposit: D."""
         if supply == 0:
             return self.d2
-        curve = supply * (self.d2 - self.d0_up) // self.d0_up
-        return max(min(self.d_after - self.d0, curve * self.d0 // supply), 0)
+        shares = min(supply * (self.d2 - self.d0_up) // self.d0_up, self.curve_shares)
+        return max(min(self.d_after - self.d0, shares * self.d0 // supply), 0)
 
 
 def _d_moved(pool: Pool, base: tuple[int, int], delta: tuple[int, int]) -> int:
@@ -376,7 +385,23 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
         d0_up=d0_up,
         d2=d2,
         d_after=pool.d(after),
+        curve_shares=_curve_mint(pool, new, d0),
     )
+
+
+def _curve_mint(pool: Pool, new: tuple[int, int], d0: int) -> int:
+    """Curve's ``add_liquidity`` mint on its own terms (D of balances rounded down, its fee rounded down); 0 where
+    its arithmetic would revert."""
+    try:
+        d1 = pool.d(new)
+        fee = pool.fee * N_COINS // (4 * (N_COINS - 1))
+        reduced = [new[k] - fee * abs(d1 * pool.balances[k] // d0 - new[k]) // FEE_DENOMINATOR for k in range(2)]
+        if min(reduced) <= 0:
+            return 0
+        d2 = pool.d((reduced[0], reduced[1]))
+    except (EmptyPool, NoConvergence):
+        return 0
+    return max(pool.supply * (d2 - d0) // d0, 0)
 
 
 def remove_liquidity(pool: Pool, shares: int) -> tuple[int, int]:
