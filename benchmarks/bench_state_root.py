@@ -8,10 +8,16 @@ Times, on `realistic_state(V)` (mainnet preset) with A accounts (random addresse
   proposer's fee account);
 - the root after `process_epoch` (every balance, both participation columns and more change);
 - a full rebuild from a snapshot: load a binary snapshot (read, checksum, checks, the root built whole);
-- the cache's memory (layers, shadows, the sorted addresses) and the process's peak RSS.
+- the cache's memory (layers, shadows, the sorted addresses) and the process's peak RSS;
+- the module store at H holders (`--holders`, a list): the liquid module's share ledger with H holders and a pool
+  with H / 10, on the same state: the store's part of the root as the code before the per-module commitment
+  computed it (the whole store canonically encoded: every mapping sorted in Python, on every root) against
+  `ModuleTree` (a part re-encoded canonically only when its plain encoding changed), after a block that moves one
+  holder's shares, after a block that touches no module, and after an epoch (`process_epoch` and the modules'
+  epoch hooks).
 
     .venv/bin/python benchmarks/bench_state_root.py [--validators 1000000] [--accounts 1000000]
-        [--transfers 1000] [--runs 7]
+        [--transfers 1000] [--runs 7] [--holders 100000,1000000] [--module-runs 3]
 """
 
 from __future__ import annotations
@@ -28,12 +34,17 @@ from pathlib import Path
 import numpy as np
 
 from stakework.bench.workloads import realistic_state
+from stakework.modules import registry
+from stakework.modules.pool.state import Pool
+from stakework.modules.shares import BURN_ADDRESS, ShareLedger
+from stakework.modules.store import ModuleStore, canonical_store_bytes
 from stakework.state.beacon_state import BeaconState
 from stakework.state.commitment import StateCommitment, commitment_of
 from stakework.state.proofs import verify_account, verify_validator
 from stakework.state.root import hash_state, hash_state_from_scratch, prove_account, prove_validator
 from stakework.state.snapshot import load_state, save_state
 from stakework.transition.epoch import process_epoch
+from stakework.transition.modules import process_module_epoch
 
 print = functools.partial(print, flush=True)
 
@@ -110,6 +121,95 @@ def _flat_root(state: BeaconState) -> bytes:
     return h.digest()
 
 
+def _ledger(holders: int, rng: np.random.Generator) -> tuple[ShareLedger, list[bytes]]:
+    raw = rng.bytes(20 * holders)
+    addresses = [raw[i : i + 20] for i in range(0, len(raw), 20)]
+    shares = dict(zip(addresses, rng.integers(10**6, 10**12, size=holders).tolist(), strict=True))
+    shares[BURN_ADDRESS] = 10**6
+    total = sum(shares.values())
+    return ShareLedger(shares=shares, total_shares=total, total_assets=total + total // 20), addresses
+
+
+def _module_store(state: BeaconState, holders: int, rng: np.random.Generator) -> tuple[ModuleStore, list[bytes]]:
+    """Every module enabled at genesis; the liquid ledger with `holders` holders, a pool with holders / 10."""
+    admin = b"\x01" * 20
+    store = ModuleStore({m.name: m.genesis(state.preset, admin) for m in registry.modules()})
+    liquid = store.get("liquid")
+    liquid.ledger, addresses = _ledger(holders, rng)
+    pools = store.get("pool")
+    ledger, _ = _ledger(max(1, holders // 10), rng)
+    pools.pools[1] = Pool(id=1, operator=admin, commission_bps=500, ledger=ledger)
+    pools.next_pool_id = 2
+    return store, addresses
+
+
+def _old_modules_root(store: ModuleStore) -> bytes:
+    """The store's part of the root before the per-module commitment: its whole canonical encoding, hashed."""
+    import hashlib
+
+    return hashlib.sha256(canonical_store_bytes(store)).digest()
+
+
+def _bench_modules(
+    state: BeaconState, holders: int, runs: int, addresses: list[bytes], rng: np.random.Generator
+) -> None:
+    store, owners = _module_store(state, holders, rng)
+    state.modules = store
+    ledger = store.get("liquid").ledger
+    t0 = time.perf_counter()
+    hash_state(state)
+    print(
+        f"{holders:,} module holders (+ {holders // 10:,} in a pool): "
+        f"first root with them {_ms(time.perf_counter() - t0)}"
+    )
+    tree = commitment_of(state).modules
+
+    def touch() -> None:
+        a, b = rng.integers(len(owners), size=2).tolist()
+        ledger.transfer(owners[a], owners[b], 1)
+
+    old, part, part_idle, whole = [], [], [], []
+    for _ in range(runs):
+        touch()
+        t0 = time.perf_counter()
+        _old_modules_root(store)
+        old.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        tree.update(store)
+        part.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        tree.update(store)
+        part_idle.append(time.perf_counter() - t0)
+        _block_change(state, addresses, 200, rng)
+        touch()
+        t0 = time.perf_counter()
+        hash_state(state)
+        whole.append(time.perf_counter() - t0)
+    med = statistics.median
+    print(
+        f"  one holder moved: the store's part before (whole store, canonical) median {_ms(med(old))} "
+        f"(min {_ms(min(old))}); now {_ms(med(part))} (min {_ms(min(part))}); no module touched: "
+        f"{_ms(med(part_idle))}; whole root after a block (200 transfers) + one holder: {_ms(med(whole))}"
+    )
+    epoch_new, epoch_old = [], []
+    for _ in range(max(1, runs // 2)):
+        state.slot += state.preset.SLOTS_PER_EPOCH
+        process_epoch(state)
+        process_module_epoch(state)
+        t0 = time.perf_counter()
+        hash_state(state)
+        epoch_new.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        _old_modules_root(store)
+        epoch_old.append(time.perf_counter() - t0)
+    check = hash_state_from_scratch(state) == hash_state(state)
+    print(
+        f"  after an epoch (process_epoch + the modules' hooks): whole root median {_ms(med(epoch_new))}, of which "
+        f"the old store part alone would be {_ms(med(epoch_old))}; equals the root from scratch: {check}"
+    )
+    state.modules = ModuleStore()
+
+
 def _cache_bytes(cache: StateCommitment) -> int:
     total = cache.accounts.keys.nbytes + sum(layer.nbytes for layer in cache.accounts.layers)
     for tree in cache.columns.values():
@@ -123,6 +223,8 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=1_000_000)
     parser.add_argument("--transfers", type=int, default=1_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--holders", default="100000,1000000", help="module holders to time, comma-separated")
+    parser.add_argument("--module-runs", type=int, default=3)
     args = parser.parse_args()
     rng = np.random.default_rng(16)
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -230,6 +332,9 @@ def main() -> None:
         f"commitment cache: {_cache_bytes(cache) / 2**20:.0f} MiB; peak RSS of this process: "
         f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB"
     )
+    for holders in [int(h) for h in args.holders.split(",") if h]:
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        _bench_modules(state, holders, args.module_runs, addresses, rng)
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -8,8 +8,8 @@ Encodings (unchanged since the store had one typed field per module, so old root
 
 - snapshot (:func:`encode_store`): a msgpack map of module name -> state, in registration order, then
   ``"withdrawn"`` when it is not empty; an enabled module's state is its ``msgspec`` struct encoding;
-- state root (:func:`canonical_store_bytes`): the same mapping as state builtins with every mapping sorted by key,
-  msgpack-encoded.
+- canonical (:func:`canonical_store_bytes`, and per part :func:`canonical_part_bytes`, which the state root hashes
+  one module at a time): the same mapping as state builtins with every mapping sorted by key, msgpack-encoded.
 """
 
 from __future__ import annotations
@@ -160,14 +160,13 @@ def store_from_builtins(obj: Any) -> ModuleStore:
 def _canonical(obj: Any) -> Any:
     # A struct (str keys: field names) has values of every type: each is looked at. A mapping's values (and a
     # list's items) share one type, so the first says whether to descend: the large mappings (share balances,
-    # bytes -> int) are sorted without a Python call per entry.
+    # bytes -> int) are sorted without a Python call per entry. The keys alone are sorted (a dict's keys are
+    # distinct, so the order is that of the items; sorting the items would build and compare a million tuples).
     if isinstance(obj, dict):
-        items = sorted(obj.items())
-        if items and isinstance(items[0][0], str):
-            return [(k, _canonical(v)) for k, v in items]
-        if items and isinstance(items[0][1], dict | list):
-            return [(k, _canonical(v)) for k, v in items]
-        return items
+        keys = sorted(obj)
+        if keys and (isinstance(keys[0], str) or isinstance(obj[keys[0]], dict | list)):
+            return [(k, _canonical(obj[k])) for k in keys]
+        return [(k, obj[k]) for k in keys]
     if isinstance(obj, list):
         if obj and isinstance(obj[0], dict | list):
             return [_canonical(x) for x in obj]
@@ -176,9 +175,22 @@ def _canonical(obj: Any) -> Any:
 
 
 def canonical_store_bytes(store: ModuleStore) -> bytes:
-    """What the state root hashes: the store with every mapping sorted by key, so the root never depends on the
-    order entries were inserted (two nodes that reach the same content by different paths agree)."""
+    """The whole store with every mapping sorted by key, msgpack-encoded: the store's canonical form (the state
+    root commits to it part by part: :func:`store_parts`, :func:`canonical_part_bytes`)."""
     return msgspec.msgpack.encode(_canonical(msgspec.to_builtins(_mapping(store), builtin_types=(bytes,))))
+
+
+def store_parts(store: ModuleStore) -> list[tuple[str, Any]]:
+    """The parts the state root commits to one by one: each enabled module's state in registry order, then
+    ``withdrawn`` unless it is empty (the mapping :func:`encode_store` writes)."""
+    return list(_mapping(store).items())
+
+
+def canonical_part_bytes(value: Any) -> bytes:
+    """One part's canonical bytes: its state as builtins (bytes kept) with every mapping sorted by key,
+    msgpack-encoded, so they never depend on the order entries were inserted (two nodes that reach the same content
+    by different paths agree)."""
+    return msgspec.msgpack.encode(_canonical(msgspec.to_builtins(value, builtin_types=(bytes, bytearray, memoryview))))
 
 
 def _module_for(message: object) -> registry.ModuleDef:

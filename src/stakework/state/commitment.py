@@ -10,9 +10,11 @@ keeps it up to date:
   `sha256` per dirty parent).
 - **Accounts**: `Accounts` records the addresses its mutators touch; an update re-hashes those addresses'
   buckets (a sorted array of all addresses gives a bucket's members) and their ancestors.
-- Every **other field** (scalars, checkpoints, the header, the queues, the module store) is hashed whole on
-  every root: they are small next to the registry (the module store is the exception; its cost is in
-  docs/performance.md).
+- The **module store**: one part per enabled module (and the withdrawals it has not taken), each part's root the
+  SHA-256 of its canonical bytes (every mapping sorted by key); a part whose plain msgpack encoding (C speed, no
+  sorting) is the one last hashed is not encoded canonically again (`ModuleTree`).
+- Every **other field** (scalars, checkpoints, the header, the queues) is hashed whole on every root: they are
+  small next to the registry.
 
 The cache lives on the state (`BeaconState._root_cache`), is copied with it (`BeaconState.copy`, so fork
 choice's copies keep their own), and is built from scratch the first time a state is hashed (a snapshot just
@@ -28,7 +30,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from stakework.modules.store import canonical_store_bytes
+from stakework.modules.store import ModuleStore, canonical_part_bytes, store_parts
 from stakework.state.accounts import Account, Accounts
 from stakework.state.beacon_state import BeaconState
 from stakework.state.fields import STATE_FIELDS, Field
@@ -381,8 +383,6 @@ def _small_root(f: Field, value: Any) -> bytes:
         return _sha(value.epoch.to_bytes(8, "little") + value.root).digest()
     if kind in ("header", "queue"):
         return _sha(msgspec.msgpack.encode(value)).digest()
-    if kind == "modules":
-        return _sha(canonical_store_bytes(value)).digest()
     raise ValueError(f"{f.name}: kind {kind} is not hashed whole")
 
 
@@ -395,14 +395,62 @@ def _row_bytes(f: Field, column: npt.NDArray[Any]) -> int:
     return int(column.dtype.itemsize * int(np.prod(column.shape[1:], dtype=np.int64)))
 
 
+def module_leaf(name: str, part_root: bytes) -> bytes:
+    """The module store's leaf for part `name` (a module, or ``withdrawn``)."""
+    encoded = name.encode()
+    return _sha(b"swk:module" + bytes([len(encoded)]) + encoded + part_root).digest()
+
+
+def modules_root(parts: list[tuple[str, bytes]]) -> bytes:
+    """The module store's field root over its parts' (name, root): a binary Merkle root of their leaves, in store
+    order (`store_parts`), mixed with their count."""
+    return mix_in_count(merkle_root([module_leaf(name, root) for name, root in parts]), len(parts))
+
+
+class ModuleTree:
+    """The module store's part roots (one per enabled module, and ``withdrawn``), each kept with the plain msgpack
+    encoding of the part it was computed from (no sorting: C speed). A part whose plain encoding is byte for byte
+    the one last hashed holds the same value (same type, same bytes: decoding them gives the same value), so its
+    canonical bytes, the expensive part (every mapping sorted in Python), are not computed again. Nothing relies on
+    a module reporting what it touched: handlers, host services reaching into another module, epoch hooks and
+    direct writes are all seen by the comparison."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self) -> None:
+        self.parts: dict[str, tuple[type, bytes, bytes]] = {}
+        """Part name -> (its type, its plain encoding, its root: sha256 of its canonical bytes)."""
+
+    def copy(self) -> ModuleTree:
+        new = ModuleTree()
+        new.parts = dict(self.parts)  # immutable entries: shared
+        return new
+
+    def update(self, store: ModuleStore) -> bytes:
+        parts = []
+        seen = {}
+        for name, value in store_parts(store):
+            plain = msgspec.msgpack.encode(value)
+            known = self.parts.get(name)
+            if known is not None and known[0] is type(value) and known[1] == plain:
+                root = known[2]
+            else:
+                root = _sha(canonical_part_bytes(value)).digest()
+            seen[name] = (type(value), plain, root)
+            parts.append((name, root))
+        self.parts = seen
+        return modules_root(parts)
+
+
 class StateCommitment:
     """The cached Merkle tree of one state (see the module docstring)."""
 
-    __slots__ = ("accounts", "columns", "leaves", "registry", "token")
+    __slots__ = ("accounts", "columns", "leaves", "modules", "registry", "token")
 
     def __init__(self) -> None:
         self.columns: dict[str, ChunkTree] = {}
         self.accounts = AccountTree()
+        self.modules = ModuleTree()
         self.leaves: list[tuple[str, bytes]] = []
         self.registry: Registry | None = None
         """The registry last hashed (its append-only columns are trusted to have kept their rows)."""
@@ -415,6 +463,7 @@ class StateCommitment:
         new = StateCommitment.__new__(StateCommitment)
         new.columns = {name: tree.copy() for name, tree in self.columns.items()}
         new.accounts = self.accounts.copy()
+        new.modules = self.modules.copy()
         new.leaves = list(self.leaves)
         new.registry = target.validators if source.validators is self.registry else None
         new.token = object()
@@ -449,6 +498,8 @@ class StateCommitment:
             elif f.kind == "accounts":
                 self.accounts.update(state.accounts)
                 root = self.accounts.root()
+            elif f.kind == "modules":
+                root = self.modules.update(getattr(state, f.name))
             else:
                 root = _small_root(f, getattr(state, f.name))
             leaves.append((f.name, field_leaf(f.name, root)))

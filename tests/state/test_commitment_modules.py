@@ -1,0 +1,158 @@
+"""The module store's part of the state commitment: one part per enabled module (and the withdrawals not taken),
+each re-encoded canonically only when its plain encoding changed. The incremental root always equals the root from
+scratch after module handlers (which reach into other modules through host services), epoch hooks (every module),
+direct writes and copies; the root never depends on insertion order; an unchanged module is not re-encoded."""
+
+from __future__ import annotations
+
+import contextlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stakework.modules import registry
+from stakework.modules.errors import ModuleError
+from stakework.modules.liquid.messages import Stake, TransferShares, Wrap
+from stakework.modules.shares import ShareLedger
+from stakework.modules.store import ModuleStore, canonical_part_bytes, decode_store, encode_store, store_parts
+from stakework.spec.errors import StakeworkError
+from stakework.spec.presets import DEVNET
+from stakework.state import commitment
+from stakework.state.beacon_state import BeaconState
+from stakework.state.commitment import modules_root
+from stakework.state.proofs import sha256
+from stakework.state.root import hash_state, hash_state_from_scratch
+from stakework.transition.genesis import devnet_genesis
+from stakework.transition.modules import process_module_epoch, process_module_message
+
+ADMIN = bytes(19) + b"\x01"
+HOLDERS = [bytes([i]) * 20 for i in range(1, 7)]
+
+
+def _state() -> BeaconState:
+    state = devnet_genesis(DEVNET, 16, funded_accounts=0)
+    state.modules = ModuleStore({m.name: m.genesis(DEVNET, ADMIN) for m in registry.modules()})
+    for holder in HOLDERS:
+        state.accounts.credit(holder, 10**12)
+    return state
+
+
+def _check(state: BeaconState) -> None:
+    assert hash_state(state) == hash_state_from_scratch(state)
+
+
+def _apply(state: BeaconState, op: tuple[str, int, int]) -> BeaconState:
+    kind, a, b = op
+    sender, other = HOLDERS[a % len(HOLDERS)], HOLDERS[b % len(HOLDERS)]
+    messages = {
+        "stake": Stake(amount=10**9 + a * 10**6),
+        "transfer_shares": TransferShares(to=other, shares=1 + b * 1000),
+        "wrap": Wrap(amount=1 + b * 1000),
+    }
+    if kind in messages:
+        with contextlib.suppress(ModuleError, StakeworkError):  # refused: nothing changed, the roots must agree
+            process_module_message(state, sender, messages[kind])
+    elif kind == "epoch":
+        state.slot += DEVNET.SLOTS_PER_EPOCH
+        process_module_epoch(state)
+    elif kind == "direct":  # a write through a reference no handler made
+        pool = state.modules.get("pool")
+        pool.key_owner[bytes([a]) * 48] = b
+    elif kind == "withdrawn":
+        state.modules.withdrawn[bytes([a]) * 48] = b + 1
+    elif kind == "replace":  # a module's state replaced by an equal copy built in another insertion order
+        liquid = state.modules.get("liquid")
+        liquid.ledger.shares = dict(reversed(list(liquid.ledger.shares.items())))
+    elif kind == "copy":
+        return state.copy()
+    elif kind == "reload":
+        state.modules = decode_store(encode_store(state.modules))
+    return state
+
+
+OPS = st.tuples(
+    st.sampled_from(["stake", "transfer_shares", "wrap", "epoch", "direct", "withdrawn", "replace", "copy", "reload"]),
+    st.integers(0, 5),
+    st.integers(0, 5),
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(OPS, min_size=1, max_size=12))
+def test_root__random_module_operations__incremental_equals_from_scratch(ops: list[tuple[str, int, int]]) -> None:
+    state = _state()
+    _check(state)
+    for op in ops:
+        state = _apply(state, op)
+        _check(state)
+
+
+def test_root__one_module_changed_in_place__root_changes_and_equals_from_scratch() -> None:
+    state = _state()
+    before = hash_state(state)
+    process_module_message(state, HOLDERS[0], Stake(amount=5 * 10**9))
+    after = hash_state(state)
+    assert after != before and after == hash_state_from_scratch(state)
+    state.modules.get("liquid").ledger.shares[HOLDERS[0]] += 1  # a direct write to a holder's entry
+    assert hash_state(state) not in (before, after) and hash_state(state) == hash_state_from_scratch(state)
+
+
+def test_root__equal_stores_built_in_other_insertion_orders__same_root() -> None:
+    a, b = _state(), _state()
+    shares = {bytes([i]) * 20: 10 + i for i in range(40)}
+    a.modules.get("liquid").ledger = ShareLedger(shares=dict(shares), total_shares=sum(shares.values()))
+    b.modules.get("liquid").ledger = ShareLedger(
+        shares=dict(reversed(list(shares.items()))), total_shares=sum(shares.values())
+    )
+    a.modules.withdrawn.update({b"\x01" * 48: 1, b"\x02" * 48: 2})
+    b.modules.withdrawn.update({b"\x02" * 48: 2, b"\x01" * 48: 1})
+    hash_state(b)  # b's cache first sees another content, then the same content in another order
+    b.modules.get("liquid").ledger.shares[b"\x09" * 20] += 1
+    hash_state(b)
+    b.modules.get("liquid").ledger.shares[b"\x09" * 20] -= 1
+    assert hash_state(a) == hash_state(b) == hash_state_from_scratch(a)
+
+
+def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
+    """The module store's field root: a part per enabled module in registry order, then `withdrawn`; a part's
+    leaf sha256(b"swk:module" || len(name) || name || sha256(canonical bytes)); a binary Merkle root over the leaves
+    mixed with their count. Pinned: a change to the canonical encoding or the shape changes every chain's roots."""
+    store = _state().modules
+    store.withdrawn[b"\x05" * 48] = 7
+    leaves = []
+    for name, value in store_parts(store):
+        root = sha256(canonical_part_bytes(value))
+        leaves.append(sha256(b"swk:module" + bytes([len(name)]) + name.encode() + root))
+    width = 1
+    while width < len(leaves):
+        width *= 2
+    layer = leaves + [bytes(32)] * (width - len(leaves))
+    while len(layer) > 1:
+        layer = [sha256(layer[i] + layer[i + 1]) for i in range(0, len(layer), 2)]
+    expected = sha256(layer[0] + len(leaves).to_bytes(8, "little"))
+    parts = [(name, sha256(canonical_part_bytes(value))) for name, value in store_parts(store)]
+    assert modules_root(parts) == expected == commitment.ModuleTree().update(store)
+    assert [name for name, _ in parts] == [*(m.name for m in registry.modules()), "withdrawn"]
+    assert expected.hex() == "5ceca1144450cd615e1d2dffe52617ca1ddf680c653145f988a056671b86721e"
+
+
+def test_root__an_unchanged_module__not_encoded_canonically_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    state = _state()
+    hash_state(state)
+    encoded: list[object] = []
+    real = commitment.canonical_part_bytes
+
+    def counting(value: object) -> bytes:
+        encoded.append(value)
+        return real(value)
+
+    monkeypatch.setattr(commitment, "canonical_part_bytes", counting)
+    hash_state(state)
+    assert encoded == []
+    state.modules.get("liquid").ledger.shares[HOLDERS[1]] = 5
+    hash_state(state)
+    assert encoded == [state.modules.get("liquid")]
+    copy = state.copy()
+    hash_state(copy)
+    assert encoded == [state.modules.get("liquid")]  # the copy's cache came with it
