@@ -23,6 +23,9 @@ The shape (built incrementally by `state/commitment.py`):
   bucket: 32 zero bytes); the buckets form a tree of height 4; ``field_root = sha256(tree_root || account count
   as 8 bytes LE)``. A bucket proof also proves absence: an address that is not in its bucket's entries has
   balance 0 and nonce 0.
+- The **module store**: a leaf per part (each enabled module, then ``withdrawn`` if not empty),
+  ``sha256(b"swk:module" || len(name) as one byte || name || sha256(canonical bytes))``, a binary Merkle root
+  over them (as the state root), ``field_root = sha256(root || part count as 8 bytes LE)``.
 - Every other field's root is a SHA-256 of its canonical bytes (`state/commitment.py`), given in a proof as
   the leaf itself.
 """
