@@ -57,13 +57,17 @@ def compounded_interest(rate: int, dt: int, epochs_per_year: int) -> int:
     Aave notes the expansion slightly underpays the exact power (in the borrower's favour) for long gaps; here the
     hook accrues every epoch, so ``dt`` is 1 and the result is exact (``RAY + rate / year``, rounded up: the
     debt index rounds in the protocol's favour). Each division rounds up."""
+    # equivalent mutant (const 0 to -1): at dt = 0 every term below is 0 too, so the expansion gives RAY as well
     if dt == 0:
         return RAY
     exp_minus_one = dt - 1
+    # equivalent mutant (cmp > to >=|const 2 to 1): at dt = 2 both branches give 0 (dt - 2 = 0)
     exp_minus_two = dt - 2 if dt > 2 else 0
     base_power_two = mul_div(ray_mul(rate, rate, Rounding.UP), 1, epochs_per_year * epochs_per_year, Rounding.UP)
     base_power_three = mul_div(ray_mul(base_power_two, rate, Rounding.UP), 1, epochs_per_year, Rounding.UP)
+    # equivalent mutant (rounding UP to DOWN): dt * (dt - 1) is even, so the division by 2 is exact
     second = mul_div(dt * exp_minus_one, base_power_two, 2, Rounding.UP)
+    # equivalent mutant (rounding UP to DOWN): a product of three consecutive integers is a multiple of 6: exact
     third = mul_div(dt * exp_minus_one * exp_minus_two, base_power_three, 6, Rounding.UP)
     return RAY + mul_div(rate, dt, epochs_per_year, Rounding.UP) + second + third
 
@@ -81,6 +85,7 @@ def borrow_rate(usage: int, optimal_bps: int, base_bps: int, slope1_bps: int, sl
     (1 - U_opt)``. Rounded up (borrowers pay)."""
     optimal = bps_to_ray(optimal_bps)
     rate = bps_to_ray(base_bps)
+    # equivalent mutant (cmp > to >=): at usage == optimal both branches give base + slope1 (excess 0, U / U_opt 1)
     if usage > optimal:
         excess = mul_div(usage - optimal, RAY, RAY - optimal, Rounding.UP)
         return rate + bps_to_ray(slope1_bps) + ray_mul(bps_to_ray(slope2_bps), excess, Rounding.UP)
