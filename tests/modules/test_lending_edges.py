@@ -17,6 +17,7 @@ from stakework.modules.lending.errors import (
     BelowMinimum,
     CapExceeded,
     HealthFactorTooLow,
+    InsufficientLiquidity,
     InsufficientShares,
     NotAuthorized,
     NotReady,
@@ -28,7 +29,9 @@ from stakework.modules.lending.handlers import (
     accrue_all,
     dispatch,
     market_rates,
+    quote_liquidation,
     sat_add,
+    write_off,
 )
 from stakework.modules.lending.messages import (
     Borrow,
@@ -55,7 +58,10 @@ from stakework.modules.lending.ray import (
     to_u128,
     usage_ratio,
 )
-from stakework.modules.lending.state import LendingState, new_state
+from stakework.modules.lending.state import BAD_DEBT_HISTORY, LendingState, new_state
+from stakework.modules.safety.handlers import dispatch as safety_dispatch
+from stakework.modules.safety.messages import AuthorizeSlasher
+from stakework.modules.safety.messages import Stake as SafetyStake
 from stakework.modules.shares import BURN_ADDRESS
 from stakework.modules.testing import FakeHost
 from stakework.spec.presets import get_preset
@@ -312,6 +318,30 @@ def test_withdraw__one_more_than_the_balance__refused_though_the_cash_is_there()
     refused(state, host, ALICE, Withdraw(amount=SWK + 1), InsufficientShares)
 
 
+def test_withdraw__one_gwei__allowed() -> None:
+    state, host = make()
+    send(state, host, ALICE, Supply(amount=SWK))
+    send(state, host, ALICE, Withdraw(amount=1))
+    assert state.swk.supply_of(ALICE) == SWK - 1
+
+
+def test_withdraw__health_judged_on_the_remaining_supply_rounded_down() -> None:
+    """At a SWK index of 1.5 Bob's 200 scaled units (300 Gwei) back a 66-share stSWK debt. Withdrawing 220 burns
+    147 units: the 53 left are worth floor(79.5) = 79 Gwei, x 82.5 % < 66: refused (worth 80 it would pass)."""
+    state, host = make()
+    send(state, host, ALICE, Supply(amount=1000 * SWK))
+    send(state, host, ALICE, Supply(market="stswk", amount=1000 * SWK))
+    state.swk.liquidity_index = to_u128(3 * RAY // 2)
+    state.swk.supply = {ALICE: 600 * SWK}
+    state.swk.total_scaled_supply = 600 * SWK
+    send(state, host, BOB, Supply(amount=300))
+    send(state, host, BOB, Borrow(market="stswk", amount=66))
+    assert state.swk.supply[BOB] == 200
+    refused(state, host, BOB, Withdraw(amount=220), HealthFactorTooLow)
+    send(state, host, BOB, Withdraw(amount=218))  # burns 146: 54 units left, worth 81
+    assert state.swk.supply[BOB] == 54
+
+
 def test_withdraw__at_index_1_5__burns_the_scaled_units_rounded_up() -> None:
     """Withdrawing 10 at 1.5 burns ceil(10 / 1.5) = 7 scaled units, not 6."""
     state, host = at_index_one_and_a_half()
@@ -400,6 +430,15 @@ def test_borrow__scaled_debt_exactly_2_64_minus_1__allowed_one_more_refused() ->
 def test_repay__zero__refused_as_not_positive() -> None:
     state, host = at_index_one_and_a_half()
     assert "positive" in refused(state, host, BOB, Repay(amount=0), BelowMinimum)
+
+
+def test_repay__one_gwei__allowed() -> None:
+    state, host = make()
+    send(state, host, ALICE, Supply(amount=1000 * SWK))
+    send(state, host, BOB, Supply(market="stswk", amount=100 * SWK))
+    send(state, host, BOB, Borrow(amount=SWK))
+    send(state, host, BOB, Repay(amount=1))
+    assert state.swk.debt_of(BOB) == SWK - 1
 
 
 def test_repay__at_index_1_5__burns_the_scaled_units_rounded_down() -> None:
@@ -543,23 +582,57 @@ def test_accrue__cash_a_little_short__suppliers_and_treasury_never_claim_more_th
     state, host = _lent_market()
     m = state.swk
     m.cash -= 200
-    old_l = m.supply_index
+    old_l, supplied, reserve = m.supply_index, m.total_scaled_supply, m.reserve_total
     host.advance_epoch()
     accrue_all(state, host.epoch)
     assert m.supply_index > old_l
     assert m.total_supply() <= m.cash + m.total_debt() + m.deficit
+    room = m.cash + m.total_debt() + m.deficit - (m.reserve_total - reserve)
+    assert (room * RAY) % supplied and m.supply_index == room * RAY // supplied  # the bound, rounded down
+
+
+def _near_max_scaled_supply(total: int) -> tuple[LendingState, LendingHost]:
+    """The lent market with Carol's scaled supply making ``total`` (the claims exceed the assets: the supply index
+    holds, and the treasury's cut is minted at it)."""
+    state, host = _lent_market()
+    m = state.swk
+    m.supply[CAROL] = total - m.total_scaled_supply
+    m.total_scaled_supply = total
+    host.advance_epoch()
+    return state, host
 
 
 def test_accrue__treasury_mint_would_pass_2_64_minus_1_scaled__not_minted() -> None:
-    state, host = _lent_market()
+    state, host = _near_max_scaled_supply(MAX_U64)
     m = state.swk
-    m.supply[CAROL] = MAX_U64 - m.total_scaled_supply
-    m.total_scaled_supply = MAX_U64
-    m.cash = MAX_U64  # the claims covered: the solvency bound does not bind
     treasury = m.supply.get(TREASURY, 0)
+    accrue_all(state, host.epoch)
+    assert m.interest_total > 0
+    assert m.supply.get(TREASURY, 0) == treasury and m.total_scaled_supply == MAX_U64
+
+
+def test_accrue__treasury_mint_landing_exactly_on_2_64_minus_1_scaled__minted() -> None:
+    trial, trial_host = _near_max_scaled_supply(MAX_U64 - 10**12)
+    before = trial.swk.total_scaled_supply
+    accrue_all(trial, trial_host.epoch)
+    minted = trial.swk.total_scaled_supply - before
+    assert minted > 0
+    state, host = _near_max_scaled_supply(MAX_U64 - minted)
+    accrue_all(state, host.epoch)
+    assert state.swk.total_scaled_supply == MAX_U64
+
+
+def test_accrue__supply_index_landing_exactly_on_2_128_minus_1__the_borrow_index_still_moves() -> None:
+    state, host = _lent_market()
+    m, year = state.swk, state.epochs_per_year
+    growth = linear_interest(market_rates(state, m).supply, 1, year)
+    old_l = -(-MAX_U128 * RAY // growth)
+    assert ray_mul(old_l, growth, Rounding.DOWN) == MAX_U128
+    m.liquidity_index = to_u128(old_l)
+    old_d = m.debt_index
     host.advance_epoch()
     accrue_all(state, host.epoch)
-    assert m.supply.get(TREASURY, 0) == treasury and m.total_scaled_supply == MAX_U64
+    assert m.debt_index > old_d
 
 
 def test_accrue__borrow_index_would_pass_2_128_minus_1__indices_stay() -> None:
@@ -586,3 +659,159 @@ def test_accrue__borrow_index_landing_exactly_on_2_128_minus_1__stored() -> None
     host.advance_epoch()
     accrue_all(state, host.epoch)
     assert m.debt_index == MAX_U128
+
+
+# --- liquidation ------------------------------------------------------------------------------------------------------
+def test_liquidation__from_a_market_where_the_borrower_has_no_collateral__refused() -> None:
+    state, host = emode_borrower()
+    host.staked_token_ledger.rate = WAD // 2
+    refused(state, host, LIQ, Liquidate(borrower=BOB, collateral_market="swk"), BelowMinimum)
+
+
+def test_liquidation__supply_the_borrower_turned_off_as_collateral__not_seizable() -> None:
+    state, host = emode_borrower()
+    send(state, host, BOB, Supply(amount=SWK))
+    send(state, host, BOB, SetCollateral(market="swk", enabled=False))
+    host.staked_token_ledger.rate = WAD // 2
+    refused(state, host, LIQ, Liquidate(borrower=BOB, collateral_market="swk"), BelowMinimum)
+
+
+def test_liquidation__one_gwei_of_collateral__seizable() -> None:
+    state, host = emode_borrower()
+    send(state, host, BOB, Supply(amount=1))
+    host.staked_token_ledger.rate = WAD // 2
+    send(state, host, LIQ, Liquidate(borrower=BOB, collateral_market="swk"))
+    assert state.swk.supply_of(BOB) == 0
+
+
+def test_liquidation__close_factor_of_an_odd_debt__rounded_up() -> None:
+    """Half of 90 SWK + 1 Gwei may be repaid: ceil(45.0000000005 SWK) = 45 SWK + 1 Gwei."""
+    state, host = emode_borrower(debt=90 * SWK + 1)
+    host.staked_token_ledger.rate = 94 * WAD // 100
+    assert quote_liquidation(state, host, BOB, "swk", "stswk", None).max_debt == 45 * SWK + 1
+
+
+def test_liquidation__amount_below_the_close_factor__repays_that_amount_above__repays_the_most() -> None:
+    state, host = emode_borrower()
+    host.staked_token_ledger.rate = 94 * WAD // 100
+    assert quote_liquidation(state, host, BOB, "swk", "stswk", 10 * SWK).debt_repaid == 10 * SWK
+    assert quote_liquidation(state, host, BOB, "swk", "stswk", 80 * SWK).debt_repaid == 45 * SWK
+
+
+def test_liquidation__zero__refused_one_gwei__allowed() -> None:
+    state, host = emode_borrower()
+    host.staked_token_ledger.rate = 94 * WAD // 100
+    assert "positive" in refused(state, host, LIQ, Liquidate(borrower=BOB, amount=0), BelowMinimum)
+    send(state, host, LIQ, Liquidate(borrower=BOB, amount=1))
+    assert state.swk.debt_of(BOB) == 90 * SWK - 1
+
+
+def test_liquidation__worthless_collateral__taken_for_nothing_and_the_debt_written_off() -> None:
+    state, host = emode_borrower()
+    host.staked_token_ledger.rate = 0
+    shares = host.staked_token_ledger.shares_of(LIQ)
+    send(state, host, LIQ, Liquidate(borrower=BOB))
+    assert host.balance(LIQ) == 10_000 * SWK
+    assert host.staked_token_ledger.shares_of(LIQ) == shares + 100 * SWK
+    assert state.swk.deficit == 90 * SWK and state.swk.debt_of(BOB) == 0
+
+
+def test_liquidation__at_a_debt_index_of_1_5__burns_the_repaid_debt_rounded_down() -> None:
+    """Repaying 10 SWK of debt at a borrow index of 1.5 burns floor(10 / 1.5) scaled units."""
+    state, host = emode_borrower()
+    state.swk.borrow_index = to_u128(3 * RAY // 2)  # Bob owes 135 SWK now
+    scaled = state.swk.debt[BOB]
+    send(state, host, LIQ, Liquidate(borrower=BOB, amount=10 * SWK))
+    assert scaled - state.swk.debt[BOB] == 10 * SWK * 2 // 3
+
+
+def test_liquidation__seizing_at_a_supply_index_of_1_5__burns_the_collateral_rounded_up() -> None:
+    state, host = emode_borrower()
+    state.stswk.liquidity_index = to_u128(3 * RAY // 2)  # Bob's 100 shares of supply are worth 150
+    state.stswk.cash += 50 * SWK
+    host.staked_token_ledger.mint(module(host), 50 * SWK)
+    host.staked_token_ledger.rate = 6 * WAD // 10  # 150 x 0.6 x 0.95 = 85.5 < 90
+    scaled = state.stswk.supply[BOB]
+    send(state, host, LIQ, Liquidate(borrower=BOB, amount=SWK + 1))
+    seized = host.staked_token_ledger.shares_of(LIQ) - 10_000 * SWK
+    assert seized > 0 and (seized * 2) % 3
+    assert scaled - state.stswk.supply[BOB] == -(-seized * 2 // 3)
+
+
+def test_liquidation__collateral_beyond_the_markets_cash__refused_unless_taken_as_supply() -> None:
+    """Bob's SWK collateral is lent out to Carol: the SWK market's cash cannot pay it; as supply it can move."""
+    state, host = make()
+    send(state, host, BOB, Supply(amount=100 * SWK))
+    send(state, host, CAROL, Supply(market="stswk", amount=1000 * SWK))
+    send(state, host, CAROL, Borrow(amount=99 * SWK))
+    send(state, host, ALICE, Supply(market="stswk", amount=1000 * SWK))
+    send(state, host, BOB, Borrow(market="stswk", amount=80 * SWK))
+    host.staked_token_ledger.rate = 12 * WAD // 10  # Bob's stSWK debt now worth 96 SWK
+    state.oracle_anchor = 0
+    refused(
+        state, host, LIQ, Liquidate(borrower=BOB, debt_market="stswk", collateral_market="swk"), InsufficientLiquidity
+    )
+    send(state, host, LIQ, Liquidate(borrower=BOB, debt_market="stswk", collateral_market="swk", receive_supply=True))
+    assert state.swk.supply_of(LIQ) > 0
+
+
+def test_liquidation__same_market_debt_and_collateral__the_repayment_counts_as_cash() -> None:
+    """Bob supplies and borrows SWK only; the market's other cash is lent out: the liquidator's repayment itself pays
+    the seized collateral."""
+    state, host = make()
+    send(state, host, BOB, Supply(amount=100 * SWK))
+    send(state, host, BOB, Borrow(amount=80 * SWK))
+    send(state, host, CAROL, Supply(market="stswk", amount=1000 * SWK))
+    send(state, host, CAROL, Borrow(amount=10 * SWK))  # 10 SWK of cash left; 15 x 1.05 = 15.75 to seize
+    state.swk.debt[BOB] += 10 * SWK  # interest the accounting saw: 90 owed against 100 x 82.5 %
+    state.swk.total_scaled_debt += 10 * SWK
+    before = host.balance(LIQ)
+    dispatch(state, host, LIQ, Liquidate(borrower=BOB, collateral_market="swk", amount=15 * SWK))
+    assert host.balance(LIQ) > before
+
+
+# --- bad debt ---------------------------------------------------------------------------------------------------------
+def _write_off_of(state: LendingState, host: LendingHost, who: bytes, scaled: int) -> None:
+    state.swk.debt[who] = scaled
+    state.swk.total_scaled_debt += scaled
+    write_off(state, host, who)
+
+
+def test_bad_debt_history__64_records_kept__the_65th_drops_the_oldest() -> None:
+    state, host = make()
+    for i in range(BAD_DEBT_HISTORY):
+        _write_off_of(state, host, bytes([i]) * 20, 1)
+    assert len(state.bad_debts) == BAD_DEBT_HISTORY and state.bad_debts[0].borrower == bytes([0]) * 20
+    _write_off_of(state, host, bytes([200]) * 20, 1)
+    assert len(state.bad_debts) == BAD_DEBT_HISTORY
+    assert state.bad_debts[0].borrower == bytes([1]) * 20 and state.bad_debts[-1].borrower == bytes([200]) * 20
+
+
+def test_bad_debt__one_gwei__offered_to_the_safety_module_and_covered() -> None:
+    state, host = make(with_safety=True)
+    assert host.safety is not None
+    safety_dispatch(host.safety, host, CAROL, SafetyStake(amount=1000 * SWK))
+    safety_dispatch(host.safety, host, GOV, AuthorizeSlasher(address=module(host)))
+    _write_off_of(state, host, BOB, 1)
+    assert state.swk.deficit == 0 and state.swk.covered_total == 1 and state.bad_debts[-1].covered == 1
+
+
+def test_bad_debt__beyond_the_safety_modules_cap__covered_in_part_the_rest_stays_a_deficit() -> None:
+    state, host = make(with_safety=True)
+    assert host.safety is not None
+    safety_dispatch(host.safety, host, CAROL, SafetyStake(amount=10 * SWK))
+    safety_dispatch(host.safety, host, GOV, AuthorizeSlasher(address=module(host)))
+    _write_off_of(state, host, BOB, 100 * SWK)
+    covered = state.swk.covered_total
+    assert 0 < covered < 100 * SWK
+    assert state.swk.deficit == 100 * SWK - covered and state.swk.cash == covered
+
+
+# --- dispatch ---------------------------------------------------------------------------------------------------------
+def test_dispatch__a_message_after_epochs_without_the_hook__accrues_first() -> None:
+    state, host = _lent_market()
+    before = state.swk.debt_index
+    host.advance_epoch()
+    host.advance_epoch()
+    send(state, host, CAROL, Supply(amount=SWK))
+    assert state.swk.last_update_epoch == host.epoch and state.swk.debt_index > before

@@ -111,6 +111,7 @@ def accrue(state: LendingState, market: Market, epoch: int) -> None:
     full usage); the reserve factor's part of the debt's growth is minted to the treasury as supply at the new
     index (Aave ``_accrueToTreasury``)."""
     dt = epoch - market.last_update_epoch
+    # equivalent mutant (cmp <= to <|const 0 to -1): at dt = 0 the factors are RAY: the accrual below changes nothing
     if dt <= 0:
         return
     market.last_update_epoch = epoch
@@ -130,6 +131,8 @@ def accrue(state: LendingState, market: Market, epoch: int) -> None:
     new_l = old_l
     if supplied:
         room = market.cash + market.total_debt() + market.deficit - cut
+        # equivalent mutant (cmp > to >=|const 0 to -1|const 0 to 1): room >= 0 (cut <= interest <= debt), and from a
+        # room of 0 or 1 solvent_l <= RAY / supplied <= old_l (supplied x old_l >= RAY): max() keeps old_l either way
         solvent_l = mul_div(room, RAY, supplied, Rounding.DOWN) if room > 0 else 0
         new_l = max(old_l, min(linear_l, solvent_l))
     market.liquidity_index = to_u128(new_l)
@@ -238,6 +241,7 @@ def _take(host: ModuleHost, market: str, sender: bytes, amount: int) -> None:
     ledger = staked_of(host)
     held = ledger.shares_of(sender)
     if held < amount:
+        # equivalent mutant (delete raise): the stSWK ledger refuses the overdraft itself, before moving anything
         raise InsufficientShares(f"sender holds {held} stSWK shares, {amount} needed")
     ledger.transfer_shares(sender, module, amount)
 
@@ -267,6 +271,7 @@ def _mint(book: dict[bytes, int], account: bytes, scaled: int) -> None:
 
 
 def _burn(book: dict[bytes, int], account: bytes, scaled: int) -> None:
+    # equivalent mutant (const 0 to -1|const 0 to 1): every caller burns from an account the book holds
     left = book.get(account, 0) - scaled
     if left:
         book[account] = left
@@ -299,6 +304,7 @@ def handle_supply(state: LendingState, host: ModuleHost, sender: bytes, msg: Sup
     """Aave ``SupplyLogic.executeSupply``: mint ``floor(amount / liquidity_index)`` scaled supply."""
     market = state.market(msg.market)
     _not_reserved(host, sender, "supply")
+    # equivalent mutant (delete call): _take's ledger lookup refuses the same way before anything changes
     _asset_available(host, msg.market)
     if msg.amount <= 0:
         raise BelowMinimum("supply a positive amount")
@@ -334,6 +340,7 @@ def handle_withdraw(state: LendingState, host: ModuleHost, sender: bytes, msg: W
             f"the {msg.market} market holds {market.cash} in cash (the rest is lent out); withdraw at most that"
         )
     held = market.supply[sender]
+    # equivalent mutant (drop min() keeping argument 1): amount <= floor(held x index): ceil(amount / index) <= held
     burn = held if amount == balance else min(ray_div(amount, market.supply_index, Rounding.UP), held)
     in_debt = any(state.market(m).debt.get(sender) for m in MARKETS)
     if in_debt and burn == held and _last_collateral(state, sender, msg.market):
@@ -379,6 +386,7 @@ def handle_borrow(state: LendingState, host: ModuleHost, sender: bytes, msg: Bor
             f"collateral ({after.borrow_power // BPS} Gwei at its LTV); supply more collateral or borrow less"
         )
     if not after.healthy():
+        # equivalent mutant (delete raise): LTV <= liquidation threshold (check_parameters): within the LTV is healthy
         raise _hf_refusal(after, "this borrow")
     _give(host, msg.market, sender, msg.amount)
     market.cash -= msg.amount
