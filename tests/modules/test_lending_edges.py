@@ -64,6 +64,7 @@ from stakework.modules.safety.messages import AuthorizeSlasher
 from stakework.modules.safety.messages import Stake as SafetyStake
 from stakework.modules.shares import BURN_ADDRESS
 from stakework.modules.testing import FakeHost
+from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import get_preset
 
 # A rate no division of this file's math divides exactly (about 12.3 % a year, with odd low digits).
@@ -815,3 +816,71 @@ def test_dispatch__a_message_after_epochs_without_the_hook__accrues_first() -> N
     host.advance_epoch()
     send(state, host, CAROL, Supply(amount=SWK))
     assert state.swk.last_update_epoch == host.epoch and state.swk.debt_index > before
+
+
+class _OddCover:
+    """A shortfall cover that pays what it is asked and reports ``extra`` more, or refuses with a long reason."""
+
+    def __init__(self, host: LendingHost, extra: int = 0, refusal: str = "") -> None:
+        self.host, self.extra, self.refusal = host, extra, refusal
+
+    def cover_shortfall(self, reporter: bytes, vault: str, amount: int, recipient: bytes, reason: str) -> int:
+        if self.refusal:
+            raise StakeworkError(self.refusal)
+        self.host.credit(recipient, amount)
+        return amount + self.extra
+
+
+class _OddCoverHost(LendingHost):
+    cover: _OddCover | None = None
+
+    @property
+    def shortfall_cover(self) -> _OddCover | None:  # type: ignore[override]
+        return self.cover
+
+
+def _odd_cover_world(extra: int = 0, refusal: str = "") -> tuple[LendingState, _OddCoverHost]:
+    host = _OddCoverHost()
+    host.cover = _OddCover(host, extra, refusal)
+    state = new_state(get_preset("mainnet"), governance=GOV, treasury=TREASURY)
+    return state, host
+
+
+def test_bad_debt__a_cover_reporting_more_than_the_deficit__counts_only_the_deficit() -> None:
+    state, host = _odd_cover_world(extra=5)
+    _write_off_of(state, host, BOB, 100)
+    assert state.swk.deficit == 0 and state.swk.cash == 100 and state.swk.covered_total == 100
+
+
+def test_bad_debt__a_long_refusal__its_reason_kept_to_160_characters() -> None:
+    state, host = _odd_cover_world(refusal="r" * 300)
+    _write_off_of(state, host, BOB, 100)
+    assert state.swk.deficit == 100 and state.cover_failures == 1
+    assert state.last_cover_error == "r" * 160
+
+
+def test_set_collateral__off_when_the_rest_cannot_carry_the_debt__refused_naming_the_health_factor() -> None:
+    """E-mode: 50 SWK + 100 stSWK back 130 SWK of debt; without the SWK, 100 x 95 % < 130."""
+    state, host = make()
+    send(state, host, ALICE, Supply(amount=1000 * SWK))
+    send(state, host, BOB, Supply(amount=50 * SWK))
+    send(state, host, BOB, Supply(market="stswk", amount=100 * SWK))
+    send(state, host, BOB, SetEmode(enabled=True))
+    send(state, host, BOB, Borrow(amount=130 * SWK))
+    msg = refused(state, host, BOB, SetCollateral(market="swk", enabled=False), HealthFactorTooLow)
+    assert "turning off swk as collateral" in msg and "0.7308" in msg
+    send(state, host, BOB, Repay(amount=50 * SWK))
+    send(state, host, BOB, SetCollateral(market="swk", enabled=False))
+    assert not state.is_collateral(BOB, "swk")
+
+
+def test_liquidation__receive_supply_to_exactly_2_64_minus_1_scaled__allowed_one_more_refused() -> None:
+    state, host = emode_borrower()
+    host.staked_token_ledger.rate = 94 * WAD // 100
+    seized = quote_liquidation(state, host, BOB, "swk", "stswk", SWK).collateral_seized
+    state.stswk.supply[LIQ] = MAX_U64 - seized + 1
+    msg = Liquidate(borrower=BOB, amount=SWK, receive_supply=True)
+    refused(state, host, LIQ, msg, CapExceeded)
+    state.stswk.supply[LIQ] = MAX_U64 - seized
+    dispatch(state, host, LIQ, msg)
+    assert state.stswk.supply[LIQ] == MAX_U64
