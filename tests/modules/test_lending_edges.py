@@ -9,7 +9,22 @@ from fractions import Fraction
 
 import msgspec
 import pytest
-from lending_support import ALICE, BOB, CAROL, GOV, LIQ, SWK, TREASURY, WAD, LendingHost, make, module, send, step
+from lending_support import (
+    ALICE,
+    BOB,
+    CAROL,
+    GOV,
+    LIQ,
+    SWK,
+    TREASURY,
+    WAD,
+    FakeAmm,
+    LendingHost,
+    make,
+    module,
+    send,
+    step,
+)
 
 from stakework.modules.arith import Rounding
 from stakework.modules.lending.errors import (
@@ -43,6 +58,7 @@ from stakework.modules.lending.messages import (
     Supply,
     Withdraw,
 )
+from stakework.modules.lending.oracle import prices, refresh_anchor, stswk_price
 from stakework.modules.lending.parameters import MAX_U64, LendingParameters
 from stakework.modules.lending.ray import (
     MAX_U128,
@@ -884,3 +900,118 @@ def test_liquidation__receive_supply_to_exactly_2_64_minus_1_scaled__allowed_one
     state.stswk.supply[LIQ] = MAX_U64 - seized
     dispatch(state, host, LIQ, msg)
     assert state.stswk.supply[LIQ] == MAX_U64
+
+
+# --- the oracle -------------------------------------------------------------------------------------------------------
+def test_oracle__no_anchor_yet__an_exchange_rate_past_2_64_minus_1_capped_there() -> None:
+    state, host = make()
+    host.staked_token_ledger.rate = 2**70
+    view = stswk_price(state, host)
+    assert state.oracle_anchor == 0 and view.capped_rate == view.price == MAX_U64
+
+
+def test_oracle__anchored__an_exchange_rate_past_2_64_minus_1_capped_there() -> None:
+    state, host = make(params=LendingParameters(oracle_max_growth_ppb=10**9))
+    state.oracle_anchor = MAX_U64 - 1
+    state.oracle_epoch = host.epoch
+    host.advance_epoch()
+    host.staked_token_ledger.rate = 2**70
+    assert stswk_price(state, host).price == MAX_U64
+
+
+def test_oracle__growth_cap_inexact__rounded_down() -> None:
+    """An anchor of 10^18 + 7 grows by 10^4 ppb over 3 epochs: 3 x 10^4 x (10^18 + 7) / 10^9, rounded down."""
+    state, host = make()
+    state.oracle_anchor = WAD + 7
+    state.oracle_epoch = host.epoch
+    for _ in range(3):
+        host.advance_epoch()
+    host.staked_token_ledger.rate = 2 * WAD
+    view = stswk_price(state, host)
+    assert view.price == WAD + 7 + (WAD + 7) * 30_000 // 10**9 and ((WAD + 7) * 30_000) % 10**9
+    assert view.source == "exchange rate (capped)"
+
+
+def test_oracle__rate_exactly_at_the_cap__uncapped_source() -> None:
+    state, host = make()
+    state.oracle_anchor = WAD
+    state.oracle_epoch = host.epoch
+    host.advance_epoch()
+    host.staked_token_ledger.rate = WAD + WAD // 100_000
+    view = stswk_price(state, host)
+    assert view.price == WAD + WAD // 100_000 and view.source == "exchange rate"
+
+
+def test_oracle__same_epoch_as_the_anchor__no_growth_allowed() -> None:
+    state, host = make()
+    state.oracle_anchor = WAD
+    state.oracle_epoch = host.epoch
+    host.staked_token_ledger.rate = 2 * WAD
+    assert stswk_price(state, host).price == WAD
+
+
+def test_oracle__refresh_without_the_liquid_module__anchor_unchanged() -> None:
+    state = new_state(get_preset("mainnet"), governance=GOV, treasury=TREASURY)
+    host = FakeHost()
+    state.oracle_anchor, state.oracle_epoch = 5, 0
+    host.advance_epoch()
+    refresh_anchor(state, host)
+    assert (state.oracle_anchor, state.oracle_epoch) == (5, 0)
+
+
+def test_oracle__refresh__anchor_and_its_epoch_move_to_now() -> None:
+    state, host = make()
+    host.advance_epoch()
+    host.staked_token_ledger.rate = 3 * WAD // 2
+    refresh_anchor(state, host)
+    assert (state.oracle_anchor, state.oracle_epoch) == (3 * WAD // 2, host.epoch)
+
+
+class _RefusingAmm:
+    def twap_price(self) -> int:
+        raise StakeworkError("no history in the window")
+
+    def spot_price(self) -> int:
+        return 0
+
+
+def test_oracle__amm_refusing_its_twap_and_without_a_spot__the_exchange_rate_alone() -> None:
+    state, host = make()
+    host.amm_oracle = _RefusingAmm()  # type: ignore[assignment]
+    view = stswk_price(state, host)
+    assert view.twap is None and view.spot is None and view.price == WAD and view.source == "exchange rate"
+
+
+def test_oracle__twap_of_one_unit__a_price_not_absent() -> None:
+    state, host = make(amm=FakeAmm(twap=1, spot=1))
+    view = stswk_price(state, host)
+    assert view.twap == 1 and view.spot == 1 and view.price == WAD * 9 // 10
+
+
+def test_oracle__no_discount_allowed__the_exchange_rate_whatever_the_twap() -> None:
+    state, host = make(amm=FakeAmm(twap=WAD // 2), params=LendingParameters(oracle_max_discount_bps=0))
+    view = stswk_price(state, host)
+    assert view.price == WAD and view.source == "exchange rate"
+
+
+def test_oracle__twap_exactly_the_rate__source_is_the_rate() -> None:
+    state, host = make(amm=FakeAmm(twap=WAD))
+    assert stswk_price(state, host).source == "exchange rate"
+
+
+def test_oracle__twap_exactly_at_the_bound__the_twap() -> None:
+    state, host = make(amm=FakeAmm(twap=WAD * 9 // 10))
+    view = stswk_price(state, host)
+    assert view.price == WAD * 9 // 10 and view.source == "AMM TWAP"
+
+
+def test_oracle__bound_inexact__rounded_down() -> None:
+    """A rate of 10^18 + 7 with a 10 % bound: floor((10^18 + 7) x 0.9)."""
+    state, host = make(amm=FakeAmm(twap=1))
+    host.staked_token_ledger.rate = WAD + 7
+    assert stswk_price(state, host).price == (WAD + 7) * 9 // 10 and ((WAD + 7) * 9) % 10
+
+
+def test_oracle__swk_is_the_unit__priced_one() -> None:
+    state, host = make()
+    assert prices(state, host)["swk"] == 10**18
