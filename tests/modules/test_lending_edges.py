@@ -1015,3 +1015,19 @@ def test_oracle__bound_inexact__rounded_down() -> None:
 def test_oracle__swk_is_the_unit__priced_one() -> None:
     state, host = make()
     assert prices(state, host)["swk"] == 10**18
+
+
+def test_liquidation__seizure_one_more_than_the_collateral_markets_cash__refused() -> None:
+    state, host = make()
+    send(state, host, BOB, Supply(amount=100 * SWK))
+    send(state, host, ALICE, Supply(market="stswk", amount=1000 * SWK))
+    send(state, host, BOB, Borrow(market="stswk", amount=80 * SWK))
+    host.staked_token_ledger.rate = 12 * WAD // 10
+    state.oracle_anchor = 0
+    seized = quote_liquidation(state, host, BOB, "stswk", "swk", SWK).collateral_seized
+    state.swk.cash = seized - 1
+    msg = Liquidate(borrower=BOB, debt_market="stswk", collateral_market="swk", amount=SWK)
+    refused(state, host, LIQ, msg, InsufficientLiquidity)
+    state.swk.cash = seized
+    dispatch(state, host, LIQ, msg)
+    assert state.swk.cash == 0

@@ -486,6 +486,7 @@ def quote_liquidation(
         most = mul_div(want * pd, BPS + bonus, pc * BPS, Rounding.DOWN)
         if most > held:
             seized = held
+            # equivalent mutant (drop min() keeping argument 1): held < want x k (most > held): ceil(held / k) <= want
             repaid = min(mul_div(held * pc, BPS, pd * (BPS + bonus), Rounding.UP), want)
         else:
             seized, repaid = most, want
@@ -508,6 +509,7 @@ def handle_liquidate(state: LendingState, host: ModuleHost, sender: bytes, msg: 
     burn_debt = debt_scaled if q.debt_repaid == owed else ray_div(q.debt_repaid, dm.debt_index, Rounding.DOWN)
     if q.debt_repaid and burn_debt == 0:
         raise BelowMinimum(f"{q.debt_repaid} is less than one scaled unit of debt; liquidate more")
+    # equivalent mutant (drop min() keeping argument 1): seized <= floor(scaled x index): ceil(seized / index) <= scaled
     burn_supply = (
         supply_scaled
         if q.collateral_seized == held
@@ -520,6 +522,7 @@ def handle_liquidate(state: LendingState, host: ModuleHost, sender: bytes, msg: 
                 f"the {msg.collateral_market} market holds {cm.cash} in cash, {q.collateral_seized} to seize: "
                 "liquidate with receive_supply to take the collateral as supply"
             )
+    # equivalent mutant (const 0 to -1): burn_supply <= the market's scaled total <= 2^64 - 1: never more by itself
     elif cm.supply.get(sender, 0) + burn_supply > MAX_U64:
         raise CapExceeded("the liquidator's supply would pass 2^64 - 1 scaled units")
     if q.debt_repaid:
@@ -563,6 +566,7 @@ def cover_deficit(state: LendingState, host: ModuleHost, market: Market) -> int:
     refusal (the module is no authorised reporter, a slashing is being settled, nothing is slashable) is counted and
     the deficit stays for the next epoch."""
     cover = shortfall_cover_of(host)
+    # equivalent mutant (const 0 to -1): only a positive deficit is offered (write_off adds one; the hook checks)
     if market.deficit == 0 or cover is None:
         return 0
     module = host.module_address(MODULE)
