@@ -1031,3 +1031,19 @@ def test_liquidation__seizure_one_more_than_the_collateral_markets_cash__refused
     state.swk.cash = seized
     dispatch(state, host, LIQ, msg)
     assert state.swk.cash == 0
+
+
+def test_liquidation__collateral_exactly_the_rounded_down_seizure__the_amount_asked_is_repaid() -> None:
+    """Bob: 34 Gwei of SWK collateral, 40 stSWK shares of debt at 0.9 (HF 0.78: close factor 100 %). Repaying 37
+    shares buys floor(37 x 0.9 x 1.05) = 34 Gwei, exactly what he holds: all 34 are seized for the 37 asked."""
+    state, host = make()
+    send(state, host, ALICE, Supply(market="stswk", amount=1000 * SWK))
+    state.swk.supply[BOB] = 34
+    state.swk.total_scaled_supply += 34
+    state.swk.cash += 34
+    host.fund(module(host), 34)
+    state.stswk.debt[BOB] = 40
+    state.stswk.total_scaled_debt += 40
+    host.staked_token_ledger.rate = 9 * WAD // 10
+    q = quote_liquidation(state, host, BOB, "stswk", "swk", 37)
+    assert (q.debt_repaid, q.collateral_seized) == (37, 34)
