@@ -13,6 +13,9 @@ from stakework.spec.errors import StakeworkError
 from stakework.transition.block.transaction import SignedTransaction, Transaction, chain_id, chain_signing_message
 
 DEFAULT_URL = "http://127.0.0.1:5052"
+ADDRESS_FILE = "api-address"
+"""In a node's data directory: the URL its HTTP API serves on (written when the server starts, removed when it
+stops), so that `--data-dir` finds the node as well as its token."""
 
 
 class ApiClientError(StakeworkError):

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stakework.api.app import SlotGate
+from stakework.api.client import ADDRESS_FILE
 from stakework.api.errors import ApiError
 from stakework.api.view import NodeView
 from stakework.crypto.keystore import write_private_file
@@ -69,6 +70,36 @@ def load_or_create_token(data_dir: Path, warn: Callable[[str], object] = log.war
         path.unlink()
     write_private_file(path, (token + "\n").encode())
     return token
+
+
+def api_url(host: str, port: int) -> str:
+    """The URL a client on this machine uses for a server bound to `host`:`port` (a wildcard address is reached
+    on loopback; an IPv6 address goes in brackets)."""
+    if host in ("", "0.0.0.0"):
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
+def write_address(data_dir: Path, url: str) -> Path:
+    """Write `url` to the data directory's `api-address` (mode 0600, like the token; replaced atomically, so a
+    restart overwrites a file left by a node that was killed)."""
+    path = data_dir / ADDRESS_FILE
+    data_dir.mkdir(parents=True, exist_ok=True)
+    write_private_file(path, (url + "\n").encode())
+    return path
+
+
+def remove_address(data_dir: Path, url: str) -> None:
+    """Remove `api-address` if it still names `url` (another node started on this directory since keeps its
+    own)."""
+    path = data_dir / ADDRESS_FILE
+    with contextlib.suppress(OSError):
+        if path.read_text().strip() == url:
+            path.unlink()
 
 
 def is_loopback(host: str) -> bool:
@@ -202,6 +233,13 @@ class ApiServer:
         self._loop = asyncio.get_running_loop()
         await self.server.serve()
 
+    def bound_port(self) -> int:
+        """The port served on (the one asked for, or the one the system chose for port 0)."""
+        for server in getattr(self.server, "servers", []):
+            for sock in server.sockets:
+                return int(sock.getsockname()[1])
+        return self.port
+
     def start(self, timeout: float = 10.0) -> None:
         """Start serving; raises ApiServerError when the server does not come up within `timeout`."""
         self.thread.start()
@@ -238,6 +276,7 @@ class NodeApi:
         self.lock = SlotGate(self.view_lock)
         self.view: NodeView | None = None
         self.server: ApiServer | None = None
+        self.url: str | None = None
 
     def open(self, chain: Chain, mempool: Mempool, client: object, genesis: BeaconState) -> None:
         """Build the view and start serving. ApiServerError when the server cannot listen (a port in use): a
@@ -257,7 +296,9 @@ class NodeApi:
         except ApiServerError as exc:
             raise ApiServerError(f"{exc}: choose another --http-port, or --no-http to run without the API") from None
         self.server = server
-        self.say(f"HTTP API on http://{self.host}:{self.port} (docs at /docs; token in {self.data_dir / TOKEN_FILE})")
+        self.url = api_url(self.host, server.bound_port())
+        write_address(self.data_dir, self.url)
+        self.say(f"HTTP API on {self.url} (docs at /docs; token in {self.data_dir / TOKEN_FILE})")
 
     def wrap(self, on_slot: Callable[[T], object]) -> Callable[[T], None]:
         """`on_slot` followed by the view's bookkeeping and events for the slot."""
@@ -270,9 +311,22 @@ class NodeApi:
         return both
 
     def close(self) -> None:
-        """Stop serving."""
+        """Stop serving, and remove the data directory's `api-address`."""
         if self.server is not None:
             self.server.stop()
+        if self.url is not None:
+            remove_address(self.data_dir, self.url)
+            self.url = None
 
 
-__all__ = ["ApiError", "ApiServer", "ApiServerError", "NodeApi", "is_loopback", "load_or_create_token"]
+__all__ = [
+    "ApiError",
+    "ApiServer",
+    "ApiServerError",
+    "NodeApi",
+    "api_url",
+    "is_loopback",
+    "load_or_create_token",
+    "remove_address",
+    "write_address",
+]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import typer
@@ -76,6 +78,38 @@ def fail(message: str) -> NoReturn:
     """Print `message` as an error and exit with status 2 (a mistake in the user's input)."""
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_USAGE)
+
+
+def _url(value: str, source: str, remedy: str) -> str:
+    text = value.strip()
+    if not text.startswith(("http://", "https://")) or len(text.split("://", 1)[1].strip("/")) == 0:
+        fail(f"{source} {value!r} is not the node's URL: {remedy}")
+    return text
+
+
+def node_url(node: str | None, data_dir: Path | None = None) -> str:
+    """The node API's URL, for every command that talks to a node: `--node`, else `$STAKEWORK_API`, else the URL
+    the node wrote to its data directory's `api-address` when its HTTP server started (with `--data-dir`), else
+    http://127.0.0.1:5052. A file left by a node that stopped still names it: the request then fails with
+    "cannot reach the node at URL"."""
+    from stakework.api.client import ADDRESS_FILE, DEFAULT_URL
+
+    example = f"give one such as {DEFAULT_URL}"
+    if node:
+        return _url(node, "--node", example)
+    env = os.environ.get("STAKEWORK_API")
+    if env:
+        return _url(env, "$STAKEWORK_API", example)
+    if data_dir is not None:
+        path = data_dir / ADDRESS_FILE
+        try:
+            text = path.read_text()
+        except FileNotFoundError:
+            return DEFAULT_URL
+        except OSError as exc:
+            fail(f"{path}: cannot read the node's address ({exc.strerror or exc}); give it with --node URL")
+        return _url(text, str(path), "delete the file (the node writes it again when it starts) or give --node URL")
+    return DEFAULT_URL
 
 
 def parse_preset(value: str) -> Preset:

@@ -47,7 +47,10 @@ From = typer.Option(
 Fee = typer.Option("0.000001", "--fee", help="Fee in SWK (paid to the block's proposer).")
 Wait = typer.Option(True, "--wait/--no-wait", help="Wait until a block includes it.")
 DataDir = typer.Option(
-    None, "--data-dir", "-d", help="The devnet's data directory (its api-token; keys/staked/ for new keys)."
+    None,
+    "--data-dir",
+    "-d",
+    help="The devnet's data directory (its api-token, api-address: where its API is; keys/staked/ for new keys).",
 )
 GenerateKeys = typer.Option(
     0,

@@ -2,7 +2,8 @@
 
 Keys live in the wallet directory (`--wallet-dir`, `$STAKEWORK_WALLET`, default `~/.stakework/wallet`), one
 EIP-2335 container per account (`<name>.json`, the Ed25519 seed encrypted; docs/keys.md). The node is found by
-`--node` / `$STAKEWORK_API` (default http://127.0.0.1:5052); the bearer token for sending by `--token` /
+`--node`, `$STAKEWORK_API`, or the devnet's `--data-dir` (its `api-address` file; default
+http://127.0.0.1:5052); the bearer token for sending by `--token` /
 `$STAKEWORK_TOKEN` or the devnet's `--data-dir` (its `api-token` file). Amounts are in SWK (1 SWK = 10**9 base
 units) and may have decimals.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 import typer
 
-from stakework.cli.common import console, fail
+from stakework.cli.common import console, fail, node_url
 from stakework.cli.keys import PASSWORD_FILE_HELP, read_password
 
 app = typer.Typer(help="Accounts: create, import, balance, send, stake, exit, rewards, watch.", no_args_is_help=True)
@@ -28,9 +29,13 @@ DEFAULT_WALLET = Path.home() / ".stakework" / "wallet"
 WalletDir = typer.Option(
     None, "--wallet-dir", "-w", help="Where account key files live (default $STAKEWORK_WALLET or ~/.stakework/wallet)."
 )
-NodeUrl = typer.Option(None, "--node", help="Node API URL (default $STAKEWORK_API or http://127.0.0.1:5052).")
+NodeUrl = typer.Option(
+    None, "--node", help="Node API URL (default $STAKEWORK_API, else DATA/api-address, else http://127.0.0.1:5052)."
+)
 Token = typer.Option(None, "--token", help="API bearer token (default $STAKEWORK_TOKEN or DATA/api-token).")
-DataDir = typer.Option(None, "--data-dir", "-d", help="The devnet's data directory (its api-token file).")
+DataDir = typer.Option(
+    None, "--data-dir", "-d", help="The devnet's data directory (its api-token, and api-address: where its API is)."
+)
 PasswordFile = typer.Option(
     None,
     "--password-file",
@@ -45,7 +50,7 @@ def _wallet_dir(value: Path | None) -> Path:
 
 
 def _client(node: str | None, token: str | None = None, data_dir: Path | None = None) -> Any:
-    from stakework.api.client import DEFAULT_URL, ApiClient
+    from stakework.api.client import ApiClient
 
     if token is None:
         token = os.environ.get("STAKEWORK_TOKEN")
@@ -55,7 +60,7 @@ def _client(node: str | None, token: str | None = None, data_dir: Path | None = 
             token = path.read_text().strip()
         except OSError as exc:
             fail(f"{path}: cannot read the API token ({exc.strerror or exc}); has the devnet started?")
-    return ApiClient(node or os.environ.get("STAKEWORK_API", DEFAULT_URL), token)
+    return ApiClient(node_url(node, data_dir), token)
 
 
 def parse_amount(text: str) -> int:
