@@ -30,8 +30,8 @@ def test_mistakes_are_one_line_errors(tmp_path: Path) -> None:
     assert code == 2 and "give on or off" in out, out
     code, out = cli("lend", "borrow", "1", *w)
     assert code == 2 and "no accounts" in out, out
-    code, out = cli("lend", "position", "bob", "--node", DOWN)
-    assert code == 2 and "give a 0x address" in out, out
+    code, out = cli("lend", "position", "bob", *w)  # a wallet name or a 0x address, as every module command
+    assert code == 2 and "no account 'bob'" in out and "not a 0x address" in out, out
 
 
 def _api(path: str) -> Any:

@@ -17,8 +17,19 @@ from typing import Any
 import typer
 
 from stakework.cli.common import console, fail
-from stakework.cli.modtx import DataDir, Signer, address_of, get, parse_shares, percent, send, tokens, with_signer
-from stakework.cli.wallet import NodeUrl, parse_amount, swk
+from stakework.cli.modtx import (
+    DataDir,
+    From,
+    Signer,
+    address_of,
+    get,
+    parse_shares,
+    percent,
+    send,
+    tokens,
+    with_signer,
+)
+from stakework.cli.wallet import NodeUrl, WalletDir, parse_amount, swk
 
 app = typer.Typer(
     help="Lending module: supply, borrow, repay, withdraw, liquidate; e-mode; show the markets and a position.",
@@ -267,16 +278,18 @@ def markets(node: str | None = NodeUrl, data_dir: Path | None = DataDir) -> None
 
 @app.command("position")
 def position(
-    account: str = typer.Argument(..., help="A 0x address."),
+    account_or_address: str | None = typer.Argument(
+        None, metavar="ACCOUNT", help="Name or 0x address (default: the --from account)."
+    ),
+    account: str | None = From,
+    wallet_dir: Path | None = WalletDir,
     node: str | None = NodeUrl,
     data_dir: Path | None = DataDir,
 ) -> None:
     """A position: supply and debt per market, collateral and debt values, borrowing power, health factor."""
-    from stakework.cli.wallet import _client
-
-    if not (account.startswith("0x") and len(account) == 42):
-        fail(f"{account!r}: give a 0x address of 20 bytes")
-    pos = get(_client(node, None, data_dir), f"/v1/lending/accounts/{account}")
+    signer = Signer(account=account, wallet_dir=wallet_dir, node=node, data_dir=data_dir)
+    address = address_of(signer, account_or_address)
+    pos = get(signer.reader(), f"/v1/lending/accounts/0x{address.hex()}")
     for name, p in pos["markets"].items():
         console.print(
             f"{name}: supplied {_asset(name, p['supplied'])}{'' if p['collateral'] else ' (not collateral)'}, "

@@ -28,7 +28,7 @@ from stakework.cli.modtx import (
     tokens,
     with_signer,
 )
-from stakework.cli.wallet import NodeUrl, parse_amount, swk
+from stakework.cli.wallet import NodeUrl, WalletDir, parse_amount, swk
 
 app = typer.Typer(
     help="Safety module (stkSWK): stake, cooldown, redeem, claim; show the vaults and a position.",
@@ -141,14 +141,17 @@ def claim(
 
 @app.command("show")
 def show(
-    account: str | None = typer.Option(None, "--account", "-a", help="Also show this 0x address's position."),
+    account: str | None = typer.Option(
+        None, "--account", "-a", help="Also show this account's position (a name in the wallet or a 0x address)."
+    ),
+    wallet_dir: Path | None = WalletDir,
     node: str | None = NodeUrl,
     data_dir: Path | None = DataDir,
 ) -> None:
     """The vaults (staked, price, emission and APR, slashable now), and with --account a position."""
-    from stakework.cli.wallet import _client
-
-    client = _client(node, None, data_dir)
+    signer = Signer(wallet_dir=wallet_dir, node=node, data_dir=data_dir)
+    address = None if account is None else address_of(signer, account)
+    client = signer.reader()
     m = get(client, "/v1/safety")
     for name, v in m["vaults"].items():
         apr = m["apr"][name]
@@ -167,15 +170,13 @@ def show(
         f"max slash {percent(p['max_slash_bps']['value'])}, slashings {m['slashings']}",
         highlight=False,
     )
-    if account is not None:
-        if not (account.startswith("0x") and len(account) == 42):
-            fail(f"--account {account!r}: give a 0x address of 20 bytes")
-        data = get(client, f"/v1/safety/accounts/{account}")
+    if address is not None:
+        data = get(client, f"/v1/safety/accounts/0x{address.hex()}")
         for name, pos in data["vaults"].items():
             window = f" (window {pos['window_opens']}..{pos['window_closes']})" if pos["cooldown_start"] else ""
             console.print(
-                f"{account} {name}: {shares(pos['shares'])} stkSWK worth {_asset(name, pos['assets'])}, rewards "
-                f"{swk(pos['rewards'])}, cooldown {pos['cooldown']}{window}, can redeem: {pos['can_redeem']}",
+                f"0x{address.hex()} {name}: {shares(pos['shares'])} stkSWK worth {_asset(name, pos['assets'])}, "
+                f"rewards {swk(pos['rewards'])}, cooldown {pos['cooldown']}{window}, can redeem: {pos['can_redeem']}",
                 highlight=False,
                 soft_wrap=True,
             )
