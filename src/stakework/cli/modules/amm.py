@@ -243,14 +243,16 @@ def pool(node: str | None = NodeUrl, data_dir: Path | None = DataDir) -> None:
     p = get(_client(node, None, data_dir), "/v1/amm")
     ramp = f" (ramping to {p['future_a']} by epoch {p['future_a_epoch']})" if p["ramping"] else ""
     twap = _price(p["twap_price"]) if p["twap_price"] is not None else "n/a (not a full window yet)"
+    empty = int(p["lp_supply"]) == 0 or int(p["spot_price"]) == 0  # the API's 0: no liquidity, no price
+    spot = "n/a (empty pool)" if empty else f"{_price(p['spot_price'])} SWK per stSWK share"
+    vp = "n/a (empty pool)" if int(p["lp_supply"]) == 0 else _price(p["virtual_price"])
     lines = [
         f"pool: {swk(p['swk_balance'])} and {tokens(p['stswk_balance'], 'stSWK shares')} "
         f"(worth {swk(p['stswk_value'])} at the share price {_price(p['rate'])})",
-        f"price {_price(p['spot_price'])} SWK per stSWK share, time-weighted {twap} over {p['twap_window']} epochs",
+        f"price {spot}, time-weighted {twap} over {p['twap_window']} epochs",
         f"A {p['a']}{ramp}, fee {Decimal(int(p['fee'])) / 10**8:.4f}%, admin fee "
         f"{Decimal(int(p['admin_fee'])) / 10**8:.2f}% of it",
-        f"LP shares {tokens(p['lp_supply'], '').strip()}, D {swk(p['d'])}, virtual price {_price(p['virtual_price'])}, "
-        f"{p['swaps']} swaps",
+        f"LP shares {tokens(p['lp_supply'], '').strip()}, D {swk(p['d'])}, virtual price {vp}, {p['swaps']} swaps",
     ]
     for line in lines:
         console.print(line, highlight=False, soft_wrap=True)

@@ -34,18 +34,19 @@ class AmmPage:
             oracle = api.amm_oracle(samples=SAMPLES, view=view)["data"]
         except ApiError as exc:
             raise PageError(exc.status, exc.message) from None
+        empty = not int(d["lp_supply"]) or not int(d["spot_price"])  # the API's 0: no liquidity, no price
         ramp = m.t("amm.ramping", a=d["future_a"], epoch=d["future_a_epoch"]) if d["ramping"] else ""
         facts = dl(
             [
                 (m.t("amm.swk"), m.swk(int(d["swk_balance"]), 9)),
                 (m.t("amm.stswk"), m.swk(int(d["stswk_balance"]), 9).replace("SWK", "stSWK shares")),
                 (m.t("amm.rate"), _price(d["rate"])),
-                (m.t("amm.spot"), _price(d["spot_price"])),
+                (m.t("amm.spot"), m.t("amm.empty") if empty else _price(d["spot_price"])),
                 (m.t("amm.twap", window=d["twap_window"]), _price(d["twap_price"])),
                 (m.t("amm.a"), f"{d['a']} {ramp}".strip()),
                 (m.t("amm.fee"), m.pct(int(d["fee"]) / 10**10, 4)),
                 (m.t("amm.admin_fee"), m.pct(int(d["admin_fee"]) / 10**10)),
-                (m.t("amm.virtual_price"), _price(d["virtual_price"])),
+                (m.t("amm.virtual_price"), m.t("amm.empty") if not int(d["lp_supply"]) else _price(d["virtual_price"])),
                 (m.t("amm.swaps"), m.num(int(d["swaps"]))),
             ],
             cls="facts",
