@@ -9,17 +9,16 @@ not the node's honesty. `--from FILE` checks a proof saved earlier (`--json > FI
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from stakework.cli.common import console, fail
+from stakework.cli.common import console, fail, node_url
+from stakework.cli.wallet import DataDir, NodeUrl, WalletDir, _address, _wallet_dir
 
 app = typer.Typer(help="Merkle proofs of an account or a validator in a state root (light-client checks).")
 
-NodeUrl = typer.Option(None, "--node", help="Node API URL (default $STAKEWORK_API or http://127.0.0.1:5052).")
 StateId = typer.Option("head", "--state", help="head, genesis, finalized, justified, a slot or a 0x state root.")
 Root = typer.Option(None, "--root", help="The state root to check against (0x + 64 hex digits), e.g. from a header.")
 Verify = typer.Option(False, "--verify", help="Check the proof here (against --root, else the node's root).")
@@ -38,7 +37,7 @@ def _hex_bytes(text: str, length: int, what: str) -> bytes:
     return raw
 
 
-def _answer(path: str, node: str | None, source: Path | None) -> dict[str, Any]:
+def _answer(path: str, node: str, source: Path | None) -> dict[str, Any]:
     """The `data` of the node's answer: asked of the node, or read from `source`."""
     if source is not None:
         try:
@@ -51,9 +50,9 @@ def _answer(path: str, node: str | None, source: Path | None) -> dict[str, Any]:
         if not isinstance(data, dict):
             fail(f"{source}: not a proof answer (expected the --json output: an object with `data`)")
         return data
-    from stakework.api.client import DEFAULT_URL, ApiClient
+    from stakework.api.client import ApiClient
 
-    client = ApiClient(node or os.environ.get("STAKEWORK_API", DEFAULT_URL))
+    client = ApiClient(node)
     try:
         answer = client.get(path)
     finally:
@@ -61,14 +60,14 @@ def _answer(path: str, node: str | None, source: Path | None) -> dict[str, Any]:
     return answer["data"] if isinstance(answer, dict) and isinstance(answer.get("data"), dict) else {}
 
 
-def _trusted_root(root: str | None, state: str, node: str | None, source: Path | None) -> tuple[bytes, str]:
+def _trusted_root(root: str | None, state: str, node: str, source: Path | None) -> tuple[bytes, str]:
     if root is not None:
         return _hex_bytes(root, 32, "state root"), "the root you gave"
     if source is not None:
         fail("--from checks a saved proof against a root you trust: give it with --root 0x...")
-    from stakework.api.client import DEFAULT_URL, ApiClient
+    from stakework.api.client import ApiClient
 
-    client = ApiClient(node or os.environ.get("STAKEWORK_API", DEFAULT_URL))
+    client = ApiClient(node)
     try:
         reported = client.get(f"/eth/v1/beacon/states/{state}/root")["data"]["root"]
     finally:
@@ -84,18 +83,23 @@ def _proof(data: dict[str, Any]) -> Any:
 
 @app.command("account")
 def account(
-    address: str = typer.Argument(..., help="The account's address (0x + 40 hex digits)."),
+    address: str = typer.Argument(..., metavar="ACCOUNT", help="A name in the wallet or a 0x address."),
     node: str | None = NodeUrl,
     state: str = StateId,
     root: str | None = Root,
     verify: bool = Verify,
     source: Path | None = FromFile,
     as_json: bool = AsJson,
+    wallet_dir: Path | None = WalletDir,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """An account's balance and nonce with a Merkle proof (an address never used has a proof of absence)."""
     from stakework.state.proofs import ProofError, verify_account
 
-    key = _hex_bytes(address, 20, "address")
+    key = _address(_wallet_dir(wallet_dir), address)
+    if root is not None:
+        _hex_bytes(root, 32, "state root")
+    node = node_url(node, data_dir)
     data = _answer(f"/v1/proof/account/0x{key.hex()}?state_id={state}", node, source)
     balance, nonce, note = data.get("balance"), data.get("nonce"), "as the node says (not verified: add --verify)"
     if verify or source is not None:
@@ -122,10 +126,14 @@ def validator(
     verify: bool = Verify,
     source: Path | None = FromFile,
     as_json: bool = AsJson,
+    data_dir: Path | None = DataDir,
 ) -> None:
     """A validator's record and balance with a Merkle proof."""
     from stakework.state.proofs import ProofError, verify_validator
 
+    if root is not None:
+        _hex_bytes(root, 32, "state root")
+    node = node_url(node, data_dir)
     data = _answer(f"/v1/proof/validator/{index}?state_id={state}", node, source)
     shown: dict[str, Any] = dict(data.get("validator") or {})
     note = "as the node says (not verified: add --verify)"

@@ -19,6 +19,17 @@ from stakework.cli.common import fail, parse_preset, wide_console
 from stakework.spec.types import GWEI_PER_SWK
 
 
+def _check_target(flag: str, target: Path | None) -> None:
+    """Refuse an output file that cannot be written before the run (which can take minutes), not after it."""
+    if target is None:
+        return
+    if target.is_dir():
+        fail(f"{flag} {target}: a folder; give a file name")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        fail(f"{flag} {target}: no folder {folder}; create it first")
+
+
 def _swk(gwei: float, digits: int = 3) -> str:
     if math.isnan(gwei):  # an empty group
         return "-"
@@ -67,6 +78,8 @@ def simulate(
     the pool or liquid module with its users, the withdrawal sweep and the module invariants checked every
     epoch; --validators, --epochs, --miss-rate and --seed apply, --set changes the scenario's own settings.
     docs/systemic.md describes --scenario systemic."""
+    for flag, target in (("--csv", csv_out), ("--plot", plot)):
+        _check_target(flag, target)
     if scenario_name is not None:
         _module_scenario(
             ctx, scenario_name, settings, validators, epochs, miss_rate, seed, every, csv_out, plot, as_json
@@ -268,6 +281,8 @@ def _module_scenario(
         key, sep, value = item.partition("=")
         if not sep or not key.strip() or not value.strip():
             fail(f"--set {item!r}: expected KEY=VALUE, e.g. --set slash_epoch=20")
+        if key.strip() in overrides:
+            fail(f"--set {key.strip()} given twice ({overrides[key.strip()]} and {value.strip()}): give it once")
         overrides[key.strip()] = value.strip()
     fixed: dict[str, object] = {"seed": seed}
     for option, flag in _SCENARIO_OPTIONS.items():
