@@ -56,7 +56,7 @@ def test_node_url__precedence__node_then_env_then_data_dir_then_default(
 
     data = _data_dir(tmp_path, "http://127.0.0.1:5391")
     assert node_url(None, data) == "http://127.0.0.1:5391"
-    assert node_url(None, tmp_path / "no-such-dir") == "http://127.0.0.1:5052"
+    assert node_url(None, tmp_path) == "http://127.0.0.1:5052"  # no file: a node that has not started its API
     assert node_url(None, None) == "http://127.0.0.1:5052"
     monkeypatch.setenv("STAKEWORK_API", "http://127.0.0.1:6000")
     assert node_url(None, data) == "http://127.0.0.1:6000"
@@ -107,6 +107,11 @@ def test_data_dir__address_file_not_a_url__one_line_error_naming_the_file(tmp_pa
     (data / "api-address").write_text("garbage\n")
     code, out = cli("amm", "pool", "--data-dir", str(data))
     assert code == 2 and "api-address" in out and "is not the node's URL" in out, out
+
+
+def test_proof__missing_data_dir__named_not_the_default_node(tmp_path: Path, no_env: None) -> None:
+    code, out = cli("proof", "validator", "3", "--data-dir", str(tmp_path / "typo"))
+    assert code == 2 and "no such directory" in out and "typo" in out and "5052" not in out, out
 
 
 def test_node_option__not_a_url__one_line_error(tmp_path: Path, no_env: None) -> None:

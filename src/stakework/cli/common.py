@@ -105,7 +105,9 @@ def node_url(node: str | None, data_dir: Path | None = None) -> str:
         try:
             text = path.read_text()
         except FileNotFoundError:
-            return DEFAULT_URL
+            if not data_dir.is_dir():
+                fail(f"--data-dir {data_dir}: no such directory (give the devnet's data directory)")
+            return DEFAULT_URL  # a node that has not started its API, or one older than the file
         except OSError as exc:
             fail(f"{path}: cannot read the node's address ({exc.strerror or exc}); give it with --node URL")
         return _url(text, str(path), "delete the file (the node writes it again when it starts) or give --node URL")
