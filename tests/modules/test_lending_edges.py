@@ -1047,3 +1047,9 @@ def test_liquidation__collateral_exactly_the_rounded_down_seizure__the_amount_as
     host.staked_token_ledger.rate = 9 * WAD // 10
     q = quote_liquidation(state, host, BOB, "stswk", "swk", 37)
     assert (q.debt_repaid, q.collateral_seized) == (37, 34)
+
+
+def test_oracle__no_liquid_module__stswk_unpriced_source_none() -> None:
+    state = new_state(get_preset("mainnet"), governance=GOV, treasury=TREASURY)
+    view = stswk_price(state, FakeHost())
+    assert view.price == 0 and view.source == "none" and view.exchange_rate is None
