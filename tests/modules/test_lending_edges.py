@@ -682,7 +682,8 @@ def test_accrue__borrow_index_landing_exactly_on_2_128_minus_1__stored() -> None
 def test_liquidation__from_a_market_where_the_borrower_has_no_collateral__refused() -> None:
     state, host = emode_borrower()
     host.staked_token_ledger.rate = WAD // 2
-    refused(state, host, LIQ, Liquidate(borrower=BOB, collateral_market="swk"), BelowMinimum)
+    msg = refused(state, host, LIQ, Liquidate(borrower=BOB, collateral_market="swk"), BelowMinimum)
+    assert "no collateral in the swk market" in msg
 
 
 def test_liquidation__supply_the_borrower_turned_off_as_collateral__not_seizable() -> None:
@@ -1053,3 +1054,33 @@ def test_oracle__no_liquid_module__stswk_unpriced_source_none() -> None:
     state = new_state(get_preset("mainnet"), governance=GOV, treasury=TREASURY)
     view = stswk_price(state, FakeHost())
     assert view.price == 0 and view.source == "none" and view.exchange_rate is None
+
+
+def _small_swk_collateral_stswk_debt() -> tuple[LendingState, LendingHost]:
+    """Bob: 34 Gwei of SWK collateral, 40 stSWK shares of debt at 0.9 (HF 0.78)."""
+    state, host = make()
+    send(state, host, ALICE, Supply(market="stswk", amount=1000 * SWK))
+    state.swk.supply[BOB] = 34
+    state.swk.total_scaled_supply += 34
+    state.swk.cash += 34
+    host.fund(module(host), 34)
+    state.stswk.debt[BOB] = 40
+    state.stswk.total_scaled_debt += 40
+    host.staked_token_ledger.rate = 9 * WAD // 10
+    return state, host
+
+
+def test_liquidation__a_repayment_buying_no_collateral__refused() -> None:
+    """One share of debt at 0.9 buys floor(0.9 x 1.05) = 0 Gwei of SWK: nothing to seize, refused."""
+    state, host = _small_swk_collateral_stswk_debt()
+    msg = Liquidate(borrower=BOB, debt_market="stswk", collateral_market="swk", amount=1)
+    assert "seize no collateral" in refused(state, host, LIQ, msg, BelowMinimum)
+
+
+def test_liquidation__a_repayment_below_one_scaled_unit_of_debt__refused() -> None:
+    """At a borrow index of 1.5 one Gwei of debt is less than a scaled unit: refused, the liquidator pays nothing."""
+    state, host = emode_borrower()
+    state.swk.borrow_index = to_u128(3 * RAY // 2)
+    host.staked_token_ledger.rate = 94 * WAD // 100
+    msg = refused(state, host, LIQ, Liquidate(borrower=BOB, amount=1), BelowMinimum)
+    assert "less than one scaled unit" in msg

@@ -340,7 +340,7 @@ def handle_withdraw(state: LendingState, host: ModuleHost, sender: bytes, msg: W
             f"the {msg.market} market holds {market.cash} in cash (the rest is lent out); withdraw at most that"
         )
     held = market.supply[sender]
-    # equivalent mutant (drop min() keeping argument 1): amount <= floor(held x index): ceil(amount / index) <= held
+    # equivalent mutant (keeping argument 1): amount <= floor(held x index): ceil(amount / index) <= held
     burn = held if amount == balance else min(ray_div(amount, market.supply_index, Rounding.UP), held)
     in_debt = any(state.market(m).debt.get(sender) for m in MARKETS)
     if in_debt and burn == held and _last_collateral(state, sender, msg.market):
@@ -486,7 +486,7 @@ def quote_liquidation(
         most = mul_div(want * pd, BPS + bonus, pc * BPS, Rounding.DOWN)
         if most > held:
             seized = held
-            # equivalent mutant (drop min() keeping argument 1): held < want x k (most > held): ceil(held / k) <= want
+            # equivalent mutant (keeping argument 1): held < want x k (most > held): ceil(held / k) <= want
             repaid = min(mul_div(held * pc, BPS, pd * (BPS + bonus), Rounding.UP), want)
         else:
             seized, repaid = most, want
@@ -509,10 +509,10 @@ def handle_liquidate(state: LendingState, host: ModuleHost, sender: bytes, msg: 
     burn_debt = debt_scaled if q.debt_repaid == owed else ray_div(q.debt_repaid, dm.debt_index, Rounding.DOWN)
     if q.debt_repaid and burn_debt == 0:
         raise BelowMinimum(f"{q.debt_repaid} is less than one scaled unit of debt; liquidate more")
-    # equivalent mutant (drop min() keeping argument 1): seized <= floor(scaled x index): ceil(seized / index) <= scaled
     burn_supply = (
         supply_scaled
         if q.collateral_seized == held
+        # equivalent mutant (keeping argument 1): seized <= floor(scaled x index): ceil(seized / index) <= scaled
         else min(ray_div(q.collateral_seized, cm.supply_index, Rounding.UP), supply_scaled)
     )
     if not msg.receive_supply:
