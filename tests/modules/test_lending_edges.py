@@ -1084,3 +1084,17 @@ def test_liquidation__a_repayment_below_one_scaled_unit_of_debt__refused() -> No
     host.staked_token_ledger.rate = 94 * WAD // 100
     msg = refused(state, host, LIQ, Liquidate(borrower=BOB, amount=1), BelowMinimum)
     assert "less than one scaled unit" in msg
+
+
+def test_liquidation__receive_supply_of_all_2_64_minus_1_scaled_units_by_a_liquidator_without_supply__allowed() -> None:
+    """Bob is the stSWK market's only supplier, with all 2^64 - 1 scaled units, and owes 10^19 Gwei at 0.5: a
+    liquidator who holds no supply takes every unit as supply (exactly the store's bound)."""
+    state, host = make()
+    state.stswk.supply[BOB] = MAX_U64
+    state.stswk.total_scaled_supply = MAX_U64
+    state.swk.debt[BOB] = 10**19
+    state.swk.total_scaled_debt = 10**19
+    host.staked_token_ledger.rate = WAD // 2
+    host.fund(LIQ, 10**19)
+    dispatch(state, host, LIQ, Liquidate(borrower=BOB, receive_supply=True))
+    assert state.stswk.supply[LIQ] == MAX_U64 and BOB not in state.stswk.supply

@@ -554,6 +554,7 @@ def write_off(state: LendingState, host: ModuleHost, borrower: bytes) -> None:
         market.bad_debt_total = sat_add(market.bad_debt_total, amount)
         record = BadDebt(epoch=host.epoch, borrower=borrower, market=market.asset, amount=amount)
         state.bad_debts.append(record)
+        # equivalent mutant (cmp > to >=): at exactly BAD_DEBT_HISTORY records the slice deleted is empty
         if len(state.bad_debts) > BAD_DEBT_HISTORY:
             del state.bad_debts[: len(state.bad_debts) - BAD_DEBT_HISTORY]
         record.covered = min(cover_deficit(state, host, market), amount)  # (the cover may include an older deficit)
