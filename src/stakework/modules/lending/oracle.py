@@ -59,7 +59,7 @@ def capped_rate(state: LendingState, rate: int, epoch: int) -> int:
     anchor = state.oracle_anchor
     if anchor == 0:
         return min(rate, MAX_U64)
-    # equivalent mutant (drop max() keeping argument 1|const 0 to -1): the anchor's epoch is never past the chain's
+    # equivalent mutant (keeping argument 1|const 0 to -1): the anchor's epoch is never past the chain's
     elapsed = max(epoch - state.oracle_epoch, 0)
     cap = anchor + mul_div(anchor, state.params.oracle_max_growth_ppb * elapsed, GROWTH_SCALE, Rounding.DOWN)
     return min(rate, cap, MAX_U64)
