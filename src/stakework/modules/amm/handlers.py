@@ -105,6 +105,7 @@ def start_pending_ramp(state: AmmState, epoch: int) -> None:
         return
     current = state.a(epoch)
     target = state.pending_future_a * A_PRECISION
+    # equivalent mutant (op - to +|const 1 to 0): future_a is a parameter of at most MAX_A - 1; a higher cap never binds
     target = min(max(target, -(-current // MAX_A_CHANGE)), current * MAX_A_CHANGE, (MAX_A - 1) * A_PRECISION)
     state.initial_a = current
     state.future_a = target
