@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -223,6 +224,10 @@ def test_devnet_on_another_port__data_dir_alone_reaches_it(tmp_path: Path, no_en
     send = ["--password-file", str(password), "--data-dir", str(data), "-w", str(tmp_path / "w")]
     with devnet_process(data) as url:
         address = data / "api-address"
+        for _ in range(100):  # written just after the server listens; the API may answer a moment before
+            if address.exists():
+                break
+            time.sleep(0.1)
         assert address.read_text().strip() == url
         assert stat.S_IMODE(os.stat(address).st_mode) == 0o600
         assert cli("wallet", "import-devnet", "2", *send[:2], *send[4:])[0] == 0
