@@ -7,6 +7,7 @@ pattern (see :func:`test_balancer_pattern__naive_rounding__the_attacker_gets_coi
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from fractions import Fraction
 from itertools import pairwise
 
@@ -45,7 +46,7 @@ from stakework.modules.amm.messages import (
     StopRampA,
 )
 from stakework.modules.amm.oracle import AmmOracle
-from stakework.modules.amm.state import AmmState, new_state
+from stakework.modules.amm.state import MIN_FEE, AmmState, new_state
 from stakework.modules.amm.testing import FakeAmmHost
 from stakework.modules.definition import base_fee
 from stakework.modules.shares import BURN_ADDRESS
@@ -80,7 +81,10 @@ def setup(
     rate: int = P, *, fee: int = ss.FEE_DENOMINATOR * 4 // 10**4 // 10, admin_fee: int = 5 * 10**9, a: int = 100
 ) -> tuple[AmmState, FakeAmmHost]:
     """A pool with A 100, Curve's fee, 1000 SWK and 1000 SWK of stSWK from Alice; Alice, Bob and Eve funded."""
-    state = new_state(PRESET, governance=GOV, treasury=TREASURY, a=a, fee=fee, admin_fee=admin_fee, twap_window=4)
+    state = new_state(
+        PRESET, governance=GOV, treasury=TREASURY, a=a, fee=max(fee, MIN_FEE), admin_fee=admin_fee, twap_window=4
+    )
+    state.fee = fee  # below MIN_FEE only in a lab pool: what the rounding does without a fee to hide it
     state.min_ramp_epochs = state.ramp_epochs = 3
     host = FakeAmmHost(rate=rate)
     for who in (ALICE, BOB, EVE):
@@ -452,11 +456,32 @@ def test_parameters__governable_within_bounds__as_the_definition_declares() -> N
     assert queries.parameters(state)["fee"]["value"] == 100_000_000
 
 
-def test_fee__governed_to_zero__swaps_pay_no_fee_and_d_still_never_falls() -> None:
-    state, _ = setup()
-    AMM.set_param(state, "fee", 0)
+def test_fee__zero__refused_by_governance_and_at_genesis() -> None:
+    """A fee of 0 would let D's whole-Gwei grain reach a trader (the next test): governance may not set it and a
+    pool cannot start with it; the least fee still prices a swap without D falling."""
+    fee = next(p for p in AMM.params if p.name == "fee")
+    assert fee.minimum == MIN_FEE == 1 and not fee.allows(0)
+    with pytest.raises(ValueError, match="fee"):
+        new_state(PRESET, governance=GOV, treasury=TREASURY, fee=0)
+    state, _ = setup(fee=MIN_FEE)
     q = queries.quote_exchange(state, P, 0, "swk", SWK)
-    assert q.fee <= 2 and q.d_after >= q.d_before
+    assert 1 <= q.fee <= 2 and q.d_after >= q.d_before
+
+
+@pytest.mark.parametrize(("fee", "returned"), [(0, 488), (MIN_FEE, 325)])
+def test_round_trip__tilted_pool_at_fee_zero__returns_a_unit_more_the_least_fee_covers_it(
+    fee: int, returned: int
+) -> None:
+    """Found by the pool machine's million-step run: A 10, 566,025 SWK against 254,702,329 stSWK shares (450 : 1,
+    after a series of 1-Gwei swaps and withdrawals), stSWK at par. At a fee of 0, selling 487 shares and selling
+    back the SWK they bought returns 488 shares: D counts whole Gwei and neither swap moves it, so the unit comes
+    from the LPs. At the least governable fee each swap pays a unit, rounded up: 3 SWK become 2, and 325 shares
+    come back."""
+    pool = ss.Pool((566_025, 254_702_329), (P, P), 10 * ss.A_PRECISION, fee, 0, 1_000_000)
+    sold = ss.exchange(pool, 1, 487)
+    back = ss.exchange(replace(pool, balances=sold.balances), 0, sold.dy)
+    assert back.dy == returned
+    assert sold.d1 >= sold.d0 and back.d1 >= back.d0
 
 
 def test_admin_fees__epoch_hook__paid_to_the_treasury() -> None:
@@ -612,7 +637,7 @@ def test_balancer_pattern__naive_rounding__the_attacker_gets_coins_for_nothing(m
     assert ds[-1] < ds[0] and any(b < a for a, b in pairwise(ds))
 
 
-@pytest.mark.parametrize("fee", [0, 4_000_000])
+@pytest.mark.parametrize("fee", [0, MIN_FEE, 4_000_000])
 @pytest.mark.parametrize("rate", [EDGE_RATE, P, 1_000_000_000_000_000_001, 1_500_000_000_000_000_000])
 def test_balancer_pattern__the_module__no_gain_and_d_never_falls(fee: int, rate: int) -> None:
     """The same batch against the module's rounding, inside a round trip as Balancer's attacker ran it (tilt the
@@ -621,7 +646,7 @@ def test_balancer_pattern__the_module__no_gain_and_d_never_falls(fee: int, rate:
     gain, ds = _round_trip(state, host, [1] * 40 + [2] * 10 + [3] * 10)
     assert all(b >= a for a, b in pairwise(ds))
     assert gain < 0
-    assert check(state, host) == []
+    assert check(state, host) == ([] if fee else ["fee 0 or admin fee 0 outside its bounds"])  # fee 0: a lab pool
 
 
 def test_fees__a_tiny_trade__pays_at_least_one_unit_curve_would_round_to_nothing() -> None:
@@ -639,7 +664,8 @@ def test_add_liquidity__two_tiny_deposits_at_a_fractional_rate__no_gain() -> Non
     floor(b r) + a r``): 0.065 Gwei more than it put in. Deposits now count each coin's move rounded down on its
     own."""
     rate = 688_449_622_235_290_880
-    state = new_state(PRESET, governance=GOV, treasury=TREASURY, a=1, fee=0, admin_fee=0)
+    state = new_state(PRESET, governance=GOV, treasury=TREASURY, a=1, fee=MIN_FEE, admin_fee=0)
+    state.fee = 0  # a lab pool below the governable floor: the deposit's rounding alone
     host = FakeAmmHost(rate=rate)
     for who in (ALICE, EVE):
         host.fund(who, 10**6 * SWK)

@@ -14,7 +14,7 @@ from stakework.modules.amm import MODULE, epoch, handlers, invariants, queries
 from stakework.modules.amm.messages import AddLiquidity, Exchange, ExchangeExactOut
 from stakework.modules.amm.oracle import AmmOracle
 from stakework.modules.amm.stableswap import A_PRECISION, FEE_DENOMINATOR, MAX_A, PRECISION
-from stakework.modules.amm.state import MAX_FEE, MAX_RAMP_EPOCHS, MAX_TWAP_WINDOW, AmmState, new_state
+from stakework.modules.amm.state import MAX_FEE, MAX_RAMP_EPOCHS, MAX_TWAP_WINDOW, MIN_FEE, AmmState, new_state
 from stakework.modules.definition import ModuleDef, Param
 from stakework.spec.presets import Preset
 
@@ -24,7 +24,7 @@ DEVNET_MIN_RAMP_EPOCHS = 4
 """A devnet's shortest ramp of A (Curve: one day)."""
 
 PARAMS = (
-    Param("fee", 0, MAX_FEE, "swap fee in 1e-10 (Curve's 4,000,000 = 0.04 %; at most 1 %)"),
+    Param("fee", MIN_FEE, MAX_FEE, "swap fee in 1e-10 (Curve's 4,000,000 = 0.04 %; at least 1e-10, at most 1 %)"),
     Param("admin_fee", 0, FEE_DENOMINATOR, "part of every fee paid to the treasury, in 1e-10 (Curve: half)"),
     Param("twap_window", 1, MAX_TWAP_WINDOW, "epochs the time-weighted price (amm_oracle.twap_price) averages"),
     Param("future_a", 1, MAX_A - 1, "amplification A to ramp to (the next touch starts the ramp; at most 10x)"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 from itertools import pairwise
 
 from stakework.modules.amm.stableswap import A_PRECISION, FEE_DENOMINATOR, MAX_A
-from stakework.modules.amm.state import MAX_FEE, MAX_RAMP_EPOCHS, MAX_SAMPLES, MAX_TWAP_WINDOW, AmmState
+from stakework.modules.amm.state import MAX_FEE, MAX_RAMP_EPOCHS, MAX_SAMPLES, MAX_TWAP_WINDOW, MIN_FEE, AmmState
 from stakework.modules.host import ModuleHost
 from stakework.modules.shares import MAX_SHARES
 
@@ -31,7 +31,7 @@ def check(state: AmmState, host: ModuleHost) -> list[str]:
             problems.append(f"{name} {a} outside 1..{MAX_A - 1} (times {A_PRECISION})")
     if state.initial_a_epoch > state.future_a_epoch:
         problems.append("the ramp of A ends before it begins")
-    if not 0 <= state.fee <= MAX_FEE or not 0 <= state.admin_fee <= FEE_DENOMINATOR:
+    if not MIN_FEE <= state.fee <= MAX_FEE or not 0 <= state.admin_fee <= FEE_DENOMINATOR:
         problems.append(f"fee {state.fee} or admin fee {state.admin_fee} outside its bounds")
     if not 1 <= state.twap_window <= MAX_TWAP_WINDOW:
         problems.append(f"twap window {state.twap_window} outside 1..{MAX_TWAP_WINDOW}")

@@ -24,6 +24,11 @@ DEFAULT_FEE = 4_000_000
 """0.04 % of FEE_DENOMINATOR (Curve's 3pool and stETH pool swap fee)."""
 DEFAULT_ADMIN_FEE = 5_000_000_000
 """Half of every fee to the treasury (Curve's admin fee)."""
+MIN_FEE = 1
+"""10^-10: the least swap fee governance may set. [Differs from Curve: its pools accept a fee of 0.] D counts
+whole Gwei, so at a fee of 0 a round trip on a tilted pool can return one unit more than it put in, taken from the
+LPs (found by the pool machine's million-step run: A 10, 566,025 SWK against 254,702,329 stSWK shares, 487 shares
+sold and bought back as 488). Any positive fee is rounded up to at least one unit a swap, which covers that grain."""
 MAX_FEE = 100_000_000
 """1 %: the most governance may charge per swap (Curve's ``MAX_FEE`` is 50 %; a stable pool charging more than 1 %
 serves nobody, and the bound keeps a captured governance from taxing every trade)."""
@@ -125,7 +130,7 @@ def new_state(
     one-day time-weighted price window in ``preset``'s epochs unless given."""
     min_ramp = epochs_for_days(preset, MIN_RAMP_DAYS) if min_ramp_epochs is None else min_ramp_epochs
     window = min(epochs_for_days(preset, TWAP_DAYS), MAX_TWAP_WINDOW) if twap_window is None else twap_window
-    if not 1 <= a < MAX_A or not 0 <= fee <= MAX_FEE or not 0 <= admin_fee <= FEE_DENOMINATOR:
+    if not 1 <= a < MAX_A or not MIN_FEE <= fee <= MAX_FEE or not 0 <= admin_fee <= FEE_DENOMINATOR:
         raise ValueError("A, fee or admin fee outside its bounds")
     if not 1 <= window <= MAX_TWAP_WINDOW or not 1 <= min_ramp <= MAX_RAMP_EPOCHS:
         raise ValueError("twap window or minimum ramp outside its bounds")
