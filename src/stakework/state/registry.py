@@ -7,6 +7,7 @@ public attributes are views of the first `len(registry)` rows and are re-sliced 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -53,24 +54,43 @@ class Validator:
 MAX_NOTED_WRITES: Final = 4096
 """Writes a column notes one by one before it just says "all of it" (the commitment then compares it whole)."""
 
+_VERSIONS: Final = itertools.count(1)
+"""Column content versions, unique in the process (`next` on an itertools.count is atomic under the GIL)."""
+
 
 class WriteLog:
-    """What was written through one column since the state commitment last looked: row ranges, or `whole`."""
+    """What was written through one column since the state commitment last looked: row ranges, or `whole`; and
+    the column's content `version`.
 
-    __slots__ = ("rows", "whole")
+    `version` names the column's content: a number taken fresh from a process-wide counter when the column is
+    made and before and after every write through it (and every append to the registry), and kept by a copy
+    of the registry (whose column is then equal). So two columns with the same version hold equal contents,
+    and a per-epoch cache that checked a column's content once can recognise it again in O(1)
+    (`Registry.versions`). Bumped on both sides of a write, a version read before and after a computation is
+    unchanged only if no write overlapped it."""
+
+    __slots__ = ("rows", "version", "whole")
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, int] | npt.NDArray[np.intp]] = []
         self.whole = False
+        self.version = next(_VERSIONS)
 
     def copy(self) -> WriteLog:
         new = WriteLog()
         new.rows = list(self.rows)
         new.whole = self.whole
+        new.version = self.version
         return new
 
+    def bump(self) -> None:
+        """The column's content changes (or just changed): give it a new version."""
+        self.version = next(_VERSIONS)
+
     def note(self, key: Any, n: int) -> None:
-        """Note a write at index `key` (its row part) of a column of `n` rows."""
+        """Note a write at index `key` (its row part) of a column of `n` rows (and give it a new version: the
+        writer bumps it again once the write is done)."""
+        self.version = next(_VERSIONS)
         if self.whole:
             return
         if isinstance(key, tuple):
@@ -116,28 +136,39 @@ class Column(np.ndarray):
         return result.view(np.ndarray) if isinstance(result, np.ndarray) else result
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        if self._log is None:
+        log = self._log
+        if log is None:
             super().__setitem__(key, value)
             return
-        self._log.note(key, len(self))
-        self._writable()[key] = value
+        log.note(key, len(self))
+        try:
+            self._writable()[key] = value
+        finally:
+            log.bump()
 
     def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
         args = [x.view(np.ndarray) if isinstance(x, Column) else x for x in inputs]
         out = kwargs.get("out")
+        written: list[WriteLog] = []
         if out is not None:
             outs = []
             for o in out:
                 if isinstance(o, Column) and o._log is not None:
                     o._log.note(Ellipsis, len(o))
+                    written.append(o._log)
                     outs.append(o._writable())
                 else:
                     outs.append(o.view(np.ndarray) if isinstance(o, Column) else o)
             kwargs["out"] = tuple(outs)
         if method == "at" and isinstance(inputs[0], Column) and inputs[0]._log is not None:
             inputs[0]._log.note(inputs[1] if len(inputs) > 1 else Ellipsis, len(inputs[0]))
+            written.append(inputs[0]._log)
             args[0] = inputs[0]._writable()
-        result = getattr(ufunc, method)(*args, **kwargs)
+        try:
+            result = getattr(ufunc, method)(*args, **kwargs)
+        finally:
+            for log in written:
+                log.bump()
         if out is not None:
             return out[0] if len(out) == 1 else out
         return result
@@ -166,6 +197,7 @@ class Registry:
         }
         self._pubkey_index: dict[bytes, int] | None = None
         self._logs: dict[str, WriteLog] = {name: WriteLog() for name in COLUMNS}
+        self._views: dict[str, Column] = {}
         self._owner: object = None
         """The token of the commitment tree following this registry's write logs."""
         self._reslice()
@@ -191,6 +223,8 @@ class Registry:
                 )
             reg._buffers[name][:n] = arr.astype(dtype, copy=False)
         reg._n = n
+        for log in reg._logs.values():
+            log.bump()
         reg._reslice()
         return reg
 
@@ -206,12 +240,29 @@ class Registry:
 
     def _reslice(self) -> None:
         n = self._n
+        views: dict[str, Column] = {}
         for name, buf in self._buffers.items():
             view = buf[:n].view(Column)
             view.flags.writeable = False
             if name not in _APPEND_ONLY:  # rows of an append-only column never change: no write is allowed
                 view._log = self._logs[name]
             setattr(self, name, view)
+            views[name] = view
+        self._views = views
+
+    # -- for the per-epoch caches (transition/epoch_cache.py, transition/pubkey_cache.py) --------------------
+    def versions(self, names: tuple[str, ...]) -> tuple[int, ...] | None:
+        """The content versions of columns `names` (see WriteLog.version): equal versions mean equal contents
+        (and equal lengths), in this registry or any other. None when one of them may have been changed without
+        a version (its attribute is no longer the read-only view the registry handed out): the caller compares
+        contents instead. O(1) per column."""
+        out = []
+        for name in names:
+            view = self._views[name]
+            if getattr(self, name) is not view or view.flags.writeable:
+                return None
+            out.append(self._logs[name].version)
+        return tuple(out)
 
     # -- for the state commitment (state/commitment.py) -------------------------------------------------------
     def take_writes(self, token: object) -> dict[str, WriteLog] | None:
@@ -287,8 +338,12 @@ class Registry:
         b["previous_epoch_participation"][index] = 0
         b["current_epoch_participation"][index] = 0
         b["inactivity_scores"][index] = 0
+        for log in self._logs.values():  # every column gets a new row: new versions on both sides of the change
+            log.bump()
         self._n = index + 1
         self._reslice()
+        for log in self._logs.values():
+            log.bump()
         if self._pubkey_index is not None:
             self._pubkey_index.setdefault(bytes(pubkey), index)
         return ValidatorIndex(index)

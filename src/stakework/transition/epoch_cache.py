@@ -15,8 +15,12 @@ candidates examined). A copied state, a fork, or a state a test rewrote therefor
 it or computes a new one; nothing a state does afterwards can change an entry (entries hold copies and
 read-only arrays).
 
-A registry write generation in `state/registry.py` (a counter every column write bumps) would let a state skip
-the mask: this module would then key by (registry identity, generation) first and fall back to the compare.
+The compare runs once per registry content: a view also remembers the registry column versions
+(`Registry.versions`: a number every write to a column replaces, kept by copies) of the `activation_epoch` and
+`exit_epoch` columns it matched, and the total active balance those of `effective_balance`, so a state whose
+columns carry a remembered version is recognised in O(1) without computing its mask. Versions are read before
+and after a compare and remembered only when unchanged (no write overlapped it); a registry whose column
+attribute was replaced gives no version and is compared.
 """
 
 from __future__ import annotations
@@ -39,6 +43,11 @@ MAX_VIEWS = 6
 """Epoch views remembered at once: the previous, current and next epochs of the head and of a fork."""
 MAX_MEMO = 256
 """Memo entries kept per view (proposers of every slot of the epoch, shufflings, totals)."""
+MAX_VERSIONS = 64
+"""Column versions a view remembers as matching (the registries of recent states and their copies)."""
+MASK_COLUMNS = ("activation_epoch", "exit_epoch")
+"""What is_active_validator reads: the columns an epoch view depends on."""
+BALANCE_COLUMNS = ("effective_balance",)
 
 
 def _readonly_copy(column: npt.NDArray[Any]) -> npt.NDArray[Any]:
@@ -59,7 +68,7 @@ class EpochView:
     """What is derived from the set of validators active in one epoch (kept as a mask to recognise it): the
     active indices, plus a memo for results derived from them."""
 
-    __slots__ = ("_effective", "_lock", "_memo", "active", "epoch", "mask")
+    __slots__ = ("_effective", "_lock", "_memo", "active", "epoch", "mask", "versions")
 
     def __init__(self, epoch: int, mask: BoolArray) -> None:
         self.epoch = epoch
@@ -67,8 +76,10 @@ class EpochView:
         self.active: IndexArray = np.flatnonzero(self.mask).astype(np.int64, copy=False)
         self.active.setflags(write=False)
         self._memo: OrderedDict[Hashable, Any] = OrderedDict()
-        self._effective: tuple[npt.NDArray[np.uint64], dict[Hashable, int]] | None = None
+        self._effective: tuple[npt.NDArray[np.uint64], dict[Hashable, int], _Versions] | None = None
         self._lock = threading.Lock()
+        self.versions = _Versions()
+        """Versions of (activation_epoch, exit_epoch) whose mask for this epoch equals `mask`."""
 
     def get(self, key: Hashable) -> Any:
         """The memo entry for `key`, or None."""
@@ -97,42 +108,83 @@ class EpochView:
     def total_active_balance(self, state: BeaconState) -> int:
         """Spec: get_total_balance(active validators of this epoch): at least one EFFECTIVE_BALANCE_INCREMENT.
         Kept with a copy of the effective balances it summed; a state with other ones recomputes."""
-        effective = state.validators.effective_balance
+        registry = state.validators
         increment = state.preset.EFFECTIVE_BALANCE_INCREMENT
+        before = registry.versions(BALANCE_COLUMNS)
         held = self._effective
-        if held is not None and held[0].shape == effective.shape and np.array_equal(effective, held[0]):
-            total = held[1].get(increment)
-            if total is not None:
-                return total
-        else:
-            held = (_readonly_copy(effective), {})
-        total = max(increment, exact_sum(held[0][self.active]))
-        held[1][increment] = total
+        if held is None or not (before is not None and before in held[2]):
+            effective = registry.effective_balance
+            if held is None or held[0].shape != effective.shape or not np.array_equal(effective, held[0]):
+                held = (_readonly_copy(effective), {}, _Versions())
+            if before is not None and registry.versions(BALANCE_COLUMNS) == before:
+                held[2].add(before)
+        total = held[1].get(increment)
+        if total is None:
+            total = max(increment, exact_sum(held[0][self.active]))
+            held[1][increment] = total
         self._effective = held
         return total
+
+
+class _Versions:
+    """A bounded set of column-version tuples (the most recent MAX_VERSIONS), safe across threads."""
+
+    __slots__ = ("_lock", "_seen")
+
+    def __init__(self) -> None:
+        self._seen: OrderedDict[tuple[int, ...], None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __contains__(self, versions: object) -> bool:
+        with self._lock:
+            return versions in self._seen
+
+    def add(self, versions: tuple[int, ...]) -> None:
+        with self._lock:
+            self._seen[versions] = None
+            self._seen.move_to_end(versions)
+            while len(self._seen) > MAX_VERSIONS:
+                self._seen.popitem(last=False)
 
 
 _views: list[EpochView] = []
 _views_lock = threading.Lock()
 
 
+def _first(view: EpochView) -> None:
+    with _views_lock:
+        if view in _views:  # most recently used first
+            _views.remove(view)
+            _views.insert(0, view)
+
+
 def epoch_view(state: BeaconState, epoch: int) -> EpochView:
-    """The view of the validators active in `epoch` in this state (made, and remembered, if none matches)."""
-    mask = active_mask(state, epoch)
+    """The view of the validators active in `epoch` in this state (made, and remembered, if none matches): found
+    by the registry's column versions when a view has seen them, else by comparing the state's mask."""
+    registry = state.validators
+    before = registry.versions(MASK_COLUMNS)
     with _views_lock:
         views = list(_views)
+    if before is not None:
+        for view in views:
+            if view.epoch == epoch and before in view.versions:
+                _first(view)
+                return view
+    mask = active_mask(state, epoch)
+    found = None
     for view in views:
         if view.epoch == epoch and view.mask.shape == mask.shape and np.array_equal(view.mask, mask):
-            with _views_lock:
-                if view in _views:  # most recently used first
-                    _views.remove(view)
-                    _views.insert(0, view)
-            return view
-    view = EpochView(epoch, mask)
-    with _views_lock:
-        _views.insert(0, view)
-        del _views[MAX_VIEWS:]
-    return view
+            found = view
+            _first(view)
+            break
+    if found is None:
+        found = EpochView(epoch, mask)
+        with _views_lock:
+            _views.insert(0, found)
+            del _views[MAX_VIEWS:]
+    if before is not None and registry.versions(MASK_COLUMNS) == before:  # no write overlapped the mask
+        found.versions.add(before)
+    return found
 
 
 def active_validator_indices(state: BeaconState, epoch: int) -> IndexArray:
