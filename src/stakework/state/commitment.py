@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from stakework.modules.store import ModuleStore, canonical_part_bytes, store_parts
-from stakework.state.accounts import Account, Accounts
+from stakework.state.accounts import AccountEntry, Accounts
 from stakework.state.beacon_state import BeaconState
 from stakework.state.fields import STATE_FIELDS, Field
 from stakework.state.proofs import (
@@ -303,7 +303,7 @@ class AccountTree:
         self.layers = _empty_layers()
         return np.unique(self.buckets)
 
-    def _apply(self, touched: dict[bytes, Account | None]) -> npt.NDArray[np.int64]:
+    def _apply(self, touched: dict[bytes, AccountEntry | None]) -> npt.NDArray[np.int64]:
         addresses = sorted(touched)
         cand = np.array(addresses, dtype="S20")
         pos = np.searchsorted(self.keys, cand)
@@ -311,7 +311,7 @@ class AccountTree:
             known = (pos < len(self.keys)) & (self.keys[np.minimum(pos, len(self.keys) - 1)] == cand)
         else:
             known = np.zeros(len(cand), dtype=bool)
-        found = [(a.balance, a.nonce) if (a := touched[k]) is not None else None for k in addresses]
+        found = [touched[k] for k in addresses]
         present = np.array([f is not None for f in found], dtype=bool)
         stay = known & present
         if stay.any():
