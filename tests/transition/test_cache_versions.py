@@ -7,15 +7,17 @@ changed: its results equal the cache-free computation after every write."""
 from __future__ import annotations
 
 import numpy as np
+from blspy import G1Element
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.transition.test_epoch_caches import check_equal_to_uncached, uncached_active
 
 from stakework.bench.workloads import realistic_state
+from stakework.crypto import bls
 from stakework.spec.presets import MINIMAL
 from stakework.spec.types import FAR_FUTURE_EPOCH
 from stakework.state import BeaconState, Registry
-from stakework.transition import accessors, committees, epoch_cache
+from stakework.transition import accessors, committees, epoch_cache, pubkey_cache
 
 N = 64
 WATCHED = ("activation_epoch", "exit_epoch", "effective_balance", "slashed", "pubkey", "balances")
@@ -210,3 +212,47 @@ def test_epoch_view__attribute_replaced__compares_contents_and_sees_the_new_colu
     assert state.validators.versions(("exit_epoch",)) is None
     assert np.array_equal(epoch_cache.active_validator_indices(state, epoch), uncached_active(state, epoch))
     assert int(before[0]) not in set(epoch_cache.active_validator_indices(state, epoch).tolist())
+
+
+def _keyed_registry(offset: int, n: int = 5) -> BeaconState:
+    reg = Registry()
+    for i in range(n):
+        key = bytes(bls.SecretKey.from_bytes((i + offset).to_bytes(32, "big")).public_key())
+        reg.append(key, b"\x01" + bytes(31), 32 * 10**9, 32 * 10**9, activation_epoch=0)
+    return BeaconState(preset=MINIMAL, validators=reg)
+
+
+key_op = st.one_of(
+    st.tuples(st.just("lookup"), st.lists(st.integers(0, 40), min_size=1, max_size=6)),
+    st.tuples(st.just("append"), st.integers(1, 10**6)),
+    st.tuples(st.just("copy"), st.just(0)),
+    st.tuples(st.just("switch"), st.integers(0, 7)),
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(key_op, min_size=1, max_size=14))
+def test_pubkey_cache__registries_copies_appends_interleaved__keys_always_the_registrys_own(ops):
+    """Registries holding other keys at the same indices, their copies and appends (each append a new pubkey
+    version): the decoded keys a lookup returns always sum to the sum of that registry's own encodings."""
+    pubkey_cache.clear()
+    states = [_keyed_registry(1), _keyed_registry(1001)]
+    state = states[0]
+    for kind, arg in ops:
+        if kind == "lookup":
+            n = len(state.validators)
+            indices = np.array(sorted({i % n for i in arg}), dtype=np.int64)
+            keys = pubkey_cache.validated_keys(state, indices)
+            assert keys is not None
+            expected = G1Element()
+            for i in indices:
+                expected = expected + G1Element.from_bytes(state.validators.pubkey[int(i)].tobytes())
+            assert bls.aggregate_keys(keys).compress() == bytes(expected)
+        elif kind == "append":
+            key = bytes(bls.SecretKey.from_bytes(arg.to_bytes(32, "big")).public_key())
+            state.validators.append(key, b"\x01" + bytes(31), 32 * 10**9, 32 * 10**9, activation_epoch=0)
+        elif kind == "copy":
+            state = state.copy()
+            states.append(state)
+        else:
+            state = states[arg % len(states)]

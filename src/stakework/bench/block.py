@@ -365,9 +365,8 @@ PHASES = (
 )
 """The step-by-step import's phases, in order. `slots` is process_slots: the epoch transition when the block
 crosses one, else one slot's bookkeeping. `bls`: the block's BLS checks as `state_transition` makes them (the
-proposer's signature, the RANDAO reveal, each aggregate with its attesting indices); `ed25519`: the
-transactions' signatures. The steps after them check no signature (but a voluntary exit's, which
-`process_voluntary_exit` always checks)."""
+proposer's signature, the RANDAO reveal, each aggregate with its attesting indices, each voluntary exit's);
+`ed25519`: the transactions' signatures. The steps after them check no signature."""
 
 
 @dataclass
@@ -451,9 +450,12 @@ def _phased_import(pre: BeaconState, signed: SignedBeaconBlock, pre_root: bytes)
     ok = verify_block_signature(state, signed)
     ok &= bls.verify(proposer_key, randao_signing_root(state, state.current_epoch()), body.randao_reveal)
     for attestation in body.attestations:
-        indices = [int(i) for i in get_attesting_indices(state, attestation)]
+        indices = get_attesting_indices(state, attestation).tolist()
         indexed = IndexedAttestation(indices, attestation.data, attestation.signature)
         ok &= is_valid_indexed_attestation(state, indexed)
+    for exit_ in body.voluntary_exits:
+        exit_key = state.validators.pubkey[exit_.message.validator_index].tobytes()
+        ok &= bls.verify(exit_key, voluntary_exit_signing_root(state, exit_.message), exit_.signature)
     now = time.perf_counter()
     out["bls"], t = now - t, now
     for tx in body.transactions:
@@ -476,7 +478,7 @@ def _phased_import(pre: BeaconState, signed: SignedBeaconBlock, pre_root: bytes)
     now = time.perf_counter()
     out["attestations"], t = now - t, now
     for exit_ in body.voluntary_exits:
-        process_voluntary_exit(state, exit_)
+        process_voluntary_exit(state, exit_, verify_signature=False)
     now = time.perf_counter()
     out["exits"], t = now - t, now
     for tx in body.transactions:

@@ -193,11 +193,11 @@ def block(
         ("phases:", None),
         ("  state copy (before the import)", medians["state_copy_ms"]),
         ("  slots" + (" (the epoch transition)" if cross_epoch else ""), medians["slots_ms"]),
-        ("  BLS signature checks (proposer, RANDAO, the aggregate)", medians["bls_ms"]),
+        ("  BLS signature checks (proposer, RANDAO, the aggregate, exits)", medians["bls_ms"]),
         ("  Ed25519 signature checks (the transactions)", medians["ed25519_ms"]),
         ("  header, withdrawals, RANDAO", medians["header_withdrawals_randao_ms"]),
         ("  attestations", medians["attestations_ms"]),
-        ("  exits (their BLS checks included)", medians["exits_ms"]),
+        ("  exits", medians["exits_ms"]),
         ("  transactions", medians["transactions_ms"]),
         ("  state root", medians["state_root_ms"]),
     ]

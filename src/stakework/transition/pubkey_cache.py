@@ -9,8 +9,10 @@ million; blspy's keys took ~280), which `bls.fast_aggregate_verify_keys` sums at
 
 Pure memo, never stale: row `i` holds the 48 bytes it was decoded from, and a lookup compares the state's rows
 with them (one vectorized compare of the gathered rows) and re-decodes any row that differs — another chain's
-registry, a test's, or a state of this chain all get their own keys. A key failing KeyValidate is remembered as
-invalid and makes the aggregate invalid, as in `bls.fast_aggregate_verify`.
+registry, a test's, or a state of this chain all get their own keys. The compare is skipped for a row last
+found equal in a registry whose `pubkey` column has the same version (`Registry.versions`: equal versions,
+equal columns; the column changes only by appends, which give it a new version). A key failing KeyValidate is
+remembered as invalid and makes the aggregate invalid, as in `bls.fast_aggregate_verify`.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ IndexArray = npt.NDArray[np.int64]
 
 
 class _KeyTable:
-    __slots__ = ("decoded", "invalid", "points", "raw")
+    __slots__ = ("decoded", "invalid", "points", "raw", "verified")
 
     def __init__(self) -> None:
         self.reset()
@@ -38,6 +40,8 @@ class _KeyTable:
         self.raw = np.zeros((0, bls.PUBKEY_SIZE), dtype=np.uint8)
         self.decoded = np.zeros(0, dtype=np.bool_)
         self.invalid = np.zeros(0, dtype=np.bool_)
+        self.verified = np.zeros(0, dtype=np.int64)
+        """Per row, the pubkey-column version of the registry whose row was last found equal to `raw` (0: none)."""
         self.points: list[Any] = []
 
     def grow(self, n: int) -> None:
@@ -51,7 +55,9 @@ class _KeyTable:
         decoded[:have] = self.decoded[:have]
         invalid = np.zeros(size, dtype=np.bool_)
         invalid[:have] = self.invalid[:have]
-        self.raw, self.decoded, self.invalid = raw, decoded, invalid
+        verified = np.zeros(size, dtype=np.int64)
+        verified[:have] = self.verified[:have]
+        self.raw, self.decoded, self.invalid, self.verified = raw, decoded, invalid, verified
         self.points.extend([None] * (size - have))
 
 
@@ -63,14 +69,20 @@ def validated_keys(state: BeaconState, indices: IndexArray) -> tuple[Any, ...] |
     """The decoded public keys of validators `indices` (each in range), each through bls.KeyValidate; None if
     any of them fails it."""
     idx = np.asarray(indices, dtype=np.int64).reshape(-1)
-    rows = state.validators.pubkey[idx]
+    registry = state.validators
+    version = registry.versions(("pubkey",))
     with _lock:
         table = _table
-        table.grow(len(state.validators))
-        stale = idx[np.any(table.raw[idx] != rows, axis=1)]
-        if stale.size:
-            table.raw[stale] = state.validators.pubkey[stale]
-            table.decoded[stale] = False
+        table.grow(len(registry))
+        check = idx if version is None else idx[table.verified[idx] != version[0]]
+        if check.size:
+            stale = check[np.any(table.raw[check] != registry.pubkey[check], axis=1)]
+            if stale.size:
+                table.raw[stale] = registry.pubkey[stale]
+                table.decoded[stale] = False
+                table.verified[stale] = 0
+            if version is not None and registry.versions(("pubkey",)) == version:  # no append overlapped
+                table.verified[check] = version[0]
         missing = np.unique(idx[~table.decoded[idx]])
         for i in missing.tolist():
             try:

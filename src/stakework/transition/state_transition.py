@@ -100,6 +100,10 @@ def process_block(
     operations in the spec's order — proposer slashings, attester slashings, attestations, voluntary exits —
     and last the native transactions.
 
+    `verify_signatures=False`: the caller checked the signatures already (its own block from verified pools, a
+    replay): the RANDAO reveal's, the attestations', the voluntary exits' and the transactions' are not checked
+    (the slashings' still are).
+
     `verified_transactions` holds hashes of transactions whose signatures the caller has verified on this chain
     (a node's mempool); their signatures are not checked again. Everything else is.
 
@@ -142,7 +146,7 @@ def process_block(
             signature_batch=signature_batch,
         )
     for exit_ in body.voluntary_exits:
-        process_voluntary_exit(state, exit_, total_active_balance=total)
+        process_voluntary_exit(state, exit_, total_active_balance=total, verify_signature=verify_signatures)
     for tx in body.transactions:
         check = verify_signatures and (not verified_transactions or tx.hash() not in verified_transactions)
         process_transaction(state, tx, proposer, verify_signature=check)

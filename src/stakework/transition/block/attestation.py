@@ -80,19 +80,32 @@ def is_valid_indexed_attestation(
     if not indices:
         return False
     arr = np.asarray(indices, dtype=np.int64)
+    return _is_valid_indexed(state, arr, indexed.data, indexed.signature, signature_batch)
+
+
+def _is_valid_indexed(
+    state: BeaconState,
+    arr: npt.NDArray[np.int64],
+    data: AttestationData,
+    signature: bytes,
+    signature_batch: bls.SignatureBatch | None,
+) -> bool:
+    """is_valid_indexed_attestation on the indices as a numpy array (process_attestation's own, never a list)."""
+    if arr.size == 0:
+        return False
     if not bool(np.all(arr[1:] > arr[:-1])) or int(arr[-1]) >= len(state.validators):  # sorted and unique
         return False
-    domain = get_domain(state, DOMAIN_BEACON_ATTESTER, indexed.data.target.epoch)
-    signing_root = compute_signing_root(indexed.data.hash_tree_root(), domain)
+    domain = get_domain(state, DOMAIN_BEACON_ATTESTER, data.target.epoch)
+    signing_root = compute_signing_root(data.hash_tree_root(), domain)
     if signature_batch is not None:
         # The keys gathered in one numpy take, cut into 48-byte encodings (what the batch takes).
         raw = state.validators.pubkey[arr].tobytes()
-        signature_batch.add([raw[k : k + 48] for k in range(0, len(raw), 48)], signing_root, indexed.signature)
+        signature_batch.add([raw[k : k + 48] for k in range(0, len(raw), 48)], signing_root, signature)
         return True
     # The keys decoded once per validator (pubkey_cache), gathered without decoding: the same as
     # bls.fast_aggregate_verify on their encodings (a key failing KeyValidate makes it False).
     keys = validated_keys(state, arr)
-    return keys is not None and bls.fast_aggregate_verify_keys(keys, signing_root, indexed.signature)
+    return keys is not None and bls.fast_aggregate_verify_keys(keys, signing_root, signature)
 
 
 def get_attestation_participation_flag_indices(
@@ -142,8 +155,11 @@ def process_attestation(
     attesting = get_attesting_indices(state, attestation)
     flags = get_attestation_participation_flag_indices(state, data, state.slot - data.slot)
     if verify_signature:
-        indexed = IndexedAttestation(attesting.tolist(), data, attestation.signature)
-        _need(is_valid_indexed_attestation(state, indexed, signature_batch), "invalid aggregate signature")
+        # Spec: is_valid_indexed_attestation(state, get_indexed_attestation(state, attestation)), on the array.
+        _need(
+            _is_valid_indexed(state, attesting, data, attestation.signature, signature_batch),
+            "invalid aggregate signature",
+        )
 
     v = state.validators
     participation = (

@@ -41,6 +41,7 @@ def process_voluntary_exit(
     *,
     domain_fork_version: bytes | None = None,
     total_active_balance: int | None = None,
+    verify_signature: bool = True,
 ) -> None:
     """Spec: process_voluntary_exit — checks, in the spec's order, then initiate_validator_exit.
 
@@ -50,7 +51,8 @@ def process_voluntary_exit(
     signature verifies. `domain_fork_version`: see voluntary_exit_signing_root (official test cases only).
     `total_active_balance`: get_total_active_balance(state) when the caller has it (a block's operations cannot
     change it: an exit they initiate lands at compute_activation_exit_epoch or later, after the current epoch,
-    and they change no effective balance).
+    and they change no effective balance). `verify_signature=False`: the caller checked the signature already
+    (a block imported without signature checks, as state_transition's `verify_signatures=False`).
     """
     voluntary_exit = signed_voluntary_exit.message
     index = voluntary_exit.validator_index
@@ -83,7 +85,7 @@ def process_voluntary_exit(
             "(get_pending_balance_to_withdraw != 0)"
         )
     pubkey = state.validators.pubkey[index].tobytes()
-    if not bls.verify(
+    if verify_signature and not bls.verify(
         pubkey, voluntary_exit_signing_root(state, voluntary_exit, domain_fork_version), signed_voluntary_exit.signature
     ):
         raise InvalidOperation(f"process_voluntary_exit: invalid signature for validator {index} (bls.Verify)")
