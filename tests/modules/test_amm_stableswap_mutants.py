@@ -1,0 +1,143 @@
+"""StableSwap math rules that mutation testing (scripts/mutate on amm/stableswap.py) showed no other test pinned
+down: D of an empty pool and the refusal of a one-sided one, the bisection where Curve's Newton step cycles, the
+closed form where ``get_y_D``'s Newton iteration needs more than Curve's 255 steps (numbers of 220 digits: the
+function's own contract, beyond any pool's), the argument checks of ``get_y``/``get_y_D``, Curve's ``MAX_A``, the
+ramp of A at its ends, and the rounding loops of the swaps and withdrawals at their last step.
+
+Each test names the behaviour; exact values come from Curve's Vyper transcribed in tests/reference/amm_reference.py
+or from the quadratic and the invariant written out here."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+from reference import amm_reference as ref
+from stakework.modules.amm import stableswap as ss
+from stakework.modules.amm.errors import EmptyPool
+from stakework.modules.amm.handlers import dispatch
+from stakework.modules.amm.messages import RampA
+from stakework.modules.amm.state import new_state
+from stakework.modules.amm.testing import FakeAmmHost
+from stakework.spec.presets import get_preset
+
+P = 10**18
+AP = ss.A_PRECISION
+GOV, TREASURY = b"G" * 20, b"T" * 20
+
+
+def invariant_gap(xp: tuple[int, int], amp: int, d: int) -> Fraction:
+    """Curve's invariant for two coins as its code states it (``Ann = A n`` where the paper has ``A n^n``):
+    ``Ann S + D - (Ann D + D^3 / (n^n x0 x1))`` at ``A = amp / 100``, exactly: positive below the root D, negative
+    above it."""
+    ann = Fraction(amp * 2, AP)
+    return ann * sum(xp) + d - ann * d - Fraction(d**3, 4 * xp[0] * xp[1])
+
+
+def quadratic(amp: int, i: int, xp: tuple[int, int], d: int, y: int) -> int:
+    """Curve's ``get_y_D`` equation ``y^2 + (b - D) y - c`` with its own integer ``b`` and ``c``, at ``y``."""
+    x = xp[1 - i]
+    c = d * d // (x * 2)
+    c = c * d * AP // (amp * 2 * 2)
+    b = x + d * AP // (amp * 2)
+    return y * y + (b - d) * y - c
+
+
+# --- get_D ------------------------------------------------------------------------------------------------------------
+def test_get_d__empty_pool__is_0() -> None:
+    assert ss.get_D((0, 0), 100 * AP) == 0 == ref.get_D([0, 0], 100 * AP)
+
+
+@pytest.mark.parametrize("xp", [(0, 5), (5, 0)])
+def test_get_d__one_side_empty__refused_as_undefined(xp: tuple[int, int]) -> None:
+    with pytest.raises(EmptyPool, match="one side of the pool is empty: D is undefined"):
+        ss.get_D(xp, 100 * AP)
+
+
+@pytest.mark.parametrize("xp", [(1, 1), (1, 3), (3, 1)])
+def test_get_d__a_side_of_one_unit__curves_d(xp: tuple[int, int]) -> None:
+    assert ss.get_D(xp, 100 * AP) == ref.get_D(list(xp), 100 * AP)
+
+
+@pytest.mark.parametrize(
+    ("xp", "amp"),
+    [((404_287_088_465, 80_905_961), 1 * AP), ((384_717_499_235, 86_941_807), 10 * AP), ((10**18, 10**13), 1 * AP)],
+)
+def test_get_d__lopsided_pool_where_curves_newton_cycles__the_floor_of_the_true_root(
+    xp: tuple[int, int], amp: int
+) -> None:
+    with pytest.raises(ValueError, match="did not converge"):
+        ref.get_D(list(xp), amp)
+    d = ss.get_D(xp, amp)
+    assert invariant_gap(xp, amp, d) >= 0 > invariant_gap(xp, amp, d + 1)
+
+
+@pytest.mark.parametrize("amp", [1 * AP, 100 * AP, 5000 * AP])
+def test_bisect_d__balanced_pool__the_exact_integer_root_2x(amp: int) -> None:
+    """At x0 = x1 the invariant's root is exactly D = 2 x: the bisection keeps a point where it is exactly 0."""
+    assert invariant_gap((10**9, 10**9), amp, 2 * 10**9) == 0
+    assert ss._bisect_D((10**9, 10**9), amp) == 2 * 10**9
+
+
+# --- get_y_D, get_y ---------------------------------------------------------------------------------------------------
+def test_get_y_d__newton_converges_at_curves_255th_step__curves_value() -> None:
+    """At a one-unit side against 2 x 10^223, Newton's iteration from y = D halves its way down and converges at
+    exactly the 255th step: Curve's value, not the closed form."""
+    xp, amp = (2 * 10**223, 1), 100 * AP
+    d = ss.get_D(xp, amp)
+    assert ss.get_y_D(amp, 0, xp, d) == ref.get_y_D(amp, 0, list(xp), d)
+
+
+@pytest.mark.parametrize("xp", [(2 * 10**224, 1), (10**225, 1), (10**240, 1)])
+def test_get_y_d__newton_past_255_steps__closed_form_root_rounded_up(xp: tuple[int, int]) -> None:
+    """Where Curve's loop would revert (256 steps or more), the least y above the quadratic's root: one unit more
+    than Newton's floor, left in the pool."""
+    amp = 100 * AP
+    d = ss.get_D(xp, amp)
+    with pytest.raises(ValueError, match="get_y_D did not converge"):
+        ref.get_y_D(amp, 0, list(xp), d)
+    y = ss.get_y_D(amp, 0, xp, d)
+    assert quadratic(amp, 0, xp, d, y) > 0 >= quadratic(amp, 0, xp, d, y - 1)
+
+
+@pytest.mark.parametrize(("i", "d"), [(-1, 2000), (2, 2000), (0, 0), (1, -1)])
+def test_get_y_d__coin_out_of_range_or_d_not_positive__value_error(i: int, d: int) -> None:
+    with pytest.raises(ValueError, match="coin index out of range or D not positive"):
+        ss.get_y_D(100 * AP, i, (1000, 1000), d)
+
+
+@pytest.mark.parametrize("i", [0, 1])
+def test_get_y_d__the_other_side_empty__refused_as_empty(i: int) -> None:
+    xp = (0, 1000) if i == 1 else (1000, 0)
+    with pytest.raises(EmptyPool, match="one side of the pool is empty"):
+        ss.get_y_D(100 * AP, i, xp, 2000)
+
+
+@pytest.mark.parametrize(("i", "j"), [(0, 0), (1, 1), (-1, 1), (0, 2), (2, 1), (1, -1)])
+def test_get_y__same_or_unknown_coins__value_error(i: int, j: int) -> None:
+    with pytest.raises(ValueError, match="the coins must differ and be 0 or 1"):
+        ss.get_y(i, j, 500, (1000, 1000), 100 * AP, 2000)
+
+
+@pytest.mark.parametrize("x", [0, -1])
+def test_get_y__a_new_balance_of_0_or_less__refused_as_outside_the_curve(x: int) -> None:
+    with pytest.raises(EmptyPool, match="a balance of 0 is outside the curve"):
+        ss.get_y(0, 1, x, (1000, 1000), 100 * AP, 2000)
+
+
+# --- A ----------------------------------------------------------------------------------------------------------------
+def test_ramp_a__to_999_999_curves_max_a_less_one__accepted_and_reached() -> None:
+    """Curve's MAX_A is 10^6: A up to 999,999 (a tenfold ramp from 100,000)."""
+    state = new_state(get_preset("minimal"), governance=GOV, treasury=TREASURY, a=100_000, twap_window=4)
+    state.min_ramp_epochs = state.ramp_epochs = 3
+    host = FakeAmmHost(rate=P)
+    host.epoch = 3
+    dispatch(state, host, GOV, RampA(future_a=999_999, future_epoch=10))
+    assert state.a(10) == 999_999 * AP
+
+
+@pytest.mark.parametrize(("initial", "future"), [(100 * AP, 100 * AP), (100 * AP, 200 * AP), (200 * AP, 100 * AP)])
+def test_ramp_a__at_the_epoch_it_was_set_without_a_ramp__the_future_a(initial: int, future: int) -> None:
+    """A pool whose A was set at epoch 5 and never ramped (initial and future epoch both 5): A at epoch 5."""
+    assert ss.ramp_a(initial, future, 5, 5, 5) == future == ref._A(initial, future, 5, 5, 5)
