@@ -141,3 +141,34 @@ def test_ramp_a__to_999_999_curves_max_a_less_one__accepted_and_reached() -> Non
 def test_ramp_a__at_the_epoch_it_was_set_without_a_ramp__the_future_a(initial: int, future: int) -> None:
     """A pool whose A was set at epoch 5 and never ramped (initial and future epoch both 5): A at epoch 5."""
     assert ss.ramp_a(initial, future, 5, 5, 5) == future == ref._A(initial, future, 5, 5, 5)
+
+
+# --- the swaps' rounding loops ----------------------------------------------------------------------------------------
+def d_of_the_move(pool: ss.Pool, i: int, dx: int, out: int) -> int:
+    """The exact-in check's D: the balances before (SWK value), moved by ``dx`` valued rounded down and ``out`` (the
+    output with the admin's cut) valued rounded up, each on its own."""
+    moved = list(pool.xp)
+    moved[i] += dx * pool.rates[i] // P
+    moved[1 - i] -= -(-out * pool.rates[1 - i] // P)
+    return ss.get_D((moved[0], moved[1]), pool.amp)
+
+
+def test_exchange__d_short_by_a_gwei_at_a_share_price_of_0_116__output_lowered_8_units_the_most_allowed() -> None:
+    """A = 1 and a pool 1200:1 in value: Curve's quote (``xp[j] - y - 1``) would lower D by a Gwei, which is 8.6
+    shares at 0.1156 SWK each. The output is the largest that keeps D, found on the last of its 9 tries."""
+    pool = ss.Pool((309_781_365, 2_226_384), (P, 115_622_457_669_875_698), 1 * AP, 0, 5 * 10**9, 1000)
+    swap = ss.exchange(pool, 0, 31_494_389)
+    assert swap.admin == 0 and swap.dy == 408_320
+    assert d_of_the_move(pool, 0, 31_494_389, swap.dy) >= swap.d0 > d_of_the_move(pool, 0, 31_494_389, swap.dy + 1)
+    quote = ref.CurvePool([309_781_365, 2_226_384], [P, 115_622_457_669_875_698], 1 * AP, 0, 0, 1000)
+    assert quote.get_dy(0, 1, 31_494_389) == swap.dy + 8
+
+
+def test_exchange__d_short_by_9_units_of_a_cheap_share__refused_as_rounding() -> None:
+    """The same at 0.1105 SWK a share: keeping D needs the output lowered 9 units, one more than allowed."""
+    pool = ss.Pool((309_625_326, 2_320_220), (P, 110_501_993_823_964_808), 1 * AP, 0, 0, 1000)
+    with pytest.raises(ss.RoundingRefused, match="cannot be priced without lowering the pool's D; sell more"):
+        ss.exchange(pool, 0, 31_431_960)
+    quote = ref.CurvePool([309_625_326, 2_320_220], [P, 110_501_993_823_964_808], 1 * AP, 0, 0, 1000)
+    dy = quote.get_dy(0, 1, 31_431_960)
+    assert d_of_the_move(pool, 0, 31_431_960, dy - 8) < pool.d() <= d_of_the_move(pool, 0, 31_431_960, dy - 9)
