@@ -149,8 +149,9 @@ def test_devnet_genesis_with_pool_and_liquid__state_root__unchanged() -> None:
     admin = devnet_account_key(0).address
     state.modules = ModuleStore({name: registry.get(name).genesis(DEVNET, admin) for name in ("pool", "liquid")})  # type: ignore[union-attr]
     # Re-pinned for the Merkle state commitment (issue #16, state/proofs.py), then for the module store committed a
-    # part per module (state/commitment.py: ModuleTree); the store encodings above are unchanged.
-    assert hash_state(state).hex() == "19efcf2257256bbf5c274912cd7acb1df499bf7cfc58372a204674d42f1a584f"
+    # part per module (state/commitment.py: ModuleTree), then for the share ledgers' holder tables committed as their
+    # own bucket trees (ShareTree); the store encodings above are unchanged.
+    assert hash_state(state).hex() == "7e7a913e8b80b0968753cd1d00ff0512a68f37cadd781d2708d97f705413ee22"
 
 
 @pytest.mark.parametrize("which", sorted(PINNED))

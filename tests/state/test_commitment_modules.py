@@ -1,12 +1,16 @@
 """The module store's part of the state commitment: one part per enabled module (and the withdrawals not taken),
-each re-encoded canonically only when its plain encoding changed. The incremental root always equals the root from
+each committed as its summary (each share ledger's holder table replaced by its own tree's root) and re-encoded
+canonically only when the summary's plain encoding changed. The incremental root always equals the root from
 scratch after module handlers (which reach into other modules through host services), epoch hooks (every module),
-direct writes and copies; the root never depends on insertion order; an unchanged module is not re-encoded."""
+direct writes and copies; the root never depends on insertion order; an unchanged module is not re-encoded.
+The holder tables' trees: tests/state/test_commitment_share_maps.py."""
 
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -15,7 +19,7 @@ from stakework.modules import registry
 from stakework.modules.errors import ModuleError
 from stakework.modules.liquid.messages import Stake, TransferShares, Wrap
 from stakework.modules.shares import ShareLedger
-from stakework.modules.store import ModuleStore, canonical_part_bytes, decode_store, encode_store, store_parts
+from stakework.modules.store import ModuleStore, decode_store, encode_store, store_parts
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import DEVNET
 from stakework.state import commitment
@@ -114,16 +118,45 @@ def test_root__equal_stores_built_in_other_insertion_orders__same_root() -> None
     assert hash_state(a) == hash_state(b) == hash_state_from_scratch(a)
 
 
+def _plain_table_root(table: dict[bytes, int]) -> bytes:
+    """A holder table's root as state/proofs.py describes it, computed plainly (every bucket, every node)."""
+    buckets: dict[int, list[bytes]] = {}
+    for holder in table:
+        buckets.setdefault(int.from_bytes(holder[:2].ljust(2, b"\x00"), "big"), []).append(holder)
+    layer = [bytes(32)] * 2**16  # an empty bucket's leaf
+    for bucket, holders in buckets.items():
+        layer[bucket] = sha256(b"".join(bytes([len(h)]) + h + table[h].to_bytes(8, "little") for h in sorted(holders)))
+    while len(layer) > 1:
+        layer = [sha256(b"".join(layer[i : i + 16])) for i in range(0, len(layer), 16)]
+    return sha256(layer[0] + len(table).to_bytes(8, "little"))
+
+
+def _plain_summary(obj: Any) -> Any:
+    """The part's builtins with each ledger's holder table replaced by its root, every mapping sorted by key."""
+    if isinstance(obj, dict):
+        if set(obj) == {"shares", "total_shares", "total_assets", "dead_shares"}:
+            obj = {**obj, "shares": _plain_table_root(obj["shares"])}
+        return [(k, _plain_summary(obj[k])) for k in sorted(obj)]
+    if isinstance(obj, list):
+        return [_plain_summary(x) for x in obj]
+    return obj
+
+
 def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
     """The module store's field root: a part per enabled module in registry order, then `withdrawn`; a part's
-    leaf sha256(b"swk:module" || len(name) || name || sha256(canonical bytes)); a binary Merkle root over the leaves
-    mixed with their count. Pinned: a change to the canonical encoding or the shape changes every chain's roots."""
-    store = _state().modules
+    leaf sha256(b"swk:module" || len(name) || name || sha256(canonical summary)), the summary being the part's
+    builtins with each share ledger's holder table replaced by its bucket tree's root (state/proofs.py); a binary
+    Merkle root over the leaves mixed with their count. Pinned: a change to the shape changes every chain's roots."""
+    state = _state()
+    for holder in HOLDERS[:3]:
+        process_module_message(state, holder, Stake(amount=3 * 10**9))
+    store = state.modules
+    store.get("liquid").ledger.shares[b"\x00\x01"] = 5  # a holder of another width: the tree's other path
     store.withdrawn[b"\x05" * 48] = 7
     leaves = []
     for name, value in store_parts(store):
-        root = sha256(canonical_part_bytes(value))
-        leaves.append(sha256(b"swk:module" + bytes([len(name)]) + name.encode() + root))
+        canonical = msgspec.msgpack.encode(_plain_summary(msgspec.to_builtins(value, builtin_types=(bytes,))))
+        leaves.append(sha256(b"swk:module" + bytes([len(name)]) + name.encode() + sha256(canonical)))
     width = 1
     while width < len(leaves):
         width *= 2
@@ -131,28 +164,28 @@ def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
     while len(layer) > 1:
         layer = [sha256(layer[i] + layer[i + 1]) for i in range(0, len(layer), 2)]
     expected = sha256(layer[0] + len(leaves).to_bytes(8, "little"))
-    parts = [(name, sha256(canonical_part_bytes(value))) for name, value in store_parts(store)]
-    assert modules_root(parts) == expected == commitment.ModuleTree().update(store)
-    assert [name for name, _ in parts] == [*(m.name for m in registry.modules()), "withdrawn"]
-    assert expected.hex() == "5ceca1144450cd615e1d2dffe52617ca1ddf680c653145f988a056671b86721e"
+    assert commitment.ModuleTree().update(store) == expected
+    assert [name for name, _ in store_parts(store)] == [*(m.name for m in registry.modules()), "withdrawn"]
+    assert modules_root([]) == sha256(bytes(32) + bytes(8))
+    assert expected.hex() == "3646b5daa7b0d6c9b638bf2db00a27f97e79fe560701e4b3892a55a2c14f6261"
 
 
 def test_root__an_unchanged_module__not_encoded_canonically_again(monkeypatch: pytest.MonkeyPatch) -> None:
     state = _state()
     hash_state(state)
     encoded: list[object] = []
-    real = commitment.canonical_part_bytes
+    real = commitment.canonical_summary_bytes
 
-    def counting(value: object) -> bytes:
-        encoded.append(value)
-        return real(value)
+    def counting(summary: object) -> bytes:
+        encoded.append(summary)
+        return real(summary)
 
-    monkeypatch.setattr(commitment, "canonical_part_bytes", counting)
+    monkeypatch.setattr(commitment, "canonical_summary_bytes", counting)
     hash_state(state)
     assert encoded == []
     state.modules.get("liquid").ledger.shares[HOLDERS[1]] = 5
     hash_state(state)
-    assert encoded == [state.modules.get("liquid")]
+    assert len(encoded) == 1 and isinstance(encoded[0], dict) and "ledger" in encoded[0]  # the liquid part only
     copy = state.copy()
     hash_state(copy)
-    assert encoded == [state.modules.get("liquid")]  # the copy's cache came with it
+    assert len(encoded) == 1  # the copy's cache came with it

@@ -32,6 +32,8 @@ in the protocol's favour.
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from stakework.modules.arith import Rounding, mul_div
@@ -46,13 +48,117 @@ deposits that would pass it are refused, a fee mint that would is skipped."""
 DEFAULT_DEAD_SHARES = 10**6
 
 
-class ShareLedger(msgspec.Struct, kw_only=True):
-    """Shares per holder and the assets behind them (owner-supplied). Mutated only through its methods."""
+class ShareMap(dict[bytes, int]):
+    """A ledger's holder table (holder -> shares): a dict that notes the holders written through it, so the state
+    commitment re-hashes only their buckets (`state/commitment.py: ShareTree`) however the table was written (the
+    ledger's methods, a host service, a handler, a test writing it directly).
 
-    shares: dict[bytes, int] = msgspec.field(default_factory=dict)
+    Every mutator notes its keys: ``[k] = v``, ``del``, ``pop``, ``popitem``, ``setdefault``, ``update``, ``|=``,
+    ``clear``. Holders are noted only while a commitment tree follows the table (`follow`): a tree that starts
+    following rebuilds from the whole table, so nothing needs noting before. Reads are plain dict reads; a copy
+    (``dict(m)``, ``m.copy()``) is a plain dict and notes nothing; a pickled or deep-copied table follows no tree."""
+
+    __slots__ = ("_owner", "_touched")
+    _owner: object
+    """The token of the commitment tree that follows this table (None: no tree; nothing is noted)."""
+    _touched: set[bytes]
+    """Holders written since that tree last looked."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> ShareMap:  # set here: copy and pickle skip __init__
+        self = super().__new__(cls, *args, **kwargs)
+        self._owner = None
+        self._touched = set()
+        return self
+
+    def __setitem__(self, key: bytes, value: int) -> None:
+        super().__setitem__(key, value)
+        if self._owner is not None:
+            self._touched.add(key)
+
+    def __delitem__(self, key: bytes) -> None:
+        super().__delitem__(key)
+        if self._owner is not None:
+            self._touched.add(key)
+
+    def pop(self, key: bytes, *default: Any) -> Any:
+        if self._owner is not None and key in self:
+            self._touched.add(key)
+        return super().pop(key, *default)
+
+    def popitem(self) -> tuple[bytes, int]:
+        key, value = super().popitem()
+        if self._owner is not None:
+            self._touched.add(key)
+        return key, value
+
+    def setdefault(self, key: bytes, default: Any = None) -> Any:
+        if self._owner is not None and key not in self:
+            self._touched.add(key)
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        other = dict(*args, **kwargs)
+        super().update(other)
+        if self._owner is not None:
+            self._touched.update(other)
+
+    def __ior__(self, other: Any) -> ShareMap:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        if self._owner is not None:
+            self._touched.update(self)
+        super().clear()
+
+    def __reduce__(self) -> tuple[type[ShareMap], tuple[dict[bytes, int]]]:
+        # copy.copy, copy.deepcopy and pickle give a table that no tree follows (nothing noted, nothing shared)
+        return ShareMap, (dict(self),)
+
+    # -- for the state commitment (state/commitment.py) ------------------------------------------------------
+    def take_touched(self, token: object) -> set[bytes] | None:
+        """The holders written since the tree holding `token` last asked, forgetting them; None when another tree
+        (or none) followed this table until now: the caller rebuilds, and follows it from now on."""
+        if self._owner is not token:
+            self._owner, self._touched = token, set()
+            return None
+        touched, self._touched = self._touched, set()
+        return touched
+
+    def followed_by(self, token: object) -> bool:
+        return self._owner is token
+
+    def follow(self, token: object, touched: set[bytes]) -> None:
+        """From now on the tree holding `token` follows this table, with `touched` written since it last looked
+        (a copy of a followed table: the source's pending holders)."""
+        self._owner, self._touched = token, set(touched)
+
+    def pending(self) -> set[bytes]:
+        """The holders written since the following tree last looked (a copy)."""
+        return set(self._touched)
+
+
+class ShareLedger(msgspec.Struct, kw_only=True):
+    """Shares per holder and the assets behind them (owner-supplied). Mutated only through its methods.
+
+    ``shares`` is always a :class:`ShareMap` (a plain dict given to the constructor, decoded from a snapshot or
+    assigned later is wrapped), so the state commitment sees every write to it."""
+
+    shares: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     total_shares: int = 0
     total_assets: int = 0
     dead_shares: int = DEFAULT_DEAD_SHARES
+
+    def __post_init__(self) -> None:  # also run when msgspec decodes or converts a ledger
+        if type(self.shares) is dict:
+            self.shares = ShareMap(self.shares)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # A plain dict assigned to `shares` is wrapped (a dict subclass is kept as given: a test's instrumented
+        # table; the commitment then hashes it whole each time, as it cannot see its writes).
+        if name == "shares" and type(value) is dict:
+            value = ShareMap(value)
+        super().__setattr__(name, value)
 
     # --- views -------------------------------------------------------------------------------------------------
     def shares_of(self, holder: bytes) -> int:

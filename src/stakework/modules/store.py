@@ -8,20 +8,27 @@ Encodings (unchanged since the store had one typed field per module, so old root
 
 - snapshot (:func:`encode_store`): a msgpack map of module name -> state, in registration order, then
   ``"withdrawn"`` when it is not empty; an enabled module's state is its ``msgspec`` struct encoding;
-- canonical (:func:`canonical_store_bytes`, and per part :func:`canonical_part_bytes`, which the state root hashes
-  one module at a time): the same mapping as state builtins with every mapping sorted by key, msgpack-encoded.
+- canonical (:func:`canonical_store_bytes`, and per part :func:`canonical_part_bytes`): the same mapping as state
+  builtins with every mapping sorted by key, msgpack-encoded;
+- committed (what the state root hashes, one part at a time: :func:`part_summary`, :func:`canonical_summary_bytes`):
+  a part's canonical form with each share ledger's holder table replaced by the root of its own bucketed tree
+  (``state/commitment.py: ShareTree``), so a block that moves one holder's shares re-hashes that holder's bucket,
+  not the ledger.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
+import msgspec.inspect as mi
 
 from stakework.modules import registry
 from stakework.modules.errors import ModuleError
 from stakework.modules.host import ModuleHost
+from stakework.modules.shares import ShareLedger
 
 WITHDRAWN = "withdrawn"
 
@@ -191,6 +198,99 @@ def canonical_part_bytes(value: Any) -> bytes:
     msgpack-encoded, so they never depend on the order entries were inserted (two nodes that reach the same content
     by different paths agree)."""
     return msgspec.msgpack.encode(_canonical(msgspec.to_builtins(value, builtin_types=(bytes, bytearray, memoryview))))
+
+
+_BYTES_KEPT = (bytes, bytearray, memoryview)
+
+
+def _holds_ledger(t: mi.Type, seen: frozenset[type]) -> bool:
+    """Whether a value of type `t` can hold a ShareLedger (anywhere inside)."""
+    if isinstance(t, mi.StructType):
+        if t.cls is ShareLedger:
+            return True
+        if t.cls in seen:
+            return False
+        return any(_holds_ledger(f.type, seen | {t.cls}) for f in t.fields)
+    if isinstance(t, mi.DictType):
+        return _holds_ledger(t.key_type, seen) or _holds_ledger(t.value_type, seen)
+    if isinstance(t, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType):
+        return _holds_ledger(t.item_type, seen)
+    if isinstance(t, mi.TupleType):
+        return any(_holds_ledger(i, seen) for i in t.item_types)
+    if isinstance(t, mi.UnionType):
+        return any(_holds_ledger(i, seen) for i in t.types)
+    return False
+
+
+@functools.cache
+def _plan(cls: type) -> tuple[tuple[str, bool], ...] | None:
+    """For a struct type that can hold a share ledger: its fields, each with whether it can; None when it cannot
+    (the struct is then converted whole, at C speed)."""
+    info = mi.type_info(cls)
+    if not isinstance(info, mi.StructType) or not _holds_ledger(info, frozenset()):
+        return None
+    return tuple((f.name, _holds_ledger(f.type, frozenset({cls}))) for f in info.fields)
+
+
+def part_summary(value: Any, table_root: Callable[[dict[bytes, int]], bytes]) -> Any:
+    """The part as builtins (bytes kept) with each share ledger's holder table replaced by ``table_root(table)``
+    (a ledger becomes its fields' mapping, ``shares`` holding the root): what the state root commits to, the holder
+    tables through their own trees. Only the fields that can hold a ledger are walked in Python; the rest are
+    converted whole by msgspec."""
+    if isinstance(value, ShareLedger):
+        out: dict[str, Any] = {
+            name: msgspec.to_builtins(getattr(value, name)) for name in value.__struct_fields__ if name != "shares"
+        }
+        out["shares"] = table_root(value.shares)
+        return out
+    if isinstance(value, msgspec.Struct):
+        plan = _plan(type(value))
+        if plan is None:
+            return msgspec.to_builtins(value, builtin_types=_BYTES_KEPT)
+        config = value.__struct_config__
+        fields: dict[Any, Any] = {} if config.tag is None else {config.tag_field: config.tag}
+        for name, holds in plan:
+            item = getattr(value, name)
+            fields[name] = (
+                part_summary(item, table_root) if holds else msgspec.to_builtins(item, builtin_types=_BYTES_KEPT)
+            )
+        return fields
+    if isinstance(value, dict):
+        return {
+            msgspec.to_builtins(k, builtin_types=_BYTES_KEPT): part_summary(v, table_root) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [part_summary(item, table_root) for item in value]
+    return msgspec.to_builtins(value, builtin_types=_BYTES_KEPT)
+
+
+def share_tables(value: Any) -> list[dict[bytes, int]]:
+    """Every share ledger's holder table in the part, in the order :func:`part_summary` meets them (a copy of the
+    part lists its own tables in the same order: the commitment pairs them up)."""
+    out: list[dict[bytes, int]] = []
+
+    def walk(item: Any) -> None:
+        if isinstance(item, ShareLedger):
+            out.append(item.shares)
+        elif isinstance(item, msgspec.Struct):
+            for name, holds in _plan(type(item)) or ():
+                if holds:
+                    walk(getattr(item, name))
+        elif isinstance(item, dict):
+            for v in item.values():
+                walk(v)
+        elif isinstance(item, list | tuple):
+            for v in item:
+                walk(v)
+
+    walk(value)
+    return out
+
+
+def canonical_summary_bytes(summary: Any) -> bytes:
+    """A part summary's canonical bytes (every mapping sorted by key, msgpack-encoded): its root is their
+    SHA-256."""
+    return msgspec.msgpack.encode(_canonical(summary))
 
 
 def _module_for(message: object) -> registry.ModuleDef:

@@ -11,8 +11,10 @@ keeps it up to date:
 - **Accounts**: `Accounts` records the addresses its mutators touch; an update re-hashes those addresses'
   buckets (a sorted array of all addresses gives a bucket's members) and their ancestors.
 - The **module store**: one part per enabled module (and the withdrawals it has not taken), each part's root the
-  SHA-256 of its canonical bytes (every mapping sorted by key); a part whose plain msgpack encoding (C speed, no
-  sorting) is the one last hashed is not encoded canonically again (`ModuleTree`).
+  SHA-256 of its summary's canonical bytes (every mapping sorted by key), the summary being the part with each
+  share ledger's holder table replaced by the root of the table's own bucket tree (`ShareTree`: the table, a
+  `ShareMap`, notes the holders written to it, and only their buckets are re-hashed); a part whose summary's plain
+  msgpack encoding (C speed, no sorting) is the one last hashed is not encoded canonically again (`ModuleTree`).
 - Every **other field** (scalars, checkpoints, the header, the queues) is hashed whole on every root: they are
   small next to the registry.
 
@@ -23,6 +25,7 @@ loaded, a state built by hand). `hash_state_from_scratch` builds a fresh one: th
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from typing import Any
 
@@ -30,7 +33,8 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from stakework.modules.store import ModuleStore, canonical_part_bytes, store_parts
+from stakework.modules.shares import ShareMap
+from stakework.modules.store import ModuleStore, canonical_summary_bytes, part_summary, share_tables, store_parts
 from stakework.state.accounts import AccountEntry, Accounts
 from stakework.state.beacon_state import BeaconState
 from stakework.state.fields import STATE_FIELDS, Field
@@ -407,38 +411,238 @@ def modules_root(parts: list[tuple[str, bytes]]) -> bytes:
     return mix_in_count(merkle_root([module_leaf(name, root) for name, root in parts]), len(parts))
 
 
-class ModuleTree:
-    """The module store's part roots (one per enabled module, and ``withdrawn``), each kept with the plain msgpack
-    encoding of the part it was computed from (no sorting: C speed). A part whose plain encoding is byte for byte
-    the one last hashed holds the same value (same type, same bytes: decoding them gives the same value), so its
-    canonical bytes, the expensive part (every mapping sorted in Python), are not computed again. Nothing relies on
-    a module reporting what it touched: handlers, host services reaching into another module, epoch hooks and
-    direct writes are all seen by the comparison."""
+def _holder_bucket(holder: bytes) -> int:
+    """A holder's bucket in a share table's tree: its first 16 bits (zero-padded), as an account's."""
+    return int.from_bytes(holder[:2].ljust(2, b"\x00"), "big")
 
-    __slots__ = ("parts",)
+
+def _holder_entry(holder: Any, shares: Any) -> bytes:
+    """One holder's entry in its bucket: len(holder) (1 byte) || holder || shares (8 bytes LE)."""
+    if not isinstance(holder, bytes) or len(holder) > 255:
+        raise ValueError(f"a share ledger's holder is at most 255 bytes, got {holder!r}")
+    if not isinstance(shares, int) or not 0 <= shares < 2**64:
+        raise ValueError(f"holder 0x{holder.hex()} holds {shares!r} shares: not an unsigned 64-bit integer")
+    return bytes([len(holder)]) + holder + shares.to_bytes(8, "little")
+
+
+def _bucket_leaf(table: dict[bytes, int], holders: list[bytes]) -> bytes:
+    return _sha(b"".join([_holder_entry(h, table[h]) for h in holders])).digest()
+
+
+class ShareTree:
+    """One share ledger's holder table as a tree (shaped like the accounts'): 2**16 buckets by the holder's first
+    16 bits, a bucket's leaf the SHA-256 of its entries sorted by holder (`_holder_entry`), a 16-ary tree of height
+    4 over the buckets, the holder count mixed in. Sparse: only non-empty buckets and the nodes above them are
+    stored (a chain has many small ledgers). The table (a `ShareMap`) notes the holders written to it; an update
+    re-hashes their buckets and those buckets' ancestors. A table that notes nothing (a dict that is not a
+    ShareMap) is hashed whole each time.
+
+    A bucket's holders are read from `base` (every holder, sorted, as the last rebuild found them: one immutable
+    blob, shared by copies) until the bucket first changes; from then on from `members` (a sorted list)."""
+
+    __slots__ = ("base", "count", "followed", "layers", "members", "token")
 
     def __init__(self) -> None:
-        self.parts: dict[str, tuple[type, bytes, bytes]] = {}
-        """Part name -> (its type, its plain encoding, its root: sha256 of its canonical bytes)."""
+        self.base: tuple[bytes, int, npt.NDArray[np.int64]] | None = None
+        """(the holders of the last rebuild, sorted, concatenated; their width; bucket b's holders are the
+        b-th to (b+1)-th offsets' slice), when they all had one width; None: `members` holds every bucket."""
+        self.members: dict[int, list[bytes]] = {}
+        """Bucket -> its holders, sorted, for the buckets changed since the last rebuild (no entry: see `base`)."""
+        self.layers: list[dict[int, bytes]] = [{} for _ in range(ACCOUNT_HEIGHT + 1)]
+        """Height -> node index -> hash (no entry: an all-zero subtree's root, ZERO_NODES[height])."""
+        self.count = 0
+        self.token = object()
+        """This tree's mark on the table it follows (ShareMap.take_touched)."""
+        self.followed: dict[bytes, int] | None = None
 
-    def copy(self) -> ModuleTree:
+    def copy(self) -> ShareTree:
+        new = ShareTree.__new__(ShareTree)
+        new.base = self.base  # immutable: shared
+        new.members = {bucket: list(holders) for bucket, holders in self.members.items()}
+        new.layers = [dict(layer) for layer in self.layers]
+        new.count = self.count
+        new.token = object()
+        new.followed = None
+        return new
+
+    def _holders(self, bucket: int) -> list[bytes]:
+        """The bucket's holders, sorted, as a list of its own (taken from `base` the first time)."""
+        holders = self.members.get(bucket)
+        if holders is None:
+            holders = self.members[bucket] = []
+            if self.base is not None:
+                blob, width, offsets = self.base
+                lo, hi = int(offsets[bucket]) * width, int(offsets[bucket + 1]) * width
+                holders.extend(blob[i : i + width] for i in range(lo, hi, width))
+        return holders
+
+    def _rebuild(self, table: dict[bytes, int]) -> set[int]:
+        """Every bucket from the whole table; returns the buckets whose leaves were set."""
+        self.layers = [{} for _ in range(ACCOUNT_HEIGHT + 1)]
+        self.members, self.base = {}, None
+        self.count = len(table)
+        holders = list(table)
+        width = len(holders[0]) if holders else 0
+        values: npt.NDArray[np.uint64] | None = None
+        if 2 <= width <= 255 and set(map(type, holders)) == {bytes} and set(map(len, holders)) == {width}:
+            shares = list(table.values())
+            if set(map(type, shares)) == {int}:
+                try:
+                    values = np.array(shares, dtype="<u8")
+                except OverflowError:
+                    values = None  # the slow path below names the bad entry
+        leaf = self.layers[0]
+        if values is None:
+            for holder in holders:
+                _holder_entry(holder, table[holder])
+                self.members.setdefault(_holder_bucket(holder), []).append(holder)
+            for bucket, bucket_holders in self.members.items():
+                bucket_holders.sort()
+                leaf[bucket] = _bucket_leaf(table, bucket_holders)
+            return set(self.members)
+        # All holders of one width (addresses): sorted and hashed with numpy, one SHA-256 call per bucket.
+        n = len(holders)
+        raw = np.frombuffer(b"".join(holders), dtype=np.uint8).reshape(n, width)
+        padded = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
+        padded[:, :width] = raw
+        words = padded.view(">u8")  # byte order is the order of these big-endian words, first word first
+        order = np.argsort(words[:, 0], kind="stable")
+        first = words[order, 0]
+        if words.shape[1] > 1 and bool((first[1:] == first[:-1]).any()):
+            order = np.lexsort(words.T[::-1])  # holders sharing their first 8 bytes: sort on every word
+        ordered = raw[order]
+        buckets = (ordered[:, 0].astype(np.int64) << 8) | ordered[:, 1]
+        offsets = np.searchsorted(buckets, np.arange(_BUCKETS + 1, dtype=np.int64)).astype(np.int64)
+        self.base = (ordered.tobytes(), width, offsets)
+        record = 1 + width + 8
+        entries = np.empty((n, record), dtype=np.uint8)
+        entries[:, 0] = width
+        entries[:, 1 : 1 + width] = ordered
+        entries[:, 1 + width :] = values[order].view(np.uint8).reshape(n, 8)
+        mv = memoryview(entries.reshape(-1).data)
+        present = np.flatnonzero(offsets[1:] > offsets[:-1])
+        for bucket, lo, hi in zip(
+            present.tolist(), offsets[present].tolist(), offsets[present + 1].tolist(), strict=True
+        ):
+            leaf[bucket] = _sha(mv[lo * record : hi * record]).digest()
+        return set(present.tolist())
+
+    def _apply(self, table: dict[bytes, int], touched: set[bytes]) -> set[int]:
+        """Bring the touched holders' buckets up to date; returns those buckets."""
+        dirty: set[int] = set()
+        for holder in touched:
+            _holder_entry(holder, table.get(holder, 0))
+            bucket = _holder_bucket(holder)
+            dirty.add(bucket)
+            holders = self._holders(bucket)
+            at = bisect.bisect_left(holders, holder)
+            known = at < len(holders) and holders[at] == holder
+            if holder in table:
+                if not known:
+                    holders.insert(at, holder)
+                    self.count += 1
+            elif known:
+                del holders[at]
+                self.count -= 1
+        leaf = self.layers[0]
+        for bucket in dirty:
+            holders = self.members[bucket]
+            if holders:
+                leaf[bucket] = _bucket_leaf(table, holders)
+            else:
+                leaf.pop(bucket, None)
+        return dirty
+
+    def update(self, table: dict[bytes, int]) -> None:
+        touched = table.take_touched(self.token) if isinstance(table, ShareMap) else None
+        if table is not self.followed:
+            touched = None
+        self.followed = table if isinstance(table, ShareMap) else None
+        if touched is not None and not touched:
+            return
+        dirty = self._rebuild(table) if touched is None else self._apply(table, touched)
+        for height in range(ACCOUNT_HEIGHT):
+            below, above, zero = self.layers[height], self.layers[height + 1], ZERO_NODES[height]
+            dirty = {i // ARITY for i in dirty}
+            for parent in dirty:
+                first = parent * ARITY
+                children = [below.get(first + j, zero) for j in range(ARITY)]
+                if all(child is zero for child in children):
+                    above.pop(parent, None)
+                else:
+                    above[parent] = _sha(b"".join(children)).digest()
+
+    def root(self) -> bytes:
+        """The table's root: the bucket tree's root mixed with the holder count."""
+        return mix_in_count(self.layers[ACCOUNT_HEIGHT].get(0, ZERO_NODES[ACCOUNT_HEIGHT]), self.count)
+
+
+class ModuleTree:
+    """The module store's part roots (one per enabled module, and ``withdrawn``). A part is committed as its
+    summary (`part_summary`): its state as builtins with each share ledger's holder table replaced by that table's
+    root (a `ShareTree`, kept per table and brought up to date from the holders the table noted). The summary's
+    plain msgpack encoding (C speed) is kept with the part's root: a part whose summary encodes byte for byte as
+    the one last hashed holds the same content, and is not encoded canonically (its mappings sorted in Python)
+    again. Nothing relies on a module reporting what it touched: handlers, host services reaching into another
+    module, epoch hooks and direct writes all go through the tables (which note them) or the summary (compared)."""
+
+    __slots__ = ("parts", "tables")
+
+    def __init__(self) -> None:
+        self.parts: dict[str, tuple[bytes, bytes]] = {}
+        """Part name -> (its summary's plain encoding, its root: sha256 of the summary's canonical bytes)."""
+        self.tables: dict[int, tuple[dict[bytes, int], ShareTree]] = {}
+        """id(holder table) -> (the table, its tree), for the tables of the store last hashed."""
+
+    def copy(self, source: ModuleStore | None = None, target: ModuleStore | None = None) -> ModuleTree:
+        """A copy; with `source` (the store this tree hashed) and `target` (a fresh copy of it, `ModuleStore.copy`),
+        the copy's trees follow the target's holder tables, which are paired with the source's in the order the
+        summary meets them (else the copy rebuilds every table when next hashed)."""
         new = ModuleTree()
         new.parts = dict(self.parts)  # immutable entries: shared
+        if source is None or target is None:
+            return new
+        theirs = [table for _, value in store_parts(source) for table in share_tables(value)]
+        ours = [table for _, value in store_parts(target) for table in share_tables(value)]
+        if len(theirs) != len(ours):
+            return new
+        for old, fresh in zip(theirs, ours, strict=True):
+            known = self.tables.get(id(old))
+            if known is None or known[0] is not old or not isinstance(old, ShareMap) or not isinstance(fresh, ShareMap):
+                continue
+            if not old.followed_by(known[1].token):
+                continue
+            tree = known[1].copy()
+            tree.followed = fresh
+            fresh.follow(tree.token, old.pending())
+            new.tables[id(fresh)] = (fresh, tree)
         return new
 
     def update(self, store: ModuleStore) -> bytes:
+        tables: dict[int, tuple[dict[bytes, int], ShareTree]] = {}
+
+        def table_root(table: dict[bytes, int]) -> bytes:
+            found = tables.get(id(table))
+            if found is None:  # each table once per update, even if two ledgers share it
+                known = self.tables.get(id(table))
+                tree = known[1] if known is not None and known[0] is table else ShareTree()
+                tree.update(table)
+                found = tables[id(table)] = (table, tree)
+            return found[1].root()
+
         parts = []
         seen = {}
         for name, value in store_parts(store):
-            plain = msgspec.msgpack.encode(value)
+            summary = part_summary(value, table_root)
+            plain = msgspec.msgpack.encode(summary)
             known = self.parts.get(name)
-            if known is not None and known[0] is type(value) and known[1] == plain:
-                root = known[2]
-            else:
-                root = _sha(canonical_part_bytes(value)).digest()
-            seen[name] = (type(value), plain, root)
+            root = (
+                known[1] if known is not None and known[0] == plain else _sha(canonical_summary_bytes(summary)).digest()
+            )
+            seen[name] = (plain, root)
             parts.append((name, root))
         self.parts = seen
+        self.tables = tables
         return modules_root(parts)
 
 
@@ -463,7 +667,7 @@ class StateCommitment:
         new = StateCommitment.__new__(StateCommitment)
         new.columns = {name: tree.copy() for name, tree in self.columns.items()}
         new.accounts = self.accounts.copy()
-        new.modules = self.modules.copy()
+        new.modules = self.modules.copy(source.modules, target.modules)
         new.leaves = list(self.leaves)
         new.registry = target.validators if source.validators is self.registry else None
         new.token = object()
