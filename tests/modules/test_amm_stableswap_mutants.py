@@ -172,3 +172,69 @@ def test_exchange__d_short_by_9_units_of_a_cheap_share__refused_as_rounding() ->
     quote = ref.CurvePool([309_625_326, 2_320_220], [P, 110_501_993_823_964_808], 1 * AP, 0, 0, 1000)
     dy = quote.get_dy(0, 1, 31_431_960)
     assert d_of_the_move(pool, 0, 31_431_960, dy - 8) < pool.d() <= d_of_the_move(pool, 0, 31_431_960, dy - 9)
+
+
+def balanced(rate: int = P, fee: int = 0, side: int = 10**12) -> ss.Pool:
+    """A pool of ``side`` of each coin (in native units) at A 100, its LP supply the sum."""
+    return ss.Pool((side, side), (P, rate), 100 * AP, fee, 0, 2 * side)
+
+
+@pytest.mark.parametrize("dx", [0, -1])
+def test_exchange__nothing_or_less__refused_as_below_minimum(dx: int) -> None:
+    with pytest.raises(ss.BelowMinimum, match="sell a positive amount"):
+        ss.exchange(balanced(), 0, dx)
+
+
+@pytest.mark.parametrize(
+    "pool",
+    [
+        ss.Pool((10**12, 10**12), (P, P), 100 * AP, 0, 0, 0),
+        ss.Pool((0, 10**12), (P, P), 100 * AP, 0, 0, 10**12),
+        ss.Pool((10**12, 0), (P, P), 100 * AP, 0, 0, 10**12),
+    ],
+)
+def test_exchange_and_exact_out__no_lp_supply_or_a_side_empty__refused_as_empty(pool: ss.Pool) -> None:
+    with pytest.raises(EmptyPool, match="the pool has no liquidity: add both coins first"):
+        ss.exchange(pool, 0, 1000)
+    with pytest.raises(EmptyPool, match="the pool has no liquidity: add both coins first"):
+        ss.exchange_exact_out(pool, 0, 1000)
+
+
+def test_exchange__one_unit_into_a_balanced_pool__buys_exactly_nothing_refused() -> None:
+    """``xp[j] - y - 1`` is exactly 0: nothing to pay out."""
+    with pytest.raises(ss.BelowMinimum, match="1 units buy nothing from the pool; sell more"):
+        ss.exchange(balanced(), 0, 1)
+
+
+def test_exchange__one_gwei_out_worth_less_than_a_share_at_1_5__refused_as_rounding() -> None:
+    """2 Gwei buy 1 Gwei of value, two thirds of a share at 1.5 SWK a share: 0 shares, refused, not paid as 0."""
+    with pytest.raises(ss.RoundingRefused, match="selling 2 units cannot be priced"):
+        ss.exchange(balanced(rate=3 * P // 2), 0, 2)
+    assert ss.exchange(balanced(rate=3 * P // 2), 0, 3).dy == 1
+
+
+@pytest.mark.parametrize("dy", [0, -1])
+def test_exchange_exact_out__nothing_or_less__refused_as_below_minimum(dy: int) -> None:
+    with pytest.raises(ss.BelowMinimum, match="buy a positive amount"):
+        ss.exchange_exact_out(balanced(), 0, dy)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_exchange_exact_out__all_of_a_coin_or_more__refused_naming_the_balance(extra: int) -> None:
+    with pytest.raises(ss.BelowMinimum, match="the pool holds 1000000 of that coin; buy less than that"):
+        ss.exchange_exact_out(balanced(side=10**6), 0, 10**6 + extra)
+
+
+def test_exchange_exact_out__all_but_one_unit_without_a_fee__refused_as_emptying_the_side() -> None:
+    """Rounded up, the output plus one is exactly the side's balance: the curve has no point there."""
+    with pytest.raises(ss.BelowMinimum, match="buying 999999 would empty the pool's side; buy less"):
+        ss.exchange_exact_out(balanced(side=10**6), 0, 10**6 - 1)
+
+
+def test_exchange_exact_out__one_gwei_for_shares_worth_3__costs_one_share_the_surplus_a_fee() -> None:
+    pool = balanced(rate=3 * P)
+    swap = ss.exchange_exact_out(pool, 1, 1)
+    sold = ss.exchange(pool, 1, 1)
+    assert (swap.dx, swap.dy, swap.admin) == (1, 1, 0)
+    assert swap.fee == sold.fee + sold.dy - 1 and sold.dy > 1
+    assert swap.balances == (10**12 - 1, 10**12 + 1) and swap.d1 == pool.d(swap.balances) > swap.d0
