@@ -117,6 +117,13 @@ class LedgerAndCopies(RuleBasedStateMachine):
         balance, nonce = model.get(a, (0, 0))
         model[a] = (balance, nonce + 1)
 
+    @rule(i=st.integers(0, 30), row=st.integers(0, 15), value=st.integers(0, 2**40))
+    def write_registry(self, i: int, row: int, value: int) -> None:
+        """A registry write beside the ledger's: the commitment's column trees are copy-on-write too."""
+        state, _ = self._pick(i)
+        state.validators.balances[row] = value
+        state.validators.current_epoch_participation[row] = value % 8
+
     @precondition(lambda self: len(self.states) < 8)
     @rule(i=st.integers(0, 30), whole_state=st.booleans())
     def copy(self, i: int, whole_state: bool) -> None:
