@@ -89,7 +89,7 @@ def _raw(column: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
 class ChunkTree:
     """One column's chunk tree, with the shadow it was last hashed from."""
 
-    __slots__ = ("append_only", "count", "layers", "per", "row_bytes", "shadow")
+    __slots__ = ("append_only", "count", "layers", "per", "row_bytes", "shadow", "shared_layers", "shared_shadow")
 
     def __init__(self, row_bytes: int, *, append_only: bool = False) -> None:
         self.append_only = append_only
@@ -99,12 +99,19 @@ class ChunkTree:
         self.count = 0
         self.layers: list[npt.NDArray[np.uint8]] = []
         self.shadow: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
+        self.shared_layers = False
+        """The layer arrays may be another tree's too (a copy): copied before they are written in place."""
+        self.shared_shadow = False
+        """The same for the shadow."""
 
     def copy(self) -> ChunkTree:
+        """A tree of its own that shares the arrays until either side writes one (copy-on-write: a state copied
+        for a block copies only the columns the block changes)."""
         new = ChunkTree(self.row_bytes, append_only=self.append_only)
         new.count = self.count
-        new.layers = [layer.copy() for layer in self.layers]
-        new.shadow = self.shadow.copy()
+        new.layers = list(self.layers)
+        new.shadow = self.shadow
+        self.shared_layers = self.shared_shadow = new.shared_layers = new.shared_shadow = True
         return new
 
     def _resize(self, chunks: int) -> None:
@@ -166,6 +173,7 @@ class ChunkTree:
         rows = len(column)
         if rows < self.count or self.row_bytes * rows != len(raw) or (self.append_only and not same_source):
             self.count, self.layers, self.shadow = 0, [], np.zeros(0, dtype=np.uint8)  # start over
+            self.shared_layers = self.shared_shadow = False
         old = self.count
         if self.append_only:
             dirty = np.zeros(0, dtype=np.intp)
@@ -177,17 +185,23 @@ class ChunkTree:
         if rows != old:
             dirty = np.union1d(dirty, np.arange(old // self.per, chunks))
             self._resize(chunks)
+            self.shared_layers = False  # (new arrays)
         if self.append_only:
             pass
         elif rows != old or len(dirty) * 4 > chunks:
             self.shadow = raw.copy()
+            self.shared_shadow = False
         elif len(dirty):
+            if self.shared_shadow:
+                self.shadow, self.shared_shadow = self.shadow.copy(), False
             chunk_bytes = self.per * self.row_bytes
             for i in dirty.tolist():
                 self.shadow[i * chunk_bytes : (i + 1) * chunk_bytes] = raw[i * chunk_bytes : (i + 1) * chunk_bytes]
         self.count = rows
         if not len(dirty):
             return
+        if self.shared_layers:
+            self.layers, self.shared_layers = [layer.copy() for layer in self.layers], False
         self._rehash(raw, dirty.astype(np.intp))
 
     def _rehash(self, raw: npt.NDArray[np.uint8], dirty: npt.NDArray[np.intp]) -> None:
@@ -261,7 +275,7 @@ class AccountTree:
     """The accounts' bucket tree: every account's entry in a table sorted by address (a bucket's leaf is the
     sha256 of a slice of it) and the tree's layers (depth ACCOUNT_BUCKET_BITS, all levels stored)."""
 
-    __slots__ = ("buckets", "followed", "keys", "layers", "table", "token")
+    __slots__ = ("buckets", "followed", "keys", "layers", "shared", "table", "token")
 
     def __init__(self) -> None:
         self.keys: npt.NDArray[Any] = np.zeros(0, dtype="S20")
@@ -274,15 +288,21 @@ class AccountTree:
         """This tree's mark on the ledger it follows (Accounts.take_touched)."""
         self.followed: Accounts | None = None
         """The ledger this tree holds (a different one is hashed from scratch)."""
+        self.shared = False
+        """`table` and `layers` may be another tree's too (a copy): copied before they are written in place.
+        (`keys` and `buckets` are never written in place: always shared.)"""
 
     def copy(self) -> AccountTree:
+        """A tree of its own that shares the arrays until either side writes (copy-on-write: a copy whose ledger
+        does not change, such as the head state advanced to a slot, copies nothing)."""
         new = AccountTree.__new__(AccountTree)
-        new.keys = self.keys.copy()
-        new.buckets = self.buckets.copy()
-        new.table = self.table.copy()
-        new.layers = [layer.copy() for layer in self.layers]
+        new.keys = self.keys
+        new.buckets = self.buckets
+        new.table = self.table
+        new.layers = list(self.layers)
         new.token = object()
         new.followed = None
+        self.shared = new.shared = True
         return new
 
     def _bounds(self, buckets: npt.NDArray[np.int64]) -> tuple[list[int], list[int]]:
@@ -305,6 +325,7 @@ class AccountTree:
         self.keys = np.ascontiguousarray(self.table["address"])
         self.buckets = _buckets_of(self.keys)
         self.layers = _empty_layers()
+        self.shared = False
         return np.unique(self.buckets)
 
     def _apply(self, touched: dict[bytes, AccountEntry | None]) -> npt.NDArray[np.int64]:
@@ -347,6 +368,8 @@ class AccountTree:
         accounts.follow(self.token)
         if touched is not None and not touched:
             return
+        if touched is not None and self.shared:  # about to write in place: our own arrays first
+            self.table, self.layers, self.shared = self.table.copy(), [layer.copy() for layer in self.layers], False
         dirty = self._rebuild(accounts) if touched is None else self._apply(touched)
         lows, highs = self._bounds(dirty)
         mv = self.table.view(np.uint8).data if len(self.table) else memoryview(b"")
