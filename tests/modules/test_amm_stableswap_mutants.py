@@ -238,3 +238,137 @@ def test_exchange_exact_out__one_gwei_for_shares_worth_3__costs_one_share_the_su
     assert (swap.dx, swap.dy, swap.admin) == (1, 1, 0)
     assert swap.fee == sold.fee + sold.dy - 1 and sold.dy > 1
     assert swap.balances == (10**12 - 1, 10**12 + 1) and swap.d1 == pool.d(swap.balances) > swap.d0
+
+
+# --- deposits ---------------------------------------------------------------------------------------------------------
+def small(rate: int = P, fee: int = 0) -> ss.Pool:
+    """10^6 Gwei of value a side at A 100, LP supply 2 x 10^6."""
+    return ss.Pool((10**6, 10**6 * P // rate), (P, rate), 100 * AP, fee, 0, 2 * 10**6)
+
+
+@pytest.mark.parametrize("amounts", [(0, 0), (-1, 5), (5, -1)])
+def test_add_liquidity__nothing_or_a_negative_amount__refused_as_below_minimum(amounts: tuple[int, int]) -> None:
+    with pytest.raises(ss.BelowMinimum, match="add a positive amount of at least one coin"):
+        ss.add_liquidity(small(), amounts)
+
+
+@pytest.mark.parametrize("amounts", [(5, 0), (0, 5)])
+def test_add_liquidity__first_deposit_of_one_coin__refused_as_empty(amounts: tuple[int, int]) -> None:
+    with pytest.raises(EmptyPool, match="the first deposit into the pool must bring both SWK and stSWK"):
+        ss.add_liquidity(ss.Pool((0, 0), (P, P), 100 * AP, 0, 0, 0), amounts)
+
+
+def test_add_liquidity__first_deposit__d_of_the_coins_no_fee_nothing_before() -> None:
+    dep = ss.add_liquidity(ss.Pool((0, 0), (P, 2 * P), 100 * AP, 4_000_000, 5 * 10**9, 0), (2000, 1000))
+    assert dep == ss.Deposit(
+        balances=(2000, 1000), admin=(0, 0), fees=(0, 0), d0=0, d0_up=0, d2=4000, d_after=4000, curve_shares=0
+    )
+    assert dep.credit(0) == 4000
+
+
+def test_add_liquidity__one_share_worth_half_a_gwei__refused_as_not_raising_d() -> None:
+    with pytest.raises(ss.BelowMinimum, match="the deposit does not raise the pool's D; add more"):
+        ss.add_liquidity(small(rate=P // 2), (0, 1))
+
+
+def test_add_liquidity__two_gwei_into_a_large_pool_with_a_fee__refused_as_adding_nothing_after_the_fee() -> None:
+    """Each coin's imbalance fee rounds up to a unit: D after the fee is D before."""
+    pool = ss.Pool((10**12, 10**12), (P, P), 100 * AP, 4_000_000, 0, 2 * 10**12)
+    with pytest.raises(ss.BelowMinimum, match="after the imbalance fee the deposit adds nothing to the pool"):
+        ss.add_liquidity(pool, (2, 0))
+    assert ss.add_liquidity(pool, (4, 0)).d2 > pool.d()
+
+
+def test_add_liquidity__one_coin_a_hundredfold_at_a_fee_of_50_percent__refused_as_too_lopsided() -> None:
+    """The other coin's fee (half its distance from the balanced deposit) is more than the pool holds of it."""
+    with pytest.raises(ss.BelowMinimum, match="the deposit is too lopsided for the pool; add some of both coins"):
+        ss.add_liquidity(small(fee=5 * 10**9), (10**8, 0))
+
+
+@pytest.mark.parametrize(
+    ("balances", "rate", "amp", "fee", "admin_fee", "supply", "amounts"),
+    [
+        ((10**12, 10**12), P, 100 * AP, 4_000_000, 5 * 10**9, 2 * 10**12, (10**11, 0)),
+        ((10**12, 8 * 10**11), 5 * P // 4, 10 * AP, 1, 0, 2 * 10**12 - 3, (3 * 10**10, 7 * 10**9)),
+        ((5 * 10**11, 2 * 10**12), 7 * P // 10, 1000 * AP, 100_000_000, 10**10, 10**12, (0, 10**12)),
+        ((3 * 10**9, 10**9), 1_999_999_999_999_999_999, 50 * AP, 3, 5 * 10**9, 10**9 + 7, (123_456_789, 987_654)),
+    ],
+)
+def test_add_liquidity__curve_shares__exactly_what_curves_add_liquidity_mints(
+    balances: tuple[int, int], rate: int, amp: int, fee: int, admin_fee: int, supply: int, amounts: tuple[int, int]
+) -> None:
+    pool = ss.Pool(balances, (P, rate), amp, fee, admin_fee, supply)
+    curve = ref.CurvePool(list(balances), [P, rate], amp, fee, admin_fee, supply)
+    dep = ss.add_liquidity(pool, amounts)
+    assert dep.curve_shares == curve.add_liquidity(list(amounts), 0)
+    assert dep.d0 == pool.d() and dep.d0_up == ss.get_D(ss.xp_up(balances, (P, rate)), amp)
+    assert dep.d_after == pool.d(dep.balances)
+    assert all(dep.admin[k] == dep.fees[k] * admin_fee // ss.FEE_DENOMINATOR for k in (0, 1))
+
+
+def deposit(d0: int, d0_up: int, d2: int, d_after: int, curve_shares: int) -> ss.Deposit:
+    return ss.Deposit((1, 1), (0, 0), (0, 0), d0=d0, d0_up=d0_up, d2=d2, d_after=d_after, curve_shares=curve_shares)
+
+
+@pytest.mark.parametrize(
+    ("dep", "supply", "credit"),
+    [
+        # the module's own shares bind: 999 x 104 / 1003 = 103 shares, worth 103 x 1000 / 999 = 103 of D
+        (deposit(1000, 1003, 1107, 10**9, 10**9), 999, 103),
+        # Curve's shares bind: 50 shares, worth 50 x 1000 / 999 = 50
+        (deposit(1000, 1003, 1107, 10**9, 50), 999, 50),
+        # the rise of D binds: 30
+        (deposit(1000, 1003, 1107, 1030, 10**9), 999, 30),
+        # D fell (the pool's rounding): nothing
+        (deposit(1000, 1003, 1107, 990, 10**9), 999, 0),
+        # the first deposit: D2 itself
+        (deposit(0, 0, 5000, 5000, 0), 0, 5000),
+        # one LP share worth 3 of D: 2 shares x 3000 / 1000 = 6 (2 shares: 1000 x 7 / 3001)
+        (deposit(3000, 3001, 3008, 10**9, 10**9), 1000, 6),
+    ],
+)
+def test_deposit_credit__the_least_of_its_shares_curves_shares_and_the_rise_of_d(
+    dep: ss.Deposit, supply: int, credit: int
+) -> None:
+    assert dep.credit(supply) == credit
+
+
+# --- withdrawals ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shares", [0, -1])
+def test_remove_liquidity__no_shares_or_less__refused(shares: int) -> None:
+    with pytest.raises(ss.BelowMinimum, match="burn a positive number of LP shares"):
+        ss.remove_liquidity(small(), shares)
+    with pytest.raises(ss.BelowMinimum, match="burn a positive number of LP shares"):
+        ss.remove_liquidity_one_coin(small(), shares, 0)
+
+
+def test_remove_liquidity__all_shares__all_coins_one_more__refused() -> None:
+    pool = ss.Pool((10**6, 3 * 10**5 + 7), (P, 3 * P), 100 * AP, 0, 0, 1_900_021)
+    assert ss.remove_liquidity(pool, 1_900_021) == (10**6, 3 * 10**5 + 7)
+    assert ss.remove_liquidity(pool, 1_000_000) == (10**12 // 1_900_021, (3 * 10**5 + 7) * 10**6 // 1_900_021)
+    with pytest.raises(ss.BelowMinimum, match="more LP shares than exist"):
+        ss.remove_liquidity(pool, 1_900_022)
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_remove_liquidity_one_coin__all_shares_or_more__refused_keeping_the_dead_shares(extra: int) -> None:
+    with pytest.raises(ss.BelowMinimum, match="the pool keeps its locked dead shares; burn fewer LP shares"):
+        ss.remove_liquidity_one_coin(small(), 2 * 10**6 + extra, 0)
+
+
+@pytest.mark.parametrize("balances", [(0, 10**6), (10**6, 0)])
+def test_remove_liquidity_one_coin__a_side_empty__refused_as_empty(balances: tuple[int, int]) -> None:
+    with pytest.raises(EmptyPool, match="the pool has no liquidity"):
+        ss.remove_liquidity_one_coin(ss.Pool(balances, (P, P), 100 * AP, 0, 0, 10**6), 10, 0)
+
+
+def test_remove_liquidity_one_coin__one_share_worth_a_gwei__refused_as_worth_nothing() -> None:
+    """Curve's "withdraw less" unit takes the one Gwei the share is worth."""
+    with pytest.raises(ss.BelowMinimum, match="1 LP shares are worth nothing in that coin; burn more"):
+        ss.remove_liquidity_one_coin(small(), 1, 0)
+
+
+def test_spot_price__no_lp_supply_or_no_coins__no_price() -> None:
+    for pool in (ss.Pool((0, 0), (P, P), 100 * AP, 0, 0, 0), ss.Pool((10, 10), (P, P), 100 * AP, 0, 0, 0)):
+        with pytest.raises(EmptyPool, match="the pool has no liquidity, so no price"):
+            ss.spot_price(pool)
