@@ -29,6 +29,7 @@ def record(state: AmmState, epoch: int) -> None:
         return
     if state.price_last > 0:
         state.price_samples.append(PricePoint(state.price_epoch, state.price_last))
+        # equivalent mutant (cmp > to >=): at exactly MAX_SAMPLES samples the slice deleted is empty
         if len(state.price_samples) > MAX_SAMPLES:
             del state.price_samples[: len(state.price_samples) - MAX_SAMPLES]
     state.price_epoch = epoch
@@ -36,6 +37,7 @@ def record(state: AmmState, epoch: int) -> None:
 
 def current_price(state: AmmState, rate: int, epoch: int) -> int:
     """The pool's spot price now (0 when it has no liquidity)."""
+    # equivalent mutant (const 0 to -1|const 0 to 1): empty: spot_price raises EmptyPool, so 0; never 1 share: 10^6 dead
     if state.lp.total_shares == 0:
         return 0
     try:
@@ -49,6 +51,7 @@ def history_epochs(state: AmmState, epoch: int) -> int:
     first = state.price_samples[0].epoch if state.price_samples else state.price_epoch
     if state.price_last == 0 and not state.price_samples:
         return 0
+    # equivalent mutant (keeping argument 1|const 0 to -1): the last touch's epoch is never past the chain's
     return max(epoch - first, 0)
 
 
@@ -69,10 +72,14 @@ def twap(state: AmmState, epoch: int, window: int | None = None) -> int:
     end = epoch
     for point in reversed(points):
         lo = max(point.epoch, start)
+        # equivalent mutant (cmp > to >=): at end == lo the term added is price x 0
         if end > lo:
             total += point.price * (end - lo)
+        # equivalent mutant (keeping argument 2): points go back in epoch order from one not past the chain's: <= end
         end = min(end, point.epoch)
+        # equivalent mutant (cmp <= to <): the break only saves work: once end <= start every later term is price x 0
         if end <= start:
+            # equivalent mutant (delete break): only saves work: with end <= start, lo >= end, so nothing more is added
             break
     return total // w
 
