@@ -372,3 +372,53 @@ def test_spot_price__no_lp_supply_or_no_coins__no_price() -> None:
     for pool in (ss.Pool((0, 0), (P, P), 100 * AP, 0, 0, 0), ss.Pool((10, 10), (P, P), 100 * AP, 0, 0, 0)):
         with pytest.raises(EmptyPool, match="the pool has no liquidity, so no price"):
             ss.spot_price(pool)
+
+
+# --- what a swap and a one-coin withdrawal report ---------------------------------------------------------------------
+@pytest.mark.parametrize(("i", "rate"), [(0, 5 * P // 4), (1, 5 * P // 4), (0, 7 * P // 10), (1, P)])
+def test_exchange__output_fee_and_admin_cut__curves_y_with_the_fee_rounded_up_and_the_cut_down(
+    i: int, rate: int
+) -> None:
+    """From Curve's ``y``: ``dy_xp = xp[j] - y - 1``, the fee ``ceil(dy_xp x 0.04 %)``, the output and the fee in
+    coin ``j``'s units rounded down, the admin's cut ``floor(fee x 50 %)`` in coin ``j``'s units rounded down."""
+    balances, rates = (10**12, 9 * 10**11), (P, rate)
+    pool = ss.Pool(balances, rates, 100 * AP, 4_000_000, 5 * 10**9, 10**12)
+    dx, j = 3 * 10**10 + 7, 1 - i
+    xp = ss.xp_of(balances, rates)
+    d0 = ref.get_D(list(xp), pool.amp)
+    dy_xp = xp[j] - ref.get_y(i, j, xp[i] + dx * rates[i] // P, list(xp), pool.amp, d0) - 1
+    fee_xp = -(-dy_xp * 4_000_000 // ss.FEE_DENOMINATOR)
+    swap = ss.exchange(pool, i, dx)
+    assert swap.dy == (dy_xp - fee_xp) * P // rates[j]
+    assert swap.fee == dy_xp * P // rates[j] - swap.dy
+    assert swap.admin == fee_xp // 2 * P // rates[j]
+    after = list(balances)
+    after[i] += dx
+    after[j] -= swap.dy + swap.admin
+    assert (swap.i, swap.dx, swap.balances) == (i, dx, tuple(after))
+    assert (swap.d0, swap.d1) == (d0, ss.get_D(ss.xp_of(swap.balances, rates), pool.amp))
+
+
+@pytest.mark.parametrize(
+    ("i", "rate", "fee", "shares"),
+    [(0, P, 0, 10**11), (1, P, 0, 3 * 10**11 + 1), (1, 5 * P // 4, 0, 10**10), (0, 7 * P // 10, 4_000_000, 10**11)],
+)
+def test_remove_liquidity_one_coin__output_fee_and_admin_cut__curves_without_fee_and_the_same_whole_with_one(
+    i: int, rate: int, fee: int, shares: int
+) -> None:
+    """Without a fee the module's withdrawal is Curve's to the unit; with one, the output and the fee still add up
+    to Curve's ``dy_0`` (the withdrawal before any fee), the fee rounded up. The admin takes half of the fee,
+    rounded down; the pool's coin ``i`` loses the output and that cut."""
+    balances, rates, supply = (10**12, 9 * 10**11), (P, rate), 1_800_000_000_001
+    pool = ss.Pool(balances, rates, 100 * AP, fee, 5 * 10**9, supply)
+    curve = ref.CurvePool(list(balances), list(rates), 100 * AP, fee, 5 * 10**9, supply)
+    dy, dy_fee = curve._calc_withdraw_one_coin(shares, i)
+    w = ss.remove_liquidity_one_coin(pool, shares, i)
+    if fee == 0:
+        assert (w.dy, w.fee) == (dy, dy_fee)
+    else:
+        assert w.dy < dy and w.dy + w.fee == dy + dy_fee
+    assert w.admin == w.fee // 2 and w.i == i
+    after = list(balances)
+    after[i] -= w.dy + w.admin
+    assert w.balances == tuple(after) and w.d_after == pool.d(w.balances)
