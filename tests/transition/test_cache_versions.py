@@ -256,3 +256,94 @@ def test_pubkey_cache__registries_copies_appends_interleaved__keys_always_the_re
             states.append(state)
         else:
             state = states[arg % len(states)]
+
+
+INVALID_KEY = b"\xc0" + bytes(47)  # the point at infinity: decodes, fails KeyValidate
+
+
+def _own_sum(state: BeaconState, indices: np.ndarray) -> bytes | None:
+    """The sum of the registry's own encodings at `indices`, or None if one fails KeyValidate."""
+    total = G1Element()
+    for i in indices:
+        raw = state.validators.pubkey[int(i)].tobytes()
+        if not bls.key_validate(raw):
+            return None
+        total = total + G1Element.from_bytes(raw)
+    return bytes(total)
+
+
+aggregate_op = st.one_of(
+    st.tuples(st.just("aggregate"), st.integers(0, 2**30), st.integers(0, 3)),
+    st.tuples(st.just("append"), st.integers(1, 10**6), st.integers(0, 9)),
+    st.tuples(st.just("copy"), st.just(0), st.just(0)),
+    st.tuples(st.just("switch"), st.integers(0, 7), st.just(0)),
+)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(aggregate_op, min_size=1, max_size=14), st.integers(0, 23))
+def test_aggregate_key__committee_sums_through_copies_appends_other_registries__the_attesters_own_sum(ops, bad):
+    """Kept committee sums minus the absent members always give the sum of the attesters' own keys (None when
+    an attester's key fails KeyValidate), whatever registry (other keys at the same indices, an invalid key
+    attesting or absent), copy or append comes between lookups; the same committees come back often (warm)."""
+    pubkey_cache.clear()
+    first = _keyed_registry(1, 24)
+    other = Registry()
+    for i in range(24):
+        key = INVALID_KEY if i == bad else bytes(bls.SecretKey.from_bytes((i + 501).to_bytes(32, "big")).public_key())
+        other.append(key, b"\x01" + bytes(31), 32 * 10**9, 32 * 10**9, activation_epoch=0)
+    states = [first, BeaconState(preset=MINIMAL, validators=other)]
+    state = states[0]
+    for kind, a, b in ops:
+        if kind == "aggregate":
+            rng = np.random.default_rng(a)
+            n = len(state.validators)
+            order = np.array([*range(0, 24, 3), *range(1, 24, 3), *range(2, 24, 3), *range(24, n)], dtype=np.int64)
+            committees = np.array_split(order, 3)[: b + 1]  # the same few committees, again and again
+            parts = []
+            for committee in committees:
+                bits = rng.random(committee.size) < 0.9
+                bits[int(rng.integers(committee.size))] = True
+                parts.append((committee, bits))
+            attesting = np.sort(np.concatenate([c[p] for c, p in parts]))
+            for s in (state, *states, state):  # the same committees in every registry, in turn
+                if len(s.validators) >= n:
+                    got = pubkey_cache.aggregate_key(s, attesting, parts)
+                    expected = _own_sum(s, attesting)
+                    assert (None if got is None else got.compress()) == expected
+        elif kind == "append":
+            key = bytes(bls.SecretKey.from_bytes(a.to_bytes(32, "big")).public_key()) if b else INVALID_KEY
+            state.validators.append(key, b"\x01" + bytes(31), 32 * 10**9, 32 * 10**9, activation_epoch=0)
+        elif kind == "copy":
+            state = state.copy()
+            states.append(state)
+        else:
+            state = states[a % len(states)]
+
+
+def test_aggregate_key__committee_seen_before__sums_only_the_absent_members(monkeypatch):
+    pubkey_cache.clear()
+    state = _keyed_registry(1, 12)
+    committee = np.arange(12, dtype=np.int64)
+    bits = np.ones(12, dtype=np.bool_)
+    bits[[3, 7]] = False
+    attesting = committee[bits]
+    first = pubkey_cache.aggregate_key(state, attesting, [(committee, bits)])
+    sizes = []
+    real = bls.aggregate_keys
+    monkeypatch.setattr(bls, "aggregate_keys", lambda keys: sizes.append(len(list(keys))) or real(keys))
+    again = pubkey_cache.aggregate_key(state.copy(), attesting, [(committee, bits)])
+    assert again == first and again.compress() == _own_sum(state, attesting)
+    assert max(sizes) <= 2  # the two absent members (and the empty start), never the whole committee
+
+
+def test_aggregate_key__committee_summed_in_one_registry_then_another_with_other_keys__the_others_own_sum():
+    pubkey_cache.clear()
+    a, b = _keyed_registry(1, 8), _keyed_registry(501, 8)
+    committee = np.arange(8, dtype=np.int64)
+    bits = np.ones(8, dtype=np.bool_)
+    bits[5] = False
+    attesting = committee[bits]
+    for state in (a, b, a, b.copy()):
+        got = pubkey_cache.aggregate_key(state, attesting, [(committee, bits)])
+        assert got is not None and got.compress() == _own_sum(state, attesting)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from blspy import AugSchemeMPL, G1Element, G2Element, PopSchemeMPL, PrivateKey
 from pyblst import BlstP1Element
@@ -204,7 +204,7 @@ def fast_aggregate_verify(pubkeys: Sequence[bytes], message: bytes, signature: b
         return False
 
 
-def aggregate_keys(keys: Sequence[BlstP1Element]) -> BlstP1Element:
+def aggregate_keys(keys: Iterable[BlstP1Element]) -> BlstP1Element:
     """The sum of decoded keys (Spec: FastAggregateVerify's `aggregate = pubkey_to_point(PK_1) + ...`), one blst
     addition each, looped in C (`sum`)."""
     return sum(keys, _IDENTITY_P1)

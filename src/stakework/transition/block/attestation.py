@@ -29,7 +29,7 @@ from stakework.transition.block.block import Attestation, AttestationData, Index
 from stakework.transition.committees import get_beacon_proposer_index, get_epoch_shuffling
 from stakework.transition.errors import InvalidOperation
 from stakework.transition.misc import compute_epoch_at_slot
-from stakework.transition.pubkey_cache import validated_keys
+from stakework.transition.pubkey_cache import aggregate_key, validated_keys
 from stakework.transition.signing import get_domain
 
 
@@ -44,30 +44,41 @@ def get_committee_indices(state: BeaconState, attestation: Attestation) -> list[
     return [int(i) for i in np.flatnonzero(bits)]
 
 
-def get_attesting_indices(state: BeaconState, attestation: Attestation) -> npt.NDArray[np.int64]:
-    """Spec: get_attesting_indices — sorted unique validator indices whose aggregation bit is set, over the
-    selected committees in order. Raises InvalidOperation for bitfields that do not fit the committees."""
+def _committee_bits(
+    state: BeaconState, attestation: Attestation
+) -> list[tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]]:
+    """Each selected committee, in order, with its part of the aggregation bits (get_attesting_indices' loop).
+    Raises InvalidOperation for bitfields that do not fit the committees."""
     data = attestation.data
     shuffling = get_epoch_shuffling(state, compute_epoch_at_slot(state.preset, data.slot))
     bits = unpack_bits(attestation.aggregation_bits, attestation.aggregation_bits_length)
     _need(len(bits) == attestation.aggregation_bits_length, "aggregation_bits shorter than its length")
-    chosen: list[npt.NDArray[np.int64]] = []
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]] = []
     offset = 0
     for committee_index in get_committee_indices(state, attestation):
         _need(committee_index < shuffling.committees_per_slot, f"committee {committee_index} does not exist")
         committee = shuffling.committee(data.slot, committee_index)
         part = bits[offset : offset + len(committee)]
         _need(len(part) == len(committee), "aggregation_bits shorter than the committees")
-        attesters = committee[part]
-        _need(attesters.size > 0, f"no attester set in committee {committee_index}")
-        chosen.append(attesters)
+        _need(bool(part.any()), f"no attester set in committee {committee_index}")
+        parts.append((committee, part))
         offset += len(committee)
     _need(offset == attestation.aggregation_bits_length, "aggregation_bits length differs from the committees'")
-    if not chosen:
+    return parts
+
+
+def _attesting(parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]]) -> npt.NDArray[np.int64]:
+    if not parts:
         return np.zeros(0, dtype=np.int64)
     # The committees of one slot are disjoint slices of one permutation and each committee index is chosen once,
     # so the members are already unique: sorting them is the spec's sorted set.
-    return np.sort(np.concatenate(chosen))
+    return np.sort(np.concatenate([committee[part] for committee, part in parts]))
+
+
+def get_attesting_indices(state: BeaconState, attestation: Attestation) -> npt.NDArray[np.int64]:
+    """Spec: get_attesting_indices — sorted unique validator indices whose aggregation bit is set, over the
+    selected committees in order. Raises InvalidOperation for bitfields that do not fit the committees."""
+    return _attesting(_committee_bits(state, attestation))
 
 
 def is_valid_indexed_attestation(
@@ -89,8 +100,11 @@ def _is_valid_indexed(
     data: AttestationData,
     signature: bytes,
     signature_batch: bls.SignatureBatch | None,
+    committees: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]] | None = None,
 ) -> bool:
-    """is_valid_indexed_attestation on the indices as a numpy array (process_attestation's own, never a list)."""
+    """is_valid_indexed_attestation on the indices as a numpy array (process_attestation's own, never a list).
+    `committees`: the committees and bits `arr` is made of, when known (the aggregate key is then found from
+    committee sums)."""
     if arr.size == 0:
         return False
     if not bool(np.all(arr[1:] > arr[:-1])) or int(arr[-1]) >= len(state.validators):  # sorted and unique
@@ -104,6 +118,9 @@ def _is_valid_indexed(
         return True
     # The keys decoded once per validator (pubkey_cache), gathered without decoding: the same as
     # bls.fast_aggregate_verify on their encodings (a key failing KeyValidate makes it False).
+    if committees is not None:
+        aggregate = aggregate_key(state, arr, committees)
+        return aggregate is not None and bls.verify_aggregate_key(aggregate, signing_root, signature)
     keys = validated_keys(state, arr)
     return keys is not None and bls.fast_aggregate_verify_keys(keys, signing_root, signature)
 
@@ -152,12 +169,14 @@ def process_attestation(
     _need(data.target.epoch == compute_epoch_at_slot(p, data.slot), "target epoch does not match the slot")
     _need(data.slot + p.MIN_ATTESTATION_INCLUSION_DELAY <= state.slot, "included too early")
     _need(data.index == 0, "data.index must be 0 (Electra)")
-    attesting = get_attesting_indices(state, attestation)
+    parts = _committee_bits(state, attestation)
+    attesting = _attesting(parts)
     flags = get_attestation_participation_flag_indices(state, data, state.slot - data.slot)
     if verify_signature:
-        # Spec: is_valid_indexed_attestation(state, get_indexed_attestation(state, attestation)), on the array.
+        # Spec: is_valid_indexed_attestation(state, get_indexed_attestation(state, attestation)), on the array;
+        # the aggregate key found from the committees' kept sums (pubkey_cache.aggregate_key).
         _need(
-            _is_valid_indexed(state, attesting, data, attestation.signature, signature_batch),
+            _is_valid_indexed(state, attesting, data, attestation.signature, signature_batch, parts),
             "invalid aggregate signature",
         )
 
