@@ -275,7 +275,7 @@ class AccountTree:
     """The accounts' bucket tree: every account's entry in a table sorted by address (a bucket's leaf is the
     sha256 of a slice of it) and the tree's layers (depth ACCOUNT_BUCKET_BITS, all levels stored)."""
 
-    __slots__ = ("buckets", "followed", "keys", "layers", "shared", "table", "token")
+    __slots__ = ("buckets", "followed", "keys", "layers", "shared_layers", "shared_table", "table", "token")
 
     def __init__(self) -> None:
         self.keys: npt.NDArray[Any] = np.zeros(0, dtype="S20")
@@ -288,9 +288,9 @@ class AccountTree:
         """This tree's mark on the ledger it follows (Accounts.take_touched)."""
         self.followed: Accounts | None = None
         """The ledger this tree holds (a different one is hashed from scratch)."""
-        self.shared = False
-        """`table` and `layers` may be another tree's too (a copy): copied before they are written in place.
-        (`keys` and `buckets` are never written in place: always shared.)"""
+        self.shared_table = self.shared_layers = False
+        """`table` (`layers`) may be another tree's too (a copy): copied before it is written in place. (`keys` and
+        `buckets` are never written in place: always shared.)"""
 
     def copy(self) -> AccountTree:
         """A tree of its own that shares the arrays until either side writes (copy-on-write: a copy whose ledger
@@ -302,7 +302,7 @@ class AccountTree:
         new.layers = list(self.layers)
         new.token = object()
         new.followed = None
-        self.shared = new.shared = True
+        self.shared_table = self.shared_layers = new.shared_table = new.shared_layers = True
         return new
 
     def _bounds(self, buckets: npt.NDArray[np.int64]) -> tuple[list[int], list[int]]:
@@ -325,7 +325,7 @@ class AccountTree:
         self.keys = np.ascontiguousarray(self.table["address"])
         self.buckets = _buckets_of(self.keys)
         self.layers = _empty_layers()
-        self.shared = False
+        self.shared_table = self.shared_layers = False
         return np.unique(self.buckets)
 
     def _apply(self, touched: dict[bytes, AccountEntry | None]) -> npt.NDArray[np.int64]:
@@ -338,15 +338,12 @@ class AccountTree:
             known = np.zeros(len(cand), dtype=bool)
         found = [touched[k] for k in addresses]
         present = np.array([f is not None for f in found], dtype=bool)
-        stay = known & present
-        if stay.any():
-            values = [f for f, s in zip(found, stay.tolist(), strict=True) if s and f is not None]
-            self.table["balance"][pos[stay]] = [v[0] for v in values]
-            self.table["nonce"][pos[stay]] = [v[1] for v in values]
+        # Accounts leaving or joining first: new arrays, so the in-place writes below need no copy of a shared one.
         gone = known & ~present
         if gone.any():  # emptied accounts leave the ledger
             at = pos[gone]
             self.table, self.keys, self.buckets = (np.delete(a, at) for a in (self.table, self.keys, self.buckets))
+            self.shared_table = False
         new = present & ~known
         if new.any():
             rows = np.array(
@@ -358,6 +355,16 @@ class AccountTree:
             self.table = np.insert(self.table, at, rows)
             self.keys = np.insert(self.keys, at, added)
             self.buckets = np.insert(self.buckets, at, _buckets_of(added))
+            self.shared_table = False
+        stay = known & present
+        if stay.any():
+            if gone.any() or new.any():
+                pos = np.searchsorted(self.keys, cand)  # the rows moved
+            if self.shared_table:
+                self.table, self.shared_table = self.table.copy(), False
+            values = [f for f, s in zip(found, stay.tolist(), strict=True) if s and f is not None]
+            self.table["balance"][pos[stay]] = [v[0] for v in values]
+            self.table["nonce"][pos[stay]] = [v[1] for v in values]
         return np.unique(_buckets_of(cand))
 
     def update(self, accounts: Accounts) -> None:
@@ -368,9 +375,9 @@ class AccountTree:
         accounts.follow(self.token)
         if touched is not None and not touched:
             return
-        if touched is not None and self.shared:  # about to write in place: our own arrays first
-            self.table, self.layers, self.shared = self.table.copy(), [layer.copy() for layer in self.layers], False
         dirty = self._rebuild(accounts) if touched is None else self._apply(touched)
+        if self.shared_layers:  # about to write them in place: our own first
+            self.layers, self.shared_layers = [layer.copy() for layer in self.layers], False
         lows, highs = self._bounds(dirty)
         mv = self.table.view(np.uint8).data if len(self.table) else memoryview(b"")
         r = ACCOUNT_RECORD
