@@ -49,17 +49,12 @@ from stakework.state.beacon_state import BeaconState
 from stakework.state.containers import Checkpoint
 from stakework.state.root import hash_state
 from stakework.transition.accessors import get_block_root, get_block_root_at_slot, get_total_active_balance
-from stakework.transition.block.attestation import (
-    get_attesting_indices,
-    is_valid_indexed_attestation,
-    process_attestation,
-)
+from stakework.transition.block.attestation import is_valid_attestation_signature, process_attestation
 from stakework.transition.block.block import (
     Attestation,
     AttestationData,
     BeaconBlock,
     BeaconBlockBody,
-    IndexedAttestation,
     SignedBeaconBlock,
     header_root,
     pack_bits,
@@ -450,9 +445,7 @@ def _phased_import(pre: BeaconState, signed: SignedBeaconBlock, pre_root: bytes)
     ok = verify_block_signature(state, signed)
     ok &= bls.verify(proposer_key, randao_signing_root(state, state.current_epoch()), body.randao_reveal)
     for attestation in body.attestations:
-        indices = get_attesting_indices(state, attestation).tolist()
-        indexed = IndexedAttestation(indices, attestation.data, attestation.signature)
-        ok &= is_valid_indexed_attestation(state, indexed)
+        ok &= is_valid_attestation_signature(state, attestation)
     for exit_ in body.voluntary_exits:
         exit_key = state.validators.pubkey[exit_.message.validator_index].tobytes()
         ok &= bls.verify(exit_key, voluntary_exit_signing_root(state, exit_.message), exit_.signature)

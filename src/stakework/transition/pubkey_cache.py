@@ -164,6 +164,12 @@ def aggregate_key(
         return total
 
 
+def clear_committee_sums() -> None:
+    """Forget the kept committee sums only (benchmarks: an aggregate of committees seen for the first time)."""
+    with _lock:
+        _table.sums.clear()
+
+
 def clear() -> None:
     """Forget every decoded key and committee sum (tests)."""
     with _lock:

@@ -125,6 +125,14 @@ def _is_valid_indexed(
     return keys is not None and bls.fast_aggregate_verify_keys(keys, signing_root, signature)
 
 
+def is_valid_attestation_signature(state: BeaconState, attestation: Attestation) -> bool:
+    """Spec: is_valid_indexed_attestation(state, get_indexed_attestation(state, attestation)), as process_attestation
+    checks it: the aggregate key from the committees' kept sums (pubkey_cache.aggregate_key). Raises
+    InvalidOperation for bitfields that do not fit the committees (get_attesting_indices)."""
+    parts = _committee_bits(state, attestation)
+    return _is_valid_indexed(state, _attesting(parts), attestation.data, attestation.signature, None, parts)
+
+
 def get_attestation_participation_flag_indices(
     state: BeaconState, data: AttestationData, inclusion_delay: int
 ) -> list[int]:
