@@ -12,9 +12,11 @@ Times, on `realistic_state(V)` (mainnet preset) with A accounts (random addresse
 - the module store at H holders (`--holders`, a list): the liquid module's share ledger with H holders and a pool
   with H / 10, on the same state: the store's part of the root as the code before the per-module commitment
   computed it (the whole store canonically encoded: every mapping sorted in Python, on every root) against
-  `ModuleTree` (a part re-encoded canonically only when its plain encoding changed), after a block that moves one
-  holder's shares, after a block that touches no module, and after an epoch (`process_epoch` and the modules'
-  epoch hooks).
+  `ModuleTree` (each ledger's holder table a `ShareTree` that re-hashes the buckets of the holders written; the
+  rest of a part re-encoded canonically only when its plain encoding changed): the first root (every table's tree
+  built), after a block that moves one holder's shares, after one that gives a new holder shares, after a block
+  that touches no module, a state copy and its root, and after an epoch (`process_epoch` and the modules' epoch
+  hooks).
 
     .venv/bin/python benchmarks/bench_state_root.py [--validators 1000000] [--accounts 1000000]
         [--transfers 1000] [--runs 7] [--holders 100000,1000000] [--module-runs 3]
@@ -168,7 +170,11 @@ def _bench_modules(
         a, b = rng.integers(len(owners), size=2).tolist()
         ledger.transfer(owners[a], owners[b], 1)
 
-    old, part, part_idle, whole = [], [], [], []
+    def newcomer() -> None:
+        a = int(rng.integers(len(owners)))
+        ledger.transfer(owners[a], rng.bytes(20), 1)
+
+    old, part, part_new, part_idle, whole = [], [], [], [], []
     for _ in range(runs):
         touch()
         t0 = time.perf_counter()
@@ -177,6 +183,10 @@ def _bench_modules(
         t0 = time.perf_counter()
         tree.update(store)
         part.append(time.perf_counter() - t0)
+        newcomer()
+        t0 = time.perf_counter()
+        tree.update(store)
+        part_new.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         tree.update(store)
         part_idle.append(time.perf_counter() - t0)
@@ -188,9 +198,24 @@ def _bench_modules(
     med = statistics.median
     print(
         f"  one holder moved: the store's part before (whole store, canonical) median {_ms(med(old))} "
-        f"(min {_ms(min(old))}); now {_ms(med(part))} (min {_ms(min(part))}); no module touched: "
-        f"{_ms(med(part_idle))}; whole root after a block (200 transfers) + one holder: {_ms(med(whole))}"
+        f"(min {_ms(min(old))}); now {_ms(med(part))} (min {_ms(min(part))}); a new holder: {_ms(med(part_new))}; "
+        f"no module touched: {_ms(med(part_idle))}; whole root after a block (200 transfers) + one holder: "
+        f"{_ms(med(whole))}"
     )
+    t0 = time.perf_counter()
+    store.copy()
+    store_copied = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    copy = state.copy()
+    copied = time.perf_counter() - t0
+    copy.modules.get("liquid").ledger.transfer(owners[0], owners[1], 1)
+    t0 = time.perf_counter()
+    hash_state(copy)
+    print(
+        f"  state copy: {_ms(copied)}, of which the module store's copy (encoded and decoded) ~{_ms(store_copied)}; "
+        f"the copy's root after one holder moved (its trees follow the copy's tables): {_ms(time.perf_counter() - t0)}"
+    )
+    del copy
     epoch_new, epoch_old = [], []
     for _ in range(max(1, runs // 2)):
         state.slot += state.preset.SLOTS_PER_EPOCH
