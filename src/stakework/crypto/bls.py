@@ -12,9 +12,10 @@ add (ethereum/bls12-381-tests, run in tests/crypto/test_bls_vectors.py); this mo
   key list verifies nothing here (False), and aggregating no signature raises `BLSError`.
 
 Keys kept decoded for aggregates (`validated_key`, `fast_aggregate_verify_keys`: transition/pubkey_cache.py) are
-blst points through pyblst, whose addition costs ~0.8 µs against blspy's ~2 µs (its pybind11 call and the copy of
-each key into a vector): a mainnet slot's aggregate sums ~30,000 keys. Both libraries are blst underneath; the
-sum goes to blspy as one key for the pairing.
+blst points through pyblst: summed from Python (`aggregate_keys`, for the committee sums the key table keeps) at
+the speed of blspy's own FastAggregateVerify loop (30,000 decoded keys: 52 against 48 ms, where a Python loop of
+blspy additions takes 67 ms, same process), and ~190 bytes a key against blspy's ~280. Both libraries are blst
+underneath; the sum goes to blspy as one key for the pairing.
 """
 
 from __future__ import annotations

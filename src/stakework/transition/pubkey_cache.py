@@ -4,8 +4,8 @@ gathers its keys from here instead of decoding them.
 Decoding a compressed G1 key with its subgroup check costs ~70-170 µs; a mainnet slot's aggregates hold ~30,000
 keys and an epoch's hold every active validator, so a bounded LRU of decoded keys (crypto/bls.py keeps 2**18)
 misses on nearly every key at a million validators. This table keeps one decoded key per validator index for
-as long as the process runs, as a blst point (`bls.validated_key`, pyblst: ~180 bytes a key, ~180 MB at a
-million; blspy's keys took ~280), which `bls.fast_aggregate_verify_keys` sums at ~0.8 µs a key.
+as long as the process runs, as a blst point (`bls.validated_key`, pyblst: ~190 bytes a key, ~190 MB at a
+million; blspy's keys took ~280), which `bls.aggregate_keys` sums from Python as fast as blspy's own loop.
 
 Pure memo, never stale: row `i` holds the 48 bytes it was decoded from, and a lookup compares the state's rows
 with them (one vectorized compare of the gathered rows) and re-decodes any row that differs — another chain's
