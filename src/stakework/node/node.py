@@ -52,12 +52,11 @@ from stakework.node.storage.db import anchor_root
 from stakework.node.txindex import TransactionIndex
 from stakework.spec.presets import Preset, load_preset
 from stakework.state.beacon_state import BeaconState
-from stakework.transition.block.attestation import get_attesting_indices, is_valid_indexed_attestation
+from stakework.transition.block.attestation import is_valid_attestation_signature
 from stakework.transition.block.attester_slashing import process_attester_slashing
 from stakework.transition.block.block import (
     Attestation,
     AttesterSlashing,
-    IndexedAttestation,
     ProposerSlashing,
     SignedBeaconBlock,
     SignedBeaconBlockHeader,
@@ -499,11 +498,11 @@ class NodeRunner:
             state = self._attest_state(attestation)
             if state is None:
                 return Verdict.IGNORE
-            try:
-                indices = [int(i) for i in get_attesting_indices(state, attestation)]
+            try:  # the check process_attestation makes: it keeps the committees' key sums for the block's import
+                valid = is_valid_attestation_signature(state, attestation)
             except TransitionError:
                 return Verdict.REJECT
-            if not is_valid_indexed_attestation(state, IndexedAttestation(indices, data, attestation.signature)):
+            if not valid:
                 return Verdict.REJECT
             self.stats.attestations += 1
             self.slasher.on_attestation(state, attestation)
