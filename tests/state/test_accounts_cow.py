@@ -225,3 +225,21 @@ def test_state_copy__writes_not_yet_hashed__the_copy_root_includes_them() -> Non
     copy.accounts.increment_nonce(b"\x08" * 20)
     assert hash_state(copy) == hash_state_from_scratch(copy)
     assert hash_state(state) == hash_state_from_scratch(state) != hash_state(copy)
+
+
+def test_account_tree__accounts_leave_join_and_change_in_one_update_of_a_copy__root_as_from_scratch() -> None:
+    state = _base_state().copy()
+    state.accounts = Accounts()
+    addresses = [bytes([i % 7, i]) + bytes(18) for i in range(200)]  # a few buckets, many entries each
+    for i, address in enumerate(addresses):
+        state.accounts.credit(address, 100 + i)
+    hash_state(state)
+    copy = state.copy()
+    for address in addresses[::3]:
+        copy.accounts.debit(address, copy.accounts.balance(address))  # emptied: leave
+    for i in range(50):
+        copy.accounts.credit(bytes([i % 7, i, 1]) + bytes(17), 7)  # join between the others
+    for address in addresses[1::3]:
+        copy.accounts.increment_nonce(address)  # change in place, their rows moved by the above
+    assert hash_state(copy) == hash_state_from_scratch(copy)
+    assert hash_state(state) == hash_state_from_scratch(state) != hash_state(copy)

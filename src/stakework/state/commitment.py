@@ -275,13 +275,14 @@ class AccountTree:
     """The accounts' bucket tree: every account's entry in a table sorted by address (a bucket's leaf is the
     sha256 of a slice of it) and the tree's layers (depth ACCOUNT_BUCKET_BITS, all levels stored)."""
 
-    __slots__ = ("buckets", "followed", "keys", "layers", "shared_layers", "shared_table", "table", "token")
+    __slots__ = ("followed", "keys", "layers", "shared_layers", "shared_table", "starts", "table", "token")
 
     def __init__(self) -> None:
         self.keys: npt.NDArray[Any] = np.zeros(0, dtype="S20")
         """Every address, sorted (a contiguous copy of table["address"], to search)."""
-        self.buckets: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
-        """The bucket of each address in `keys` (non-decreasing: a bucket's entries are a slice)."""
+        self.starts: npt.NDArray[np.int64] = np.zeros(_BUCKETS + 1, dtype=np.int64)
+        """Where each bucket's entries start in `table` (bucket b's are rows starts[b] to starts[b + 1]: a bucket's
+        entries are a slice, the table being sorted by address)."""
         self.table: npt.NDArray[Any] = np.zeros(0, dtype=_RECORD)
         self.layers = _empty_layers()
         self.token = object()
@@ -290,14 +291,14 @@ class AccountTree:
         """The ledger this tree holds (a different one is hashed from scratch)."""
         self.shared_table = self.shared_layers = False
         """`table` (`layers`) may be another tree's too (a copy): copied before it is written in place. (`keys` and
-        `buckets` are never written in place: always shared.)"""
+        `starts` are never written in place: always shared.)"""
 
     def copy(self) -> AccountTree:
         """A tree of its own that shares the arrays until either side writes (copy-on-write: a copy whose ledger
         does not change, such as the head state advanced to a slot, copies nothing)."""
         new = AccountTree.__new__(AccountTree)
         new.keys = self.keys
-        new.buckets = self.buckets
+        new.starts = self.starts
         new.table = self.table
         new.layers = list(self.layers)
         new.token = object()
@@ -306,9 +307,11 @@ class AccountTree:
         return new
 
     def _bounds(self, buckets: npt.NDArray[np.int64]) -> tuple[list[int], list[int]]:
-        lows = np.searchsorted(self.buckets, buckets, side="left")
-        highs = np.searchsorted(self.buckets, buckets, side="right")
-        return lows.tolist(), highs.tolist()
+        return self.starts[buckets].tolist(), self.starts[buckets + 1].tolist()
+
+    def _recount(self, delta: npt.NDArray[np.int64]) -> None:
+        """Move the bucket starts by `delta` entries per bucket (a new array: copies share the old one)."""
+        self.starts = self.starts + np.concatenate([np.zeros(1, dtype=np.int64), np.cumsum(delta)])
 
     def bucket_bytes(self, bucket: int) -> bytes:
         """The bucket's entries, address || balance || nonce, sorted by address."""
@@ -323,10 +326,12 @@ class AccountTree:
         table["nonce"] = nonces
         self.table = table[np.argsort(table["address"], kind="stable")]
         self.keys = np.ascontiguousarray(self.table["address"])
-        self.buckets = _buckets_of(self.keys)
+        buckets = _buckets_of(self.keys)
+        self.starts = np.zeros(_BUCKETS + 1, dtype=np.int64)
+        self._recount(np.bincount(buckets, minlength=_BUCKETS).astype(np.int64))
         self.layers = _empty_layers()
         self.shared_table = self.shared_layers = False
-        return np.unique(self.buckets)
+        return np.unique(buckets)
 
     def _apply(self, touched: dict[bytes, AccountEntry | None]) -> npt.NDArray[np.int64]:
         addresses = sorted(touched)
@@ -342,7 +347,8 @@ class AccountTree:
         gone = known & ~present
         if gone.any():  # emptied accounts leave the ledger
             at = pos[gone]
-            self.table, self.keys, self.buckets = (np.delete(a, at) for a in (self.table, self.keys, self.buckets))
+            self.table, self.keys = np.delete(self.table, at), np.delete(self.keys, at)
+            self._recount(-np.bincount(_buckets_of(cand[gone]), minlength=_BUCKETS).astype(np.int64))
             self.shared_table = False
         new = present & ~known
         if new.any():
@@ -354,12 +360,12 @@ class AccountTree:
             at = np.searchsorted(self.keys, added)
             self.table = np.insert(self.table, at, rows)
             self.keys = np.insert(self.keys, at, added)
-            self.buckets = np.insert(self.buckets, at, _buckets_of(added))
+            self._recount(np.bincount(_buckets_of(added), minlength=_BUCKETS).astype(np.int64))
             self.shared_table = False
         stay = known & present
         if stay.any():
-            if gone.any() or new.any():
-                pos = np.searchsorted(self.keys, cand)  # the rows moved
+            if gone.any() or new.any():  # the rows moved: down by the rows removed before, up by those added
+                pos = pos - (np.cumsum(gone) - gone) + (np.cumsum(new) - new)
             if self.shared_table:
                 self.table, self.shared_table = self.table.copy(), False
             values = [f for f, s in zip(found, stay.tolist(), strict=True) if s and f is not None]
