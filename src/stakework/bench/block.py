@@ -471,7 +471,7 @@ def _phased_import(pre: BeaconState, signed: SignedBeaconBlock, pre_root: bytes)
     now = time.perf_counter()
     out["attestations"], t = now - t, now
     for exit_ in body.voluntary_exits:
-        process_voluntary_exit(state, exit_, verify_signature=False)
+        process_voluntary_exit(state, exit_, total_active_balance=total, verify_signature=False)
     now = time.perf_counter()
     out["exits"], t = now - t, now
     for tx in body.transactions:
