@@ -12,6 +12,7 @@ import pickle
 from collections.abc import Callable
 from pathlib import Path
 
+import msgspec
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from stakework.modules import registry
 from stakework.modules.errors import ModuleError
 from stakework.modules.pool.state import Pool
 from stakework.modules.shares import BURN_ADDRESS, ShareLedger, ShareMap
-from stakework.modules.store import ModuleStore, decode_store, encode_store
+from stakework.modules.store import ModuleStore, decode_store, encode_store, share_tables
 from stakework.spec.presets import DEVNET
 from stakework.state import commitment
 from stakework.state.beacon_state import BeaconState
@@ -373,3 +374,40 @@ def test_root__ledger_grown_to_many_holders_then_one_moved__equals_from_scratch(
         s.modules.get("liquid").ledger.transfer((7).to_bytes(20, "big"), b"\xee" * 20, 8)
         assert hash_state(s) == hash_state_from_scratch(s)
     assert hash_state(loaded) == hash_state(state)
+
+
+def _mutables(value: object, out: dict[int, object]) -> dict[int, object]:
+    """Every mutable object reachable from `value` (structs, dicts, lists), by id."""
+    if isinstance(value, msgspec.Struct):
+        out[id(value)] = value
+        for name in value.__struct_fields__:
+            _mutables(getattr(value, name), out)
+    elif isinstance(value, dict):
+        out[id(value)] = value
+        for item in value.values():
+            _mutables(item, out)
+    elif isinstance(value, list):
+        out[id(value)] = value
+        for item in value:
+            _mutables(item, out)
+    return out
+
+
+def test_store_copy__every_module_with_holders__equal_deep_and_the_same_as_a_snapshot_round_trip() -> None:
+    state = _state()
+    for ledger in _ledgers(state):
+        ledger.mint_for_deposit(PEOPLE[0], 5 * 10**9)
+        ledger.transfer(PEOPLE[0], PEOPLE[1], 10)
+    state.modules.get("pool").key_owner[b"\x01" * 48] = 1
+    state.modules.withdrawn[b"\x02" * 48] = 3
+    store = state.modules
+    copied = store.copy()
+    assert copied == store == decode_store(encode_store(store))
+    assert encode_store(copied) == encode_store(store)
+    for name in store.enabled():
+        theirs, ours = _mutables(store.get(name), {}), _mutables(copied.get(name), {})
+        assert not set(theirs) & set(ours), f"{name}: the copy shares a mutable object with the store"
+    assert copied.withdrawn == store.withdrawn and copied.withdrawn is not store.withdrawn
+    assert all(type(t) is ShareMap for t in (ledger.shares for ledger in _ledgers(state)))
+    tables = [t for name in copied.enabled() for t in share_tables(copied.get(name))]
+    assert tables and all(type(t) is ShareMap for t in tables)
