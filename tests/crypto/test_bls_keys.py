@@ -108,3 +108,43 @@ def test_fast_aggregate_verify_keys__keys_summing_to_identity__false_as_the_enco
 
 def test_fast_aggregate_verify_keys__no_keys__false():
     assert not bls.fast_aggregate_verify_keys([], b"\x01" * 32, b"\xc0" + bytes(95))
+
+
+def _aggregate_or_none(pubkeys: list[bytes]) -> object:
+    try:
+        return bls.aggregate_keys([bls.validated_key(p) for p in pubkeys])
+    except bls.BLSError:
+        return None
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.lists(st.integers(1, 40), min_size=1, max_size=5),
+            st.sampled_from(["good", "other", "infinity_key", "negated_pair"]),
+            st.binary(min_size=1, max_size=3),
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_signature_batch__add_aggregate__same_verdict_as_add_with_the_encodings(sets):
+    """A batch of sets added as decoded aggregates (the block import's path) verifies exactly when the same sets
+    added as key encodings do (and when each set verifies on its own): invalid keys, keys summing to the
+    identity, wrong signatures."""
+    by_keys, by_aggregate = bls.SignatureBatch(), bls.SignatureBatch()
+    alone = []
+    for secrets, kind, message in sets:
+        pubkeys = [_real_key(s - 1) for s in secrets]
+        signature = bls.SecretKey.from_bytes((sum(secrets) % R).to_bytes(32, "big")).sign(message)
+        if kind == "other":
+            signature = bls.SecretKey.from_bytes((sum(secrets) % R + 1).to_bytes(32, "big")).sign(message)
+        elif kind == "infinity_key":
+            pubkeys.append(b"\xc0" + bytes(47))
+        elif kind == "negated_pair":
+            pubkeys = [pubkeys[0], bytes([pubkeys[0][0] ^ 0x20]) + pubkeys[0][1:]]
+            signature = b"\xc0" + bytes(95)
+        by_keys.add(pubkeys, message, signature)
+        by_aggregate.add_aggregate(_aggregate_or_none(pubkeys), message, signature)
+        alone.append(bls.fast_aggregate_verify(pubkeys, message, signature))
+    assert by_aggregate.verify() is by_keys.verify() is all(alone)

@@ -336,6 +336,25 @@ class SignatureBatch:
         key = keys[0]
         for k in keys[1:]:
             key = key + k
+        self._add_key(key, message, sig)
+
+    def add_aggregate(self, aggregate: BlstP1Element | None, message: bytes, signature: bytes) -> None:
+        """Defer `verify_aggregate_key(aggregate, message, signature)` to `verify`: the same as `add` with keys
+        whose sum is `aggregate` (from `aggregate_keys` over `validated_key`s; None when a key failed KeyValidate,
+        which makes the batch fail as `add` would)."""
+        if self._failed:
+            return
+        try:
+            if aggregate is None:
+                raise BLSError("a key failed KeyValidate")
+            key = _INFINITY_G1 if aggregate == _IDENTITY_P1 else G1Element.from_bytes(aggregate.compress())
+            sig = decode_signature(signature)
+        except (BLSError, ValueError, RuntimeError):
+            self._failed = True
+            return
+        self._add_key(key, message, sig)
+
+    def _add_key(self, key: G1Element, message: bytes, sig: G2Element) -> None:
         if key == _INFINITY_G1:
             self._failed = True
             return

@@ -111,18 +111,17 @@ def _is_valid_indexed(
         return False
     domain = get_domain(state, DOMAIN_BEACON_ATTESTER, data.target.epoch)
     signing_root = compute_signing_root(data.hash_tree_root(), domain)
-    if signature_batch is not None:
-        # The keys gathered in one numpy take, cut into 48-byte encodings (what the batch takes).
-        raw = state.validators.pubkey[arr].tobytes()
-        signature_batch.add([raw[k : k + 48] for k in range(0, len(raw), 48)], signing_root, signature)
-        return True
-    # The keys decoded once per validator (pubkey_cache), gathered without decoding: the same as
+    # The keys decoded once per validator (pubkey_cache), summed without decoding: the same as
     # bls.fast_aggregate_verify on their encodings (a key failing KeyValidate makes it False).
     if committees is not None:
         aggregate = aggregate_key(state, arr, committees)
-        return aggregate is not None and bls.verify_aggregate_key(aggregate, signing_root, signature)
-    keys = validated_keys(state, arr)
-    return keys is not None and bls.fast_aggregate_verify_keys(keys, signing_root, signature)
+    else:
+        keys = validated_keys(state, arr)
+        aggregate = None if keys is None else bls.aggregate_keys(keys)
+    if signature_batch is not None:
+        signature_batch.add_aggregate(aggregate, signing_root, signature)
+        return True
+    return aggregate is not None and bls.verify_aggregate_key(aggregate, signing_root, signature)
 
 
 def is_valid_attestation_signature(state: BeaconState, attestation: Attestation) -> bool:
