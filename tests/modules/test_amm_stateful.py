@@ -8,7 +8,7 @@ balances and admin fees; SWK, stSWK and LP shares are conserved; a refused messa
 ledger's assets are the pool's D. Checked for every accepted message, at the same epoch and share price: **D never
 decreases through a swap**; **no operation lowers the LP shares' value** (D per LP share, Curve's virtual price:
 nobody's operation takes value from the other LPs); **no round trip profits** (a swap sold back, a one-coin
-deposit withdrawn in the same coin, return less than a Gwei more than went in: D's grain, see ``round_trip_gain``).
+deposit withdrawn in the same coin, return no more than went in, see ``round_trip_gain``).
 
 ``AttackMachine``: the search the issue asks for. An honest LP's balanced pool at a fixed share price (edge rates
 included) and fee (0 included: a fee hides rounding), and an attacker who may do any sequence of swaps
@@ -200,10 +200,10 @@ class AmmMachine(AmmBase):
         return self.host.balance(actor), self.host.staked_token_ledger.shares_of(actor)
 
     def round_trip_gain(self, actor: bytes, held: tuple[int, int]) -> Fraction:
-        """What ``actor`` holds more than ``held``, in SWK at the share price, exactly. Below a Gwei is D's grain:
-        D counts in Gwei, so at an extreme imbalance (A = 1, 100 : 1) one unit of the abundant coin moves D by
-        less than a unit and a round trip can return it (134 stSWK shares sold for 2 SWK, 135 bought back, D
-        unchanged throughout; each message costs at least 1,000 Gwei of fee)."""
+        """What ``actor`` holds more than ``held``, in SWK at the share price, exactly. D counts in Gwei, so on a
+        tilted pool one unit of the abundant coin can move D by less than a unit and, at a fee of 0, a round trip
+        could return it (487 stSWK shares sold, 488 bought back: ``MIN_FEE``'s reason); every pool this machine
+        runs charges at least ``MIN_FEE``, rounded up to a unit a swap, so a round trip must gain nothing."""
         now = self.holdings(actor)
         return now[0] - held[0] + Fraction((now[1] - held[1]) * self.host.staked_token_ledger.rate, P)
 
