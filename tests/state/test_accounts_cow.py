@@ -243,3 +243,12 @@ def test_account_tree__accounts_leave_join_and_change_in_one_update_of_a_copy__r
         copy.accounts.increment_nonce(address)  # change in place, their rows moved by the above
     assert hash_state(copy) == hash_state_from_scratch(copy)
     assert hash_state(state) == hash_state_from_scratch(state) != hash_state(copy)
+
+
+def test_address__bytearray_or_wrong_length__stored_as_bytes_or_refused() -> None:
+    ledger = Accounts()
+    ledger.credit(bytearray(b"\x01" * 20), 5)
+    assert ledger.balance(b"\x01" * 20) == 5 and [a for a, _ in ledger.items()] == [b"\x01" * 20]
+    assert type(next(iter(ledger.addresses()))) is bytes
+    with pytest.raises(AccountError, match="an address has 20 bytes, got 19"):
+        ledger.credit(b"\x01" * 19, 5)

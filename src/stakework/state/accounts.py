@@ -62,6 +62,8 @@ class Accounts:
 
     @staticmethod
     def _check(address: bytes) -> bytes:
+        if type(address) is bytes and len(address) == ADDRESS_LENGTH:
+            return address  # the usual case, as cheap as can be (every read and write passes here)
         if len(address) != ADDRESS_LENGTH:
             raise AccountError(f"an address has {ADDRESS_LENGTH} bytes, got {len(address)}")
         return bytes(address)
