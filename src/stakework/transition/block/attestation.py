@@ -67,12 +67,16 @@ def _committee_bits(
     return parts
 
 
-def _attesting(parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]]) -> npt.NDArray[np.int64]:
+def _attesting(
+    parts: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]], *, sort: bool = True
+) -> npt.NDArray[np.int64]:
     if not parts:
         return np.zeros(0, dtype=np.int64)
     # The committees of one slot are disjoint slices of one permutation and each committee index is chosen once,
-    # so the members are already unique: sorting them is the spec's sorted set.
-    return np.sort(np.concatenate([committee[part] for committee, part in parts]))
+    # so the members are already unique: sorting them is the spec's sorted set. Unsorted, the same set (what the
+    # participation writes need: their result does not depend on the order).
+    members = np.concatenate([committee[part] for committee, part in parts])
+    return np.sort(members) if sort else members
 
 
 def get_attesting_indices(state: BeaconState, attestation: Attestation) -> npt.NDArray[np.int64]:
@@ -177,13 +181,13 @@ def process_attestation(
     _need(data.slot + p.MIN_ATTESTATION_INCLUSION_DELAY <= state.slot, "included too early")
     _need(data.index == 0, "data.index must be 0 (Electra)")
     parts = _committee_bits(state, attestation)
-    attesting = _attesting(parts)
+    attesting = _attesting(parts, sort=False)
     flags = get_attestation_participation_flag_indices(state, data, state.slot - data.slot)
     if verify_signature:
         # Spec: is_valid_indexed_attestation(state, get_indexed_attestation(state, attestation)), on the array;
         # the aggregate key found from the committees' kept sums (pubkey_cache.aggregate_key).
         _need(
-            _is_valid_indexed(state, attesting, data, attestation.signature, signature_batch, parts),
+            _is_valid_indexed(state, np.sort(attesting), data, attestation.signature, signature_batch, parts),
             "invalid aggregate signature",
         )
 
