@@ -212,7 +212,7 @@ def _bench_modules(
     t0 = time.perf_counter()
     hash_state(copy)
     print(
-        f"  state copy: {_ms(copied)}, of which the module store's copy (encoded and decoded) ~{_ms(store_copied)}; "
+        f"  state copy: {_ms(copied)}, of which the module store's copy ~{_ms(store_copied)}; "
         f"the copy's root after one holder moved (its trees follow the copy's tables): {_ms(time.perf_counter() - t0)}"
     )
     del copy
