@@ -6,7 +6,9 @@ real signed blocks (every validator attesting, a transfer from each of four acco
 `begin <slot>` before each import, `committed <slot> <finalized epoch>` once it is committed and `snapshot
 <epoch>` after each snapshot. With PAUSE_MS, each import sleeps up to that long inside its transaction, after
 the block, its transactions and the head are written and before COMMIT, so that a kill right after `begin`
-lands there. A test kills it with SIGKILL.
+lands there. With RANGE > 1 (`... STOP_SLOT PAUSE_MS RANGE`), blocks are written as a synced range is: RANGE
+imports and the snapshot due in one `store.batch` transaction (`Chain._one_write`); `begin <last slot>` is
+printed before it and the range's `committed` lines after its COMMIT. A test kills it with SIGKILL.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import random
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +77,7 @@ class PausingStore(ChainStore):
         time.sleep(random.uniform(self.pause_s / 2, self.pause_s))
 
 
-def main(data_dir: str, stop_slot: int, pause_ms: int = 0) -> None:
+def main(data_dir: str, stop_slot: int, pause_ms: int = 0, range_size: int = 1) -> None:
     from support.chain import attestations_for_slot, build_block
 
     store = PausingStore(data_dir, genesis=genesis())
@@ -83,39 +86,51 @@ def main(data_dir: str, stop_slot: int, pause_ms: int = 0) -> None:
     state = states[head_root]
     snapshot_epoch = store.snapshots()[0][2]
     atts = attestations_for_slot(state, head_root) if state.slot > 0 else []
-    for slot in range(state.slot + 1, stop_slot + 1):
-        txs = [transfer_for(state, slot + k) for k in range(ACCOUNTS)]  # one from each account
-        block = build_block(state, slot, attestations=atts, transactions=txs)
-        post = state.copy()
-        state_transition(post, block)
-        root = block.message.hash_tree_root()
-        finalized = post.finalized_checkpoint
+    slot = state.slot
+    while slot < stop_slot:
+        pending = []  # (block, post-state) of the range, each built on the previous
+        first, last = slot + 1, min(slot + range_size, stop_slot)
+        for slot in range(first, last + 1):
+            txs = [transfer_for(state, slot + k) for k in range(ACCOUNTS)]  # one from each account
+            block = build_block(state, slot, attestations=atts, transactions=txs)
+            post = state.copy()
+            state_transition(post, block)
+            root = block.message.hash_tree_root()
+            pending.append((block, post))
+            states[root] = state = post
+            atts = attestations_for_slot(state, root)
         print(f"begin {slot}", flush=True)
-        store.import_block(
-            block,
-            hash_state(post),
-            head=root,
-            justified=post.current_justified_checkpoint,
-            finalized=finalized,
-            forkchoice_blob=msgspec.msgpack.encode({"head": root, "slot": slot}),
-        )
-        print(f"committed {slot} {finalized.epoch}", flush=True)
-        states[root] = post
-        if finalized.epoch > snapshot_epoch and finalized.root in states:
-            store.save_finalized_state(states[finalized.root], finalized)
-            snapshot_epoch = finalized.epoch
-            print(f"snapshot {finalized.epoch}", flush=True)
+        snapshot = None
+        with store.batch("import a range of blocks") if range_size > 1 else nullcontext():
+            for block, post in pending:
+                store.import_block(
+                    block,
+                    hash_state(post),
+                    head=block.message.hash_tree_root(),
+                    justified=post.current_justified_checkpoint,
+                    finalized=post.finalized_checkpoint,
+                    forkchoice_blob=msgspec.msgpack.encode({"head": block.message.hash_tree_root(), "slot": slot}),
+                )
+                if range_size == 1:
+                    print(f"committed {block.message.slot} {post.finalized_checkpoint.epoch}", flush=True)
+            finalized = state.finalized_checkpoint
+            if finalized.epoch > snapshot_epoch and finalized.root in states:
+                store.save_finalized_state(states[finalized.root], finalized)
+                snapshot = snapshot_epoch = finalized.epoch
+        if range_size > 1:
+            for block, post in pending:
+                print(f"committed {block.message.slot} {post.finalized_checkpoint.epoch}", flush=True)
+        if snapshot is not None:
+            print(f"snapshot {snapshot}", flush=True)
         for old in [r for r, s in states.items() if s.slot + 4 * MINIMAL.SLOTS_PER_EPOCH < slot]:
             del states[old]
-        state = post
-        atts = attestations_for_slot(state, root)
     store.close()
 
 
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/, for support.*
     try:
-        main(sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:4]))
+        main(sys.argv[1], int(sys.argv[2]), *map(int, sys.argv[3:5]))
     except StorageError as exc:
         print(f"error: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -23,12 +23,14 @@ from stakework.transition.state_transition import state_transition
 
 WRITER = Path(__file__).resolve().parent / "storage_crash_writer.py"
 KILLS = 8
+RANGE_KILLS = 4
+RANGE = 8
 DEADLINE_S = 60
 
 
-def _start(data: Path, stop_slot: int, pause_ms: int = 0) -> subprocess.Popen[str]:
+def _start(data: Path, stop_slot: int, pause_ms: int = 0, range_size: int = 1) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, str(WRITER), str(data), str(stop_slot), str(pause_ms)],
+        [sys.executable, str(WRITER), str(data), str(stop_slot), str(pause_ms), str(range_size)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -126,6 +128,41 @@ def test_kill_9_at_random_moments__database_consistent__writer_resumes(tmp_path:
     assert [s for s, _ in reported] == list(range(head_slot + 1, head_slot + 17))
     final_head, final_finalized = _check(data, reported, finalized_floor)
     assert final_head == head_slot + 16 and final_finalized > finalized_floor
+
+
+def test_kill_9_during_synced_ranges__a_range_is_stored_entirely_or_not_at_all(tmp_path: Path) -> None:
+    """Sync writes a range of blocks and the snapshot due as one transaction (`Chain._one_write`). Kills inside
+    that transaction (the writer pauses in each of the range's 8 imports) and at random moments: each reopen finds
+    the head at the end of a range, never inside one, and the chain consistent; the writer then resumes there."""
+    data = tmp_path / "node"
+    rng = random.Random(20261207)
+    deadline = time.monotonic() + DEADLINE_S
+    head_slot, finalized_floor, rolled_back = 0, 0, 0
+    for kill in range(RANGE_KILLS):
+        inside = kill % 2 == 0
+        proc = _start(data, stop_slot=10_000, pause_ms=40 if inside else 0, range_size=RANGE)
+        try:
+            lines = _read_until(proc, RANGE * rng.randint(1, 3), deadline, then_begin=inside)
+            time.sleep(rng.uniform(0.03, 0.1) if inside else rng.uniform(0.0, 0.2))  # inside: a few imports in
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.kill()
+            out, err = proc.communicate(timeout=30)
+        assert proc.returncode == -signal.SIGKILL, err
+        lines += out.splitlines()
+        reported = _committed(lines)
+        assert reported and reported[0][0] == head_slot + 1, err
+        last_begun = max(int(line.split()[1]) for line in lines if line.startswith("begin"))
+        head_slot, finalized_floor = _check(data, reported, finalized_floor)
+        assert head_slot in (reported[-1][0], last_begun), "the head stopped inside a range"
+        assert (head_slot - reported[0][0] + 1) % RANGE == 0 or head_slot == last_begun
+        rolled_back += head_slot < last_begun
+    assert rolled_back >= 1  # at least one kill landed inside an open range transaction and rolled it back
+    proc = _start(data, stop_slot=head_slot + RANGE, range_size=RANGE)
+    out, err = proc.communicate(timeout=max(5.0, deadline - time.monotonic() + 30))
+    assert proc.returncode == 0, err
+    assert [s for s, _ in _committed(out.splitlines())] == list(range(head_slot + 1, head_slot + RANGE + 1))
+    _check(data, _committed(out.splitlines()), finalized_floor)
 
 
 def test_read_only_open__while_the_writer_runs__sees_a_growing_consistent_chain(tmp_path: Path) -> None:
