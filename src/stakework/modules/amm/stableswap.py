@@ -107,14 +107,19 @@ def _bisect_D(xp: tuple[int, int], amp: int) -> int:
     def f(d: int) -> int:
         return (ann * s + (A_PRECISION - ann) * d) * p4 - A_PRECISION * d**3
 
+    # The root is at least 2: f(2) = (ann (S - 2) + 2 A_PRECISION) 4 x0 x1 - 8 A_PRECISION >= 0, as S >= 2, x0 x1 >= 1.
+    # equivalent mutant (const 0 to -1|const 0 to 1): the root is at least 2: a search from -1 or 1 finds it too
     lo, hi = 0, s
     while lo < hi:
+        # equivalent mutant (const 1 to 2): with + 2 the midpoint is still above lo and at most hi: the same D
         mid = (lo + hi + 1) // 2
         if f(mid) >= 0:
             lo = mid
         else:
             hi = mid - 1
+    # equivalent mutant (const 0 to -1|const 0 to 1): lo is at least 2, F(2) >= 0 for every pool: never 0, 1 or -1
     if lo == 0:
+        # equivalent mutant (delete raise): unreachable, lo is at least 2: F(2) >= 0 for every pool
         raise NoConvergence("D is 0 at this imbalance: the pool cannot be priced")
     return lo
 
