@@ -254,7 +254,8 @@ def process_transaction(
             "(its module's fee: a base fee, plus one per validator key it submits, plus per-kind extras such as a new "
             "pool's)",
         )
-    _need(tx.fee >= least, f"the fee is {tx.fee} Gwei, a transaction pays at least {least} (MIN_TRANSACTION_FEE)")
+    if tx.fee < least:  # (not `_need`: its message would be formatted for every transaction)
+        raise InvalidTransaction(f"the fee is {tx.fee} Gwei, a transaction pays at least {least} (MIN_TRANSACTION_FEE)")
     if verify_signature:
         _need(
             ed25519.verify(tx.sender, transaction_signing_message(state, tx), signed.signature),
@@ -263,15 +264,15 @@ def process_transaction(
     sender = ed25519.address_of(tx.sender)
     accounts = state.accounts
     expected_nonce = accounts.nonce(sender)
-    _need(tx.nonce == expected_nonce, f"bad nonce {tx.nonce}: the sender's next nonce is {expected_nonce}")
+    if tx.nonce != expected_nonce:
+        raise InvalidTransaction(f"bad nonce {tx.nonce}: the sender's next nonce is {expected_nonce}")
     payload = tx.payload
     amount = payload.amount if isinstance(payload, Transfer | Stake) else 0
     # equivalent mutant (delete call|const 0 to -1): the amount is a uint64 check_wire_shape has checked, or 0
     _need(amount >= 0, "amount must be non-negative")
-    _need(
-        accounts.balance(sender) >= amount + tx.fee,
-        f"insufficient balance: needs {amount + tx.fee} Gwei (amount + fee), has {accounts.balance(sender)}",
-    )
+    have = accounts.balance(sender)
+    if have < amount + tx.fee:
+        raise InvalidTransaction(f"insufficient balance: needs {amount + tx.fee} Gwei (amount + fee), has {have}")
     if isinstance(payload, Transfer):
         # equivalent mutant (delete call): check_wire_shape refuses an address of any other length (Bytes20)
         _need(len(payload.to) == 20, "transfer recipient must be a 20-byte address")
