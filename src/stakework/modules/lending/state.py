@@ -86,6 +86,7 @@ class BadDebt(msgspec.Struct, kw_only=True):
     borrower: bytes
     market: str
     amount: int
+    # equivalent mutant (const 0 to -1|const 0 to 1): write_off sets covered as soon as it has made the record
     covered: int = 0
     """What the safety module covered at once (the rest is retried each epoch)."""
 
