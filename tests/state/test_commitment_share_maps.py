@@ -315,8 +315,8 @@ def _apply(state: BeaconState, op: tuple[str, int, int, int, int], tmp: Path) ->
         assert hash_state(copied) == before
     elif kind == "reload_store":
         state.modules = decode_store(encode_store(state.modules))
-    elif kind == "snapshot":
-        path = tmp / f"state-{a}.swk"
+    elif kind == "snapshot":  # binary or JSON: the tables come back as ShareMaps, every tree rebuilt
+        path = tmp / f"state-{a}{'.swk' if b % 2 else '.json'}"
         save_state(state, path)
         state = load_state(path)
     elif kind == "scratch":  # a from-scratch tree takes the tables over: the cached one must notice
