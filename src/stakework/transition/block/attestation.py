@@ -94,8 +94,13 @@ def is_valid_indexed_attestation(
     indices = indexed.attesting_indices
     if not indices:
         return False
-    arr = np.asarray(indices, dtype=np.int64)
-    return _is_valid_indexed(state, arr, indexed.data, indexed.signature, signature_batch)
+    try:  # uint64 on the wire: an index past int64 (or below 0) is out of range, not a crash
+        wide = np.asarray(indices, dtype=np.uint64)
+    except (OverflowError, ValueError, TypeError):
+        return False
+    if wide.ndim != 1 or int(wide.max()) >= len(state.validators):
+        return False
+    return _is_valid_indexed(state, wide.astype(np.int64), indexed.data, indexed.signature, signature_batch)
 
 
 def _is_valid_indexed(
