@@ -422,3 +422,122 @@ def test_remove_liquidity_one_coin__output_fee_and_admin_cut__curves_without_fee
     after = list(balances)
     after[i] -= w.dy + w.admin
     assert w.balances == tuple(after) and w.d_after == pool.d(w.balances)
+
+
+# --- more edges: the last unit of a side, the exact-out input's search, the deposit fee -------------------------------
+def test_exchange__a_sale_that_leaves_one_unit__pays_curves_output_all_but_that_unit() -> None:
+    """At 3 and 3 Gwei, selling 10^12 moves ``y`` to 0: the output is ``xp[j] - 0 - 1`` = 2, Curve's, and the
+    pool keeps exactly one unit (its D check counts that unit: a side of 1 is still a pool)."""
+    pool = ss.Pool((3, 3), (P, P), 1 * AP, 0, 0, 6)
+    swap = ss.exchange(pool, 0, 10**12)
+    assert swap.dy == 2 == ref.CurvePool([3, 3], [P, P], 1 * AP, 0, 0, 6).exchange(0, 1, 10**12, 0)
+    assert swap.balances == (10**12 + 3, 1)
+
+
+def exact_out_estimate(pool: ss.Pool, i: int, dy: int) -> int:
+    """The exact-out input's first estimate, every step rounded up: ``dy`` in ``xp`` units plus one, grossed up for
+    the fee, ``get_y`` of the side that much lower, plus one, in coin ``i``'s units."""
+    j = 1 - i
+    xp = pool.xp
+    dy_xp = -(-dy * pool.rates[j] // P) + 1
+    gross = -(-dy_xp * ss.FEE_DENOMINATOR // (ss.FEE_DENOMINATOR - pool.fee))
+    x = ss.get_y(j, i, xp[j] - gross, xp, pool.amp, ss.get_D(xp, pool.amp))
+    return -(-(x - xp[i] + 1) * P // pool.rates[i])
+
+
+def test_exchange_exact_out__estimate_8_units_short__the_input_raised_to_the_first_that_buys_it() -> None:
+    """A = 1, a pool 2800:1 in value, shares at 0.127 SWK: the exact-in swap's D check lowers its output, so the
+    estimate and the next seven inputs buy 2 Gwei too little; the ninth and last try buys it."""
+    pool = ss.Pool((25_093_718_496, 69_729_481), (P, 127_298_350_826_780_566), 1 * AP, 4_000_000, 0, 1000)
+    dy, estimate = 6_968_789_173, exact_out_estimate(pool, 1, 6_968_789_173)
+    swap = ss.exchange_exact_out(pool, 1, dy)
+    assert swap.dx == estimate + 8
+    assert ss.exchange(pool, 1, swap.dx - 1).dy < dy <= ss.exchange(pool, 1, swap.dx).dy
+    assert swap.balances == (25_093_718_496 - dy, 69_729_481 + swap.dx) and swap.d1 >= swap.d0
+
+
+def test_exchange_exact_out__estimate_9_units_short__refused_as_rounding() -> None:
+    pool = ss.Pool((5_492_187_657, 30_656_869), (P, 107_211_435_718_228_137), 1 * AP, 4_000_000, 0, 1000)
+    dy, estimate = 1_160_337_872, exact_out_estimate(pool, 1, 1_160_337_872)
+    with pytest.raises(ss.RoundingRefused, match="buying 1160337872 units cannot be priced"):
+        ss.exchange_exact_out(pool, 1, dy)
+    assert ss.exchange(pool, 1, estimate + 8).dy < dy <= ss.exchange(pool, 1, estimate + 9).dy
+
+
+def test_exchange_exact_out__the_estimate_refused_by_the_exact_in_check__the_next_unit_priced() -> None:
+    """At the estimate the exact-in swap cannot keep D within its 8 steps (refused); one Gwei more can."""
+    pool = ss.Pool((309_781_365, 2_226_384), (P, 115_622_457_669_875_698), 1 * AP, 0, 5 * 10**9, 1000)
+    estimate = exact_out_estimate(pool, 0, 408_306)
+    with pytest.raises(ss.RoundingRefused):
+        ss.exchange(pool, 0, estimate)
+    swap = ss.exchange_exact_out(pool, 0, 408_306)
+    assert (swap.dx, swap.dy) == (estimate + 1, 408_306)
+    assert swap.fee == ss.exchange(pool, 0, estimate + 1).dy - 408_306
+
+
+def test_add_liquidity__imbalance_fee__half_the_fee_rounded_up_on_each_coins_distance_from_the_balanced_deposit() -> (
+    None
+):
+    """At a share price of 1 the pool's values are exact, so D0, D1 and D2 are Curve's own. The fee per coin is
+    ``ceil(fee x n / 4 (n - 1))`` (an odd fee: 2,000,001 of 10^10) of ``|D1 x old / D0 - new|``, rounded up; the
+    admin takes half of it, rounded down, out of the pool's balances."""
+    old, amounts, fee = (10**12, 10**12), (3 * 10**11 + 7, 10**10), 4_000_001
+    pool = ss.Pool(old, (P, P), 100 * AP, fee, 5 * 10**9, 2 * 10**12)
+    new = (old[0] + amounts[0], old[1] + amounts[1])
+    d0, d1 = ref.get_D(list(old), pool.amp), ref.get_D(list(new), pool.amp)
+    fees = tuple(-(-2_000_001 * abs(d1 * old[k] // d0 - new[k]) // ss.FEE_DENOMINATOR) for k in (0, 1))
+    dep = ss.add_liquidity(pool, amounts)
+    assert dep.fees == fees and dep.admin == (fees[0] // 2, fees[1] // 2)
+    assert dep.balances == (new[0] - fees[0] // 2, new[1] - fees[1] // 2)
+    assert (dep.d0, dep.d0_up) == (d0, d0) and dep.d2 == ref.get_D([new[0] - fees[0], new[1] - fees[1]], pool.amp)
+
+
+def test_add_liquidity__the_fee_leaves_one_share_of_the_two_held__priced_at_1_accepted_at_half_refused() -> None:
+    """A pool of 10 Gwei and 2 shares takes 10 Gwei: the shares' imbalance fee rounds up to one of them. At a share
+    price of 1 the one left counts 1 Gwei (accepted); at 0.5 the move of -1 share counts -1 Gwei against the 1 the
+    two count rounded up: nothing left of that side (refused)."""
+    dep = ss.add_liquidity(ss.Pool((10, 2), (P, P), 100 * AP, 4_000_000, 0, 12), (10, 0))
+    assert dep.fees == (1, 1) and dep.d2 == ss.get_D((19, 1), 100 * AP)
+    with pytest.raises(ss.BelowMinimum, match="the deposit is too lopsided for the pool; add some of both coins"):
+        ss.add_liquidity(ss.Pool((10, 2), (P, P // 2), 100 * AP, 4_000_000, 0, 12), (10, 0))
+
+
+def test_remove_liquidity__one_share__its_part_of_each_coin_rounded_down() -> None:
+    pool = ss.Pool((10**6 + 3, 7 * 10**5), (P, P), 100 * AP, 0, 0, 17 * 10**5)
+    assert ss.remove_liquidity(pool, 1) == (0, 0)
+    assert ss.remove_liquidity(pool, 2) == (1, 0)
+
+
+def test_remove_liquidity_one_coin__two_shares__one_gwei() -> None:
+    w = ss.remove_liquidity_one_coin(small(), 2, 0)
+    assert (w.dy, w.fee, w.balances) == (1, 1, (10**6 - 1, 10**6))
+
+
+def test_remove_liquidity_one_coin__curves_output_lowers_d_per_share__paid_one_unit_less() -> None:
+    """A tiny pool (174 and 830 Gwei, A = 1): Curve's one-coin output of 157 would lower D per LP share; 156 does
+    not."""
+    pool = ss.Pool((174, 830), (P, P), 1 * AP, 0, 5 * 10**9, 871)
+    w = ss.remove_liquidity_one_coin(pool, 454, 0)
+    assert ref.CurvePool([174, 830], [P, P], 1 * AP, 0, 5 * 10**9, 871)._calc_withdraw_one_coin(454, 0) == (157, 1)
+    assert (w.dy, w.fee, w.balances) == (156, 2, (18, 830))
+    assert w.d_after * 871 >= pool.d() * (871 - 454) > pool.d((17, 830)) * 871
+
+
+def test_remove_liquidity_one_coin__a_one_gwei_side_with_a_fee__refused_as_emptying_it() -> None:
+    """The other side's fee (on its move of 1) rounds up to its whole Gwei."""
+    pool = ss.Pool((10**6, 1), (P, P), 100 * AP, 4_000_000, 0, 10**6)
+    with pytest.raises(ss.BelowMinimum, match="that withdrawal would empty the pool's side; burn fewer shares"):
+        ss.remove_liquidity_one_coin(pool, 1000, 0)
+
+
+def test_remove_liquidity_one_coin__the_coin_owes_no_fee_where_its_balanced_move_is_nothing() -> None:
+    """Four Gwei against 5.7 million at A 100 and a fee of 1 %: coin 0's move towards the balanced withdrawal rounds
+    to nothing or below, so it pays no fee: 3 Gwei out (a unit of fee there would leave 2)."""
+    pool = ss.Pool((4, 5_665_960), (P, P), 100 * AP, 10**8, 5 * 10**9, 455_508)
+    w = ss.remove_liquidity_one_coin(pool, 359_741, 0)
+    assert (w.dy, w.fee, w.admin, w.balances) == (3, 1, 0, (1, 5_665_960))
+
+
+def test_spot_price__lp_supply_but_a_side_empty__no_price() -> None:
+    with pytest.raises(EmptyPool, match="the pool has no liquidity, so no price"):
+        ss.spot_price(ss.Pool((0, 10), (P, P), 100 * AP, 0, 0, 10))
