@@ -541,3 +541,14 @@ def test_remove_liquidity_one_coin__the_coin_owes_no_fee_where_its_balanced_move
 def test_spot_price__lp_supply_but_a_side_empty__no_price() -> None:
     with pytest.raises(EmptyPool, match="the pool has no liquidity, so no price"):
         ss.spot_price(ss.Pool((0, 10), (P, P), 100 * AP, 0, 0, 10))
+
+
+@pytest.mark.parametrize(("shares", "dy", "fee"), [(100, 49, 1), (101, 50, 0)])
+def test_remove_liquidity_one_coin__admin_fee_100_percent__takes_exactly_what_rounding_kept(
+    shares: int, dy: int, fee: int
+) -> None:
+    """No swap fee, shares at 2 SWK: Curve's "withdraw less" unit of value is half a share, which rounding down
+    keeps or not. An admin fee of 100 % takes exactly that: one share or nothing."""
+    pool = ss.Pool((10**6, 5 * 10**5), (P, 2 * P), 100 * AP, 0, ss.FEE_DENOMINATOR, 2 * 10**6)
+    w = ss.remove_liquidity_one_coin(pool, shares, 1)
+    assert (w.dy, w.fee, w.admin) == (dy, fee, fee)

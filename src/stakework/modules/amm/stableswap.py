@@ -171,6 +171,7 @@ def ramp_a(initial: int, future: int, initial_epoch: int, future_epoch: int, epo
     ``future`` at ``future_epoch``."""
     if epoch >= future_epoch:
         return future
+    # equivalent mutant (cmp > to >=): at future == initial both branches give initial
     if future > initial:
         return initial + (future - initial) * (epoch - initial_epoch) // (future_epoch - initial_epoch)
     return initial - (initial - future) * (epoch - initial_epoch) // (future_epoch - initial_epoch)
@@ -242,12 +243,17 @@ def exchange(pool: Pool, i: int, dx: int) -> Swap:
         if dy <= 0:
             break
         after = _with(pool.balances, i, dx, j, -(dy + admin))
+        # dy + admin are worth at most dy_xp = xp[j] - y - 1 with y >= 0, so after[j] >= 1 and moved[j] >= y + 1 >= 1.
+        # equivalent mutant (cmp <= to <|const 0 to -1): after[j] >= 1: never true either way
         if after[j] <= 0:
+            # equivalent mutant (*): unreachable, after[j] >= 1
             dy -= 1
+            # equivalent mutant (delete continue): unreachable, after[j] >= 1
             continue
         moved = list(xp)
         moved[i] += dx * pool.rates[i] // PRECISION
         moved[j] -= ceil_div((dy + admin) * pool.rates[j], PRECISION)
+        # equivalent mutant (cmp > to >=|const 0 to -1): moved[j] >= y + 1 >= 1: true either way
         if moved[j] > 0 and get_D((moved[0], moved[1]), pool.amp) >= d0:
             return Swap(i=i, dx=dx, dy=dy, fee=fee, admin=admin, balances=after, d0=d0, d1=pool.d(after))
         dy -= 1
@@ -376,7 +382,10 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
         admin.append(a)
         balances.append(new[k] - a)
         reduced.append(new[k] - f)
+    # A reduced balance <= 0 moves its side in _d_moved to ceil(o r) + floor((reduced - o) r) <= 0: refused there alike.
+    # equivalent mutant (cmp <= to <|const 0 to -1): a reduced balance of 0 is refused by _d_moved, same error
     if min(reduced) <= 0:
+        # equivalent mutant (delete raise): _d_moved refuses the same deposit with the same error
         raise BelowMinimum("the deposit is too lopsided for the pool; add some of both coins")
     d2 = _d_moved(pool, base, (reduced[0] - old[0], reduced[1] - old[1]))
     if d2 <= d0_up:
@@ -401,11 +410,13 @@ def _curve_mint(pool: Pool, new: tuple[int, int], d0: int) -> int:
         d1 = pool.d(new)
         fee = pool.fee * N_COINS // (4 * (N_COINS - 1))
         reduced = [new[k] - fee * abs(d1 * pool.balances[k] // d0 - new[k]) // FEE_DENOMINATOR for k in range(2)]
+        # equivalent mutant (cmp <= to <|const 0 to -1): a reduced balance of 0 makes pool.d raise EmptyPool: 0 too
         if min(reduced) <= 0:
             return 0
         d2 = pool.d((reduced[0], reduced[1]))
     except (EmptyPool, NoConvergence):
         return 0
+    # equivalent mutant (drop max() keeping argument 1|const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
     return max(pool.supply * (d2 - d0) // d0, 0)
 
 
@@ -452,6 +463,7 @@ def remove_liquidity_one_coin(pool: Pool, shares: int, i: int) -> Withdrawal:
     reduced = list(xp)
     for k in range(N_COINS):
         expected = xp[k] * d1 // d0 - new_y if k == i else xp[k] - xp[k] * d1 // d0
+        # equivalent mutant (const 0 to -1): fee < FEE_DENOMINATOR, so a fee on -1 rounds up to 0, as on 0
         reduced[k] -= ceil_div(fee * max(expected, 0), FEE_DENOMINATOR)
     if min(reduced) <= 0:
         raise BelowMinimum("that withdrawal would empty the pool's side; burn fewer shares")
