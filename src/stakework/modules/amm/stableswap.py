@@ -470,6 +470,8 @@ def remove_liquidity_one_coin(pool: Pool, shares: int, i: int) -> Withdrawal:
     dy_xp = reduced[i] - get_y_D(pool.amp, i, (reduced[0], reduced[1]), d1)
     dy = (dy_xp - 1) * PRECISION // pool.rates[i]
     dy0 = (xp[i] - new_y) * PRECISION // pool.rates[i]
+    # dy_xp = reduced[i] - y' where reduced <= xp and y' >= new_y: dy = (dy_xp - 1) / rate <= dy0, never above it.
+    # equivalent mutant (drop max() keeping argument 1|const 0 to -1): dy <= dy0, so dy0 - dy >= 0 already
     fee_native = max(dy0 - dy, 0)
     admin = fee_native * pool.admin_fee // FEE_DENOMINATOR
     for _ in range(MAX_ROUNDING_STEPS + 1):
