@@ -552,3 +552,31 @@ def test_remove_liquidity_one_coin__admin_fee_100_percent__takes_exactly_what_ro
     pool = ss.Pool((10**6, 5 * 10**5), (P, 2 * P), 100 * AP, 0, ss.FEE_DENOMINATOR, 2 * 10**6)
     w = ss.remove_liquidity_one_coin(pool, shares, 1)
     assert (w.dy, w.fee, w.admin) == (dy, fee, fee)
+
+
+def test_remove_liquidity_one_coin__d_per_share_exactly_kept__curves_output_paid() -> None:
+    """D after, times the supply, equals D before times the shares left, exactly: D per LP share has not fallen, so
+    Curve's output stands."""
+    pool = ss.Pool((35_079_227, 35_079_228), (P, P), 1 * AP, 0, 0, 70_158_455)
+    w = ss.remove_liquidity_one_coin(pool, 629_735, 0)
+    assert (w.dy, w.fee) == ref.CurvePool(
+        [35_079_227, 35_079_228], [P, P], 1 * AP, 0, 0, 70_158_455
+    )._calc_withdraw_one_coin(629_735, 0)
+    assert w.d_after * 70_158_455 == pool.d() * (70_158_455 - 629_735)
+
+
+def test_exchange_exact_out__the_estimate_buys_exactly_dy__taken_as_it_is() -> None:
+    """Shares at 3 SWK, no fee: the estimate of 2,417 Gwei for 805 shares buys exactly 805 (so would 2,416: the
+    estimate rounds up at every step); no surplus, nothing raised."""
+    pool = ss.Pool((903_269_233, 301_089_744), (P, 3 * P), 100 * AP, 0, 0, 1_806_538_466)
+    swap = ss.exchange_exact_out(pool, 0, 805)
+    assert swap.dx == exact_out_estimate(pool, 0, 805) == 2417
+    assert ss.exchange(pool, 0, 2417).dy == 805 and swap.fee == 0
+
+
+def test_exchange_exact_out__with_an_admin_fee__the_pool_pays_dy_and_the_admins_cut() -> None:
+    pool = ss.Pool((10**12, 10**12), (P, 5 * P // 4), 100 * AP, 4_000_000, 5 * 10**9, 2 * 10**12)
+    swap = ss.exchange_exact_out(pool, 0, 10**9)
+    sold = ss.exchange(pool, 0, swap.dx)
+    assert swap.admin == sold.admin > 0 and swap.dy == 10**9
+    assert swap.balances == (10**12 + swap.dx, 10**12 - 10**9 - swap.admin)
