@@ -580,3 +580,24 @@ def test_exchange_exact_out__with_an_admin_fee__the_pool_pays_dy_and_the_admins_
     sold = ss.exchange(pool, 0, swap.dx)
     assert swap.admin == sold.admin > 0 and swap.dy == 10**9
     assert swap.balances == (10**12 + swap.dx, 10**12 - 10**9 - swap.admin)
+
+
+def test_add_liquidity__at_a_fractional_share_price__pool_valued_up_deposit_and_fee_moves_valued_down() -> None:
+    """The rule of the docstring, step by step with Curve's get_D: D0_up of the pool's balances valued rounded up;
+    D1 of that moved by the deposit valued rounded down; the fee per coin against ``D1 x old / D0_up``; D2 of the
+    base moved by (new - fee - old), valued rounded down (a negative move rounds away from the pool)."""
+    r = 1_250_000_000_000_000_001
+    old, amounts, fee = (10**12, 7 * 10**11 + 3), (2 * 10**11 + 5, 3 * 10**10 + 1), 4_000_001
+    pool = ss.Pool(old, (P, r), 100 * AP, fee, 5 * 10**9, 1_500_000_000_007)
+    new = (old[0] + amounts[0], old[1] + amounts[1])
+    base = [old[0], -(-old[1] * r // P)]
+    d0_up = ref.get_D(base, pool.amp)
+    d1 = ref.get_D([base[0] + amounts[0], base[1] + amounts[1] * r // P], pool.amp)
+    fees = [-(-2_000_001 * abs(d1 * old[k] // d0_up - new[k]) // ss.FEE_DENOMINATOR) for k in (0, 1)]
+    reduced = [new[k] - fees[k] for k in (0, 1)]
+    d2 = ref.get_D([base[0] + reduced[0] - old[0], base[1] + (reduced[1] - old[1]) * r // P], pool.amp)
+    dep = ss.add_liquidity(pool, amounts)
+    assert (dep.d0_up, dep.d2, dep.fees) == (d0_up, d2, (fees[0], fees[1]))
+    assert dep.d0 == ref.get_D([old[0], old[1] * r // P], pool.amp)
+    assert dep.balances == (new[0] - fees[0] // 2, new[1] - fees[1] // 2)
+    assert dep.d_after == ref.get_D([dep.balances[0], dep.balances[1] * r // P], pool.amp)
