@@ -601,3 +601,22 @@ def test_add_liquidity__at_a_fractional_share_price__pool_valued_up_deposit_and_
     assert dep.d0 == ref.get_D([old[0], old[1] * r // P], pool.amp)
     assert dep.balances == (new[0] - fees[0] // 2, new[1] - fees[1] // 2)
     assert dep.d_after == ref.get_D([dep.balances[0], dep.balances[1] * r // P], pool.amp)
+
+
+@pytest.mark.parametrize(("i", "rate"), [(0, 7 * P // 10), (1, 7 * P // 10), (1, 1_250_000_000_000_000_001)])
+def test_remove_liquidity_one_coin__with_a_fee__curves_steps_with_the_fee_rounded_up(i: int, rate: int) -> None:
+    """Curve's ``_calc_withdraw_one_coin`` step by step (its get_D and get_y_D), the fee ``ceil(fee x n / 4 (n -
+    1))`` (an odd fee: 2,000,001 of 10^10) on each coin's distance from the balanced withdrawal rounded up, one
+    ``xp`` unit less, rounded down into coin ``i``; the admin half of the fee in coin ``i``, rounded down."""
+    balances, rates, supply, shares = (10**12, 9 * 10**11), (P, rate), 1_800_000_000_001, 10**11 + 7
+    pool = ss.Pool(balances, rates, 100 * AP, 4_000_001, 5 * 10**9, supply)
+    xp = [b * r // P for b, r in zip(balances, rates, strict=True)]
+    d0 = ref.get_D(xp, pool.amp)
+    d1 = d0 - shares * d0 // supply
+    new_y = ref.get_y_D(pool.amp, i, xp, d1)
+    expected = [xp[k] * d1 // d0 - new_y if k == i else xp[k] - xp[k] * d1 // d0 for k in (0, 1)]
+    reduced = [xp[k] - -(-2_000_001 * expected[k] // ss.FEE_DENOMINATOR) for k in (0, 1)]
+    dy = (reduced[i] - ref.get_y_D(pool.amp, i, reduced, d1) - 1) * P // rates[i]
+    dy0 = (xp[i] - new_y) * P // rates[i]
+    w = ss.remove_liquidity_one_coin(pool, shares, i)
+    assert (w.dy, w.fee, w.admin) == (dy, dy0 - dy, (dy0 - dy) // 2)
