@@ -620,3 +620,11 @@ def test_remove_liquidity_one_coin__with_a_fee__curves_steps_with_the_fee_rounde
     dy0 = (xp[i] - new_y) * P // rates[i]
     w = ss.remove_liquidity_one_coin(pool, shares, i)
     assert (w.dy, w.fee, w.admin) == (dy, dy0 - dy, (dy0 - dy) // 2)
+
+
+@pytest.mark.parametrize("rate", [P, 7 * P // 10, 1_250_000_000_000_000_001])
+def test_spot_price__curves_marginal_price_times_the_share_price(rate: int) -> None:
+    balances = (10**12, 6 * 10**11)
+    pool = ss.Pool(balances, (P, rate), 100 * AP, 0, 0, 10**12)
+    xp = [balances[0], balances[1] * rate // P]
+    assert ss.spot_price(pool) == ref.get_p(xp, pool.amp, ref.get_D(xp, pool.amp)) * rate // P
