@@ -87,7 +87,7 @@ def test_fast_aggregate_verify_keys__random_sets__same_as_encodings_and_blspy_su
         expected = expected + G1Element.from_bytes(p)
     assert bls.aggregate_keys(keys).compress() == bytes(expected)
     good = bls.SecretKey.from_bytes((sum(secrets) % R or 1).to_bytes(32, "big")).sign(message)
-    other = bls.SecretKey.from_bytes((sum(secrets) % R + 1 or 1).to_bytes(32, "big")).sign(message)
+    other = bls.SecretKey.from_bytes(((sum(secrets) + 1) % R or 2).to_bytes(32, "big")).sign(message)
     for signature in (good, other, b"\xc0" + bytes(95), b"\x00" * 96):
         assert bls.fast_aggregate_verify_keys(keys, message, signature) is bls.fast_aggregate_verify(
             pubkeys, message, signature
@@ -138,7 +138,7 @@ def test_signature_batch__add_aggregate__same_verdict_as_add_with_the_encodings(
         pubkeys = [_real_key(s - 1) for s in secrets]
         signature = bls.SecretKey.from_bytes((sum(secrets) % R).to_bytes(32, "big")).sign(message)
         if kind == "other":
-            signature = bls.SecretKey.from_bytes((sum(secrets) % R + 1).to_bytes(32, "big")).sign(message)
+            signature = bls.SecretKey.from_bytes(((sum(secrets) + 1) % R or 2).to_bytes(32, "big")).sign(message)
         elif kind == "infinity_key":
             pubkeys.append(b"\xc0" + bytes(47))
         elif kind == "negated_pair":
