@@ -253,7 +253,7 @@ def test_account_tree__accounts_leave_join_and_change_in_one_update_of_a_copy__r
 
 def test_address__bytearray_or_wrong_length__stored_as_bytes_or_refused() -> None:
     ledger = Accounts()
-    ledger.credit(bytearray(b"\x01" * 20), 5)
+    ledger.credit(bytearray(b"\x01" * 20), 5)  # type: ignore[arg-type]  # (a caller holding a bytearray)
     assert ledger.balance(b"\x01" * 20) == 5 and [a for a, _ in ledger.items()] == [b"\x01" * 20]
     assert type(next(iter(ledger.addresses()))) is bytes
     with pytest.raises(AccountError, match="an address has 20 bytes, got 19"):
