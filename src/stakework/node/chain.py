@@ -6,7 +6,7 @@ fork choice (LMD-GHOST + FFG) picks the head. States below the finalized checkpo
 
 from __future__ import annotations
 
-from collections.abc import Container, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -14,6 +14,7 @@ import numpy as np
 
 from stakework.crypto import bls
 from stakework.forkchoice import ForkChoice, ForkChoiceError
+from stakework.node.state_cache import StateCache
 from stakework.node.storage import ChainStore
 from stakework.node.storage.db import anchor_root
 from stakework.state.beacon_state import BeaconState
@@ -73,7 +74,8 @@ class Chain:
     """The anchor: the genesis state, or on restart the newest finalized snapshot."""
     store: ChainStore | None = None
     """Where imported blocks and finalized states are persisted (None: memory only)."""
-    states: dict[bytes, BeaconState] = field(default_factory=dict)
+    states: MutableMapping[bytes, BeaconState] = field(default_factory=dict)
+    """Post-states by block root: a `StateCache` (every known root, a few states in memory, the rest rebuilt)."""
     blocks: dict[bytes, SignedBeaconBlock] = field(default_factory=dict)
     pool: dict[int, list[Attestation]] = field(default_factory=dict)
     anchor_epoch: int | None = None
@@ -82,6 +84,8 @@ class Chain:
     and its epoch cannot be read from the block's post-state. None: the anchor state's own epoch (genesis)."""
 
     def __post_init__(self) -> None:
+        if not isinstance(self.states, StateCache):  # memory: a node at 1M validators cannot hold ~96 states
+            self.states = StateCache(self.blocks, self.states)
         root = anchor_root(self.genesis)
         self.anchor = root
         self.states[root] = self.genesis
