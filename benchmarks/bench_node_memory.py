@@ -17,11 +17,13 @@ the members, one aggregate signed with the sum of their keys, as the block bench
 finality advance every epoch once the chain has its own checkpoints, and `--transfers` signed transfers between
 funded accounts.
 
-Reported: the process's RSS (VmRSS) and peak (VmHWM) after each phase, the number of states the chain holds, and
-where the memory goes: each component of the head state (registry columns, pubkey index, account ledger, state
-commitment, ring buffers), the bytes the chain's states hold *in all*, counting each shared buffer once (what
-copy-on-write saves), and the process-wide caches (decoded public keys, epoch views, shufflings). `--max-rss-gib`
-stops the imports early (and says so) rather than let a regression exhaust a shared machine.
+Reported: the process's RSS (VmRSS) and peak (VmHWM) after each phase, the number of states the chain can give
+(one per block since finality) and how many of them it holds in memory (`node/state_cache.py` rebuilds the
+others from blocks), and where the memory goes: each component of the head state (registry columns, pubkey
+index, account ledger, state commitment, ring buffers), the bytes the states in memory hold *in all*, counting
+each shared buffer once (what copy-on-write saves), and the process-wide caches (decoded public keys, epoch
+views, shufflings). `--max-rss-gib` stops the imports early (and says so) rather than let a regression exhaust a
+shared machine.
 
     .venv/bin/python benchmarks/bench_node_memory.py [--validators 1000000] [--accounts 1000000]
         [--blocks 96] [--transfers 128] [--max-rss-gib 12] [--json]
@@ -55,6 +57,7 @@ from stakework.bench.block import (
     build_block_workload,
 )
 from stakework.node.chain import Chain
+from stakework.node.state_cache import StateCache
 from stakework.node.storage import ChainStore
 from stakework.state.beacon_state import BeaconState
 from stakework.state.root import hash_state
@@ -216,6 +219,9 @@ class Phase:
     rss: int
     peak: int
     states: int
+    """Block roots whose post-state the chain can give (len(chain.states))."""
+    held: int
+    """Of them, the states in memory (the rest are rebuilt from blocks when read: node/state_cache.py)."""
     seconds: float
 
 
@@ -228,17 +234,31 @@ class Run:
     stopped: str | None = None
     finalized_epoch: int = 0
     max_states: int = 0
+    max_held: int = 0
+    rebuilt: int = 0
     components: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def phase(self, name: str, chain: Chain | None, t0: float) -> Phase:
         gc.collect()
         s = _status()
-        held = len(chain.states) if chain is not None else 0
-        self.max_states = max(self.max_states, held)
-        p = Phase(name, s["VmRSS"], s["VmHWM"], held, time.perf_counter() - t0)
+        known = len(chain.states) if chain is not None else 0
+        held = len(_held(chain)) if chain is not None else 0
+        self.max_states, self.max_held = max(self.max_states, known), max(self.max_held, held)
+        p = Phase(name, s["VmRSS"], s["VmHWM"], known, held, time.perf_counter() - t0)
         self.phases.append(p)
-        print(f"{name:<40} RSS {_gib(p.rss):>10}  peak {_gib(p.peak):>10}  states held {held:>3}  ({p.seconds:.1f} s)")
+        print(
+            f"{name:<40} RSS {_gib(p.rss):>10}  peak {_gib(p.peak):>10}  states {known:>3}, in memory {held:>3}  "
+            f"({p.seconds:.1f} s)"
+        )
         return p
+
+
+def _held(chain: Chain) -> list[BeaconState]:
+    """The chain's states in memory (all of them if `Chain.states` is a plain dict)."""
+    states = chain.states
+    if isinstance(states, StateCache):
+        return states.held_states()
+    return list(states.values())
 
 
 def _transfers(
@@ -324,21 +344,25 @@ def run(validators: int, accounts: int, blocks: int, transfers: int, max_rss: in
                 break
         else:
             result.max_states = max(result.max_states, len(chain.states))
+            result.max_held = max(result.max_held, len(_held(chain)))
 
     print()
     print(
-        f"chain: {len(chain.states)} states held (at most {result.max_states}), head slot {chain.head_state.slot}, "
+        f"chain: {len(chain.states)} states known (at most {result.max_states}), head slot {chain.head_state.slot}, "
         f"justified epoch {chain.forkchoice.justified_checkpoint.epoch}, finalized epoch {result.finalized_epoch}"
     )
+    held = _held(chain)
+    result.rebuilt = getattr(chain.states, "rebuilt", 0)
+    print(f"states in memory: {len(held)} (at most {result.max_held}); rebuilt from blocks: {result.rebuilt}")
     head = tally_states([chain.head_state])
-    every = tally_states(chain.states.values())
+    every = tally_states(held)
     caches = tally_caches()
     names = sorted(set(head.bytes) | set(every.bytes), key=lambda k: -every.bytes.get(k, 0))
-    print(f"{'component':<46} {'head state':>12} {f'all {len(chain.states)} states':>16}")
+    print(f"{'component':<46} {'head state':>12} {f'{len(held)} states in memory':>20}")
     for name in names:
-        print(f"{name:<46} {_mib(head.bytes.get(name, 0)):>12} {_mib(every.bytes.get(name, 0)):>16}")
-    print(f"{'total (each shared buffer once)':<46} {_mib(head.total()):>12} {_mib(every.total()):>16}")
-    n = max(len(chain.states), 1)
+        print(f"{name:<46} {_mib(head.bytes.get(name, 0)):>12} {_mib(every.bytes.get(name, 0)):>20}")
+    print(f"{'total (each shared buffer once)':<46} {_mib(head.total()):>12} {_mib(every.total()):>20}")
+    n = max(len(held), 1)
     print(
         f"a state alone would be {_mib(head.total())}; {n} states unshared {_mib(head.total() * n)}; "
         f"held {_mib(every.total())} ({every.total() / max(head.total() * n, 1):.0%})"
@@ -380,6 +404,8 @@ def main(argv: list[str] | None = None) -> int:
             "blocks": result.blocks,
             "finalized_epoch": result.finalized_epoch,
             "max_states": result.max_states,
+            "max_held": result.max_held,
+            "rebuilt": result.rebuilt,
             "peak_rss_bytes": peak,
             "node_peak_rss_bytes": max((p.peak for p in node), default=peak),
             "target_ratio": peak / TARGET,

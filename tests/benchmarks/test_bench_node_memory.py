@@ -27,7 +27,7 @@ def test_node_memory__three_blocks__chain_holds_anchor_and_each_post_state(bench
     run = bench.run(1024, 64, 3, 4, 64 << 30, tmp_path)
     assert run.blocks == 3 and run.stopped is None
     assert [p.states for p in run.phases[-1:]] == [4]  # the anchor and three post-states, nothing pruned yet
-    assert all(p.peak >= p.rss > 0 for p in run.phases)
+    assert all(p.peak >= p.rss > 0 and p.held <= p.states for p in run.phases)
     head, held = run.components["head"], run.components["states"]
     # Copy-on-write ledger: four states hold one base of entries, not four.
     assert head["account ledger"] <= held["account ledger"] < 2 * head["account ledger"]
