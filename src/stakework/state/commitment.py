@@ -353,7 +353,7 @@ class AccountTree:
         new = present & ~known
         if new.any():
             rows = np.array(
-                [(a, *f) for a, f, n in zip(addresses, found, new.tolist(), strict=True) if n and f is not None],
+                [(addresses[i], *f) for i in np.flatnonzero(new).tolist() if (f := found[i]) is not None],
                 dtype=_RECORD,
             )
             added = np.ascontiguousarray(rows["address"])
@@ -368,7 +368,7 @@ class AccountTree:
                 pos = pos - (np.cumsum(gone) - gone) + (np.cumsum(new) - new)
             if self.shared_table:
                 self.table, self.shared_table = self.table.copy(), False
-            values = [f for f, s in zip(found, stay.tolist(), strict=True) if s and f is not None]
+            values = [f for i in np.flatnonzero(stay).tolist() if (f := found[i]) is not None]
             self.table["balance"][pos[stay]] = [v[0] for v in values]
             self.table["nonce"][pos[stay]] = [v[1] for v in values]
         return np.unique(_buckets_of(cand))
