@@ -25,6 +25,7 @@ did not build (the transition trusts nothing).
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import itertools
 from collections import OrderedDict, deque
@@ -132,7 +133,7 @@ class Mempool:
                 "pays (MIN_TRANSACTION_FEE; a module message: a base fee, plus one per validator key, plus one for a "
                 "new pool)"
             )
-        tx_hash = tx.hash()
+        tx_hash = hashlib.sha256(encoded).digest()  # tx.hash(), from the encoding made above
         if tx_hash in self._by_hash:
             raise MempoolError(f"transaction 0x{tx_hash.hex()} is already pending")
         if not signature_checked and not ed25519.verify(t.sender, transaction_signing_message(state, t), tx.signature):
