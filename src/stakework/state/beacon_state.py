@@ -113,7 +113,9 @@ class BeaconState:
         return Slot(epoch * self.preset.SLOTS_PER_EPOCH)
 
     def copy(self) -> BeaconState:
-        """A deep copy: nothing is shared with the original."""
+        """An independent copy: a change to either never shows in the other. The account ledger and the commitment's
+        cache share their contents with the original copy-on-write (`Accounts.copy`, `StateCommitment.copy`), so a
+        copy costs little more than the registry's columns, whatever the number of accounts."""
         new = _copy.copy(self)
         new.validators = self.validators.copy()
         new.block_roots = self.block_roots.copy()

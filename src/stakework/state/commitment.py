@@ -19,8 +19,9 @@ keeps it up to date:
   small next to the registry.
 
 The cache lives on the state (`BeaconState._root_cache`), is copied with it (`BeaconState.copy`, so fork
-choice's copies keep their own), and is built from scratch the first time a state is hashed (a snapshot just
-loaded, a state built by hand). `hash_state_from_scratch` builds a fresh one: the root must always be the same.
+choice's copies keep their own; copy-on-write: a copy shares the trees' arrays until either side writes one), and
+is built from scratch the first time a state is hashed (a snapshot just loaded, a state built by hand).
+`hash_state_from_scratch` builds a fresh one: the root must always be the same.
 """
 
 from __future__ import annotations
