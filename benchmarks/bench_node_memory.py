@@ -26,7 +26,7 @@ views, shufflings). `--max-rss-gib` stops the imports early (and says so) rather
 shared machine.
 
     .venv/bin/python benchmarks/bench_node_memory.py [--validators 1000000] [--accounts 1000000]
-        [--blocks 96] [--transfers 128] [--max-rss-gib 12] [--json]
+        [--blocks 96] [--transfers 128] [--recent 4] [--max-rss-gib 12] [--json]
 
 Defaults are small (a quick run); the issue's figure is `--validators 1000000 --accounts 1000000`.
 """
@@ -296,7 +296,15 @@ def _propose(chain: Chain, slot: int, txs: list[SignedTransaction]) -> tuple[Sig
     return signed, [attestation]
 
 
-def run(validators: int, accounts: int, blocks: int, transfers: int, max_rss: int, data_dir: Path) -> Run:
+def run(
+    validators: int,
+    accounts: int,
+    blocks: int,
+    transfers: int,
+    max_rss: int,
+    data_dir: Path,
+    recent: int | None = None,
+) -> Run:
     result = Run(validators, accounts)
     t0 = time.perf_counter()
     senders = min(transfers if transfers else 1, accounts)
@@ -311,6 +319,8 @@ def run(validators: int, accounts: int, blocks: int, transfers: int, max_rss: in
     stored = store.load_latest()
     chain = Chain(stored.anchor_state, anchor_epoch=stored.anchor_epoch)
     chain.store = store
+    if recent is not None and isinstance(chain.states, StateCache):
+        chain.states.recent_limit = recent
     del stored
     result.phase("node opened (store + chain, state kept)", chain, t0)
     del state
@@ -380,6 +390,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--accounts", type=int, default=16_384)
     parser.add_argument("--blocks", type=int, default=24, help="blocks imported, one a slot (96: three epochs)")
     parser.add_argument("--transfers", type=int, default=128, help="signed transfers in each block")
+    parser.add_argument(
+        "--recent", type=int, default=None, help="recent states the chain holds (default: node/state_cache.py's)"
+    )
     parser.add_argument("--max-rss-gib", type=float, default=12.0, help="stop importing once RSS passes this")
     parser.add_argument("--json", action="store_true", help="also print one JSON object at the end")
     args = parser.parse_args(argv)
@@ -387,7 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--blocks must be at least 1 and --transfers at least 0")
     with tempfile.TemporaryDirectory(prefix="stakework-node-memory-") as tmp:
         result = run(
-            args.validators, args.accounts, args.blocks, args.transfers, int(args.max_rss_gib * GIB), Path(tmp)
+            args.validators,
+            args.accounts,
+            args.blocks,
+            args.transfers,
+            int(args.max_rss_gib * GIB),
+            Path(tmp),
+            args.recent,
         )
     peak = max(p.peak for p in result.phases)
     node = [p for p in result.phases if p.states]
