@@ -101,6 +101,32 @@ def test_get_y_d__newton_past_255_steps__closed_form_root_rounded_up(xp: tuple[i
     assert quadratic(amp, 0, xp, d, y) > 0 >= quadratic(amp, 0, xp, d, y - 1)
 
 
+@pytest.mark.parametrize(
+    ("amp", "i", "xp", "d"),
+    [(10 * AP, 0, (3, 56), 55), (1000 * AP, 0, (4, 70), 72), (1000 * AP, 0, (10, 450), 456)],
+)
+def test_get_y_d__newton_moves_by_2_then_by_1__curves_value_after_the_step_of_1(
+    amp: int, i: int, xp: tuple[int, int], d: int
+) -> None:
+    assert ss.get_y_D(amp, i, xp, d) == ref.get_y_D(amp, i, list(xp), d)
+
+
+@pytest.mark.parametrize(
+    ("amp", "i", "xp", "d"),
+    [(5000 * AP, 1, (6312, 3), 6026), (1000 * AP, 1, (2698, 4), 2518), (1000 * AP, 0, (10, 450), 456)],
+)
+def test_get_y_d__newton_cycles_between_two_integers__curves_value_at_the_first_step_of_1(
+    amp: int, i: int, xp: tuple[int, int], d: int
+) -> None:
+    """Small pools (the first two at their own D): Newton's iteration never settles, it alternates between two
+    neighbours; Curve stops at the first step of at most 1 (not the closed form after 255 steps)."""
+    assert ss.get_y_D(amp, i, xp, d) == ref.get_y_D(amp, i, list(xp), d)
+
+
+def test_get_y_d__d_of_1__computed_as_curve_does() -> None:
+    assert ss.get_y_D(100 * AP, 0, (1, 1), 1) == 0 == ref.get_y_D(100 * AP, 0, [1, 1], 1)
+
+
 @pytest.mark.parametrize(("i", "d"), [(-1, 2000), (2, 2000), (0, 0), (1, -1)])
 def test_get_y_d__coin_out_of_range_or_d_not_positive__value_error(i: int, d: int) -> None:
     with pytest.raises(ValueError, match="coin index out of range or D not positive"):

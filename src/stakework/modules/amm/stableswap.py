@@ -113,6 +113,7 @@ def _bisect_D(xp: tuple[int, int], amp: int) -> int:
     while lo < hi:
         # equivalent mutant (const 1 to 2): with + 2 the midpoint is still above lo and at most hi: the same D
         mid = (lo + hi + 1) // 2
+        # equivalent mutant (const 0 to -1): f is a multiple of 4, as p4 and A_PRECISION are: f >= -1 iff f >= 0
         if f(mid) >= 0:
             lo = mid
         else:
