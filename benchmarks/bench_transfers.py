@@ -2,7 +2,8 @@
 1,000,000 funded accounts).
 
 Pre-signs N transfers from S sender accounts (real Ed25519 keys) to random accounts among M funded ones, then
-times the node's path for them: mempool admission (shape, fee, signature, nonce, balance checks), block
+times the node's path for them: mempool admission (`node.admission.admit_many`, the batch path: shape, fee,
+signature, nonce, balance and payload checks, the batch's signatures verified on `--verify-threads` threads), block
 production (selection, applying the transactions, the state root), and block import (the full state transition;
 signatures the mempool verified are not verified twice) — the same `Chain`, `Mempool` and `ValidatorClient` a
 devnet runs. The state copies a node makes (the head state advanced to the slot; the parent's post-state before
@@ -10,6 +11,9 @@ an import) are inside the timings, and printed apart. Baseline measured in the s
 verification per transaction, the floor for a path that verifies each signature once.
 
     .venv/bin/python benchmarks/bench_transfers.py [N] [--accounts M] [--senders S] [--validators V]
+        [--verify-threads T] [--admit-batch B]
+
+`--verify-threads 1` verifies one signature after another in the calling thread (the path of a single `admit`).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from stakework.crypto import ed25519
 from stakework.crypto.bls import devnet_secret_key
 from stakework.crypto.ed25519 import AccountKey
 from stakework.crypto.slashing_protection import SlashingProtection
+from stakework.node.admission import admit_many
 from stakework.node.chain import Chain
 from stakework.node.mempool import Mempool
 from stakework.node.validator import ValidatorClient
@@ -39,7 +44,15 @@ def _address(i: int) -> bytes:
     return hashlib.sha256(b"bench transfers account " + i.to_bytes(8, "little")).digest()[-20:]
 
 
-def main(n: int, accounts: int, senders: int, validators: int, governed_fees: bool = False) -> None:
+def main(
+    n: int,
+    accounts: int,
+    senders: int,
+    validators: int,
+    governed_fees: bool = False,
+    verify_threads: int = ed25519.VERIFY_THREADS,
+    admit_batch: int = 1024,
+) -> None:
     t0 = time.perf_counter()
     genesis = devnet_genesis(DEVNET, validators, modules=governed_fees)
     if governed_fees:  # governance moved a module fee off the preset's: the fee settings are a preset of their own
@@ -76,8 +89,10 @@ def main(n: int, accounts: int, senders: int, validators: int, governed_fees: bo
         chain = Chain(genesis)
         pool = Mempool(max_transactions=n + 1, max_nonce_gap=n)
         t0 = time.perf_counter()
-        for tx in txs:
-            pool.add(tx, genesis)
+        for i in range(0, n, admit_batch):
+            for result in admit_many(pool, txs[i : i + admit_batch], genesis, threads=verify_threads):
+                if not isinstance(result, bytes):
+                    raise SystemExit(f"admission refused a transfer: {result}")
         admit_s = time.perf_counter() - t0
         committed = 0
         advance_s = produce_s = import_s = 0.0
@@ -104,6 +119,7 @@ def main(n: int, accounts: int, senders: int, validators: int, governed_fees: bo
     print(
         f"{n:,} transfers in {slot} blocks ({senders:,} senders, {accounts:,} funded accounts, {validators} "
         f"validators, devnet preset{', governed fees' if governed_fees else ''}); set-up {setup_s:.1f} s; "
+        f"admission in batches of {admit_batch}, signatures on {verify_threads} thread(s); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     print(f"  mempool admission      : {admit_s:6.2f} s  ({n / admit_s:8,.0f}/s)")
@@ -127,7 +143,24 @@ if __name__ == "__main__":
     parser.add_argument(
         "--governed-fees", action="store_true", help="a chain whose governance set a module fee (the fees module)"
     )
+    parser.add_argument(
+        "--verify-threads",
+        type=int,
+        default=ed25519.VERIFY_THREADS,
+        help="threads a batch's signatures are verified on at admission (1: one after another)",
+    )
+    parser.add_argument("--admit-batch", type=int, default=1024, help="transactions per admission batch")
     args = parser.parse_args()
     if not 0 < args.senders <= args.accounts:
         parser.error("--senders must be from 1 to --accounts")
-    main(args.n, args.accounts, args.senders, args.validators, args.governed_fees)
+    if args.verify_threads < 1 or args.admit_batch < 1:
+        parser.error("--verify-threads and --admit-batch must be at least 1")
+    main(
+        args.n,
+        args.accounts,
+        args.senders,
+        args.validators,
+        args.governed_fees,
+        args.verify_threads,
+        args.admit_batch,
+    )
