@@ -8,7 +8,9 @@ production (selection, applying the transactions, the state root), and block imp
 signatures the mempool verified are not verified twice) — the same `Chain`, `Mempool` and `ValidatorClient` a
 devnet runs. The state copies a node makes (the head state advanced to the slot; the parent's post-state before
 an import) are inside the timings, and printed apart. Baseline measured in the same run: one bare Ed25519
-verification per transaction, the floor for a path that verifies each signature once.
+verification per transaction, the floor for a path that verifies each signature once (in one thread). The CPU
+time the process used (all its threads) is printed beside the wall-clock times: on a machine shared with other
+work it tells how much of a core the run got.
 
     .venv/bin/python benchmarks/bench_transfers.py [N] [--accounts M] [--senders S] [--validators V]
         [--verify-threads T] [--admit-batch B]
@@ -72,10 +74,10 @@ def main(
         txs.append(sign_transaction(genesis, Transaction(k.public_key, j // senders, 1000, Transfer(to, 10**6)), k))
     setup_s = time.perf_counter() - t0
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for tx in txs:
         ed25519.verify(tx.transaction.sender, transaction_signing_message(genesis, tx.transaction), tx.signature)
-    verify_s = time.perf_counter() - t0
+    verify_s, verify_cpu = time.perf_counter() - t0, time.process_time() - c0
     t0 = time.perf_counter()
     hash_state(genesis)
     root_s = time.perf_counter() - t0
@@ -88,12 +90,13 @@ def main(
         client = ValidatorClient({i: devnet_secret_key(i) for i in range(validators)}, protection)
         chain = Chain(genesis)
         pool = Mempool(max_transactions=n + 1, max_nonce_gap=n)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         for i in range(0, n, admit_batch):
             for result in admit_many(pool, txs[i : i + admit_batch], genesis, threads=verify_threads):
                 if not isinstance(result, bytes):
                     raise SystemExit(f"admission refused a transfer: {result}")
-        admit_s = time.perf_counter() - t0
+        admit_s, admit_cpu = time.perf_counter() - t0, time.process_time() - c0
+        c0 = time.process_time()
         committed = 0
         advance_s = produce_s = import_s = 0.0
         slot = 0
@@ -114,6 +117,7 @@ def main(
             import_s += t4 - t3
             committed += len(block.message.body.transactions)
         protection.close()
+        blocks_cpu = time.process_time() - c0
     total = admit_s + advance_s + produce_s + import_s
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
@@ -122,13 +126,23 @@ def main(
         f"admission in batches of {admit_batch}, signatures on {verify_threads} thread(s); "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    print(f"  mempool admission      : {admit_s:6.2f} s  ({n / admit_s:8,.0f}/s)")
+    print(
+        f"  mempool admission      : {admit_s:6.2f} s  ({n / admit_s:8,.0f}/s; CPU {admit_cpu:.2f} s, all threads: "
+        f"{admit_cpu / admit_s:.2f} of a core)"
+    )
     print(f"  head state to the slot : {advance_s:6.2f} s  (state copies: one takes {copy_s * 1000:.1f} ms here)")
     print(f"  block production       : {produce_s:6.2f} s  ({n / produce_s:8,.0f}/s)")
     print(f"  block import           : {import_s:6.2f} s  ({n / import_s:8,.0f}/s)")
     print(f"  end to end             : {total:6.2f} s  ({n / total:8,.0f} committed/s)")
+    cpu = admit_cpu + blocks_cpu
     print(
-        f"  baseline: one Ed25519 verify per tx {verify_s:5.2f} s ({n / verify_s:,.0f}/s); "
+        f"  CPU time               : {cpu:6.2f} s  ({cpu / n * 1e6:.0f} µs a transfer: admission "
+        f"{admit_cpu / n * 1e6:.0f}, the blocks {blocks_cpu / n * 1e6:.0f}); this process got {cpu / total:.2f} of a "
+        "core on average"
+    )
+    print(
+        f"  baseline: one Ed25519 verify per tx {verify_s:5.2f} s ({n / verify_s:,.0f}/s; CPU "
+        f"{verify_cpu / n * 1e6:.0f} µs a transfer); "
         f"the node path costs {total / verify_s:.1f}× that"
     )
     print(f"  one state root {root_s * 1000:.0f} ms; peak memory {rss:,.0f} MiB")
