@@ -26,7 +26,7 @@ views, shufflings). `--max-rss-gib` stops the imports early (and says so) rather
 shared machine.
 
     .venv/bin/python benchmarks/bench_node_memory.py [--validators 1000000] [--accounts 1000000]
-        [--blocks 96] [--transfers 128] [--recent 4] [--max-rss-gib 12] [--json]
+        [--blocks 96] [--transfers 128] [--recent 2] [--max-rss-gib 12] [--json]
 
 Defaults are small (a quick run); the issue's figure is `--validators 1000000 --accounts 1000000`.
 """

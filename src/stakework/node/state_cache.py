@@ -36,8 +36,10 @@ class StateCacheError(StakeworkError):
     """A state the cache must rebuild cannot be (a bug: the blocks from a held ancestor are always kept)."""
 
 
-RECENT_STATES = 4
-"""States held besides the epoch openers: the head, its parent and a couple more for short forks and votes."""
+RECENT_STATES = 2
+"""States held besides the epoch openers: the head and its parent (a block built on the head's parent, the usual
+short fork, needs no rebuild). At 1M validators / 1M accounts each costs ~210 MiB: the node's peak was 2.94 GiB
+with 2 and 3.43 GiB with 4 (`benchmarks/bench_node_memory.py`, docs/performance.md)."""
 
 
 class StateCache(MutableMapping[bytes, BeaconState]):
