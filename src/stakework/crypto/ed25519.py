@@ -9,7 +9,6 @@ the 32-byte Ed25519 seed and `pubkey` the 32-byte public key (docs/keys.md).
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 import threading
 from collections.abc import Sequence
@@ -113,10 +112,13 @@ def verify(pubkey: bytes, message: bytes, signature: bytes) -> bool:
     return True
 
 
-VERIFY_THREADS = min(2, os.cpu_count() or 1)
-"""Threads `verify_batch` spreads a batch over by default: libsodium's verification runs without the GIL (PyNaCl
-calls it through cffi, which releases the GIL around each C call), so on a machine with free cores a batch verifies
-up to this many times as fast. Two: the machine the node is measured on has two cores, and the node has other work."""
+VERIFY_THREADS = 1
+"""Threads `verify_batch` spreads a batch over unless told otherwise. libsodium's verification runs without the GIL
+(PyNaCl calls it through cffi, which releases the GIL around each C call), so on a machine with free cores a batch
+verifies up to `threads` times as fast. One by default: on the 2-core machine the node is measured on, shared with
+other work, the kernel gives the process a share of the CPU that a second thread does not enlarge (two threads, or
+two processes, verified no faster than one; docs/performance.md, "Transfers committed end to end"), and the hand-off
+then costs a little. Pass `threads` where cores are free."""
 MIN_PARALLEL_BATCH = 64
 """Below this many signatures a batch is verified in the calling thread: handing chunks to a thread costs ~50 µs."""
 _pools: dict[int, ThreadPoolExecutor] = {}
