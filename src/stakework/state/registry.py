@@ -2,7 +2,9 @@
 inactivity_scores). One row per validator; epoch processing works on whole columns.
 
 Columns live in over-allocated buffers that double when full, so appending a validator is amortised O(1); the
-public attributes are views of the first `len(registry)` rows and are re-sliced after every growth.
+public attributes are views of the first `len(registry)` rows and are re-sliced after every growth. Assigning a
+column attribute a whole array (`registry.balances = array`) writes it into the registry's own column (a write like
+any other: noted for the state commitment, a new version), so copies and appends keep it.
 """
 
 from __future__ import annotations
@@ -246,9 +248,48 @@ class Registry:
             view.flags.writeable = False
             if name not in _APPEND_ONLY:  # rows of an append-only column never change: no write is allowed
                 view._log = self._logs[name]
-            setattr(self, name, view)
+            object.__setattr__(self, name, view)
             views[name] = view
         self._views = views
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """A column attribute assigned whole (`registry.balances = array`) is written into the registry's own
+        column: the rows live in the registry's buffer, so copies and appends keep them, and the write is noted
+        like any other (the whole column, a new version). Assigning the column its own view back (what `col += x`
+        does after writing in place) changes nothing."""
+        if name in COLUMNS and "_views" in self.__dict__:
+            view = self._views[name]
+            if value is not view:
+                self._replace(name, view, value)
+            return
+        object.__setattr__(self, name, value)
+
+    def _replace(self, name: str, view: Column, value: Any) -> None:
+        dtype, shape, _ = COLUMNS[name]
+        if name in _APPEND_ONLY:
+            raise RegistryError(
+                f"column {name!r} is append-only: its rows never change (Registry.from_columns builds a registry "
+                "with other rows)"
+            )
+        arr = np.asarray(value)
+        if arr.shape != (self._n, *shape):
+            raise RegistryError(
+                f"column {name!r} replaced by an array of shape {arr.shape}, expected {(self._n, *shape)} "
+                "(one row per validator)"
+            )
+        target = np.dtype(dtype)
+        if not np.can_cast(arr.dtype, target, casting="safe"):
+            # Integers of another type are taken when every value fits (`np.array([...])` gives int64).
+            fits = arr.dtype.kind in "iu" and target.kind in "iu"
+            if fits and arr.size:
+                info = np.iinfo(target)
+                fits = int(arr.min()) >= int(info.min) and int(arr.max()) <= int(info.max)
+            if not fits:
+                raise RegistryError(
+                    f"column {name!r} holds {target}, cannot take these {arr.dtype} values (out of range or not "
+                    "integers)"
+                )
+        view[...] = arr.astype(dtype, copy=False)  # noted whole, a new version (Column.__setitem__)
 
     # -- for the per-epoch caches (transition/epoch_cache.py, transition/pubkey_cache.py) --------------------
     def versions(self, names: tuple[str, ...]) -> tuple[int, ...] | None:
