@@ -42,6 +42,7 @@ from stakework.transition.genesis import devnet_genesis
 from stakework.transition.modules import module_message_min_fee
 from stakework.transition.state_transition import process_slots, state_transition
 from support.chain import attestations_for_slot, build_block
+from support.roots import check_root
 
 WRITABLE = [f.name for f in COLUMN_FIELDS if not f.append_only]
 
@@ -54,7 +55,7 @@ def _base() -> BeaconState:
 
 
 def _check(state: BeaconState) -> None:
-    assert hash_state(state) == hash_state_from_scratch(state)
+    check_root(state)
 
 
 # One operation: (kind, a, b) with small integers the operation interprets.
@@ -176,9 +177,7 @@ def test_incremental_root__a_copy_then_both_change__each_its_own_root() -> None:
     copy.accounts.credit(b"\x42" * 20, 9)
     state.validators.current_epoch_participation[4] = 7
     state.accounts.debit(bytes([1, 7]) + bytes(18), 5)
-    assert hash_state(copy) == hash_state_from_scratch(copy)
-    assert hash_state(state) == hash_state_from_scratch(state)
-    assert hash_state(copy) != hash_state(state)
+    assert check_root(copy) != check_root(state)
 
 
 def test_incremental_root__ledger_replaced_or_shared_by_a_shallow_copy__still_right() -> None:
@@ -189,10 +188,10 @@ def test_incremental_root__ledger_replaced_or_shared_by_a_shallow_copy__still_ri
     trial = copy_module.copy(state)  # shares the cache (as check_module_message's trial does)
     trial.accounts = state.accounts.copy()
     trial.accounts.credit(b"\x33" * 20, 3)
-    assert hash_state(trial) == hash_state_from_scratch(trial)
-    assert hash_state(state) == hash_state_from_scratch(state)
+    check_root(trial)
+    check_root(state)
     state.accounts = trial.accounts.copy()
-    assert hash_state(state) == hash_state_from_scratch(state) == hash_state(trial)
+    assert check_root(state) == hash_state(trial)
 
 
 def _tree_root(leaves: list[bytes], height: int) -> bytes:
@@ -276,7 +275,7 @@ def test_incremental_root__a_chain_of_blocks_epochs_transfers_module_transaction
         block = build_block(state, slot, attestations=attestations, transactions=txs)
         state_transition(state, block)  # checks the block's state root (built on a copy) against this state
         head = block.message.hash_tree_root()
-        assert hash_state(state) == hash_state_from_scratch(state)
+        check_root(state)
         blocks.append(block)
         roots.append(hash_state(state))
         if slot == 2 * DEVNET.SLOTS_PER_EPOCH:
@@ -286,7 +285,7 @@ def test_incremental_root__a_chain_of_blocks_epochs_transfers_module_transaction
     loaded = load_state(tmp_path / "mid.swk")
     for block, root in zip(blocks[restart_at:], roots[restart_at:], strict=True):
         state_transition(loaded, block)
-        assert hash_state(loaded) == root == hash_state_from_scratch(loaded)
+        assert check_root(loaded) == root
 
 
 @pytest.mark.parametrize("suffix", [".swk", ".json"])
@@ -323,15 +322,44 @@ def test_registry_columns__writes_outside_the_noted_paths__refused_loudly() -> N
     state.validators = v
     hash_state(state)
     view[7] += 11
-    assert hash_state(state) == hash_state_from_scratch(state)
+    check_root(state)
 
 
-def test_registry_column_replaced_by_another_array__compared_not_trusted() -> None:
+def test_registry_column_replaced_by_another_array__written_into_the_registry_and_rehashed() -> None:
     state = _base()
     hash_state(state)
     balances = np.array(state.validators.balances)
     balances[5] += 1
-    state.validators.balances = balances  # type: ignore[assignment]  # not the registry's view: no write log
-    assert hash_state(state) == hash_state_from_scratch(state)
-    state.validators.balances[6] += 1  # a plain array now: the write is not noted, the compare still sees it
-    assert hash_state(state) == hash_state_from_scratch(state)
+    state.validators.balances = balances  # written into the registry's own column, noted whole
+    assert state.validators.balances is not balances and int(state.validators.balances[5]) == int(balances[5])
+    check_root(state)
+    copy = state.copy()
+    state.validators.balances[6] += 1  # the registry's column again: the write is noted
+    assert int(copy.validators.balances[5]) == int(balances[5]) and check_root(copy) != check_root(state)
+
+
+def test_hash_state_from_scratch__on_the_state_itself__the_state_tree_stays_incremental(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from stakework.state.commitment import AccountTree, ChunkTree, ShareTree, commitment_of
+
+    state = devnet_genesis(DEVNET, 16, funded_accounts=4, modules=True)
+    ledger = state.modules.get("liquid").ledger
+    ledger.shares[b"\x05" * 20] = 7
+    hash_state(state)
+    state.validators.balances[3] += 1
+    state.accounts.credit(b"\x09" * 20, 5)
+    ledger.shares[b"\x06" * 20] = 8
+    expected = hash_state_from_scratch(state)
+    rebuilt = []
+    for cls in (AccountTree, ShareTree):
+        real = cls._rebuild
+        monkeypatch.setattr(cls, "_rebuild", lambda self, *a, real=real: rebuilt.append(self) or real(self, *a))
+    compared = []
+    real_compare = ChunkTree._changed_chunks
+    monkeypatch.setattr(ChunkTree, "_changed_chunks", lambda self, *a: compared.append(self) or real_compare(self, *a))
+    assert hash_state(state) == expected
+    columns = commitment_of(state).columns
+    registry_trees = [columns[f.name] for f in COLUMN_FIELDS]
+    assert rebuilt == []  # the ledger's and the holder table's trees: only the noted addresses and holders
+    assert not [tree for tree in compared if any(tree is t for t in registry_trees)]  # only the noted rows

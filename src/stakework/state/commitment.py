@@ -374,12 +374,17 @@ class AccountTree:
             self.table["nonce"][pos[stay]] = [v[1] for v in values]
         return np.unique(_buckets_of(cand))
 
-    def update(self, accounts: Accounts) -> None:
-        touched = accounts.take_touched(self.token)  # None unless this tree follows the ledger: rebuild
-        if accounts is not self.followed:
-            touched = None
-        self.followed = accounts
-        accounts.follow(self.token)
+    def update(self, accounts: Accounts, *, follow: bool = True) -> None:
+        """Bring the tree to `accounts`. `follow=False`: rebuild it whole and leave the ledger alone (its noted
+        writes stay for the tree that follows it)."""
+        if follow:
+            touched = accounts.take_touched(self.token)  # None unless this tree follows the ledger: rebuild
+            if accounts is not self.followed:
+                touched = None
+            self.followed = accounts
+            accounts.follow(self.token)
+        else:
+            touched, self.followed = None, None
         if touched is not None and not touched:
             return
         dirty = self._rebuild(accounts) if touched is None else self._apply(touched)
@@ -590,11 +595,12 @@ class ShareTree:
                 leaf.pop(bucket, None)
         return dirty
 
-    def update(self, table: dict[bytes, int]) -> None:
-        touched = table.take_touched(self.token) if isinstance(table, ShareMap) else None
+    def update(self, table: dict[bytes, int], *, follow: bool = True) -> None:
+        """Bring the tree to `table`. `follow=False`: rebuild it whole and leave the table alone."""
+        touched = table.take_touched(self.token) if follow and isinstance(table, ShareMap) else None
         if table is not self.followed:
             touched = None
-        self.followed = table if isinstance(table, ShareMap) else None
+        self.followed = table if follow and isinstance(table, ShareMap) else None
         if touched is not None and not touched:
             return
         dirty = self._rebuild(table) if touched is None else self._apply(table, touched)
@@ -655,7 +661,8 @@ class ModuleTree:
             new.tables[id(fresh)] = (fresh, tree)
         return new
 
-    def update(self, store: ModuleStore) -> bytes:
+    def update(self, store: ModuleStore, *, follow: bool = True) -> bytes:
+        """The module store's root. `follow=False`: every holder table hashed whole, none taken over."""
         tables: dict[int, tuple[dict[bytes, int], ShareTree]] = {}
 
         def table_root(table: dict[bytes, int]) -> bytes:
@@ -663,7 +670,7 @@ class ModuleTree:
             if found is None:  # each table once per update, even if two ledgers share it
                 known = self.tables.get(id(table))
                 tree = known[1] if known is not None and known[0] is table else ShareTree()
-                tree.update(table)
+                tree.update(table, follow=follow)
                 found = tables[id(table)] = (table, tree)
             return found[1].root()
 
@@ -686,9 +693,13 @@ class ModuleTree:
 class StateCommitment:
     """The cached Merkle tree of one state (see the module docstring)."""
 
-    __slots__ = ("accounts", "columns", "leaves", "modules", "registry", "token")
+    __slots__ = ("accounts", "columns", "detached", "leaves", "modules", "registry", "token")
 
-    def __init__(self) -> None:
+    def __init__(self, *, detached: bool = False) -> None:
+        self.detached = detached
+        """Follows nothing: every update builds the tree anew from the state alone and leaves the state's registry,
+        ledger and holder tables (their write logs, and which tree follows them) as they were, so the state's own
+        tree stays incremental (`hash_state_from_scratch`)."""
         self.columns: dict[str, ChunkTree] = {}
         self.accounts = AccountTree()
         self.modules = ModuleTree()
@@ -702,6 +713,7 @@ class StateCommitment:
         """The cache of `target`, a fresh `source.copy()`: the copy's trees follow the copy's registry and
         ledger when this one followed `source`'s (else they rebuild when next hashed)."""
         new = StateCommitment.__new__(StateCommitment)
+        new.detached = self.detached
         new.columns = {name: tree.copy() for name, tree in self.columns.items()}
         new.accounts = self.accounts.copy()
         new.modules = self.modules.copy(source.modules, target.modules)
@@ -719,8 +731,10 @@ class StateCommitment:
     def update(self, state: BeaconState) -> bytes:
         """Bring the tree to `state` and return the state root."""
         leaves = [("preset", field_leaf("preset", preset_root(state.preset.PRESET_NAME)))]
-        same = state.validators is self.registry and state.validators.intact()
-        writes = state.validators.take_writes(self.token)  # None unless this tree follows the registry
+        follow = not self.detached
+        same = follow and state.validators is self.registry and state.validators.intact()
+        # None unless this tree follows the registry (a detached tree leaves its write logs alone)
+        writes = state.validators.take_writes(self.token) if follow else None
         if not same:  # another registry, or one whose columns were replaced: compare (and rebuild the pubkeys)
             writes = None
         for f in STATE_FIELDS:
@@ -737,10 +751,10 @@ class StateCommitment:
                 )
                 root = tree.root()
             elif f.kind == "accounts":
-                self.accounts.update(state.accounts)
+                self.accounts.update(state.accounts, follow=follow)
                 root = self.accounts.root()
             elif f.kind == "modules":
-                root = self.modules.update(getattr(state, f.name))
+                root = self.modules.update(getattr(state, f.name), follow=follow)
             else:
                 root = _small_root(f, getattr(state, f.name))
             leaves.append((f.name, field_leaf(f.name, root)))

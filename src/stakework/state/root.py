@@ -19,8 +19,10 @@ def hash_state(state: BeaconState) -> bytes:
 
 
 def hash_state_from_scratch(state: BeaconState) -> bytes:
-    """The state root computed without any cache (the baseline the incremental root must equal)."""
-    return StateCommitment().update(state)
+    """The state root computed without any cache (the baseline the incremental root must equal). Reads the state
+    only: the state's own cached tree, and the write logs its registry, ledger and holder tables keep for it, are
+    left as they were, so the next `hash_state(state)` is still incremental."""
+    return StateCommitment(detached=True).update(state)
 
 
 def prove_account(state: BeaconState, address: bytes) -> StateProof:
