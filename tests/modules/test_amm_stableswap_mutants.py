@@ -152,6 +152,15 @@ def test_get_y__a_new_balance_of_0_or_less__refused_as_outside_the_curve(x: int)
         ss.get_y(0, 1, x, (1000, 1000), 100 * AP, 2000)
 
 
+@pytest.mark.parametrize("i", [0, 1])
+def test_get_y__a_new_balance_of_one_unit__curves_other_balance(i: int) -> None:
+    assert (
+        ss.get_y(i, 1 - i, 1, (1000, 1000), 100 * AP, 2000)
+        == 4309
+        == ref.get_y(i, 1 - i, 1, [1000, 1000], 100 * AP, 2000)
+    )
+
+
 # --- A ----------------------------------------------------------------------------------------------------------------
 def test_ramp_a__to_999_999_curves_max_a_less_one__accepted_and_reached() -> None:
     """Curve's MAX_A is 10^6: A up to 999,999 (a tenfold ramp from 100,000)."""
