@@ -663,3 +663,30 @@ def test_spot_price__curves_marginal_price_times_the_share_price(rate: int) -> N
     pool = ss.Pool(balances, (P, rate), 100 * AP, 0, 0, 10**12)
     xp = [balances[0], balances[1] * rate // P]
     assert ss.spot_price(pool) == ref.get_p(xp, pool.amp, ref.get_D(xp, pool.amp)) * rate // P
+
+
+def test_exchange__admin_takes_the_whole_fee__its_cut_counted_as_leaving_and_the_output_lowered() -> None:
+    """An admin fee of 100 %: the LPs keep none of the fee, so the D check binds (A = 1, a pool 1100:1 in value,
+    shares at 0.125 SWK). The output plus the admin's 8 shares, valued rounded up, must keep D: 374,986 does, one
+    more would not."""
+    pool = ss.Pool((309_714_102, 2_086_936), (P, 124_836_564_096_058_298), 1 * AP, 100_000, ss.FEE_DENOMINATOR, 1000)
+    swap = ss.exchange(pool, 0, 30_740_951)
+    assert (swap.dy, swap.admin) == (374_986, 8)
+    assert d_of_the_move(pool, 0, 30_740_951, 374_986 + 8) >= swap.d0 > d_of_the_move(pool, 0, 30_740_951, 374_987 + 8)
+    assert swap.d1 >= swap.d0
+
+
+def test_exchange_exact_out__no_lp_supply_and_more_than_the_pool_holds__refused_as_empty_first() -> None:
+    pool = ss.Pool((10**6, 10**6), (P, P), 100 * AP, 0, 0, 0)
+    with pytest.raises(EmptyPool, match="the pool has no liquidity: add both coins first"):
+        ss.exchange_exact_out(pool, 0, 10**6)
+
+
+def test_exchange_exact_out__estimate_of_0_or_less__starts_at_one_unit_priced_on_the_ninth_try() -> None:
+    """A pool 1.5 x 10^8 : 1 in value at A = 1, shares at 0.118 SWK: D of the pool is the floor of its root, so
+    ``get_y`` for 815 Gwei less SWK asks no more stSWK than the pool holds (estimate 0 or below). The search starts
+    at one share: 1 to 8 shares (0 Gwei of value each, rounded down) buy 113 Gwei, 9 buy it."""
+    pool = ss.Pool((1_210_379_956_944, 69_414), (P, 118_420_249_677_287_593), 1 * AP, 1, 5 * 10**9, 1000)
+    assert exact_out_estimate(pool, 1, 815) <= 0
+    swap = ss.exchange_exact_out(pool, 1, 815)
+    assert swap.dx == 9 and ss.exchange(pool, 1, 8).dy < 815
