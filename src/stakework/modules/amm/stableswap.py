@@ -370,6 +370,7 @@ def add_liquidity(pool: Pool, amounts: tuple[int, int]) -> Deposit:
     d1 = _d_moved(pool, base, amounts)
     if d1 <= d0_up:
         raise BelowMinimum("the deposit does not raise the pool's D; add more")
+    # equivalent mutant (op * to //): N_COINS - 1 is 1, and 4 * 1 == 4 // 1
     fee = ceil_div(pool.fee * N_COINS, 4 * (N_COINS - 1))
     balances: list[int] = []
     reduced: list[int] = []
@@ -409,15 +410,18 @@ def _curve_mint(pool: Pool, new: tuple[int, int], d0: int) -> int:
     its arithmetic would revert."""
     try:
         d1 = pool.d(new)
+        # equivalent mutant (op * to //): N_COINS - 1 is 1, and 4 * 1 == 4 // 1
         fee = pool.fee * N_COINS // (4 * (N_COINS - 1))
         reduced = [new[k] - fee * abs(d1 * pool.balances[k] // d0 - new[k]) // FEE_DENOMINATOR for k in range(2)]
         # equivalent mutant (cmp <= to <|const 0 to -1): a reduced balance of 0 makes pool.d raise EmptyPool: 0 too
         if min(reduced) <= 0:
+            # equivalent mutant (const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
             return 0
         d2 = pool.d((reduced[0], reduced[1]))
     except (EmptyPool, NoConvergence):
+        # equivalent mutant (const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
         return 0
-    # equivalent mutant (drop max() keeping argument 1|const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
+    # equivalent mutant (keeping argument 1|const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
     return max(pool.supply * (d2 - d0) // d0, 0)
 
 
@@ -460,6 +464,7 @@ def remove_liquidity_one_coin(pool: Pool, shares: int, i: int) -> Withdrawal:
     d0 = get_D(xp, pool.amp)
     d1 = d0 - shares * d0 // pool.supply
     new_y = get_y_D(pool.amp, i, xp, d1)
+    # equivalent mutant (op * to //): N_COINS - 1 is 1, and 4 * 1 == 4 // 1
     fee = ceil_div(pool.fee * N_COINS, 4 * (N_COINS - 1))
     reduced = list(xp)
     for k in range(N_COINS):
@@ -472,7 +477,7 @@ def remove_liquidity_one_coin(pool: Pool, shares: int, i: int) -> Withdrawal:
     dy = (dy_xp - 1) * PRECISION // pool.rates[i]
     dy0 = (xp[i] - new_y) * PRECISION // pool.rates[i]
     # dy_xp = reduced[i] - y' where reduced <= xp and y' >= new_y: dy = (dy_xp - 1) / rate <= dy0, never above it.
-    # equivalent mutant (drop max() keeping argument 1|const 0 to -1): dy <= dy0, so dy0 - dy >= 0 already
+    # equivalent mutant (keeping argument 1|const 0 to -1): dy <= dy0, so dy0 - dy >= 0 already
     fee_native = max(dy0 - dy, 0)
     admin = fee_native * pool.admin_fee // FEE_DENOMINATOR
     for _ in range(MAX_ROUNDING_STEPS + 1):
