@@ -690,3 +690,29 @@ def test_exchange_exact_out__estimate_of_0_or_less__starts_at_one_unit_priced_on
     assert exact_out_estimate(pool, 1, 815) <= 0
     swap = ss.exchange_exact_out(pool, 1, 815)
     assert swap.dx == 9 and ss.exchange(pool, 1, 8).dy < 815
+
+
+@pytest.mark.parametrize(
+    ("pool", "amounts", "curve", "credit"),
+    [
+        # Curve's fee leaves the coin a balance of 1: it still mints 17; the module's own 16 shares bind
+        (ss.Pool((657, 1), (P, P), 1000 * AP, 10**8, 5 * 10**9, 614), (20, 0), 17, 16),
+        # Curve's fee on the SWK side exceeds its balance (Vyper reverts on the underflow): the cap is 0
+        (ss.Pool((30_918, 4), (P, 2_783_681_560_558_520_590), 10 * AP, 10**8, 0, 2844), (0, 903_194), None, 0),
+        # one share at 2.04 SWK: Curve's D2 - D0 mints 0 (the module's own formula: 1)
+        (ss.Pool((2446, 78_621), (P, 2_042_010_179_876_202_856), 10 * AP, 10**8, 0, 78_252), (0, 1), 0, 0),
+        # Curve's fee leaves 2 shares at 0.42, valued 0 rounded down: its D divides by 0 (reverts): the cap is 0
+        (ss.Pool((5284, 3), (P, 422_343_059_237_223_873), 100 * AP, 10**8, 0, 2325), (7_150_851, 1), None, 0),
+    ],
+)
+def test_add_liquidity__where_curve_mints_little_nothing_or_reverts__its_mint_caps_the_credit(
+    pool: ss.Pool, amounts: tuple[int, int], curve: int | None, credit: int
+) -> None:
+    c = ref.CurvePool(list(pool.balances), list(pool.rates), pool.amp, pool.fee, pool.admin_fee, pool.supply)
+    if curve is None:
+        with pytest.raises((ValueError, ZeroDivisionError)):
+            c.add_liquidity(list(amounts), 0)
+    else:
+        assert c.add_liquidity(list(amounts), 0) == curve
+    dep = ss.add_liquidity(pool, amounts)
+    assert dep.curve_shares == (curve or 0) and dep.credit(pool.supply) == credit
