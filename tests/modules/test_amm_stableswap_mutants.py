@@ -716,3 +716,13 @@ def test_add_liquidity__where_curve_mints_little_nothing_or_reverts__its_mint_ca
         assert c.add_liquidity(list(amounts), 0) == curve
     dep = ss.add_liquidity(pool, amounts)
     assert dep.curve_shares == (curve or 0) and dep.credit(pool.supply) == credit
+
+
+def test_remove_liquidity_one_coin__the_other_side_one_unit__paid_curves_output() -> None:
+    """A side of exactly 1 Gwei is still a pool: withdrawing the other coin pays Curve's 172."""
+    pool = ss.Pool((1, 350), (P, P), 10 * AP, 0, 0, 173)
+    w = ss.remove_liquidity_one_coin(pool, 69, 1)
+    assert (
+        (w.dy, w.fee) == ref.CurvePool([1, 350], [P, P], 10 * AP, 0, 0, 173)._calc_withdraw_one_coin(69, 1) == (172, 1)
+    )
+    assert w.balances == (1, 178)
