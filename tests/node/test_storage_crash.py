@@ -57,6 +57,22 @@ def _read_until(proc: subprocess.Popen[str], count: int, deadline: float, *, the
     return lines
 
 
+def _kill_after(
+    proc: subprocess.Popen[str], commits: int, deadline: float, *, then_begin: bool, wait_s: float
+) -> list[str]:
+    """Read until `commits` commits (and the next `begin`, with `then_begin`), wait `wait_s`, SIGKILL the writer;
+    every line it printed."""
+    try:
+        lines = _read_until(proc, commits, deadline, then_begin=then_begin)
+        time.sleep(wait_s)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, err
+    return lines + out.splitlines()
+
+
 def _check(data: Path, reported: list[tuple[int, int]], floor: int) -> tuple[int, int]:
     """Reopen after a crash and check everything; returns (head slot, finalized epoch)."""
     with ChainStore.open_readonly(data) as reader:  # first, as `stakework status` would, before any writer
@@ -100,18 +116,10 @@ def test_kill_9_at_random_moments__database_consistent__writer_resumes(tmp_path:
     for kill in range(KILLS):
         inside = kill % 2 == 1
         proc = _start(data, stop_slot=10_000, pause_ms=40 if inside else 0)
-        try:
-            lines = _read_until(proc, rng.randint(2, 12), deadline, then_begin=inside)
-            if not inside:
-                time.sleep(rng.uniform(0.0, 0.12))
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            proc.kill()
-            out, err = proc.communicate(timeout=30)
-        assert proc.returncode == -signal.SIGKILL, err
-        lines += out.splitlines()
+        wait_s = 0.0 if inside else rng.uniform(0.0, 0.12)
+        lines = _kill_after(proc, rng.randint(2, 12), deadline, then_begin=inside, wait_s=wait_s)
         reported = _committed(lines)
-        assert reported, err
+        assert reported, lines
         assert reported[0][0] == head_slot + 1, "the writer did not resume at the stored head"
         snapshots_seen += sum(line.startswith("snapshot") for line in lines)
         last_begun = max(int(line.split()[1]) for line in lines if line.startswith("begin"))
@@ -141,17 +149,10 @@ def test_kill_9_during_synced_ranges__a_range_is_stored_entirely_or_not_at_all(t
     for kill in range(RANGE_KILLS):
         inside = kill % 2 == 0
         proc = _start(data, stop_slot=10_000, pause_ms=40 if inside else 0, range_size=RANGE)
-        try:
-            lines = _read_until(proc, RANGE * rng.randint(1, 3), deadline, then_begin=inside)
-            time.sleep(rng.uniform(0.03, 0.1) if inside else rng.uniform(0.0, 0.2))  # inside: a few imports in
-            os.kill(proc.pid, signal.SIGKILL)
-        finally:
-            proc.kill()
-            out, err = proc.communicate(timeout=30)
-        assert proc.returncode == -signal.SIGKILL, err
-        lines += out.splitlines()
+        wait_s = rng.uniform(0.03, 0.1) if inside else rng.uniform(0.0, 0.2)  # inside: a few imports in
+        lines = _kill_after(proc, RANGE * rng.randint(1, 3), deadline, then_begin=inside, wait_s=wait_s)
         reported = _committed(lines)
-        assert reported and reported[0][0] == head_slot + 1, err
+        assert reported and reported[0][0] == head_slot + 1, lines
         last_begun = max(int(line.split()[1]) for line in lines if line.startswith("begin"))
         head_slot, finalized_floor = _check(data, reported, finalized_floor)
         assert head_slot in (reported[-1][0], last_begun), "the head stopped inside a range"
