@@ -726,3 +726,31 @@ def test_remove_liquidity_one_coin__the_other_side_one_unit__paid_curves_output(
         (w.dy, w.fee) == ref.CurvePool([1, 350], [P, P], 10 * AP, 0, 0, 173)._calc_withdraw_one_coin(69, 1) == (172, 1)
     )
     assert w.balances == (1, 178)
+
+
+def test_remove_liquidity_one_coin__d_per_share_short_by_8_cheap_shares__paid_curves_less_8_on_the_last_try() -> None:
+    """Shares at 0.122 SWK, the admin taking the whole fee (so the LPs keep nothing of the rounding): Curve's
+    output of 597,207 shares would lower D per LP share; lowered share by share, 597,199 keeps it on the ninth and
+    last try."""
+    pool = ss.Pool((6_051_599, 597_265), (P, 122_110_022_552_746_828), 100 * AP, 0, ss.FEE_DENOMINATOR, 11_287_300)
+    w = ss.remove_liquidity_one_coin(pool, 10_158_570, 1)
+    curve = ref.CurvePool(
+        [6_051_599, 597_265], [P, 122_110_022_552_746_828], 100 * AP, 0, ss.FEE_DENOMINATOR, 11_287_300
+    )
+    assert curve._calc_withdraw_one_coin(10_158_570, 1)[0] == w.dy + 8 == 597_207
+    assert w.admin == 8 and w.balances == (6_051_599, 597_265 - 597_199 - 8)
+    assert w.d_after * 11_287_300 >= pool.d() * (11_287_300 - 10_158_570) > pool.d((6_051_599, 57)) * 11_287_300
+
+
+def test_remove_liquidity_one_coin__d_per_share_short_by_more_than_9_tries__refused_as_rounding() -> None:
+    pool = ss.Pool((1045, 5_208_242), (P, 53_529_670_934_742_683), 100 * AP, 1, ss.FEE_DENOMINATOR, 229_275)
+    with pytest.raises(ss.RoundingRefused, match="burning 114637 LP shares for one coin cannot be priced"):
+        ss.remove_liquidity_one_coin(pool, 114_637, 1)
+
+
+def test_remove_liquidity_one_coin__output_and_admin_cut_exactly_the_side__refused_as_emptying_it() -> None:
+    """18 Gwei against 840,776 shares at 2 SWK, A = 1, all but one LP share for SWK with the admin taking the whole
+    fee: the output and the admin's cut add up to all 18 Gwei."""
+    pool = ss.Pool((18, 840_776), (P, 2 * P), 1 * AP, 1, ss.FEE_DENOMINATOR, 73_574)
+    with pytest.raises(ss.BelowMinimum, match="that withdrawal would empty the pool's side; burn fewer shares"):
+        ss.remove_liquidity_one_coin(pool, 73_573, 0)
