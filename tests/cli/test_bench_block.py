@@ -43,6 +43,8 @@ def test_bench_block__text__prints_every_phase() -> None:
         (["-n", "100"], "--validators must be at least 1024"),
         (["-m", "1"], "--accounts must be at least 2"),
         (["-r", "0"], "--runs must be at least 1"),
+        (["-n", "4000001"], "--validators must be at most 4,000,000"),
+        (["-m", "10000000"], "--accounts must be at most 4,000,000"),
         (["-n", "1024", "-m", "10", "--transfers", "20"], "raise --accounts or lower --transfers"),
         (["-n", "1024", "-m", "100", "--transfers", "8", "--exits", "17"], "MAX_VOLUNTARY_EXITS"),
         (["-n", "1024", "-m", "100", "--transfers", "-1"], "cannot be negative"),

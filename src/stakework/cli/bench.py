@@ -14,6 +14,10 @@ from stakework.state.beacon_state import BeaconState
 app = typer.Typer(help="Benchmarks: median timings on realistic states.", no_args_is_help=True)
 
 
+BLOCK_BENCH_MAX = 4_000_000
+"""The most validators (and accounts) `bench block` builds: ~7 GiB at the peak, a few minutes of set-up."""
+
+
 def _time_reference(state: BeaconState, runs: int) -> float | None:
     """Median ms of the reference spec's process_epoch on the same state, or None when it is not installed."""
     try:
@@ -128,6 +132,12 @@ def block(
     for name, value, least in (("--validators", validators, 1024), ("--accounts", accounts, 2), ("--runs", runs, 1)):
         if value < least:
             fail(f"{name} must be at least {least}, not {value}")
+    for name, value in (("--validators", validators), ("--accounts", accounts)):
+        if value > BLOCK_BENCH_MAX:
+            fail(
+                f"{name} must be at most {BLOCK_BENCH_MAX:,}, not {value:,}: 1,000,000 validators and 1,000,000 "
+                "accounts already take ~1.7 GiB and two minutes to set up"
+            )
     bar = Progress(
         TextColumn("{task.description:<16}"),
         BarColumn(),
