@@ -330,7 +330,7 @@ def run(
     keys = [_account_key(i) for i in range(senders)]
     nonces = [0] * senders
     rng = np.random.default_rng(16)
-    spe = chain.genesis.preset.SLOTS_PER_EPOCH
+    spe = chain.preset.SLOTS_PER_EPOCH
     first = chain.head_state.slot + 1
     t0 = time.perf_counter()
     for slot in range(first, first + blocks):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Container, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from stakework.forkchoice import ForkChoice, ForkChoiceError
 from stakework.node.state_cache import StateCache
 from stakework.node.storage import ChainStore
 from stakework.node.storage.db import anchor_root
+from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
 from stakework.state.containers import Checkpoint
 from stakework.transition.accessors import is_active_validator
@@ -26,6 +27,10 @@ from stakework.transition.epoch.context import EpochContext
 from stakework.transition.epoch.justification import process_justification_and_finalization
 from stakework.transition.errors import TransitionError
 from stakework.transition.state_transition import process_slots, state_transition
+
+
+class AnchorPrunedError(StakeworkError):
+    """The anchor state was asked for after finality pruned it (read a finalized state from the store)."""
 
 
 class BlockRangeError(TransitionError):
@@ -70,8 +75,9 @@ def pulled_up_checkpoints(state: BeaconState) -> tuple[Checkpoint, Checkpoint]:
 class Chain:
     """Block tree, fork choice and attestation pool of one node."""
 
-    genesis: BeaconState
-    """The anchor: the genesis state, or on restart the newest finalized snapshot."""
+    anchor_state: InitVar[BeaconState]
+    """The anchor: the genesis state, or on restart the newest finalized snapshot. Held (as `states[anchor]`) only
+    until finality prunes it; what the chain needs of it later is kept apart (`preset`, `anchor_slot`)."""
     store: ChainStore | None = None
     """Where imported blocks and finalized states are persisted (None: memory only)."""
     states: MutableMapping[bytes, BeaconState] = field(default_factory=dict)
@@ -83,24 +89,26 @@ class Chain:
     earlier epoch (the first slots of the checkpoint's epoch were missed): the checkpoint is (epoch, block root),
     and its epoch cannot be read from the block's post-state. None: the anchor state's own epoch (genesis)."""
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, anchor_state: BeaconState) -> None:
         if not isinstance(self.states, StateCache):  # memory: a node at 1M validators cannot hold ~96 states
             self.states = StateCache(self.blocks, self.states)
-        root = anchor_root(self.genesis)
+        root = anchor_root(anchor_state)
         self.anchor = root
-        self.states[root] = self.genesis
-        epoch = self.genesis.current_epoch() if self.anchor_epoch is None else self.anchor_epoch
-        if epoch < self.genesis.current_epoch():
+        self.preset = anchor_state.preset
+        self.anchor_slot = int(anchor_state.slot)
+        self.states[root] = anchor_state
+        epoch = anchor_state.current_epoch() if self.anchor_epoch is None else self.anchor_epoch
+        if epoch < anchor_state.current_epoch():
             raise ValueError(
-                f"anchor checkpoint epoch {epoch} is before its state's epoch {self.genesis.current_epoch()}"
+                f"anchor checkpoint epoch {epoch} is before its state's epoch {anchor_state.current_epoch()}"
             )
         # Spec get_forkchoice_store: the anchor is both the justified and the finalized checkpoint, and the
         # justified balances are those of the checkpoint state (the block's post-state advanced to the epoch).
         cp = Checkpoint(epoch, root)
-        p = self.genesis.preset
+        p = self.preset
         self.forkchoice = ForkChoice(
             root,
-            self.genesis.slot,
+            self.anchor_slot,
             cp,
             cp,
             justified_balances(self._checkpoint_state(cp)),
@@ -111,6 +119,17 @@ class Chain:
         self._finalized_epoch = epoch
         self._defer_snapshots = False
         self._snapshot_due = False
+
+    @property
+    def genesis(self) -> BeaconState:
+        """The anchor state (see `anchor_state`), while the chain holds it: finality prunes it (issue #16: at a
+        million validators it is ~0.4 GiB), after which this raises `AnchorPrunedError`."""
+        if self.anchor not in self.states:
+            raise AnchorPrunedError(
+                f"the anchor state (block 0x{self.anchor.hex()[:16]}) was pruned at finality; "
+                "read a finalized state from the chain store instead"
+            )
+        return self.states[self.anchor]
 
     @property
     def head_root(self) -> bytes:
@@ -303,7 +322,7 @@ class Chain:
     def attestations_for_block(self, slot: int) -> list[Attestation]:
         """Pooled attestations a block at `slot` may include (Electra: from the current or previous epoch,
         at least MIN_ATTESTATION_INCLUSION_DELAY old), newest first."""
-        p = self.genesis.preset
+        p = self.preset
         epoch = slot // p.SLOTS_PER_EPOCH
         out: list[Attestation] = []
         for att_slot in sorted(self.pool, reverse=True):
@@ -334,7 +353,7 @@ class Chain:
             for root in [r for r in self.states if r not in keep]:
                 del self.states[root]
                 self.blocks.pop(root, None)
-            p = self.genesis.preset
+            p = self.preset
             start = finalized.epoch * p.SLOTS_PER_EPOCH
             for att_slot in [s for s in self.pool if s < start - p.SLOTS_PER_EPOCH]:
                 del self.pool[att_slot]

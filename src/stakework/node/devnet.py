@@ -329,6 +329,10 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
                 f"--genesis-validators-root 0x{genesis.genesis_validators_root.hex()} ; or move {data} away to "
                 "start a new devnet"
             )
+        if stored.anchor_root == store.identity.genesis_root:
+            # The anchor read back is the genesis state built above: keep one of the two (issue #16: a state is
+            # ~0.4 GiB at a million validators). States the chain holds are never changed in place.
+            genesis = stored.anchor_state
         chain = Chain(stored.anchor_state, anchor_epoch=stored.anchor_epoch)
         for signed in stored.blocks:  # replay what was stored after the newest finalized snapshot
             try:
@@ -617,6 +621,7 @@ def propose_step(
         for tx, reason in client.rejected_transactions:
             mempool.remove(tx.hash(), reason)
     client.rejected_transactions.clear()
+    del state  # the proposer's working copy: not needed by the import, which copies the parent (issue #16)
     included = 0
     imported: SignedBeaconBlock | None = None
     if block is not None:
@@ -643,7 +648,7 @@ def attest_step(
     """The second half of a slot: our validators vote for the head; the fork choice counts the votes, the pool
     keeps them and the slasher sees them. Returns the state the votes were made on and the aggregates made (the
     honest one, and the TEST HOOK's conflicting one when equivocating)."""
-    p = chain.genesis.preset
+    p = chain.preset
     head_root = chain.head_root
     head = chain.states[head_root]
     attest_state = chain.state_at_slot(slot) if head.slot < slot else head
@@ -671,7 +676,7 @@ def slot_report(
     head = chain.states[chain.head_root]
     return SlotReport(
         slot=slot,
-        epoch=slot // chain.genesis.preset.SLOTS_PER_EPOCH,
+        epoch=slot // chain.preset.SLOTS_PER_EPOCH,
         proposed=proposed,
         transactions=included,
         mempool=len(mempool) if mempool is not None else 0,
@@ -681,7 +686,7 @@ def slot_report(
         head_root=chain.head_root,
         justified_epoch=chain.forkchoice.justified_checkpoint.epoch,
         finalized_epoch=chain.forkchoice.finalized_checkpoint.epoch,
-        participation=_participation(head) if head.slot >= chain.genesis.preset.SLOTS_PER_EPOCH else 0.0,
+        participation=_participation(head) if head.slot >= chain.preset.SLOTS_PER_EPOCH else 0.0,
     )
 
 
