@@ -415,11 +415,11 @@ def _curve_mint(pool: Pool, new: tuple[int, int], d0: int) -> int:
         reduced = [new[k] - fee * abs(d1 * pool.balances[k] // d0 - new[k]) // FEE_DENOMINATOR for k in range(2)]
         # equivalent mutant (cmp <= to <|const 0 to -1): a reduced balance of 0 makes pool.d raise EmptyPool: 0 too
         if min(reduced) <= 0:
-            # equivalent mutant (const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
+            # Curve reverts here (a balance below 0): its cap is 0
             return 0
         d2 = pool.d((reduced[0], reduced[1]))
     except (EmptyPool, NoConvergence):
-        # equivalent mutant (const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
+        # Curve's D of a side valued 0 divides by 0 (reverts): its cap is 0
         return 0
     # equivalent mutant (keeping argument 1|const 0 to -1): Deposit.credit floors a cap of 0 or less at 0
     return max(pool.supply * (d2 - d0) // d0, 0)
