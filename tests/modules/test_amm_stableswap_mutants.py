@@ -15,7 +15,7 @@ import pytest
 
 from reference import amm_reference as ref
 from stakework.modules.amm import stableswap as ss
-from stakework.modules.amm.errors import EmptyPool
+from stakework.modules.amm.errors import BelowMinimum, EmptyPool, RoundingRefused
 from stakework.modules.amm.handlers import dispatch
 from stakework.modules.amm.messages import RampA
 from stakework.modules.amm.state import new_state
@@ -202,7 +202,7 @@ def test_exchange__d_short_by_a_gwei_at_a_share_price_of_0_116__output_lowered_8
 def test_exchange__d_short_by_9_units_of_a_cheap_share__refused_as_rounding() -> None:
     """The same at 0.1105 SWK a share: keeping D needs the output lowered 9 units, one more than allowed."""
     pool = ss.Pool((309_625_326, 2_320_220), (P, 110_501_993_823_964_808), 1 * AP, 0, 0, 1000)
-    with pytest.raises(ss.RoundingRefused, match="cannot be priced without lowering the pool's D; sell more"):
+    with pytest.raises(RoundingRefused, match="cannot be priced without lowering the pool's D; sell more"):
         ss.exchange(pool, 0, 31_431_960)
     quote = ref.CurvePool([309_625_326, 2_320_220], [P, 110_501_993_823_964_808], 1 * AP, 0, 0, 1000)
     dy = quote.get_dy(0, 1, 31_431_960)
@@ -216,7 +216,7 @@ def balanced(rate: int = P, fee: int = 0, side: int = 10**12) -> ss.Pool:
 
 @pytest.mark.parametrize("dx", [0, -1])
 def test_exchange__nothing_or_less__refused_as_below_minimum(dx: int) -> None:
-    with pytest.raises(ss.BelowMinimum, match="sell a positive amount"):
+    with pytest.raises(BelowMinimum, match="sell a positive amount"):
         ss.exchange(balanced(), 0, dx)
 
 
@@ -237,32 +237,32 @@ def test_exchange_and_exact_out__no_lp_supply_or_a_side_empty__refused_as_empty(
 
 def test_exchange__one_unit_into_a_balanced_pool__buys_exactly_nothing_refused() -> None:
     """``xp[j] - y - 1`` is exactly 0: nothing to pay out."""
-    with pytest.raises(ss.BelowMinimum, match="1 units buy nothing from the pool; sell more"):
+    with pytest.raises(BelowMinimum, match="1 units buy nothing from the pool; sell more"):
         ss.exchange(balanced(), 0, 1)
 
 
 def test_exchange__one_gwei_out_worth_less_than_a_share_at_1_5__refused_as_rounding() -> None:
     """2 Gwei buy 1 Gwei of value, two thirds of a share at 1.5 SWK a share: 0 shares, refused, not paid as 0."""
-    with pytest.raises(ss.RoundingRefused, match="selling 2 units cannot be priced"):
+    with pytest.raises(RoundingRefused, match="selling 2 units cannot be priced"):
         ss.exchange(balanced(rate=3 * P // 2), 0, 2)
     assert ss.exchange(balanced(rate=3 * P // 2), 0, 3).dy == 1
 
 
 @pytest.mark.parametrize("dy", [0, -1])
 def test_exchange_exact_out__nothing_or_less__refused_as_below_minimum(dy: int) -> None:
-    with pytest.raises(ss.BelowMinimum, match="buy a positive amount"):
+    with pytest.raises(BelowMinimum, match="buy a positive amount"):
         ss.exchange_exact_out(balanced(), 0, dy)
 
 
 @pytest.mark.parametrize("extra", [0, 1])
 def test_exchange_exact_out__all_of_a_coin_or_more__refused_naming_the_balance(extra: int) -> None:
-    with pytest.raises(ss.BelowMinimum, match="the pool holds 1000000 of that coin; buy less than that"):
+    with pytest.raises(BelowMinimum, match="the pool holds 1000000 of that coin; buy less than that"):
         ss.exchange_exact_out(balanced(side=10**6), 0, 10**6 + extra)
 
 
 def test_exchange_exact_out__all_but_one_unit_without_a_fee__refused_as_emptying_the_side() -> None:
     """Rounded up, the output plus one is exactly the side's balance: the curve has no point there."""
-    with pytest.raises(ss.BelowMinimum, match="buying 999999 would empty the pool's side; buy less"):
+    with pytest.raises(BelowMinimum, match="buying 999999 would empty the pool's side; buy less"):
         ss.exchange_exact_out(balanced(side=10**6), 0, 10**6 - 1)
 
 
@@ -283,7 +283,7 @@ def small(rate: int = P, fee: int = 0) -> ss.Pool:
 
 @pytest.mark.parametrize("amounts", [(0, 0), (-1, 5), (5, -1)])
 def test_add_liquidity__nothing_or_a_negative_amount__refused_as_below_minimum(amounts: tuple[int, int]) -> None:
-    with pytest.raises(ss.BelowMinimum, match="add a positive amount of at least one coin"):
+    with pytest.raises(BelowMinimum, match="add a positive amount of at least one coin"):
         ss.add_liquidity(small(), amounts)
 
 
@@ -302,21 +302,21 @@ def test_add_liquidity__first_deposit__d_of_the_coins_no_fee_nothing_before() ->
 
 
 def test_add_liquidity__one_share_worth_half_a_gwei__refused_as_not_raising_d() -> None:
-    with pytest.raises(ss.BelowMinimum, match="the deposit does not raise the pool's D; add more"):
+    with pytest.raises(BelowMinimum, match="the deposit does not raise the pool's D; add more"):
         ss.add_liquidity(small(rate=P // 2), (0, 1))
 
 
 def test_add_liquidity__two_gwei_into_a_large_pool_with_a_fee__refused_as_adding_nothing_after_the_fee() -> None:
     """Each coin's imbalance fee rounds up to a unit: D after the fee is D before."""
     pool = ss.Pool((10**12, 10**12), (P, P), 100 * AP, 4_000_000, 0, 2 * 10**12)
-    with pytest.raises(ss.BelowMinimum, match="after the imbalance fee the deposit adds nothing to the pool"):
+    with pytest.raises(BelowMinimum, match="after the imbalance fee the deposit adds nothing to the pool"):
         ss.add_liquidity(pool, (2, 0))
     assert ss.add_liquidity(pool, (4, 0)).d2 > pool.d()
 
 
 def test_add_liquidity__one_coin_a_hundredfold_at_a_fee_of_50_percent__refused_as_too_lopsided() -> None:
     """The other coin's fee (half its distance from the balanced deposit) is more than the pool holds of it."""
-    with pytest.raises(ss.BelowMinimum, match="the deposit is too lopsided for the pool; add some of both coins"):
+    with pytest.raises(BelowMinimum, match="the deposit is too lopsided for the pool; add some of both coins"):
         ss.add_liquidity(small(fee=5 * 10**9), (10**8, 0))
 
 
@@ -371,9 +371,9 @@ def test_deposit_credit__the_least_of_its_shares_curves_shares_and_the_rise_of_d
 # --- withdrawals ------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("shares", [0, -1])
 def test_remove_liquidity__no_shares_or_less__refused(shares: int) -> None:
-    with pytest.raises(ss.BelowMinimum, match="burn a positive number of LP shares"):
+    with pytest.raises(BelowMinimum, match="burn a positive number of LP shares"):
         ss.remove_liquidity(small(), shares)
-    with pytest.raises(ss.BelowMinimum, match="burn a positive number of LP shares"):
+    with pytest.raises(BelowMinimum, match="burn a positive number of LP shares"):
         ss.remove_liquidity_one_coin(small(), shares, 0)
 
 
@@ -381,13 +381,13 @@ def test_remove_liquidity__all_shares__all_coins_one_more__refused() -> None:
     pool = ss.Pool((10**6, 3 * 10**5 + 7), (P, 3 * P), 100 * AP, 0, 0, 1_900_021)
     assert ss.remove_liquidity(pool, 1_900_021) == (10**6, 3 * 10**5 + 7)
     assert ss.remove_liquidity(pool, 1_000_000) == (10**12 // 1_900_021, (3 * 10**5 + 7) * 10**6 // 1_900_021)
-    with pytest.raises(ss.BelowMinimum, match="more LP shares than exist"):
+    with pytest.raises(BelowMinimum, match="more LP shares than exist"):
         ss.remove_liquidity(pool, 1_900_022)
 
 
 @pytest.mark.parametrize("extra", [0, 1])
 def test_remove_liquidity_one_coin__all_shares_or_more__refused_keeping_the_dead_shares(extra: int) -> None:
-    with pytest.raises(ss.BelowMinimum, match="the pool keeps its locked dead shares; burn fewer LP shares"):
+    with pytest.raises(BelowMinimum, match="the pool keeps its locked dead shares; burn fewer LP shares"):
         ss.remove_liquidity_one_coin(small(), 2 * 10**6 + extra, 0)
 
 
@@ -399,7 +399,7 @@ def test_remove_liquidity_one_coin__a_side_empty__refused_as_empty(balances: tup
 
 def test_remove_liquidity_one_coin__one_share_worth_a_gwei__refused_as_worth_nothing() -> None:
     """Curve's "withdraw less" unit takes the one Gwei the share is worth."""
-    with pytest.raises(ss.BelowMinimum, match="1 LP shares are worth nothing in that coin; burn more"):
+    with pytest.raises(BelowMinimum, match="1 LP shares are worth nothing in that coin; burn more"):
         ss.remove_liquidity_one_coin(small(), 1, 0)
 
 
@@ -494,7 +494,7 @@ def test_exchange_exact_out__estimate_8_units_short__the_input_raised_to_the_fir
 def test_exchange_exact_out__estimate_9_units_short__refused_as_rounding() -> None:
     pool = ss.Pool((5_492_187_657, 30_656_869), (P, 107_211_435_718_228_137), 1 * AP, 4_000_000, 0, 1000)
     dy, estimate = 1_160_337_872, exact_out_estimate(pool, 1, 1_160_337_872)
-    with pytest.raises(ss.RoundingRefused, match="buying 1160337872 units cannot be priced"):
+    with pytest.raises(RoundingRefused, match="buying 1160337872 units cannot be priced"):
         ss.exchange_exact_out(pool, 1, dy)
     assert ss.exchange(pool, 1, estimate + 8).dy < dy <= ss.exchange(pool, 1, estimate + 9).dy
 
@@ -503,7 +503,7 @@ def test_exchange_exact_out__the_estimate_refused_by_the_exact_in_check__the_nex
     """At the estimate the exact-in swap cannot keep D within its 8 steps (refused); one Gwei more can."""
     pool = ss.Pool((309_781_365, 2_226_384), (P, 115_622_457_669_875_698), 1 * AP, 0, 5 * 10**9, 1000)
     estimate = exact_out_estimate(pool, 0, 408_306)
-    with pytest.raises(ss.RoundingRefused):
+    with pytest.raises(RoundingRefused):
         ss.exchange(pool, 0, estimate)
     swap = ss.exchange_exact_out(pool, 0, 408_306)
     assert (swap.dx, swap.dy) == (estimate + 1, 408_306)
@@ -533,7 +533,7 @@ def test_add_liquidity__the_fee_leaves_one_share_of_the_two_held__priced_at_1_ac
     two count rounded up: nothing left of that side (refused)."""
     dep = ss.add_liquidity(ss.Pool((10, 2), (P, P), 100 * AP, 4_000_000, 0, 12), (10, 0))
     assert dep.fees == (1, 1) and dep.d2 == ss.get_D((19, 1), 100 * AP)
-    with pytest.raises(ss.BelowMinimum, match="the deposit is too lopsided for the pool; add some of both coins"):
+    with pytest.raises(BelowMinimum, match="the deposit is too lopsided for the pool; add some of both coins"):
         ss.add_liquidity(ss.Pool((10, 2), (P, P // 2), 100 * AP, 4_000_000, 0, 12), (10, 0))
 
 
@@ -561,7 +561,7 @@ def test_remove_liquidity_one_coin__curves_output_lowers_d_per_share__paid_one_u
 def test_remove_liquidity_one_coin__a_one_gwei_side_with_a_fee__refused_as_emptying_it() -> None:
     """The other side's fee (on its move of 1) rounds up to its whole Gwei."""
     pool = ss.Pool((10**6, 1), (P, P), 100 * AP, 4_000_000, 0, 10**6)
-    with pytest.raises(ss.BelowMinimum, match="that withdrawal would empty the pool's side; burn fewer shares"):
+    with pytest.raises(BelowMinimum, match="that withdrawal would empty the pool's side; burn fewer shares"):
         ss.remove_liquidity_one_coin(pool, 1000, 0)
 
 
@@ -744,7 +744,7 @@ def test_remove_liquidity_one_coin__d_per_share_short_by_8_cheap_shares__paid_cu
 
 def test_remove_liquidity_one_coin__d_per_share_short_by_more_than_9_tries__refused_as_rounding() -> None:
     pool = ss.Pool((1045, 5_208_242), (P, 53_529_670_934_742_683), 100 * AP, 1, ss.FEE_DENOMINATOR, 229_275)
-    with pytest.raises(ss.RoundingRefused, match="burning 114637 LP shares for one coin cannot be priced"):
+    with pytest.raises(RoundingRefused, match="burning 114637 LP shares for one coin cannot be priced"):
         ss.remove_liquidity_one_coin(pool, 114_637, 1)
 
 
@@ -752,5 +752,5 @@ def test_remove_liquidity_one_coin__output_and_admin_cut_exactly_the_side__refus
     """18 Gwei against 840,776 shares at 2 SWK, A = 1, all but one LP share for SWK with the admin taking the whole
     fee: the output and the admin's cut add up to all 18 Gwei."""
     pool = ss.Pool((18, 840_776), (P, 2 * P), 1 * AP, 1, ss.FEE_DENOMINATOR, 73_574)
-    with pytest.raises(ss.BelowMinimum, match="that withdrawal would empty the pool's side; burn fewer shares"):
+    with pytest.raises(BelowMinimum, match="that withdrawal would empty the pool's side; burn fewer shares"):
         ss.remove_liquidity_one_coin(pool, 73_573, 0)
