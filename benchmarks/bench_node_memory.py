@@ -4,9 +4,9 @@ The state is the one `stakework bench block` builds (`stakework.bench.block.buil
 registry mid-life with real BLS keys, `--accounts` funded accounts, the pubkey index built), at the last slot of
 an epoch. A node is then opened on it as `stakework devnet` opens one (`node/devnet.py`): a `ChainStore` in a
 temporary data directory created with the state as its genesis (its snapshot written), the anchor state loaded
-back from the store, a `Chain` on it with the store attached. The original state object is dropped, as it would
-be in a node started from a snapshot (a node started from genesis also keeps its genesis state: `NodeRunner.
-genesis`, see below).
+back from the store, a `Chain` on it with the store attached. The original state object is dropped, as it is
+in a node started from a snapshot or from genesis (`open_devnet_dir` then keeps the anchor read back as its
+genesis state, not the one it built).
 
 Then `--blocks` blocks are imported through the node's own path, one a slot: `Chain.tick`, the proposer's working
 copy (`Chain.state_at_slot`, as `propose_step` makes it), the slot's aggregate gossiped into the pool
