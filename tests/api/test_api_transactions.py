@@ -102,6 +102,40 @@ def test_batch__valid_ones_added__failures_listed(fresh: Node) -> None:
     assert _account(fresh, to)["balance"] == "30"
 
 
+def test_batch__mixed_refusals__listed_in_order_with_the_single_paths_reasons(fresh: Node) -> None:
+    """A batch is admitted with its signatures verified together on the view's threads (`admit_many`): each
+    refusal is the one the single path gives, at its index, and the valid ones are added."""
+    assert fresh.view.verify_threads == 2
+    to = b"\x05" * 20
+    good = [_transfer(fresh, 4, to, 10, nonce=n) for n in range(4)]
+    bad_sig = to_json(_transfer(fresh, 5, to, 10))
+    bad_sig["signature"] = "0x" + "00" * 64
+    poor = devnet_account_key(101)
+    state = fresh.view.chain.head_state
+    unfunded = sign_transaction(state, Transaction(poor.public_key, 0, 1000, Transfer(to, 10)), poor)
+    cheap = sign_transaction(
+        state, Transaction(devnet_account_key(6).public_key, 0, 1, Transfer(to, 10)), devnet_account_key(6)
+    )
+    body = [to_json(good[0]), bad_sig, to_json(good[1]), to_json(unfunded), {"transaction": {}}, to_json(cheap)]
+    body += [to_json(good[2]), to_json(good[1]), to_json(good[3])]
+    r = fresh.http.post("/v1/transactions", json=body, headers=AUTH)
+    assert r.status_code == 400
+    failures = r.json()["failures"]
+    assert [f["index"] for f in failures] == [1, 3, 4, 5, 7]
+    messages = [f["message"] for f in failures]
+    assert "signature" in messages[0] and "has no balance" in messages[1] and "malformed" in messages[2]
+    assert "fee" in messages[3] and "already" in messages[4]
+    assert len(fresh.view.mempool) == 4
+    singles = []
+    for item in (bad_sig, to_json(unfunded), to_json(cheap)):
+        single = fresh.http.post("/v1/transactions", json=item, headers=AUTH)
+        assert single.status_code == 400
+        singles.append(single.json()["message"])
+    assert singles == [messages[0], messages[1], messages[3]]
+    fresh.run_slots(1)
+    assert _account(fresh, to)["balance"] == "40"
+
+
 def test_state_change_needs_the_token(fresh: Node) -> None:
     tx = to_json(_transfer(fresh, 3, b"\x04" * 20, 10))
     for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic test-token"}):

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from stakework.node.admission import admit
+from stakework.node.admission import admit, admit_many
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.storage import ChainStore, StorageError
 from stakework.node.storage.history import load_rejections, save_rejections
@@ -121,16 +121,35 @@ class TransactionIndex:
         try:
             tx_hash = admit(mempool, tx, head)
         except MempoolError as exc:
-            try:
-                refused = tx.hash()
-            except (OverflowError, ValueError, TypeError):  # not encodable: no hash to report it under
-                raise exc from None
-            if refused not in self.transactions and refused not in mempool:
-                self.reject(refused, str(exc))
+            self._refused(mempool, tx, exc)
             raise
+        self._admitted(tx_hash)
+        return tx_hash
+
+    def admit_many(
+        self, mempool: Mempool, txs: Sequence[SignedTransaction], head: BeaconState, *, threads: int | None = None
+    ) -> list[bytes | MempoolError]:
+        """`node.admission.admit_many` (the signatures verified together, over `threads` threads) with `admit`'s
+        bookkeeping for each: its hash, or its refusal (recorded, returned, not raised)."""
+        results = admit_many(mempool, txs, head, threads=threads)
+        for tx, result in zip(txs, results, strict=True):
+            if isinstance(result, MempoolError):
+                self._refused(mempool, tx, result)
+            else:
+                self._admitted(result)
+        return results
+
+    def _refused(self, mempool: Mempool, tx: SignedTransaction, exc: MempoolError) -> None:
+        try:
+            refused = tx.hash()
+        except (OverflowError, ValueError, TypeError):  # not encodable: no hash to report it under
+            return
+        if refused not in self.transactions and refused not in mempool:
+            self.reject(refused, str(exc))
+
+    def _admitted(self, tx_hash: bytes) -> None:
         self._forget_rejection(tx_hash)
         self.submitted[tx_hash] = None
         while len(self.submitted) > self.max_records:
             self.submitted.popitem(last=False)
         self.admitted += 1
-        return tx_hash

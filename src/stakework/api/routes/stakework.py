@@ -59,22 +59,34 @@ def submit(
         raise bad_request("no transactions in the body")
     if len(items) > MAX_BATCH:
         raise bad_request(f"at most {MAX_BATCH} transactions per request")
-    results: list[dict[str, Any]] = []
+    results: list[dict[str, Any] | None] = [None] * len(items)
     failures: list[dict[str, object]] = []
+    decoded: list[tuple[int, SignedTransaction]] = []
     for i, item in enumerate(items):
         try:
             if not isinstance(item, dict):
                 raise bad_request("a transaction is a JSON object {transaction, signature}")
-            tx = from_json(item, SignedTransaction)
-            tx_hash = view.submit(tx)
-            results.append({"hash": _hex(tx_hash), "status": "pending"})
-        except (ApiError, MempoolError) as exc:
-            message = exc.message if isinstance(exc, ApiError) else str(exc)
-            failures.append({"index": i, "message": message})
+            decoded.append((i, from_json(item, SignedTransaction)))
+        except ApiError as exc:
+            failures.append({"index": i, "message": exc.message})
+    if len(decoded) == 1:  # one transaction: the single path (no thread pool for one signature)
+        admitted: list[bytes | MempoolError] = []
+        try:
+            admitted.append(view.submit(decoded[0][1]))
+        except MempoolError as exc:
+            admitted.append(exc)
+    else:
+        admitted = view.submit_many([tx for _, tx in decoded])
+    for (i, _), result in zip(decoded, admitted, strict=True):
+        if isinstance(result, MempoolError):
+            failures.append({"index": i, "message": str(result)})
+        else:
+            results[i] = {"hash": _hex(result), "status": "pending"}
+    failures.sort(key=lambda f: int(str(f["index"])))
     if failures:
         summary = str(failures[0]["message"]) if len(items) == 1 else "some transactions were refused; see failures"
         raise ApiError(400, summary, failures=failures if isinstance(body, list) else None)
-    return {"data": results}
+    return {"data": [r for r in results if r is not None]}
 
 
 @router.get("/transactions/{tx_hash}", summary="Transaction status")
