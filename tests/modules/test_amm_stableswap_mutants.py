@@ -9,6 +9,7 @@ or from the quadratic and the invariant written out here."""
 
 from __future__ import annotations
 
+import random
 from fractions import Fraction
 
 import pytest
@@ -754,3 +755,28 @@ def test_remove_liquidity_one_coin__output_and_admin_cut_exactly_the_side__refus
     pool = ss.Pool((18, 840_776), (P, 2 * P), 1 * AP, 1, ss.FEE_DENOMINATOR, 73_574)
     with pytest.raises(BelowMinimum, match="that withdrawal would empty the pool's side; burn fewer shares"):
         ss.remove_liquidity_one_coin(pool, 73_573, 0)
+
+
+def test_remove_one_coin__the_coins_move_rounds_200_past_its_share__refused_as_worth_nothing() -> None:
+    """The premise of the `max(expected, 0)` guard's equivalence (docs/testing.md): where coin i's proportional
+    share rounds 200 units or more past `get_y_D`'s balance (a pool tilted far towards i), the other coin's fee
+    unit lifts the answer so far that the withdrawal is refused as worth nothing, guard or not. Seeded pools,
+    tilted 10^5 : 1 and more; at least 40 such withdrawals are checked."""
+    rng = random.Random(20261207)
+    checked = 0
+    while checked < 40:
+        i = rng.randint(0, 1)
+        b = [rng.randint(1, 10**4)] * 2
+        b[i] = rng.randint(1, 9) * 10 ** rng.randint(9, 18)
+        rates = (P, rng.choice([P, P // 3, 2 * P, 1_118_420_249_677_287_593]))
+        amp = rng.choice([1, 2, 5, 10, 100]) * AP
+        xp = ss.xp_of((b[0], b[1]), rates)
+        d0 = ss.get_D(xp, amp)
+        shares = min(rng.randint(1, 100), d0 - 1)
+        d1 = d0 - shares
+        if shares < 1 or xp[i] * d1 // d0 - ss.get_y_D(amp, i, xp, d1) > -200:
+            continue
+        pool = ss.Pool((b[0], b[1]), rates, amp, rng.choice([1, 4_000_000, 100_000_000]), 0, d0)
+        with pytest.raises(BelowMinimum):
+            ss.remove_liquidity_one_coin(pool, shares, i)
+        checked += 1

@@ -469,7 +469,7 @@ def remove_liquidity_one_coin(pool: Pool, shares: int, i: int) -> Withdrawal:
     reduced = list(xp)
     for k in range(N_COINS):
         expected = xp[k] * d1 // d0 - new_y if k == i else xp[k] - xp[k] * d1 // d0
-        # equivalent mutant (const 0 to -1): fee < FEE_DENOMINATOR, so a fee on -1 rounds up to 0, as on 0
+        # equivalent mutant (const 0 to -1|keeping argument 1): -1 costs 0; -200 or less: both refuse, docs/testing.md
         reduced[k] -= ceil_div(fee * max(expected, 0), FEE_DENOMINATOR)
     if min(reduced) <= 0:
         raise BelowMinimum("that withdrawal would empty the pool's side; burn fewer shares")
