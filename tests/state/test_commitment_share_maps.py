@@ -175,6 +175,38 @@ def test_share_map__every_mutator__notes_the_holders_it_wrote(
     assert table.take_touched(token) == set()
 
 
+@pytest.mark.parametrize("followed", [False, True])
+def test_share_map__update_ior_clear__write_the_table_as_a_dict_does(followed: bool) -> None:
+    """Noting the holders is all a ShareMap adds: update, |= and clear leave the same contents as on a dict."""
+    table, plain = ShareMap({b"a": 1, b"b": 2}), {b"a": 1, b"b": 2}
+    if followed:
+        table.take_touched(object())
+    for write in (
+        lambda m: m.update({b"n": 5}, x=2),
+        lambda m: m.update([(b"a", 7)]),
+        lambda m: m.__ior__({b"b": 0}),
+    ):
+        write(table)
+        write(plain)
+        assert table == plain
+    table.clear()
+    assert table == {} and len(table) == 0
+
+
+def test_share_ledger__a_share_map_or_subclass_assigned__kept_as_given() -> None:
+    """Only a plain dict is wrapped; a ShareMap (or a test's instrumented subclass) is the table itself."""
+
+    class Counting(ShareMap):
+        pass
+
+    ledger = ShareLedger()
+    for table in (ShareMap({b"a" * 20: 5}), Counting({b"b" * 20: 1})):
+        ledger.shares = table
+        assert ledger.shares is table
+    ledger.total_shares = 6
+    assert ledger.total_shares == 6
+
+
 def test_share_map__followed_by_no_tree__notes_nothing_and_copies_follow_no_tree() -> None:
     table = ShareMap({b"a": 1})
     table[b"b"] = 2
