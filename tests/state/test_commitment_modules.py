@@ -29,7 +29,7 @@ from stakework.state.proofs import sha256
 from stakework.state.root import hash_state
 from stakework.transition.genesis import devnet_genesis
 from stakework.transition.modules import process_module_epoch, process_module_message
-from support.roots import check_root
+from support.roots import check_root, plain_share_table_root
 
 ADMIN = bytes(19) + b"\x01"
 HOLDERS = [bytes([i]) * 20 for i in range(1, 7)]
@@ -119,24 +119,11 @@ def test_root__equal_stores_built_in_other_insertion_orders__same_root() -> None
     assert hash_state(a) == hash_state(b) == check_root(a) == check_root(b)
 
 
-def _plain_table_root(table: dict[bytes, int]) -> bytes:
-    """A holder table's root as state/proofs.py describes it, computed plainly (every bucket, every node)."""
-    buckets: dict[int, list[bytes]] = {}
-    for holder in table:
-        buckets.setdefault(int.from_bytes(holder[:2].ljust(2, b"\x00"), "big"), []).append(holder)
-    layer = [bytes(32)] * 2**16  # an empty bucket's leaf
-    for bucket, holders in buckets.items():
-        layer[bucket] = sha256(b"".join(bytes([len(h)]) + h + table[h].to_bytes(8, "little") for h in sorted(holders)))
-    while len(layer) > 1:
-        layer = [sha256(b"".join(layer[i : i + 16])) for i in range(0, len(layer), 16)]
-    return sha256(layer[0] + len(table).to_bytes(8, "little"))
-
-
 def _plain_summary(obj: Any) -> Any:
     """The part's builtins with each ledger's holder table replaced by its root, every mapping sorted by key."""
     if isinstance(obj, dict):
         if set(obj) == {"shares", "total_shares", "total_assets", "dead_shares"}:
-            obj = {**obj, "shares": _plain_table_root(obj["shares"])}
+            obj = {**obj, "shares": plain_share_table_root(obj["shares"])}
         return [(k, _plain_summary(obj[k])) for k in sorted(obj)]
     if isinstance(obj, list):
         return [_plain_summary(x) for x in obj]

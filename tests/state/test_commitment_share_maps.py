@@ -26,27 +26,12 @@ from stakework.spec.presets import DEVNET
 from stakework.state import commitment
 from stakework.state.beacon_state import BeaconState
 from stakework.state.commitment import ShareTree, StateCommitment, commitment_of
-from stakework.state.proofs import sha256
 from stakework.state.root import hash_state, hash_state_from_scratch
 from stakework.state.snapshot import load_state, save_state
 from stakework.transition.genesis import devnet_genesis
-from support.roots import check_root, independent_root
+from support.roots import check_root, independent_root, plain_share_table_root
 
 ADMIN = bytes(19) + b"\x01"
-
-
-def _plain_root(table: dict[bytes, int]) -> bytes:
-    """The holder table's root as state/proofs.py describes it, computed plainly: every one of the 2**16 buckets
-    by the holder's first 16 bits, entries len || holder || shares (8 LE) sorted by holder, a 16-ary tree."""
-    buckets: dict[int, list[bytes]] = {}
-    for holder in table:
-        buckets.setdefault(int.from_bytes(holder[:2].ljust(2, b"\x00"), "big"), []).append(holder)
-    layer = [bytes(32)] * 2**16  # an empty bucket's leaf
-    for bucket, holders in buckets.items():
-        layer[bucket] = sha256(b"".join(bytes([len(h)]) + h + table[h].to_bytes(8, "little") for h in sorted(holders)))
-    while len(layer) > 1:
-        layer = [sha256(b"".join(layer[i : i + 16])) for i in range(0, len(layer), 16)]
-    return sha256(layer[0] + len(table).to_bytes(8, "little"))
 
 
 # Holders crowd a few buckets (first bytes from a small set) and share long prefixes (the rebuild's tie path).
@@ -102,7 +87,7 @@ def test_share_tree__random_writes_through_every_mutator__incremental_equals_reb
     table = ShareMap(start)
     tree = ShareTree()
     tree.update(table)
-    assert tree.root() == _plain_root(table)
+    assert tree.root() == plain_share_table_root(table)
     for kind, holder, shares in ops:
         if kind == "root":
             tree.update(table)
@@ -120,7 +105,7 @@ def test_share_tree__random_writes_through_every_mutator__incremental_equals_reb
     tree.update(table)
     fresh = ShareTree()
     fresh.update(dict(table))  # a plain dict: always hashed whole
-    assert tree.root() == fresh.root() == _plain_root(table)
+    assert tree.root() == fresh.root() == plain_share_table_root(table)
     assert tree.count == len(table)
 
 
@@ -145,7 +130,7 @@ def test_share_tree__one_holder_written__only_its_bucket_rehashed(monkeypatch: p
     tree.update(table)
     assert leaves == [[holder]]
     tree.update(table)  # nothing written since: nothing hashed
-    assert leaves == [[holder]] and tree.root() == _plain_root(table)
+    assert leaves == [[holder]] and tree.root() == plain_share_table_root(table)
 
 
 @pytest.mark.parametrize(
