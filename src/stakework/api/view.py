@@ -182,10 +182,17 @@ class NodeView:
             self.publish(topic, data)
 
     # -- transactions ---------------------------------------------------------------------------------------
+    def submit(self, tx: SignedTransaction) -> bytes:
+        """Admit a transaction into the mempool against the head state (`node.admission.admit`: every rule, one
+        path); MempoolError (recorded) when refused, with the rule's reason."""
+        with self.lock:
+            tx_hash = self.index.admit(self.mempool, tx, self.chain.head_state)
+        self.publish("transaction", {"hash": _hex(tx_hash), "status": "pending"})
+        return tx_hash
+
     def submit_many(self, txs: Sequence[SignedTransaction]) -> list[bytes | MempoolError]:
-        """Admit transactions into the mempool against the head state, in order (`node.admission.admit_many`: every
-        rule, one path; a refusal is recorded with the rule's reason); the signatures are verified together over
-        `verify_threads` threads. For each, its hash or its refusal."""
+        """`submit` for a batch, in order, with the same rules and refusals (`node.admission.admit_many`): the
+        signatures are verified together over `verify_threads` threads. For each, its hash or its refusal."""
         with self.lock:
             results = self.index.admit_many(self.mempool, txs, self.chain.head_state, threads=self.verify_threads)
         for result in results:

@@ -69,7 +69,14 @@ def submit(
             decoded.append((i, from_json(item, SignedTransaction)))
         except ApiError as exc:
             failures.append({"index": i, "message": exc.message})
-    admitted = view.submit_many([tx for _, tx in decoded])  # one transaction stays on the calling thread
+    if len(decoded) == 1:  # one transaction: the single path (no thread pool for one signature)
+        admitted: list[bytes | MempoolError] = []
+        try:
+            admitted.append(view.submit(decoded[0][1]))
+        except MempoolError as exc:
+            admitted.append(exc)
+    else:
+        admitted = view.submit_many([tx for _, tx in decoded])
     for (i, _), result in zip(decoded, admitted, strict=True):
         if isinstance(result, MempoolError):
             failures.append({"index": i, "message": str(result)})
