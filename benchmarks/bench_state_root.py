@@ -236,7 +236,7 @@ def _bench_modules(
 
 
 def _cache_bytes(cache: StateCommitment) -> int:
-    total = cache.accounts.keys.nbytes + sum(layer.nbytes for layer in cache.accounts.layers)
+    total = sum(map(len, cache.accounts.buckets)) + sum(layer.nbytes for layer in cache.accounts.layers)
     for tree in cache.columns.values():
         total += tree.shadow.nbytes + sum(layer.nbytes for layer in tree.layers)
     return total
