@@ -363,3 +363,24 @@ def test_hash_state_from_scratch__on_the_state_itself__the_state_tree_stays_incr
     registry_trees = [columns[f.name] for f in COLUMN_FIELDS]
     assert rebuilt == []  # the ledger's and the holder table's trees: only the noted addresses and holders
     assert not [tree for tree in compared if any(tree is t for t in registry_trees)]  # only the noted rows
+
+
+@pytest.mark.parametrize("through", ["whole column", "another registry"])
+def test_noted_write_then_undone_unnoted__the_stale_shadow_chunk_is_rehashed(through: str) -> None:
+    """A noted write re-hashes its chunk but leaves the compare shadow as it was (marked stale). Undoing the write
+    in a way that is compared rather than noted makes the column equal to the old shadow: the stale chunk must
+    still be re-hashed, or the root keeps the undone value."""
+    state = _base()
+    before = hash_state(state)
+    old = int(state.validators.balances[5])
+    state.validators.balances[5] = old + 1  # noted: chunk 0 re-hashed, the shadow keeps `old`
+    assert check_root(state) != before
+    if through == "whole column":
+        column = np.array(state.validators.balances)
+        column[5] = old
+        state.validators.balances = column  # noted whole: compared with the shadow
+    else:
+        registry = state.validators.copy()
+        registry.balances[5] = old
+        state.validators = registry  # a registry this tree never followed: every column compared
+    assert check_root(state) == before

@@ -89,9 +89,26 @@ def _raw(column: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
 
 
 class ChunkTree:
-    """One column's chunk tree, with the shadow it was last hashed from."""
+    """One column's chunk tree, with the shadow it was last compared with.
 
-    __slots__ = ("append_only", "count", "layers", "per", "row_bytes", "shadow", "shared_layers", "shared_shadow")
+    The shadow is what a compare needs (a column whose writes were not noted: a ring buffer, a registry some
+    other tree followed, a column written whole): the column's bytes as of the last compare, chunk for chunk,
+    except the chunks `stale` marks (and any past the shadow's end). A column whose writes were noted (a
+    block's handful of rows) is re-hashed at those rows and its shadow is left as it was, those chunks marked
+    stale: no copy of the shadow per block (at a million validators each 8-byte column's is 8 MB, shared with
+    the parent state until written). The next compare takes the stale chunks as changed and refreshes them."""
+
+    __slots__ = (
+        "append_only",
+        "count",
+        "layers",
+        "per",
+        "row_bytes",
+        "shadow",
+        "shared_layers",
+        "shared_shadow",
+        "stale",
+    )
 
     def __init__(self, row_bytes: int, *, append_only: bool = False) -> None:
         self.append_only = append_only
@@ -101,6 +118,9 @@ class ChunkTree:
         self.count = 0
         self.layers: list[npt.NDArray[np.uint8]] = []
         self.shadow: npt.NDArray[np.uint8] = np.zeros(0, dtype=np.uint8)
+        self.stale: npt.NDArray[np.bool_] | None = None
+        """Chunks (of those the shadow covers) re-hashed since the shadow was last brought up to date: their
+        shadow bytes are old. None: none. Never written in place (copies share it)."""
         self.shared_layers = False
         """The layer arrays may be another tree's too (a copy): copied before they are written in place."""
         self.shared_shadow = False
@@ -113,6 +133,7 @@ class ChunkTree:
         new.count = self.count
         new.layers = list(self.layers)
         new.shadow = self.shadow
+        new.stale = self.stale
         self.shared_layers = self.shared_shadow = new.shared_layers = new.shared_shadow = True
         return new
 
@@ -130,9 +151,10 @@ class ChunkTree:
         self.layers = layers
 
     def _changed_chunks(self, raw: npt.NDArray[np.uint8], rows: int) -> npt.NDArray[np.intp]:
-        """Chunks among the first `rows` rows whose bytes differ from the shadow."""
+        """Chunks among the first `rows` rows whose bytes differ from the shadow (or whose shadow is stale, or
+        missing: past its end)."""
         chunk_bytes = self.per * self.row_bytes
-        common = rows * self.row_bytes
+        common = min(rows * self.row_bytes, len(self.shadow))
         full = common // chunk_bytes
         a, b = raw[: full * chunk_bytes], self.shadow[: full * chunk_bytes]
         if chunk_bytes % 8 == 0 and full:
@@ -149,7 +171,13 @@ class ChunkTree:
         tail = slice(full * chunk_bytes, common)
         if common > full * chunk_bytes and not np.array_equal(raw[tail], self.shadow[tail]):
             changed = np.append(changed, full)
-        return changed
+        parts = [changed.astype(np.intp)]
+        if self.stale is not None:
+            parts.append(np.flatnonzero(self.stale))
+        chunks = -(-rows // self.per)
+        if common < rows * self.row_bytes:  # past the shadow's end (its last whole chunk)
+            parts.append(np.arange(common // chunk_bytes, chunks, dtype=np.intp))
+        return np.unique(np.concatenate(parts)).astype(np.intp)
 
     def _noted_chunks(self, log: WriteLog, rows: int) -> npt.NDArray[np.intp]:
         """The chunks holding the rows `log` noted (among the first `rows`)."""
@@ -166,31 +194,20 @@ class ChunkTree:
         chunks = np.unique(np.concatenate(parts))
         return chunks[(chunks >= 0) & (chunks < -(-rows // self.per))].astype(np.intp)
 
-    def update(self, column: npt.NDArray[Any], *, same_source: bool = False, writes: WriteLog | None = None) -> None:
-        """Bring the tree to `column`'s content, re-hashing only the chunks that changed since the last update.
-        `same_source`: `column` is (a longer view of) the column this tree last hashed (an append-only tree
-        rebuilds otherwise). `writes`: what the registry noted was written to it since (then nothing is compared;
-        None, or a log saying `whole`: the column is compared with the shadow)."""
-        raw = _raw(column)
-        rows = len(column)
-        if rows < self.count or self.row_bytes * rows != len(raw) or (self.append_only and not same_source):
-            self.count, self.layers, self.shadow = 0, [], np.zeros(0, dtype=np.uint8)  # start over
-            self.shared_layers = self.shared_shadow = False
-        old = self.count
-        if self.append_only:
-            dirty = np.zeros(0, dtype=np.intp)
-        elif writes is not None and not writes.whole and rows >= old:
-            dirty = self._noted_chunks(writes, old)
-        else:
-            dirty = self._changed_chunks(raw, old)
+    def _mark_stale(self, dirty: npt.NDArray[np.intp]) -> None:
+        """The shadow is left as it was at chunks `dirty` (re-hashed from the column, not copied to the shadow)."""
+        covered = -(-len(self.shadow) // (self.per * self.row_bytes))
+        inside = dirty[dirty < covered]
+        if not len(inside):
+            return
+        stale = np.zeros(covered, dtype=np.bool_) if self.stale is None else self.stale.copy()
+        stale[inside] = True
+        self.stale = stale
+
+    def _refresh_shadow(self, raw: npt.NDArray[np.uint8], rows: int, dirty: npt.NDArray[np.intp]) -> None:
+        """The shadow to the column's bytes (after a compare found `dirty`, which holds every stale chunk)."""
         chunks = -(-rows // self.per)
-        if rows != old:
-            dirty = np.union1d(dirty, np.arange(old // self.per, chunks))
-            self._resize(chunks)
-            self.shared_layers = False  # (new arrays)
-        if self.append_only:
-            pass
-        elif rows != old or len(dirty) * 4 > chunks:
+        if len(self.shadow) != len(raw) or len(dirty) * 4 > chunks:
             self.shadow = raw.copy()
             self.shared_shadow = False
         elif len(dirty):
@@ -199,6 +216,39 @@ class ChunkTree:
             chunk_bytes = self.per * self.row_bytes
             for i in dirty.tolist():
                 self.shadow[i * chunk_bytes : (i + 1) * chunk_bytes] = raw[i * chunk_bytes : (i + 1) * chunk_bytes]
+        self.stale = None
+
+    def update(self, column: npt.NDArray[Any], *, same_source: bool = False, writes: WriteLog | None = None) -> None:
+        """Bring the tree to `column`'s content, re-hashing only the chunks that changed since the last update.
+        `same_source`: `column` is (a longer view of) the column this tree last hashed (an append-only tree
+        rebuilds otherwise). `writes`: what the registry noted was written to it since (then nothing is compared
+        and the shadow is left alone, those chunks marked stale; None, or a log saying `whole`: the column is
+        compared with the shadow, which is then brought up to date)."""
+        raw = _raw(column)
+        rows = len(column)
+        if rows < self.count or self.row_bytes * rows != len(raw) or (self.append_only and not same_source):
+            self.count, self.layers, self.shadow = 0, [], np.zeros(0, dtype=np.uint8)  # start over
+            self.stale = None
+            self.shared_layers = self.shared_shadow = False
+        old = self.count
+        noted = writes is not None and not writes.whole and rows >= old
+        if self.append_only:
+            dirty = np.zeros(0, dtype=np.intp)
+        elif noted and writes is not None:
+            dirty = self._noted_chunks(writes, old)
+        else:
+            dirty = self._changed_chunks(raw, old)
+        chunks = -(-rows // self.per)
+        if rows != old:
+            dirty = np.union1d(dirty, np.arange(old // self.per, chunks)).astype(np.intp)
+            self._resize(chunks)
+            self.shared_layers = False  # (new arrays)
+        if self.append_only:
+            pass
+        elif noted:
+            self._mark_stale(dirty)
+        else:
+            self._refresh_shadow(raw, rows, dirty)
         self.count = rows
         if not len(dirty):
             return
