@@ -26,11 +26,16 @@ from stakework.transition.block.block import Attestation, SignedBeaconBlock
 from stakework.transition.epoch.context import EpochContext
 from stakework.transition.epoch.justification import process_justification_and_finalization
 from stakework.transition.errors import TransitionError
-from stakework.transition.state_transition import process_slots, state_transition
+from stakework.transition.state_transition import process_slots, state_transition, verify_block_signature
 
 
 class AnchorPrunedError(StakeworkError):
     """The anchor state was asked for after finality pruned it (read a finalized state from the store)."""
+
+
+class ProposerSignatureError(TransitionError):
+    """A block whose parent's state is not held, refused before the rebuild: its proposer's signature does not
+    verify (a rebuild costs up to an epoch of block replays; anyone can make an unsigned block on an old parent)."""
 
 
 class BlockRangeError(TransitionError):
@@ -132,6 +137,19 @@ class Chain:
         return self.states[self.anchor]
 
     @property
+    def cache(self) -> StateCache:
+        """`states`, as the `StateCache` it is (what is held, what a read would cost)."""
+        assert isinstance(self.states, StateCache)  # (made one in __post_init__)
+        return self.states
+
+    def proposer_signature_valid(self, signed: SignedBeaconBlock) -> bool:
+        """Spec: verify_block_signature, on the head state (held) rather than the parent's: a validator's index and
+        key are the same on every branch above finality (a proposer is active, so its deposit is finalized), and
+        the domain depends on the fork and the genesis validators root only. Checked before a rebuild of the
+        parent's state, which an unsigned block must not be able to cause."""
+        return verify_block_signature(self.head_state, signed)
+
+    @property
     def head_root(self) -> bytes:
         return self.forkchoice.get_head()
 
@@ -160,10 +178,14 @@ class Chain:
         root = block.hash_tree_root()
         if root in self.states:
             return root
-        parent = self.states.get(block.parent_root)
-        if parent is None:
+        if block.parent_root not in self.states:
             raise TransitionError(f"block {root.hex()[:16]}: unknown parent {block.parent_root.hex()[:16]}")
-        state = parent.copy()
+        if not self.cache.holds(block.parent_root) and not self.proposer_signature_valid(signed):
+            raise ProposerSignatureError(
+                f"block {root.hex()[:16]} at slot {block.slot}: the signature of proposer {block.proposer_index} "
+                "does not verify (checked before rebuilding the state of its parent, an older block)"
+            )
+        state = self.states[block.parent_root].copy()
         state_transition(
             state,
             signed,
@@ -188,9 +210,13 @@ class Chain:
             root = block.hash_tree_root()
             if root in self.states or root in staged:
                 continue
-            parent = staged.get(block.parent_root) or self.states.get(block.parent_root)
+            parent = staged.get(block.parent_root)
             if parent is None:
-                break
+                if block.parent_root not in self.states:
+                    break
+                if not self.cache.holds(block.parent_root) and not self.proposer_signature_valid(signed):
+                    break  # (no rebuild for it: import_block below names it)
+                parent = self.states[block.parent_root]
             state = parent.copy()
             try:
                 state_transition(
@@ -311,12 +337,15 @@ class Chain:
         except (TransitionError, ForkChoiceError):
             return
 
-    def on_attestation(self, attestation: Attestation) -> None:
-        """A gossiped (here: locally made) aggregate: count its votes, keep it for inclusion in a block."""
-        state = self.states.get(attestation.data.beacon_block_root)
-        if state is None:
+    def on_attestation(self, attestation: Attestation, state: BeaconState | None = None) -> None:
+        """A gossiped or locally made aggregate: count its votes, keep it for inclusion in a block. `state`: the
+        state its committees were resolved and its signature checked on (the head state, or the head advanced to
+        the vote's epoch); None: the head state. Never the state of the block it votes for, which may have to be
+        rebuilt (up to an epoch of replays) for any old block a vote names. A vote for a block not known here is
+        not counted."""
+        if attestation.data.beacon_block_root not in self.states:
             return
-        self._vote(state, attestation)
+        self._vote(self.head_state if state is None else state, attestation)
         self.pool.setdefault(attestation.data.slot, []).append(attestation)
 
     def attestations_for_block(self, slot: int) -> list[Attestation]:

@@ -656,7 +656,7 @@ def attest_step(
     attestation = client.attest(attest_state, head_root)
     if attestation is not None:
         made.append(attestation)
-        chain.on_attestation(attestation)
+        chain.on_attestation(attestation, attest_state)
         if slasher is not None:
             slasher.on_attestation(attest_state, attestation)
         conflicting = client.equivocate(attest_state, attestation)

@@ -407,7 +407,9 @@ class NodeRunner:
         if root in self.chain.states:
             return Verdict.IGNORE
         first = self._seen_proposals.get((block.proposer_index, block.slot))
-        if first is not None and first != root:
+        if first == root:  # (seen, and not imported: refused before)
+            return Verdict.IGNORE
+        if first is not None:
             self._double_proposal(signed)
             return Verdict.IGNORE
         if block.parent_root not in self.chain.states:
@@ -416,6 +418,16 @@ class NodeRunner:
             else:
                 self._spawn_fetch(peer, signed)
             return Verdict.IGNORE
+        if not self.chain.cache.holds(block.parent_root):
+            # A fork on an older block: its parent's state is rebuilt (up to an epoch of replays), so the proposer's
+            # signature is checked first, and the block counts as its proposer's first for the slot from here on
+            # (Spec, beacon_block: "the first block with valid signature received for the proposer for the slot"),
+            # whatever the import then finds: one rebuild per proposer and slot at most.
+            with self.guard:
+                if not self.chain.proposer_signature_valid(signed):
+                    return Verdict.REJECT
+            self._seen_proposals[(block.proposer_index, block.slot)] = root
+            self.slasher.on_block_header(SignedBeaconBlockHeader(block.header(), signed.signature))
         self.stats.gossip_blocks += 1
         self.stats.gossip_delays.append(arrival - (self.origin + block.slot * self.seconds))
         slot_start = self.origin + block.slot * self.seconds
@@ -476,8 +488,10 @@ class NodeRunner:
             if head.current_epoch() > epoch + 1 or epoch > head.current_epoch() + 1:
                 return None
             state = head if head.current_epoch() >= epoch else self.chain.state_at_slot(epoch * spe)
-            if len(self._attest_states) > 8:
-                self._attest_states.clear()
+            # Only the current head's: an older head's state (or its advanced copy, ~210 MiB at a million
+            # validators) kept here would outlive the state cache letting it go (issue #16).
+            for old in [k for k in self._attest_states if k[0] != head_root]:
+                del self._attest_states[old]
             self._attest_states[key] = state
         return state
 
@@ -506,11 +520,12 @@ class NodeRunner:
                 return Verdict.REJECT
             self.stats.attestations += 1
             self.slasher.on_attestation(state, attestation)
-            self._add_vote(attestation)
+            self._add_vote(attestation, state)
         return Verdict.ACCEPT
 
-    def _add_vote(self, attestation: Attestation) -> None:
-        self.chain.on_attestation(attestation)
+    def _add_vote(self, attestation: Attestation, state: BeaconState | None = None) -> None:
+        """Count a vote (its committees as resolved on `state`, where its signature was checked) and pool it."""
+        self.chain.on_attestation(attestation, state)
         pooled = self.chain.pool.get(attestation.data.slot)
         if pooled:
             merge_into_pool(pooled, attestation)

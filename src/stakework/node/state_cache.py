@@ -15,6 +15,12 @@ and rebuilds any other on demand: the nearest held ancestor's copy, then the blo
 (`state_transition` without signatures: they were checked when the blocks were imported; the state root each
 block commits to still is). A rebuilt state is then one of the recent ones.
 
+A rebuild costs up to an epoch of block replays (10-30 ms each at a million validators), so what a peer or an API
+client can name must not choose it freely: `holds` and `replays` say whether a read is free and what it would cost
+before it is made, `peek` reads only what is held, and `build` rebuilds without holding the result (an API read of
+an old state then does not evict the head or its parent). `replayed` counts the blocks replayed. Who may pay for
+what is the callers' rule (docs/node.md, "Old states on request").
+
 Roots leave with `del` (pruning below finality). The earliest known state must stay reachable: a block whose
 parent was removed becomes a tree root and is held (rebuilt, before its ancestors' states and blocks are let go,
 at the next read or write).
@@ -74,6 +80,8 @@ class StateCache(MutableMapping[bytes, BeaconState]):
         """Reads rebuild and reorder (API handlers read states outside the node's lock)."""
         self.rebuilt = 0
         """States rebuilt from blocks so far."""
+        self.replayed = 0
+        """Blocks replayed to rebuild states so far (the cost of the rebuilds)."""
         for root, state in (states or {}).items():
             self[root] = state
 
@@ -99,11 +107,41 @@ class StateCache(MutableMapping[bytes, BeaconState]):
         state = self._held.get(root)
         if state is None:
             state = self._rebuild(root)
-            self.rebuilt += 1
             self._hold(root, state)
         elif root in self._recent:
             self._recent.move_to_end(root)
         return state
+
+    # -- reads that choose their cost ----------------------------------------------------------------------
+    def holds(self, root: bytes) -> bool:
+        """Whether the state of `root` is in memory (reading it costs nothing); False for an unknown root."""
+        with self._lock:
+            self._settle()
+            return root in self._held
+
+    def peek(self, root: bytes) -> BeaconState | None:
+        """The state of `root` if it is in memory, else None (never rebuilds; the recent order is not changed)."""
+        with self._lock:
+            self._settle()
+            return self._held.get(root)
+
+    def replays(self, root: bytes) -> int:
+        """How many blocks reading the state of `root` would replay (0: held). KeyError for an unknown root."""
+        with self._lock:
+            if root not in self._parent:
+                raise KeyError(root)
+            self._settle()
+            return len(self._path_to_held(root)[0])
+
+    def build(self, root: bytes) -> BeaconState:
+        """The state of `root`, rebuilt if not held but not kept: the held states stay as they are (for a reader
+        that is not the chain, e.g. the API, whose old-state reads must not evict the head). KeyError if unknown."""
+        with self._lock:
+            if root not in self._parent:
+                raise KeyError(root)
+            self._settle()
+            state = self._held.get(root)
+            return state if state is not None else self._rebuild(root)
 
     def __setitem__(self, root: bytes, state: BeaconState) -> None:
         with self._lock:
@@ -192,8 +230,9 @@ class StateCache(MutableMapping[bytes, BeaconState]):
             raise StateCacheError(f"state cache: the block {root.hex()[:16]} whose state must be rebuilt is not held")
         return block
 
-    def _rebuild(self, root: bytes) -> BeaconState:
-        """The post-state of `root`: the nearest held ancestor's, the blocks after it replayed."""
+    def _path_to_held(self, root: bytes) -> tuple[list[bytes], bytes]:
+        """The roots from `root` back to (not including) its nearest ancestor whose state is at hand, and that
+        ancestor."""
         path = []
         at: bytes | None = root
         while at is not None and self._state_of(at) is None:
@@ -201,8 +240,15 @@ class StateCache(MutableMapping[bytes, BeaconState]):
             at = self._parent_of(at)
         if at is None:  # (never: a tree root is always held)
             raise StateCacheError(f"state cache: no held ancestor of {root.hex()[:16]} to rebuild its state from")
+        return path, at
+
+    def _rebuild(self, root: bytes) -> BeaconState:
+        """The post-state of `root`: the nearest held ancestor's, the blocks after it replayed."""
+        path, at = self._path_to_held(root)
         base = self._state_of(at)
         assert base is not None
+        self.rebuilt += 1
+        self.replayed += len(path)
         state = base.copy()
         before = at
         for r in reversed(path):
