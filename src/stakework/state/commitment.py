@@ -80,6 +80,17 @@ def _parents(layer: npt.NDArray[np.uint8], height: int, idx: npt.NDArray[np.intp
     return _hash_rows(groups.tobytes(), len(idx), 32 * ARITY)
 
 
+def _unique_sorted(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """The distinct values of an ascending array, in order (np.unique would sort or hash them again: a few
+    hundred calls per root made that a tenth of a block's root)."""
+    if len(values) < 2:
+        return values
+    keep = np.empty(len(values), dtype=np.bool_)
+    keep[0] = True
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def _raw(column: npt.NDArray[Any]) -> npt.NDArray[np.uint8]:
     """The column's little-endian bytes as a flat uint8 array (no copy when it is contiguous)."""
     arr = np.ascontiguousarray(column)
@@ -165,7 +176,7 @@ class ChunkTree:
             if len(differ) > full:  # many: one test per chunk is cheaper than one division per difference
                 changed = np.flatnonzero((a != b).reshape(full, per_chunk).any(axis=1))
             else:
-                changed = np.unique(differ // per_chunk)
+                changed = _unique_sorted(differ // per_chunk)
         else:
             changed = np.zeros(0, dtype=np.intp)
         tail = slice(full * chunk_bytes, common)
@@ -258,14 +269,11 @@ class ChunkTree:
 
     def _rehash(self, raw: npt.NDArray[np.uint8], dirty: npt.NDArray[np.intp]) -> None:
         chunk_bytes = self.per * self.row_bytes
-        mv = raw.data
-        total = len(raw)
-        leaves = b"".join(
-            [_sha(mv[i * chunk_bytes : min((i + 1) * chunk_bytes, total)]).digest() for i in dirty.tolist()]
-        )
+        mv = raw.data  # (a slice past the end stops at the end: the last chunk may be short)
+        leaves = b"".join([_sha(mv[i * chunk_bytes : (i + 1) * chunk_bytes]).digest() for i in dirty.tolist()])
         self.layers[0][dirty] = np.frombuffer(leaves, dtype=np.uint8).reshape(-1, 32)
         for height in range(len(self.layers) - 1):
-            dirty = np.unique(dirty // ARITY)
+            dirty = _unique_sorted(dirty // ARITY)
             self.layers[height + 1][dirty] = _parents(self.layers[height], height, dirty)
 
     def root(self) -> bytes:
@@ -373,7 +381,7 @@ class AccountTree:
         table["nonce"] = nonces
         table = table[np.argsort(table["address"], kind="stable")]
         buckets = _buckets_of(np.ascontiguousarray(table["address"]))
-        present = np.unique(buckets)
+        present = _unique_sorted(buckets)
         self.buckets = [b""] * _BUCKETS
         self._store(table, buckets, present)
         self.count = len(table)
@@ -398,7 +406,7 @@ class AccountTree:
         addresses, plus the touched ones that hold something, merged in order and cut back into buckets."""
         addresses = sorted(touched)
         cand = np.array(addresses, dtype="S20")
-        dirty = np.unique(_buckets_of(cand))
+        dirty = _unique_sorted(_buckets_of(cand))
         if self.shared_buckets:
             self.buckets, self.shared_buckets = list(self.buckets), False
         old = np.frombuffer(b"".join([self.buckets[b] for b in dirty.tolist()]), dtype=_RECORD)
@@ -444,7 +452,7 @@ class AccountTree:
         if len(dirty):
             self.layers[0][dirty] = np.frombuffer(hashed, dtype=np.uint8).reshape(-1, 32)
         for height in range(ACCOUNT_HEIGHT):
-            dirty = np.unique(dirty // ARITY)
+            dirty = _unique_sorted(dirty // ARITY)
             if len(dirty):
                 self.layers[height + 1][dirty] = _parents(self.layers[height], height, dirty)
 
