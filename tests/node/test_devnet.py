@@ -150,7 +150,8 @@ def test_run_slot__pooled_transaction_no_longer_valid__left_out_and_dropped(tmp_
     from stakework.transition.block.operations import SignedVoluntaryExit, VoluntaryExit
     from stakework.transition.block.transaction import Exit, Transaction, Transfer, sign_transaction
 
-    chain, client, genesis = open_devnet(DevnetConfig(tmp_path, DEVNET, validators=16))
+    chain, client, _ = open_devnet(DevnetConfig(tmp_path, DEVNET, validators=16))
+    genesis = chain.genesis
     pool = Mempool()
     k = devnet_account_key(0)
     # An exit before SHARD_COMMITTEE_PERIOD: the mempool cannot know the spec refuses it; the block must not care.

@@ -214,7 +214,7 @@ def test_finalized_state__asked_for_an_older_finalized_root__served_from_the_kep
     genesis = NetworkGenesis.read(tmp_path / GENESIS_FILENAME)
     runner = NodeRunner(NodeConfig(tmp_path / "node-0", genesis), clock=lambda: genesis.genesis_time + 1_000.0)
     try:
-        work = runner.genesis.copy()
+        work = runner.chain.genesis.copy()
         blocks: list[SignedBeaconBlock] = []
         atts: list[Attestation] = []
         for slot in range(1, 49):

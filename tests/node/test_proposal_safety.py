@@ -33,7 +33,8 @@ def _transfer(state: BeaconState, sender: int, to: bytes) -> SignedTransaction:
 def test_propose__transaction_raising_unexpectedly_half_way__left_out_with_reason_and_the_block_imports(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    chain, client, genesis = open_devnet(DevnetConfig(tmp_path, DEVNET, validators=16))
+    chain, client, _ = open_devnet(DevnetConfig(tmp_path, DEVNET, validators=16))
+    genesis = chain.genesis
     pool = Mempool()
     good = _transfer(genesis, 0, b"\x09" * 20)
     bad = _transfer(genesis, 1, b"\x0a" * 20)

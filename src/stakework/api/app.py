@@ -338,8 +338,8 @@ def create_app(
     @app.exception_handler(ApiError)
     async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
         if exc.failures is not None:
-            return _error(exc.status, exc.message, failures=exc.failures)
-        return _error(exc.status, exc.message)
+            return _error(exc.status, exc.message, exc.headers, failures=exc.failures)
+        return _error(exc.status, exc.message, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,11 +8,20 @@ from stakework.spec.errors import StakeworkError
 class ApiError(StakeworkError):
     """A request the API answers with an error status and a message (never a traceback)."""
 
-    def __init__(self, status: int, message: str, *, failures: list[dict[str, object]] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        failures: list[dict[str, object]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.failures = failures
+        self.headers = headers
+        """Response headers (e.g. Retry-After with a 503)."""
 
 
 def bad_request(message: str) -> ApiError:

@@ -1,5 +1,9 @@
 """`state_id` and `block_id` as the beacon-API defines them: head, genesis, finalized, justified, a slot, or a
-0x-prefixed root. Call with the view's lock held."""
+0x-prefixed root. Call with the view's lock held.
+
+A block id resolves to the block alone (`BlockRef`): a header or a block is read without its post-state. A state
+id resolves to the state through `NodeView.read_state`, which serves held states at once and rebuilds others only
+within the API's replay budget (docs/node.md, "Old states on request")."""
 
 from __future__ import annotations
 
@@ -17,12 +21,19 @@ _ROOT = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
-class Resolved:
-    """A block root, its post-state, and whether it is finalized."""
+class BlockRef:
+    """A known block: its root, its slot, and whether it is finalized."""
 
     root: bytes
-    state: BeaconState
+    slot: int
     finalized: bool
+
+
+@dataclass(frozen=True)
+class Resolved(BlockRef):
+    """A block and its post-state."""
+
+    state: BeaconState
 
 
 def _canonical_root_at(view: NodeView, slot: int) -> bytes:
@@ -38,68 +49,106 @@ def _canonical_root_at(view: NodeView, slot: int) -> bytes:
     return bytes(get_block_root_at_slot(head, slot))
 
 
-def _genesis(view: NodeView) -> Resolved:
-    return Resolved(view.genesis_root(), view.genesis, True)
-
-
-def _by_root(view: NodeView, root: bytes) -> Resolved:
-    state = view.chain.states.get(root)
-    if state is None:
-        genesis = _genesis(view)
-        if root == genesis.root:
-            return genesis
+def _ref(view: NodeView, root: bytes) -> BlockRef:
+    """The block `root` as this node knows it (its blocks since finality, its anchor, the genesis block)."""
+    chain = view.chain
+    signed = chain.blocks.get(root)
+    if signed is not None:
+        slot = signed.message.slot
+    elif root == view.genesis.root:
+        slot = view.genesis.slot
+    elif root == chain.anchor and root in chain.states:
+        slot = chain.anchor_slot
+    else:
         raise not_found(f"block 0x{root.hex()} is not known to this node (or pruned below finality)")
-    finalized_epoch = view.chain.forkchoice.finalized_checkpoint.epoch
-    return Resolved(root, state, state.slot <= finalized_epoch * state.preset.SLOTS_PER_EPOCH)
+    finalized_epoch = chain.forkchoice.finalized_checkpoint.epoch
+    return BlockRef(root, slot, slot <= finalized_epoch * chain.preset.SLOTS_PER_EPOCH)
 
 
-def _named(view: NodeView, ident: str, what: str) -> Resolved | None:
+def _named_root(view: NodeView, ident: str, what: str) -> bytes | None:
     chain = view.chain
     if ident == "head":
-        return _by_root(view, chain.head_root)
+        return chain.head_root
     if ident == "genesis":
-        return _genesis(view)
+        return view.genesis.root
     if ident == "finalized":
-        return _by_root(view, chain.forkchoice.finalized_checkpoint.root)
+        return chain.forkchoice.finalized_checkpoint.root
     if ident == "justified":
-        return _by_root(view, chain.forkchoice.justified_checkpoint.root)
+        return chain.forkchoice.justified_checkpoint.root
     if ident.isdigit():
-        return _by_root(view, _canonical_root_at(view, parse_uint(ident, what)))
+        return _canonical_root_at(view, parse_uint(ident, what))
     return None
 
 
-def resolve_block(view: NodeView, block_id: str) -> Resolved:
-    """A block id → the block's root and post-state; 400 when malformed, 404 when unknown."""
-    named = _named(view, block_id, "block_id")
-    if named is not None:
-        return named
-    if _ROOT.fullmatch(block_id):
-        return _by_root(view, parse_bytes(block_id, 32, "block root"))
-    raise bad_request(
-        f"invalid block_id {block_id[:80]!r}: expected head, genesis, finalized, justified, a slot or a root"
-    )
+def resolve_block(view: NodeView, block_id: str) -> BlockRef:
+    """A block id → the block's root, slot and finality (no state is read); 400 when malformed, 404 when
+    unknown."""
+    root = _named_root(view, block_id, "block_id")
+    if root is None:
+        if not _ROOT.fullmatch(block_id):
+            raise bad_request(
+                f"invalid block_id {block_id[:80]!r}: expected head, genesis, finalized, justified, a slot or a root"
+            )
+        root = parse_bytes(block_id, 32, "block root")
+    return _ref(view, root)
+
+
+def resolve_state_ref(view: NodeView, state_id: str) -> BlockRef:
+    """A state id → the block whose post-state it names (no state is read); roots are state roots (block roots
+    are accepted too); 400 when malformed, 404 when unknown."""
+    root = _named_root(view, state_id, "state_id")
+    if root is None:
+        if not _ROOT.fullmatch(state_id):
+            raise bad_request(
+                f"invalid state_id {state_id[:80]!r}: expected head, genesis, finalized, justified, a slot or a root"
+            )
+        root = _block_of_state_root(view, parse_bytes(state_id, 32, "state root"))
+    return _ref(view, root)
+
+
+def state_root_of(view: NodeView, ref: BlockRef) -> bytes:
+    """The root of the post-state of a resolved block, without reading the state (the block commits to it; the
+    genesis root is kept) but for an anchor after a restart (held, hashed once)."""
+    signed = view.chain.blocks.get(ref.root)
+    if signed is not None:
+        return signed.message.state_root
+    if ref.root == view.genesis.root:
+        return view.genesis.state_root
+    return view.state_root_of(ref.root, resolve_state(view, "0x" + ref.root.hex()).state)
 
 
 def resolve_state(view: NodeView, state_id: str) -> Resolved:
-    """A state id → the state (the post-state of a block); roots are state roots (block roots are accepted
-    too); 400 when malformed, 404 when unknown."""
-    named = _named(view, state_id, "state_id")
-    if named is not None:
-        return named
-    if not _ROOT.fullmatch(state_id):
-        raise bad_request(
-            f"invalid state_id {state_id[:80]!r}: expected head, genesis, finalized, justified, a slot or a root"
+    """A state id → the state (the post-state of a block), as `resolve_state_ref` finds its block; 404 for the
+    genesis state once finality let it go, 503 when the state is not held and the API's replay budget is spent
+    (`NodeView.read_state`)."""
+    ref = resolve_state_ref(view, state_id)
+    root = ref.root
+    if root not in view.chain.states:  # (the genesis block, its state let go at finality)
+        raise not_found(
+            f"the state of block 0x{root.hex()} (slot {ref.slot}) is not kept: this node keeps the states from its "
+            "finalized checkpoint on; ask for finalized or a later state"
         )
-    root = parse_bytes(state_id, 32, "state root")
+    return Resolved(ref.root, ref.slot, ref.finalized, view.read_state(root))
+
+
+def _block_of_state_root(view: NodeView, state_root: bytes) -> bytes:
+    """The block whose post-state has this root (a block root is taken as itself)."""
     for block_root, signed in view.chain.blocks.items():
-        if signed.message.state_root == root:
-            return _by_root(view, block_root)
-    genesis = _genesis(view)
-    if root == view.state_root_of(genesis.root, genesis.state):
-        return genesis
-    return _by_root(view, root)
+        if signed.message.state_root == state_root:
+            return block_root
+    if state_root == view.genesis.state_root:
+        return view.genesis.root
+    chain = view.chain
+    anchor = chain.cache.peek(chain.anchor)
+    if (
+        anchor is not None
+        and chain.anchor not in chain.blocks
+        and state_root == view.state_root_of(chain.anchor, anchor)
+    ):
+        return chain.anchor
+    return state_root
 
 
-def block_of(view: NodeView, resolved: Resolved) -> SignedBeaconBlock | None:
-    """The stored block of a resolved id (None for the anchor, which has no block body here)."""
-    return view.chain.blocks.get(resolved.root)
+def block_of(view: NodeView, ref: BlockRef) -> SignedBeaconBlock | None:
+    """The stored block of a resolved id (None for the anchor and the genesis block, which have no stored body)."""
+    return view.chain.blocks.get(ref.root)

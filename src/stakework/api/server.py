@@ -22,7 +22,7 @@ from stakework.api.client import ADDRESS_FILE
 from stakework.api.errors import ApiError
 from stakework.api.view import NodeView
 from stakework.crypto.keystore import write_private_file
-from stakework.node.chain import Chain
+from stakework.node.chain import Chain, GenesisInfo
 from stakework.node.mempool import Mempool
 from stakework.spec.errors import StakeworkError
 from stakework.state.beacon_state import BeaconState
@@ -278,7 +278,7 @@ class NodeApi:
         self.server: ApiServer | None = None
         self.url: str | None = None
 
-    def open(self, chain: Chain, mempool: Mempool, client: object, genesis: BeaconState) -> None:
+    def open(self, chain: Chain, mempool: Mempool, client: object, genesis: GenesisInfo | BeaconState) -> None:
         """Build the view and start serving. ApiServerError when the server cannot listen (a port in use): a
         devnet without its API would leave the wallet talking to whatever else answers on that port."""
         self.view = NodeView(

@@ -9,8 +9,10 @@ bounded per-epoch balance history (reward history), the event subscribers and th
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -19,7 +21,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from stakework.node.chain import Chain
+from stakework.api.errors import ApiError
+from stakework.node.chain import Chain, GenesisInfo
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.metrics import BLOCK_IMPORT_BUCKETS, Histogram, time_imports
 from stakework.node.rewards import RewardHistory
@@ -53,6 +56,51 @@ benchmark's path at a million accounts commits 11,953 transfers/s against 8,861 
 second thread gains nothing and costs ~5 % (docs/performance.md, transfers)."""
 
 
+API_REPLAY_BURST = 64
+"""Block replays the API may spend at once on states the node does not hold (a rebuild costs at most an epoch of
+them: 31 on mainnet's 32-slot epochs)."""
+API_REPLAYS_PER_MINUTE = 64
+"""...and per minute after that, for every client together: at a million validators a replay costs 10-30 ms, so
+old-state reads take at most ~2 s of CPU a minute, and the slot loop (which waits for the view's lock) at most as
+long. A read over the budget gets 503 with Retry-After (see `NodeView.read_state`)."""
+
+
+class ReplayBudget:
+    """A token bucket of block replays (`burst` at most, `per_minute` coming back), by `clock`."""
+
+    def __init__(self, burst: int, per_minute: float, clock: Callable[[], float]) -> None:
+        if burst < 1 or per_minute <= 0:
+            raise ValueError(
+                f"a replay budget needs a burst of at least 1 and a positive rate, not {burst}, {per_minute}"
+            )
+        self.burst = burst
+        self.per_second = per_minute / 60.0
+        self.clock = clock
+        self.tokens = float(burst)
+        self._at = clock()
+        self.spent = 0
+        """Replays granted so far."""
+        self.refused = 0
+        """Reads refused for want of budget."""
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self.tokens = min(float(self.burst), self.tokens + max(0.0, now - self._at) * self.per_second)
+        self._at = now
+
+    def take(self, replays: int) -> float:
+        """Spend `replays` (at most `burst` are asked for: a larger cost is capped); returns 0 when granted, else
+        the seconds until they would be."""
+        need = min(replays, self.burst)
+        self._refill()
+        if self.tokens >= need:
+            self.tokens -= need
+            self.spent += replays
+            return 0.0
+        self.refused += 1
+        return (need - self.tokens) / self.per_second
+
+
 class NodeView:
     """Thread-safe access to one node's chain and mempool for the API (see the module docstring)."""
 
@@ -60,7 +108,7 @@ class NodeView:
         self,
         chain: Chain,
         mempool: Mempool,
-        genesis: BeaconState,
+        genesis: GenesisInfo | BeaconState,
         *,
         data_dir: Path | None = None,
         seconds_per_slot: float = 1.0,
@@ -69,6 +117,7 @@ class NodeView:
         lock: threading.RLock | None = None,
         clock: Callable[[], float] = time.time,
         verify_threads: int = BATCH_VERIFY_THREADS,
+        replay_budget: ReplayBudget | None = None,
     ) -> None:
         if verify_threads < 1:
             raise ValueError(f"verify_threads must be at least 1, not {verify_threads}")
@@ -77,7 +126,16 @@ class NodeView:
         self.lock = lock if lock is not None else threading.RLock()
         self.chain = chain
         self.mempool = mempool
-        self.genesis = genesis
+        self.genesis = genesis if isinstance(genesis, GenesisInfo) else GenesisInfo.of(genesis)
+        """What the API needs of the genesis state, not the state (issue #16: it goes with finality)."""
+        self.replay_budget = (
+            replay_budget
+            if replay_budget is not None
+            else ReplayBudget(API_REPLAY_BURST, API_REPLAYS_PER_MINUTE, time.monotonic)
+        )
+        """What API reads of states the chain does not hold may cost (`read_state`)."""
+        self._built: weakref.WeakValueDictionary[bytes, BeaconState] = weakref.WeakValueDictionary()
+        """States rebuilt for API reads, while a request still uses them (a second read of one is free then)."""
         self.data_dir = data_dir
         self.seconds_per_slot = seconds_per_slot
         self.clock = clock
@@ -94,7 +152,6 @@ class NodeView:
         self.rewards = RewardHistory(self.history_epochs, chain.store)
         """The reward history (`node.rewards`; kept in the chain database, so a restart keeps it)."""
         self.balance_history: deque[tuple[int, npt.NDArray[np.uint64]]] = self.rewards.entries
-        self._genesis_root: bytes | None = None
         self.block_import = Histogram(BLOCK_IMPORT_BUCKETS)
         self.peers = 0
         self._subscribers: list[_Subscriber] = []
@@ -280,18 +337,45 @@ class NodeView:
         return max(0, int(elapsed // self.seconds_per_slot)) if self.seconds_per_slot > 0 else 0
 
     def genesis_root(self) -> bytes:
-        """The genesis block root (hashed once)."""
-        if self._genesis_root is None:
-            from stakework.node.storage.db import anchor_root
+        """The genesis block root."""
+        return self.genesis.root
 
-            self._genesis_root = anchor_root(self.genesis)
-        return self._genesis_root
+    def read_state(self, root: bytes) -> BeaconState:
+        """The post-state of block `root` (known to the chain) for an API read; call with the lock held.
+
+        A state the chain holds (the head and its parent, the finalized and justified states, each epoch's first
+        block's) is served as it is. Any other is rebuilt by replaying blocks (up to an epoch of them) within the
+        API's replay budget (`replay_budget`, shared by every client), and not kept in the chain's cache, where it
+        would evict the head or its parent; over the budget the read is refused: ApiError 503 with Retry-After,
+        naming the states that are served at once."""
+        cache = self.chain.cache
+        state = cache.peek(root) or self._built.get(root)
+        if state is not None:
+            return state
+        cost = cache.replays(root)
+        wait = self.replay_budget.take(cost)
+        if wait > 0:
+            seconds = max(1, math.ceil(wait))
+            raise ApiError(
+                503,
+                f"the state of block 0x{root.hex()} is not held in memory and rebuilding it means replaying {cost} "
+                f"block{'s' if cost != 1 else ''}, over this node's budget for such reads "
+                f"({self.replay_budget.burst} replays, {round(self.replay_budget.per_second * 60)} more a minute): "
+                f"retry in {seconds} s, or ask for a state the node holds (head, finalized, justified, or the first "
+                "slot of an epoch)",
+                headers={"Retry-After": str(seconds)},
+            )
+        state = cache.build(root)
+        self._built[root] = state
+        return state
 
     def state_root_of(self, block_root: bytes, state: BeaconState) -> bytes:
         """The state root of the post-state of `block_root` (from the block, or hashed once for the anchor)."""
         block = self.chain.blocks.get(block_root)
         if block is not None:
             return block.message.state_root
+        if block_root == self.genesis.root:
+            return self.genesis.state_root
         cached = self._state_roots.get(block_root)
         if cached is None:
             from stakework.state.root import hash_state

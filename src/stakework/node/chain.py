@@ -18,11 +18,13 @@ from stakework.node.state_cache import StateCache
 from stakework.node.storage import ChainStore
 from stakework.node.storage.db import anchor_root
 from stakework.spec.errors import StakeworkError
+from stakework.spec.presets import Preset
 from stakework.state.beacon_state import BeaconState
-from stakework.state.containers import Checkpoint
+from stakework.state.containers import BeaconBlockHeader, Checkpoint
+from stakework.state.root import hash_state
 from stakework.transition.accessors import is_active_validator
 from stakework.transition.block.attestation import get_attesting_indices
-from stakework.transition.block.block import Attestation, SignedBeaconBlock
+from stakework.transition.block.block import Attestation, SignedBeaconBlock, header_root
 from stakework.transition.epoch.context import EpochContext
 from stakework.transition.epoch.justification import process_justification_and_finalization
 from stakework.transition.errors import TransitionError
@@ -45,6 +47,43 @@ class BlockRangeError(TransitionError):
         super().__init__(message)
         self.root = root
         self.imported = list(imported)
+
+
+@dataclass(frozen=True)
+class GenesisInfo:
+    """What a running node needs of its genesis state once finality has let the state go (issue #16: a state is
+    ~0.4 GiB at a million validators, and the node runner, the opened devnet and the API each kept a reference to
+    it): the chain's identity, its clock's origin and the genesis block."""
+
+    genesis_time: int
+    genesis_validators_root: bytes
+    fork_current_version: bytes
+    preset: Preset
+    slot: int
+    header: BeaconBlockHeader
+    """The genesis block's header, its state root filled in (what `process_slot` writes)."""
+    root: bytes
+    """The genesis block root (`storage.db.anchor_root` of the genesis state)."""
+
+    @property
+    def state_root(self) -> bytes:
+        return self.header.state_root
+
+    @classmethod
+    def of(cls, genesis: BeaconState) -> GenesisInfo:
+        """Read off a genesis state (its root hashed once), keeping no reference to it."""
+        h = genesis.latest_block_header
+        if h.state_root == b"\x00" * 32:
+            h = BeaconBlockHeader(h.slot, h.proposer_index, h.parent_root, hash_state(genesis), h.body_root)
+        return cls(
+            genesis_time=int(genesis.genesis_time),
+            genesis_validators_root=bytes(genesis.genesis_validators_root),
+            fork_current_version=bytes(genesis.fork_current_version),
+            preset=genesis.preset,
+            slot=int(genesis.slot),
+            header=h,
+            root=header_root(h),
+        )
 
 
 def justified_balances(state: BeaconState) -> np.ndarray:

@@ -19,7 +19,7 @@ from stakework.crypto.bls import SecretKey
 from stakework.crypto.keystore import decrypt_bls_key, generate_devnet_keystores, load_keystore, write_private_file
 from stakework.crypto.slashing_protection import SlashingProtection
 from stakework.forkchoice import ForkChoiceError
-from stakework.node.chain import Chain
+from stakework.node.chain import Chain, GenesisInfo
 from stakework.node.mempool import Mempool, MempoolError
 from stakework.node.slasher import Slasher
 from stakework.node.storage import DB_FILENAME, ChainStore
@@ -185,7 +185,9 @@ class OpenedDevnet:
 
     chain: Chain
     client: ValidatorClient
-    genesis: BeaconState
+    genesis: GenesisInfo
+    """What is needed of the genesis state (not the state: the chain holds that, as its anchor, until finality
+    lets it go)."""
     meta: dict[str, object]
     """devnet.json as read (or written on the first start)."""
     restarted: bool
@@ -255,9 +257,9 @@ def _wal_state(path: Path) -> str | None:
     return None
 
 
-def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chain, ValidatorClient, BeaconState]:
+def open_devnet(config: DevnetConfig, *, now: float | None = None) -> tuple[Chain, ValidatorClient, GenesisInfo]:
     """Create (first start) or reopen a devnet's data directory; returns the chain, the validator client and
-    the genesis state. See `open_devnet_dir` for what a restart checks."""
+    what is needed of the genesis state (`GenesisInfo`). See `open_devnet_dir` for what a restart checks."""
     opened = open_devnet_dir(config, now=now)
     return opened.chain, opened.client, opened.genesis
 
@@ -380,7 +382,7 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
     return OpenedDevnet(
         chain=chain,
         client=ValidatorClient(keys, protection, equivocators=equivocators),
-        genesis=genesis,
+        genesis=GenesisInfo.of(genesis),  # (the state itself is let go here unless the chain holds it)
         meta=meta,
         restarted=restarted,
         last_signed_slot=max(genesis.slot, record.block_slot, record.target_epoch * config.preset.SLOTS_PER_EPOCH),
@@ -713,12 +715,12 @@ def run_devnet(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], object] = time.sleep,
     lock: AbstractContextManager[object] | None = None,
-    on_open: Callable[[Chain, Mempool, ValidatorClient, BeaconState], object] | None = None,
+    on_open: Callable[[Chain, Mempool, ValidatorClient, GenesisInfo], object] | None = None,
     on_resume: Callable[[ResumeReport], object] | None = None,
 ) -> None:
     """Run slots on the devnet clock until `stop` is set (or `max_slots` slots have run). `lock` is held while a
     slot mutates the chain and the mempool (the API server reads them from another thread); `on_open` sees the
-    opened chain, mempool, validator client and genesis state before the first slot; `on_resume` gets the
+    opened chain, mempool, validator client and `GenesisInfo` before the first slot; `on_resume` gets the
     `ResumeReport` of a restart (before `on_open`) and of every later jump of the clock by more than an epoch
     (see `catch_up`).
 
@@ -753,7 +755,7 @@ def _run_slots(
     max_slots: int | None,
     clock: Callable[[], float],
     lock: AbstractContextManager[object] | None,
-    on_open: Callable[[Chain, Mempool, ValidatorClient, BeaconState], object] | None,
+    on_open: Callable[[Chain, Mempool, ValidatorClient, GenesisInfo], object] | None,
     on_resume: Callable[[ResumeReport], object] | None,
     last: int,
     spe: int,

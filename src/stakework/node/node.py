@@ -29,7 +29,7 @@ import msgspec
 from stakework.crypto.keystore import write_private_file
 from stakework.forkchoice import ForkChoiceError
 from stakework.node.admission import admit
-from stakework.node.chain import BlockRangeError
+from stakework.node.chain import BlockRangeError, GenesisInfo
 from stakework.node.devnet import (
     META_FILENAME,
     DevnetConfig,
@@ -199,7 +199,7 @@ def merge_into_pool(pool: list[Attestation], attestation: Attestation) -> None:
 
 class NodeRunner:
     """One node: see the module docstring. `on_slot` gets each slot's report; `lock` is held while the chain
-    changes (the API's SlotGate); `on_open` sees the opened chain, mempool, validator client and genesis state."""
+    changes (the API's SlotGate); `on_open` sees the opened chain, mempool, validator client and `GenesisInfo`."""
 
     def __init__(
         self,
@@ -207,7 +207,7 @@ class NodeRunner:
         *,
         on_slot: Callable[[SlotReport], object] = lambda r: None,
         lock: AbstractContextManager[object] | None = None,
-        on_open: Callable[[object, Mempool, object, BeaconState], object] | None = None,
+        on_open: Callable[[object, Mempool, object, GenesisInfo], object] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.config = config
@@ -246,7 +246,8 @@ class NodeRunner:
         self.chain = self.opened.chain
         self.client = self.opened.client
         self.genesis = self.opened.genesis
-        self.genesis_root = anchor_root(self.genesis)
+        """What is needed of the genesis state (`GenesisInfo`); the state itself goes with finality (issue #16)."""
+        self.genesis_root = self.genesis.root
         self.mempool = Mempool()
         self.slasher = Slasher()
         self.stats = NodeStats()
@@ -285,7 +286,7 @@ class NodeRunner:
         head = self.chain.head_root
         return messages.Status(
             genesis_root=self.genesis_root,
-            fork_version=bytes(self.genesis.fork_current_version),
+            fork_version=self.genesis.fork_current_version,
             finalized_epoch=fc.finalized_checkpoint.epoch,
             finalized_root=fc.finalized_checkpoint.root,
             head_slot=self.chain.states[head].slot,

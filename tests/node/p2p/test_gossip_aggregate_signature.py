@@ -18,7 +18,7 @@ from stakework.transition.committees import get_beacon_committee
 
 
 def test_aggregate__valid_then_forged_signature_or_unsigned_member__accepted_then_rejected(runner: NodeRunner) -> None:  # noqa: F811
-    state = runner.genesis
+    state = runner.chain.genesis
     online = np.ones(len(state.validators), dtype=np.bool_)
     online[int(get_beacon_committee(state, state.slot, 0)[0])] = False  # the committee's first member does not sign
     vote = attestations_for_slot(state, b"\x01" * 32, online=online)[0]

@@ -36,14 +36,14 @@ def runner(tmp_path: Path) -> Iterator[NodeRunner]:
 
 def _resigned(block: SignedBeaconBlock, runner: NodeRunner, **changes: object) -> SignedBeaconBlock:
     message = msgspec.structs.replace(block.message, **changes)  # type: ignore[arg-type]
-    root = block_signing_root(runner.genesis, message)
+    root = block_signing_root(runner.chain.genesis, message)
     return SignedBeaconBlock(message, key(message.proposer_index).sign(root))
 
 
 def test_block__valid_then_a_second_signed_one_same_proposer_slot__ignored_and_the_slasher_finds_it(
     runner: NodeRunner,
 ) -> None:
-    block = build_block(runner.genesis, 1)
+    block = build_block(runner.chain.genesis, 1)
     assert runner.on_gossip(messages.TOPIC_BLOCK, block, PEER) is Verdict.ACCEPT  # type: ignore[arg-type]
     assert runner.chain.head_state.slot == 1
     other = _resigned(block, runner, state_root=b"\x01" * 32)
@@ -53,7 +53,7 @@ def test_block__valid_then_a_second_signed_one_same_proposer_slot__ignored_and_t
 
 
 def test_block__second_one_with_a_bad_signature__no_slashing_made_of_it(runner: NodeRunner) -> None:
-    block = build_block(runner.genesis, 1)
+    block = build_block(runner.chain.genesis, 1)
     runner.on_gossip(messages.TOPIC_BLOCK, block, PEER)  # type: ignore[arg-type]
     forged = SignedBeaconBlock(msgspec.structs.replace(block.message, state_root=b"\x01" * 32), block.signature)
     assert runner.on_gossip(messages.TOPIC_BLOCK, forged, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
@@ -61,14 +61,14 @@ def test_block__second_one_with_a_bad_signature__no_slashing_made_of_it(runner: 
 
 
 def test_block__bad_signature__rejected_and_not_imported(runner: NodeRunner) -> None:
-    block = build_block(runner.genesis, 1)
+    block = build_block(runner.chain.genesis, 1)
     forged = SignedBeaconBlock(block.message, key(0 if block.message.proposer_index else 1).sign(b"\x00" * 32))
     assert runner.on_gossip(messages.TOPIC_BLOCK, forged, PEER) is Verdict.REJECT  # type: ignore[arg-type]
     assert runner.chain.head_state.slot == 0
 
 
 def test_block__from_the_future_beyond_the_clock_disparity__ignored(runner: NodeRunner) -> None:
-    block = build_block(runner.genesis, 3)  # slot 3 starts 1.9 s after "now"
+    block = build_block(runner.chain.genesis, 3)  # slot 3 starts 1.9 s after "now"
     assert runner.on_gossip(messages.TOPIC_BLOCK, block, PEER) is Verdict.IGNORE  # type: ignore[arg-type]
     assert runner.chain.head_state.slot == 0
 
@@ -79,7 +79,7 @@ def test_attester_slashing__gossiped_valid__kept_once_for_our_next_block(runner:
     from stakework.transition.block.attestation import get_attesting_indices
     from stakework.transition.block.block import AttesterSlashing, IndexedAttestation
 
-    state = runner.genesis
+    state = runner.chain.genesis
     votes = [attestations_for_slot(state, bytes([b]) * 32)[0] for b in (1, 2)]  # same target epoch: a double vote
     indexed = [
         IndexedAttestation(sorted(int(i) for i in get_attesting_indices(state, a)), a.data, a.signature) for a in votes
@@ -97,7 +97,7 @@ def test_attester_slashing__not_slashable__ignored_and_not_kept(runner: NodeRunn
     from stakework.transition.block.attestation import get_attesting_indices
     from stakework.transition.block.block import AttesterSlashing, IndexedAttestation
 
-    state = runner.genesis
+    state = runner.chain.genesis
     vote = attestations_for_slot(state, b"\x01" * 32)[0]
     indexed = IndexedAttestation(sorted(int(i) for i in get_attesting_indices(state, vote)), vote.data, vote.signature)
     same = AttesterSlashing(indexed, indexed)  # the same vote twice is no offence

@@ -10,7 +10,15 @@ import numpy as np
 from fastapi import APIRouter, Depends, Query, Response
 
 from stakework.api.errors import bad_request, not_found
-from stakework.api.resolve import Resolved, block_of, resolve_block, resolve_state
+from stakework.api.resolve import (
+    BlockRef,
+    Resolved,
+    block_of,
+    resolve_block,
+    resolve_state,
+    resolve_state_ref,
+    state_root_of,
+)
 from stakework.api.routes.deps import get_view
 from stakework.api.schemas.beacon import (
     STATUS_GROUPS,
@@ -34,7 +42,7 @@ def _hex(data: bytes) -> str:
     return "0x" + data.hex()
 
 
-def _envelope(resolved: Resolved, data: Any) -> dict[str, Any]:
+def _envelope(resolved: BlockRef, data: Any) -> dict[str, Any]:
     return {"execution_optimistic": False, "finalized": resolved.finalized, "data": data}
 
 
@@ -64,14 +72,19 @@ def header(block_id: str, view: NodeView = Depends(get_view)) -> dict[str, Any]:
     with view.lock:
         r = resolve_block(view, block_id)
         block = block_of(view, r)
+        signature = b"\x00" * 96
         if block is not None:
             hdr, signature = block.message.header(), block.signature
-        else:
-            h = r.state.latest_block_header
+        elif r.root == view.genesis.root:
+            hdr = view.genesis.header
+        else:  # the anchor after a restart (a finalized snapshot, no stored block): its state is held
+            anchor = view.chain.cache.peek(r.root)
+            if anchor is None:
+                raise not_found(f"block 0x{r.root.hex()} has no stored header (the chain's anchor, let go)")
+            h = anchor.latest_block_header
             hdr = BeaconBlockHeader(
-                h.slot, h.proposer_index, h.parent_root, view.state_root_of(r.root, r.state), h.body_root
+                h.slot, h.proposer_index, h.parent_root, view.state_root_of(r.root, anchor), h.body_root
             )
-            signature = b"\x00" * 96
         canonical = r.root == view.chain.head_root or _is_ancestor(view, r)
     return _envelope(
         r,
@@ -83,13 +96,13 @@ def header(block_id: str, view: NodeView = Depends(get_view)) -> dict[str, Any]:
     )
 
 
-def _is_ancestor(view: NodeView, r: Resolved) -> bool:
+def _is_ancestor(view: NodeView, r: BlockRef) -> bool:
     head = view.chain.head_state
-    if r.state.slot >= head.slot or head.slot - r.state.slot > head.preset.SLOTS_PER_HISTORICAL_ROOT:
-        return r.state.slot < head.slot and r.finalized
+    if r.slot >= head.slot or head.slot - r.slot > head.preset.SLOTS_PER_HISTORICAL_ROOT:
+        return r.slot < head.slot and r.finalized
     from stakework.transition.accessors import get_block_root_at_slot
 
-    return bytes(get_block_root_at_slot(head, r.state.latest_block_header.slot)) == r.root
+    return bytes(get_block_root_at_slot(head, r.slot)) == r.root
 
 
 CONSENSUS_VERSION = "electra"
@@ -105,15 +118,14 @@ def block(block_id: str, response: Response, view: NodeView = Depends(get_view))
         r = resolve_block(view, block_id)
         signed = block_of(view, r)
         genesis = signed is None and r.root == view.genesis_root()
-        state_root = view.state_root_of(r.root, r.state) if genesis else b""
     if genesis:
-        h = r.state.latest_block_header
+        h = view.genesis.header
         body = to_json(BeaconBlockBody(randao_reveal=b"\x00" * 96))
         message = {
             "slot": str(h.slot),
             "proposer_index": str(h.proposer_index),
             "parent_root": _hex(h.parent_root),
-            "state_root": _hex(state_root),
+            "state_root": _hex(h.state_root),
             "body": body,
         }
         data: Any = {"message": message, "signature": _hex(b"\x00" * 96)}
@@ -127,10 +139,10 @@ def block(block_id: str, response: Response, view: NodeView = Depends(get_view))
 
 @router.get("/eth/v1/beacon/states/{state_id}/root", summary="State root")
 def state_root(state_id: str, view: NodeView = Depends(get_view)) -> dict[str, Any]:
-    """The state root of a state."""
+    """The state root of a state (read from its block: no state is rebuilt for it)."""
     with view.lock:
-        r = resolve_state(view, state_id)
-        root = view.state_root_of(r.root, r.state)
+        r = resolve_state_ref(view, state_id)
+        root = state_root_of(view, r)
     return _envelope(r, {"root": _hex(root)})
 
 
