@@ -164,7 +164,7 @@ def tally_states(states: Iterable[BeaconState]) -> Tally:
             t.array("registry columns", buf)
         index = reg._pubkey_index
         if index is not None and id(index) not in t.seen:
-            # The keys (bytes) and values (ints) are shared by every copy of the index; the table is not.
+            # The keys (bytes) and values (ints) are shared by every copy of the index.
             first = "registry pubkey index" not in t.bytes
             t.obj("registry pubkey index", index, per_item=(sys.getsizeof(b"\x00" * 48) + 28) if first else 0)
         for name in ("block_roots", "state_roots", "randao_mixes", "slashings"):
@@ -181,8 +181,13 @@ def tally_states(states: Iterable[BeaconState]) -> Tally:
                     t.array("commitment: registry and ring-buffer trees", layer)
                 t.array("commitment: registry and ring-buffer trees", tree.shadow)
             acc = cache.accounts
-            for arr in (acc.keys, acc.starts, acc.table, *acc.layers):
+            for arr in acc.layers:
                 t.array("commitment: account tree", arr)
+            if id(acc.buckets) not in t.seen:  # the bucket list, and each bucket's bytes (shared by copies) once
+                t.obj("commitment: account tree", acc.buckets)
+                fresh = [b for b in acc.buckets if id(b) not in t.seen]
+                t.seen.update(map(id, fresh))
+                t.add("commitment: account tree", sum(map(sys.getsizeof, fresh)))
     return t
 
 
