@@ -42,10 +42,21 @@ def _model(state: BeaconState) -> dict[str, np.ndarray]:
     return {name: np.array(column) for name, column in state.validators.columns()}
 
 
-def _value(dtype: np.dtype, b: int) -> object:
+def _limit(name: str, dtype: np.dtype) -> int:
+    """The largest value a snapshot takes in column `name` (the roots are checked against a JSON round trip, which
+    refuses states no rule produces): effective balances up to the Electra maximum, balances small enough that
+    their total fits in 64 bits; any value of the dtype elsewhere."""
+    if name == "effective_balance":
+        return MINIMAL.MAX_EFFECTIVE_BALANCE_ELECTRA
+    if name == "balances":
+        return 2**48 - 1
+    return int(np.iinfo(dtype).max) if dtype != np.bool_ else 1
+
+
+def _value(name: str, dtype: np.dtype, b: int) -> object:
     if dtype == np.bool_:
         return bool(b % 2)
-    return dtype.type(b % (int(np.iinfo(dtype).max) + 1))
+    return dtype.type(b % (_limit(name, dtype) + 1))
 
 
 def _write(state: BeaconState, model: dict[str, np.ndarray], way: str, name: str, a: int, b: int) -> None:
@@ -55,7 +66,7 @@ def _write(state: BeaconState, model: dict[str, np.ndarray], way: str, name: str
     want = model[name]
     n = len(column)
     i = a % n
-    value = _value(column.dtype, b)
+    value = _value(name, column.dtype, b)
     if way == "index":
         column[i] = value
         want[i] = value
@@ -74,6 +85,8 @@ def _write(state: BeaconState, model: dict[str, np.ndarray], way: str, name: str
         column[rows] = value
         want[rows] = value
     elif way == "iadd":  # `v.<name> += 1`: written in place, then the attribute assigned its own view back
+        if column.dtype != np.bool_ and int(want.max()) >= _limit(name, column.dtype):
+            return  # (past what a snapshot holds)
         if column.dtype == np.bool_:
             setattr(v, name, column.__ior__(False))
         else:
@@ -83,7 +96,7 @@ def _write(state: BeaconState, model: dict[str, np.ndarray], way: str, name: str
         np.maximum(column, value, out=column)
         np.maximum(want, value, out=want)
     elif way == "ufunc_at":
-        if column.dtype != np.bool_:
+        if column.dtype != np.bool_ and int(want[i]) + 2 <= _limit(name, column.dtype):
             np.add.at(column, [i, i], column.dtype.type(1))
             np.add.at(want, [i, i], column.dtype.type(1))
     elif way in ("replace", "replace_same"):  # an attribute assigned whole: a new array, or the same content
