@@ -179,7 +179,7 @@ def test_cli_proof__verify_and_a_tampered_saved_proof(node, tmp_path: Path) -> N
     ok = runner.invoke(proof_app, ["validator", "2", "--node", url, "--verify"])
     assert ok.exit_code == 0, ok.output
     assert "proof verified against state root" in ok.output
-    saved = runner.invoke(proof_app, ["validator", "2", "--node", url, "--state", "genesis", "--json"])
+    saved = runner.invoke(proof_app, ["validator", "2", "--node", url, "--state", "finalized", "--json"])
     assert saved.exit_code == 0, saved.output
     doc = json.loads(saved.output)
     root = doc["data"]["state_root"]
