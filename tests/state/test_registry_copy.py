@@ -96,7 +96,7 @@ def _write(state: BeaconState, model: dict[str, np.ndarray], way: str, name: str
         np.maximum(column, value, out=column)
         np.maximum(want, value, out=want)
     elif way == "ufunc_at":
-        if column.dtype != np.bool_ and int(want[i]) + 2 <= _limit(name, column.dtype):
+        if column.dtype != np.bool_ and int(want[i].max()) + 2 <= _limit(name, column.dtype):
             np.add.at(column, [i, i], column.dtype.type(1))
             np.add.at(want, [i, i], column.dtype.type(1))
     elif way in ("replace", "replace_same"):  # an attribute assigned whole: a new array, or the same content
