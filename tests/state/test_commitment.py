@@ -18,6 +18,7 @@ from stakework.modules.liquid.messages import Stake as LiquidStake
 from stakework.modules.store import store_parts
 from stakework.spec.presets import DEVNET, MINIMAL
 from stakework.state.beacon_state import BeaconState
+from stakework.state.commitment import commitment_of
 from stakework.state.containers import Checkpoint, PendingConsolidation
 from stakework.state.fields import COLUMN_FIELDS, STATE_FIELDS
 from stakework.state.proofs import (
@@ -384,3 +385,48 @@ def test_noted_write_then_undone_unnoted__the_stale_shadow_chunk_is_rehashed(thr
         registry.balances[5] = old
         state.validators = registry  # a registry this tree never followed: every column compared
     assert check_root(state) == before
+
+
+ACCOUNT_BATCHES = st.lists(
+    st.lists(
+        st.tuples(st.sampled_from(["credit", "empty", "nonce"]), st.integers(0, 2), st.integers(0, 11)),
+        min_size=1,
+        max_size=12,
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(batches=ACCOUNT_BATCHES)
+def test_account_buckets__accounts_join_stay_and_leave_one_bucket_in_one_update__root_and_buckets_right(
+    batches: list[list[tuple[str, int, int]]],
+) -> None:
+    """Three buckets of up to twelve accounts; each batch (one root) mixes accounts opened, changed and emptied in
+    the same bucket (the bucket rewrite's insert, in-place and delete paths at once), on a copy every other batch.
+    Each bucket's bytes are its accounts' entries sorted by address, and the root is the root from scratch."""
+    state = _base()
+    hash_state(state)
+    for k, batch in enumerate(batches):
+        if k % 2:
+            state = state.copy()
+        for op, bucket, member in batch:
+            address = bytes([0xA0 + bucket, 0x11]) + bytes([member * 17 % 256]) * 18
+            if op == "credit":
+                state.accounts.credit(address, 1 + member)
+            elif op == "nonce":
+                state.accounts.increment_nonce(address)
+            elif state.accounts.has(address):
+                state.accounts.debit(address, state.accounts.balance(address))
+        check_root(state)
+        tree = commitment_of(state).accounts
+        for bucket in range(3):
+            index = (0xA0 + bucket) << 8 | 0x11
+            members = sorted(a for a in state.accounts.addresses() if a[:2] == bytes([0xA0 + bucket, 0x11]))
+            want = b"".join(
+                a + state.accounts.balance(a).to_bytes(8, "little") + state.accounts.nonce(a).to_bytes(8, "little")
+                for a in members
+            )
+            assert tree.bucket_bytes(index) == want
+        assert tree.count == len(state.accounts)

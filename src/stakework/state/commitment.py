@@ -373,7 +373,7 @@ class AccountTree:
         """The bucket's entries, address || balance || nonce, sorted by address."""
         return self.buckets[bucket]
 
-    def _rebuild(self, accounts: Accounts) -> npt.NDArray[np.int64]:
+    def _rebuild(self, accounts: Accounts) -> tuple[npt.NDArray[np.int64], bytes]:
         addresses, balances, nonces = accounts.entries()
         table = np.empty(len(addresses), dtype=_RECORD)
         table["address"] = np.array(addresses, dtype="S20") if addresses else table["address"]
@@ -383,53 +383,72 @@ class AccountTree:
         buckets = _buckets_of(np.ascontiguousarray(table["address"]))
         present = _unique_sorted(buckets)
         self.buckets = [b""] * _BUCKETS
-        self._store(table, buckets, present)
         self.count = len(table)
         self.layers = _empty_layers()
         self.shared_buckets = self.shared_layers = False
-        return present
+        lows = np.searchsorted(buckets, present, side="left")
+        highs = np.searchsorted(buckets, present, side="right")
+        return present, self._store(table, present, lows, highs)
 
-    def _store(self, rows: npt.NDArray[Any], buckets: npt.NDArray[np.int64], dirty: npt.NDArray[np.int64]) -> None:
-        """Set buckets `dirty` (sorted) to their entries among `rows` (sorted by address; `buckets` their buckets):
-        each bucket's byte string (the rows of a bucket are contiguous)."""
+    def _store(
+        self, rows: npt.NDArray[Any], dirty: npt.NDArray[np.int64], lows: npt.NDArray[Any], highs: npt.NDArray[Any]
+    ) -> bytes:
+        """Set each bucket of `dirty` to its entries, rows lows[k] to highs[k] of `rows` (sorted by address), as one
+        byte string; returns their leaves (sha256 of each, or the zero leaf of an empty bucket), concatenated."""
         data = rows.tobytes()
-        lows = np.searchsorted(buckets, dirty, side="left").tolist()
-        highs = np.searchsorted(buckets, dirty, side="right").tolist()
         r = ACCOUNT_RECORD
         store = self.buckets
-        for bucket, lo, hi in zip(dirty.tolist(), lows, highs, strict=True):
-            store[bucket] = data[lo * r : hi * r]
+        leaves = []
+        for bucket, lo, hi in zip(dirty.tolist(), lows.tolist(), highs.tolist(), strict=True):
+            piece = store[bucket] = data[lo * r : hi * r]
+            leaves.append(_sha(piece).digest() if piece else ZERO32)
+        return b"".join(leaves)
 
-    def _apply(self, touched: dict[bytes, AccountEntry | None]) -> npt.NDArray[np.int64]:
-        """Rewrite the buckets of the touched addresses; returns those buckets. Vectorised over every touched
-        bucket at once: their old entries (one sorted array: buckets in order, each sorted), minus the touched
-        addresses, plus the touched ones that hold something, merged in order and cut back into buckets."""
+    def _apply(self, touched: dict[bytes, AccountEntry | None]) -> tuple[npt.NDArray[np.int64], bytes]:
+        """Rewrite the buckets of the touched addresses; returns those buckets and their new leaves. Vectorised over
+        every touched bucket at once: their entries as one sorted array (buckets in order, each sorted), the
+        touched addresses found in it by binary search and their entries written in place (the usual case: every
+        touched account exists before and after), emptied ones deleted, new ones inserted; then cut back into
+        buckets."""
         addresses = sorted(touched)
         cand = np.array(addresses, dtype="S20")
-        dirty = _unique_sorted(_buckets_of(cand))
+        cand_buckets = _buckets_of(cand)
+        dirty = _unique_sorted(cand_buckets)
         if self.shared_buckets:
             self.buckets, self.shared_buckets = list(self.buckets), False
-        old = np.frombuffer(b"".join([self.buckets[b] for b in dirty.tolist()]), dtype=_RECORD)
-        known = np.zeros(len(cand), dtype=bool)
-        if len(old):
-            old_keys = old["address"]
-            pos = np.searchsorted(old_keys, cand)
-            inside = pos < len(old)
-            known[inside] = old_keys[pos[inside]] == cand[inside]
-            keep = np.ones(len(old), dtype=bool)
-            keep[pos[known]] = False
-            old = old[keep]
+        store = self.buckets
+        pieces = [store[b] for b in dirty.tolist()]
+        counts = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) // ACCOUNT_RECORD
+        rows = np.frombuffer(bytearray(b"".join(pieces)), dtype=_RECORD)  # (writable)
         found = [touched[k] for k in addresses]
-        present = np.array([f is not None for f in found], dtype=bool)
-        values = [f for f in found if f is not None]
-        new = np.empty(len(values), dtype=_RECORD)
-        new["address"] = cand[present]
-        new["balance"] = [v[0] for v in values]
-        new["nonce"] = [v[1] for v in values]
-        rows = np.insert(old, np.searchsorted(old["address"], new["address"]), new) if len(old) else new
-        self.count += int(np.count_nonzero(present & ~known)) - int(np.count_nonzero(known & ~present))
-        self._store(rows, _buckets_of(np.ascontiguousarray(rows["address"])), dirty)
-        return dirty
+        present = np.fromiter((f is not None for f in found), dtype=np.bool_, count=len(found))
+        known = np.zeros(len(cand), dtype=np.bool_)
+        pos = np.zeros(len(cand), dtype=np.intp)
+        if len(rows):
+            pos = np.searchsorted(rows["address"], cand)
+            inside = pos < len(rows)
+            known[inside] = rows["address"][pos[inside]] == cand[inside]
+        stay = known & present
+        if stay.any():
+            values = [f for f, s in zip(found, stay.tolist(), strict=True) if s and f is not None]
+            at = pos[stay]
+            rows["balance"][at] = [v[0] for v in values]
+            rows["nonce"][at] = [v[1] for v in values]
+        gone = known & ~present
+        new = present & ~known
+        if gone.any() or new.any():  # accounts leaving (emptied) or joining the ledger
+            slot = np.searchsorted(dirty, cand_buckets)  # each touched address's bucket, as a position in `dirty`
+            counts += np.bincount(slot[new], minlength=len(dirty)) - np.bincount(slot[gone], minlength=len(dirty))
+            rows = np.delete(rows, pos[gone])
+            values = [f for f, s in zip(found, new.tolist(), strict=True) if s and f is not None]
+            added = np.empty(len(values), dtype=_RECORD)
+            added["address"] = cand[new]
+            added["balance"] = [v[0] for v in values]
+            added["nonce"] = [v[1] for v in values]
+            rows = np.insert(rows, np.searchsorted(rows["address"], added["address"]), added)
+            self.count += len(values) - int(np.count_nonzero(gone))
+        highs = np.cumsum(counts)
+        return dirty, self._store(rows, dirty, highs - counts, highs)
 
     def update(self, accounts: Accounts, *, follow: bool = True) -> None:
         """Bring the tree to `accounts`. `follow=False`: rebuild it whole and leave the ledger alone (its noted
@@ -444,13 +463,11 @@ class AccountTree:
             touched, self.followed = None, None
         if touched is not None and not touched:
             return
-        dirty = self._rebuild(accounts) if touched is None else self._apply(touched)
+        dirty, leaves = self._rebuild(accounts) if touched is None else self._apply(touched)
         if self.shared_layers:  # about to write them in place: our own first
             self.layers, self.shared_layers = [layer.copy() for layer in self.layers], False
-        store = self.buckets
-        hashed = b"".join([_sha(store[b]).digest() if store[b] else ZERO32 for b in dirty.tolist()])
         if len(dirty):
-            self.layers[0][dirty] = np.frombuffer(hashed, dtype=np.uint8).reshape(-1, 32)
+            self.layers[0][dirty] = np.frombuffer(leaves, dtype=np.uint8).reshape(-1, 32)
         for height in range(ACCOUNT_HEIGHT):
             dirty = _unique_sorted(dirty // ARITY)
             if len(dirty):
