@@ -336,7 +336,7 @@ class NodeRunner:
                 kept = self.chain.store.snapshot_data(root)
                 if kept is not None:
                     return kept[0], root, kept[1]
-            state = self.chain.states.get(checkpoint.root)
+            state = self.chain.cache.peek(checkpoint.root)  # (held: the tree root; never rebuilt for a peer)
             if state is None:
                 return 0, b"\x00" * 32, b""
             with tempfile.TemporaryDirectory(dir=self.config.data_dir, prefix=".checkpoint-") as tmp:
