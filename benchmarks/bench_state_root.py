@@ -8,7 +8,7 @@ Times, on `realistic_state(V)` (mainnet preset) with A accounts (random addresse
   proposer's fee account);
 - the root after `process_epoch` (every balance, both participation columns and more change);
 - a full rebuild from a snapshot: load a binary snapshot (read, checksum, checks, the root built whole);
-- the cache's memory (layers, shadows, the sorted addresses) and the process's peak RSS;
+- the cache's memory (layers, shadows, the account buckets) and the process's peak RSS;
 - the module store at H holders (`--holders`, a list): the liquid module's share ledger with H holders and a pool
   with H / 10, on the same state: the store's part of the root as the code before the per-module commitment
   computed it (the whole store canonically encoded: every mapping sorted in Python, on every root) against
