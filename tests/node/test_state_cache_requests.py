@@ -12,6 +12,7 @@ from stakework.node.state_cache import StateCache
 from stakework.spec.presets import MINIMAL
 from stakework.state.beacon_state import BeaconState
 from stakework.state.root import hash_state
+from stakework.transition.block.attestation import get_attesting_indices
 from stakework.transition.block.block import Attestation, SignedBeaconBlock
 from stakework.transition.genesis import devnet_genesis
 from stakework.transition.state_transition import state_transition
@@ -97,9 +98,19 @@ def test_import_blocks__range_starting_on_an_old_parent_with_a_forged_first_bloc
     assert refused.value.imported == [] and cache.replayed == replayed
 
 
-def test_on_attestation__votes_for_old_blocks__counted_on_the_given_state_without_a_replay(chain: Chain) -> None:
+def test_on_attestation__votes_for_old_blocks__counted_as_before_without_a_replay(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
     grown = _grow(chain, SPE + 6)
     cache = _cache(chain)
+    counted: list[tuple[list[int], bytes]] = []
+    count = chain.forkchoice.on_attestation
+
+    def spy(indices: object, root: bytes, epoch: int) -> int:
+        counted.append((sorted(int(i) for i in indices), root))  # type: ignore[attr-defined]
+        return count(indices, root, epoch)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chain.forkchoice, "on_attestation", spy)
     replayed = cache.replayed
     for slot in range(SPE + 1, SPE + 5):  # late votes for blocks the cache does not hold
         root, state = grown[slot]
@@ -107,6 +118,8 @@ def test_on_attestation__votes_for_old_blocks__counted_on_the_given_state_withou
         (vote,) = attestations_for_slot(state, root)
         chain.on_attestation(vote)
         assert vote in chain.pool[slot]
+        voters = sorted(int(i) for i in get_attesting_indices(state, vote))  # as the voted block's state gives
+        assert counted[-1] == (voters, root)
     assert cache.replayed == replayed  # was one rebuild per vote (the voted block's state, for its committees)
     assert chain.forkchoice.get_head() == chain.head_root  # (votes for ancestors: the head stays)
 
