@@ -361,8 +361,8 @@ class NodeView:
                 f"the state of block 0x{root.hex()} is not held in memory and rebuilding it means replaying {cost} "
                 f"block{'s' if cost != 1 else ''}, over this node's budget for such reads "
                 f"({self.replay_budget.burst} replays, {round(self.replay_budget.per_second * 60)} more a minute): "
-                f"retry in {seconds} s, or ask for a state the node holds (head, finalized, justified, or the first "
-                "slot of an epoch)",
+                f"retry in {seconds} s, or ask for a state the node holds: head or finalized (always), justified or "
+                "an epoch's first slot (unless that slot had no block)",
                 headers={"Retry-After": str(seconds)},
             )
         state = cache.build(root)
