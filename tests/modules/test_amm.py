@@ -484,6 +484,39 @@ def test_round_trip__tilted_pool_at_fee_zero__returns_a_unit_more_the_least_fee_
     assert sold.d1 >= sold.d0 and back.d1 >= back.d0
 
 
+def test_exchange__input_worth_nothing_after_the_rate__refused_not_paid() -> None:
+    """A pool 22,000,000 : 1 towards SWK, stSWK shares worth 7e-9 Gwei each: 1 to 8 shares count as 0 in the
+    pool's units, yet get_y's rounding paid 13 Gwei for them (found by a search of tilted pools; each such swap
+    took 13 Gwei from the LPs). A sale the pool counts as nothing is now refused; one share's worth more is not."""
+    pool = ss.Pool(
+        (132_762_829_599_805, 856_766_499_050_876), (P, 6_931_327_340), 100 * ss.A_PRECISION, MIN_FEE, 0, 10**12
+    )
+    for dx in (1, 8, P // 6_931_327_340):
+        assert dx * pool.rates[1] // P == 0
+        with pytest.raises(BelowMinimum, match="worth less than the pool's smallest unit"):
+            ss.exchange(pool, 1, dx)
+    counted = ss.exchange(pool, 1, P // 6_931_327_340 + 1)  # counts as 1: priced as any sale
+    assert counted.d1 >= counted.d0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    balances=st.tuples(st.integers(1, 10**15), st.integers(1, 10**15)),
+    rate=st.integers(1, 3 * P),
+    amp=st.sampled_from([1, 10, 100, 5000]),
+    i=st.integers(0, 1),
+    dx=st.integers(1, 10**6),
+)
+def test_exchange__any_pool__an_input_counted_as_zero_never_buys(
+    balances: tuple[int, int], rate: int, amp: int, i: int, dx: int
+) -> None:
+    pool = ss.Pool(balances, (P, rate), amp * ss.A_PRECISION, MIN_FEE, 0, 10**12)
+    if dx * pool.rates[i] // P != 0:
+        return
+    with pytest.raises((BelowMinimum, EmptyPool)):  # (EmptyPool: a side worth 0 at this rate)
+        ss.exchange(pool, i, dx)
+
+
 def test_admin_fees__epoch_hook__paid_to_the_treasury() -> None:
     state, host = setup()
     dispatch(state, host, BOB, Exchange(sell="swk", dx=100 * SWK, min_dy=0))

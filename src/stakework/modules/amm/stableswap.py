@@ -232,6 +232,10 @@ def exchange(pool: Pool, i: int, dx: int) -> Swap:
     xp = pool.xp
     d0 = get_D(xp, pool.amp)
     x = xp[i] + dx * pool.rates[i] // PRECISION
+    if x == xp[i]:  # [Differs from Curve: an input the pool counts as nothing buys nothing]
+        # On a pool tilted far enough, get_y's rounding hands out a few units for an input worth 0 after scaling
+        # (1 stSWK share at 7e-9 Gwei each bought 13 Gwei from a 22,000,000 : 1 pool): value from the LPs.
+        raise BelowMinimum(f"{dx} units are worth less than the pool's smallest unit at this rate; sell more")
     y = get_y(i, j, x, xp, pool.amp, d0)
     dy_xp = xp[j] - y - 1
     if dy_xp <= 0:
