@@ -46,6 +46,9 @@ from support.chain import attestations_for_slot, build_block
 from support.roots import check_root
 
 WRITABLE = [f.name for f in COLUMN_FIELDS if not f.append_only]
+_LIMITS = {"effective_balance": MINIMAL.MAX_EFFECTIVE_BALANCE_ELECTRA, "balances": 2**48}
+"""Largest values written to these columns: a snapshot (the roots are checked against a JSON round trip, and the
+machine saves and loads states) refuses an effective balance past the maximum and balances totalling 2**64."""
 
 
 def _base() -> BeaconState:
@@ -105,7 +108,7 @@ def _apply(state: BeaconState, op: str, a: int, b: int, tmp: Path) -> BeaconStat
         elif column.dtype == np.bool_:
             column[i] = not column[i]
         else:
-            column[i] = b % (np.iinfo(column.dtype).max + 1)
+            column[i] = b % (_LIMITS.get(name, int(np.iinfo(column.dtype).max)) + 1)
     elif op == "append":
         v.append(bytes([a % 256]) * 48, bytes([b % 256]) * 32, b % 2**40, b % 2**50)
     elif op == "new_registry":  # a registry replaced whole (another object): its append-only column re-hashed
@@ -143,7 +146,8 @@ def _apply(state: BeaconState, op: str, a: int, b: int, tmp: Path) -> BeaconStat
     elif op == "ufunc_out":
         np.subtract(v.inactivity_scores, np.minimum(v.inactivity_scores, np.uint64(1)), out=v.inactivity_scores)
     elif op == "add_at":
-        np.add.at(v.effective_balance, [a % len(v), a % len(v)], np.uint64(b % 1000))
+        room = _LIMITS["effective_balance"] - int(v.effective_balance[a % len(v)])
+        np.add.at(v.effective_balance, [a % len(v), a % len(v)], np.uint64(b % 1000 % (room // 2 + 1)))
     elif op == "mask":
         v.exit_epoch[v.balances % np.uint64(3) == np.uint64(a % 3)] = b
     elif op == "negative":
