@@ -5,8 +5,11 @@ change. An unknown module in a snapshot is a clear error."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
+from pathlib import Path
+from typing import Any
 
 import msgspec
 import pytest
@@ -16,18 +19,21 @@ from stakework.modules import registry
 from stakework.modules.keys import DepositKey
 from stakework.modules.liquid import state as ls
 from stakework.modules.pool import state as ps
-from stakework.modules.shares import ShareLedger
+from stakework.modules.shares import HolderTables, ShareLedger, ShareMap
 from stakework.modules.store import (
     ModuleStore,
     ModuleStoreError,
     canonical_store_bytes,
     decode_store,
     encode_store,
+    part_summary,
+    share_tables,
     store_from_builtins,
     store_to_builtins,
 )
 from stakework.spec.presets import DEVNET
 from stakework.state.root import hash_state
+from stakework.state.snapshot import load_state, save_state
 from stakework.transition.genesis import devnet_genesis
 
 A, B, C = b"\xaa" * 20, b"\xbb" * 20, b"\xcc" * 20
@@ -150,8 +156,9 @@ def test_devnet_genesis_with_pool_and_liquid__state_root__unchanged() -> None:
     state.modules = ModuleStore({name: registry.get(name).genesis(DEVNET, admin) for name in ("pool", "liquid")})  # type: ignore[union-attr]
     # Re-pinned for the Merkle state commitment (issue #16, state/proofs.py), then for the module store committed a
     # part per module (state/commitment.py: ModuleTree), then for the share ledgers' holder tables committed as their
-    # own bucket trees (ShareTree); the store encodings above are unchanged.
-    assert hash_state(state).hex() == "7e7a913e8b80b0968753cd1d00ff0512a68f37cadd781d2708d97f705413ee22"
+    # own bucket trees (ShareTree), then for the modules' per-user integer maps (liquid's `wrapped` here) committed as
+    # holder tables too (modules/shares.py: HolderTables); the store encodings above are unchanged.
+    assert hash_state(state).hex() == "84ab60ad9033d8fcd56ccd1bd303b6f34b0cc697194e1ad7e2508db6037cd241"
 
 
 @pytest.mark.parametrize("which", sorted(PINNED))
@@ -193,3 +200,113 @@ def test_store__state_of_the_wrong_type__refused() -> None:
         ModuleStore({"pool": _liquid()})
     with pytest.raises(ModuleStoreError, match="no module named 'options'"):
         ModuleStore({"options": _pool()})
+
+
+# -- holder tables (modules/shares.py: HolderTables) ---------------------------------------------------------------
+
+HOLDER_TABLES = {
+    "pool": [],
+    "liquid": ["ledger.shares", "wrapped"],
+    "amm": ["lp.shares"],
+    "lending": ["swk.supply", "swk.debt", "stswk.supply", "stswk.debt"],
+    "safety": [
+        *(f"{v}.{f}" for v in ("swk", "stswk") for f in ("ledger.shares", "user_index", "accrued", "cooldowns")),
+    ],
+    "governance": ["balances", "latest_proposal"],
+    "fees": [],
+}
+"""Every module's holder tables at genesis, in the order the commitment meets them (field order)."""
+
+
+def _at(state: object, path: str) -> Any:
+    for name in path.split("."):
+        state = getattr(state, name)
+    return state
+
+
+def _every_module() -> ModuleStore:
+    store = ModuleStore({m.name: m.genesis(DEVNET, A) for m in registry.modules()})
+    for name, paths in HOLDER_TABLES.items():
+        for i, path in enumerate(paths):
+            owner, _, field = path.rpartition(".")
+            setattr(_at(store.get(name), owner) if owner else store.get(name), field, {B: i + 1, C: 2 * i + 1})
+    return store
+
+
+def _tables(store: ModuleStore) -> dict[str, list[dict[bytes, int]]]:
+    return {name: share_tables(store.get(name)) for name in store.enabled()}
+
+
+def test_holder_tables__every_module__listed_in_field_order_and_plain_dicts_assigned_become_share_maps() -> None:
+    store = _every_module()
+    assert set(HOLDER_TABLES) == set(store.enabled())
+    tables = _tables(store)
+    for name, paths in HOLDER_TABLES.items():
+        assert [id(t) for t in tables[name]] == [id(_at(store.get(name), p)) for p in paths], name
+        assert all(type(t) is ShareMap and t for t in tables[name]), name
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["constructor", "msgpack", "json builtins", "store copy", "binary snapshot", "json snapshot", "replace"],
+)
+def test_holder_tables__every_way_a_state_is_made__share_maps_equal_to_the_source(how: str, tmp_path: Path) -> None:
+    store = _every_module()
+    if how == "constructor":  # each struct rebuilt from its fields as plain dicts
+        again = ModuleStore({n: _rebuilt_by_constructor(store.get(n)) for n in store.enabled()})
+    elif how == "msgpack":
+        again = decode_store(encode_store(store))
+    elif how == "json builtins":
+        again = store_from_builtins(json.loads(json.dumps(store_to_builtins(store))))
+    elif how == "store copy":
+        again = store.copy()
+    elif how == "replace":  # msgspec.structs.replace with plain dicts (runs __post_init__)
+        again = ModuleStore({n: _replaced(store.get(n)) for n in store.enabled()})
+    else:
+        state = devnet_genesis(DEVNET, 16, funded_accounts=0)
+        state.modules = store
+        path = tmp_path / ("s.swk" if how == "binary snapshot" else "s.json")
+        save_state(state, path)
+        again = load_state(path).modules
+    assert again == store
+    ours, theirs = _tables(again), _tables(store)
+    for name in store.enabled():
+        assert all(type(t) is ShareMap for t in ours[name]), (how, name)
+        assert ours[name] == theirs[name] and not {id(t) for t in ours[name]} & {id(t) for t in theirs[name]}
+
+
+def _rebuilt_by_constructor(value: Any) -> Any:
+    """`value` (a struct) built again by its constructor, every field given as a copy, holder tables as plain
+    dicts."""
+    if not isinstance(value, msgspec.Struct):
+        return copy.deepcopy(value)
+    fields = {}
+    for f in msgspec.structs.fields(value):
+        item = getattr(value, f.name)
+        fields[f.name] = dict(item) if isinstance(item, ShareMap) else _rebuilt_by_constructor(item)
+    return type(value)(**fields)
+
+
+def _replaced(value: Any) -> Any:
+    if not isinstance(value, msgspec.Struct):
+        return copy.deepcopy(value)
+    changes = {}
+    for f in msgspec.structs.fields(value):
+        item = getattr(value, f.name)
+        changes[f.name] = dict(item) if isinstance(item, ShareMap) else _replaced(item)
+    return msgspec.structs.replace(value, **changes)
+
+
+def test_holder_tables__a_struct_declaring_a_field_that_is_no_integer_map__refused_when_committed() -> None:
+    class Names(HolderTables, kw_only=True):
+        holder_tables = ("names",)
+        names: dict[bytes, str] = msgspec.field(default_factory=dict)
+
+    class Missing(HolderTables, kw_only=True):
+        holder_tables = ("balances",)
+        total: int = 0
+
+    with pytest.raises(TypeError, match=r"Names.holder_tables names 'names', which is no dict\[bytes, int\] field"):
+        part_summary(Names(names={A: "a"}), lambda table: b"")
+    with pytest.raises(TypeError, match=r"Missing.holder_tables names 'balances', which is no dict\[bytes, int\]"):
+        Missing()

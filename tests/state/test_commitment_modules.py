@@ -17,7 +17,10 @@ from hypothesis import strategies as st
 
 from stakework.modules import registry
 from stakework.modules.errors import ModuleError
+from stakework.modules.lending.messages import Borrow, Repay, Supply, Withdraw
 from stakework.modules.liquid.messages import Stake, TransferShares, Wrap
+from stakework.modules.safety.messages import ClaimRewards, Cooldown, Transfer
+from stakework.modules.safety.messages import Stake as SafetyStake
 from stakework.modules.shares import ShareLedger
 from stakework.modules.store import ModuleStore, decode_store, encode_store, store_parts
 from stakework.spec.errors import StakeworkError
@@ -54,6 +57,14 @@ def _apply(state: BeaconState, op: tuple[str, int, int]) -> BeaconState:
         "stake": Stake(amount=10**9 + a * 10**6),
         "transfer_shares": TransferShares(to=other, shares=1 + b * 1000),
         "wrap": Wrap(amount=1 + b * 1000),
+        "lend.supply": Supply(amount=10**9 + a * 10**6),
+        "lend.borrow": Borrow(amount=10**6 + b * 10**5),
+        "lend.repay": Repay(amount=10**5 + b),
+        "lend.withdraw": Withdraw(amount=10**6 + b),
+        "safety.stake": SafetyStake(amount=10**9 + a * 10**6),
+        "safety.cooldown": Cooldown(),
+        "safety.transfer": Transfer(to=other, shares=1 + b * 1000),
+        "safety.claim": ClaimRewards(),
     }
     if kind in messages:
         with contextlib.suppress(ModuleError, StakeworkError):  # refused: nothing changed, the roots must agree
@@ -66,9 +77,26 @@ def _apply(state: BeaconState, op: tuple[str, int, int]) -> BeaconState:
         pool.key_owner[bytes([a]) * 48] = b
     elif kind == "withdrawn":
         state.modules.withdrawn[bytes([a]) * 48] = b + 1
+    elif kind == "direct_maps":  # writes to the per-user maps no handler made (set, delete, pop, update)
+        lending, governance, safety = (state.modules.get(n) for n in ("lending", "governance", "safety"))
+        lending.stswk.supply[sender] = a + b
+        lending.swk.debt.pop(other, None)
+        governance.balances[other] = governance.balances.get(other, 0) + 1
+        governance.latest_proposal.update({sender: b})
+        vault = safety.stswk if a % 2 else safety.swk
+        vault.user_index[other] = a
+        vault.accrued.setdefault(sender, b + 1)
+        if sender in vault.cooldowns:
+            del vault.cooldowns[sender]
+        else:
+            vault.cooldowns[sender] = a
     elif kind == "replace":  # a module's state replaced by an equal copy built in another insertion order
         liquid = state.modules.get("liquid")
         liquid.ledger.shares = dict(reversed(list(liquid.ledger.shares.items())))
+        market = state.modules.get("lending").swk
+        market.supply = dict(reversed(list(market.supply.items())))
+        vault = state.modules.get("safety").swk
+        vault.accrued = dict(reversed(list(vault.accrued.items())))
     elif kind == "copy":
         return state.copy()
     elif kind == "reload":
@@ -77,7 +105,28 @@ def _apply(state: BeaconState, op: tuple[str, int, int]) -> BeaconState:
 
 
 OPS = st.tuples(
-    st.sampled_from(["stake", "transfer_shares", "wrap", "epoch", "direct", "withdrawn", "replace", "copy", "reload"]),
+    st.sampled_from(
+        [
+            "stake",
+            "transfer_shares",
+            "wrap",
+            "lend.supply",
+            "lend.borrow",
+            "lend.repay",
+            "lend.withdraw",
+            "safety.stake",
+            "safety.cooldown",
+            "safety.transfer",
+            "safety.claim",
+            "epoch",
+            "direct",
+            "direct_maps",
+            "withdrawn",
+            "replace",
+            "copy",
+            "reload",
+        ]
+    ),
     st.integers(0, 5),
     st.integers(0, 5),
 )
@@ -119,11 +168,23 @@ def test_root__equal_stores_built_in_other_insertion_orders__same_root() -> None
     assert hash_state(a) == hash_state(b) == check_root(a) == check_root(b)
 
 
+HOLDER_TABLES = {
+    "ShareLedger": {"shares"},
+    "lending Market": {"supply", "debt"},
+    "GovernanceState": {"balances", "latest_proposal"},
+    "safety Vault": {"user_index", "accrued", "cooldowns"},
+    "LiquidState": {"wrapped"},
+}
+"""The maps committed as holder tables (state/proofs.py, docs/consensus.md), by the struct holding them."""
+
+
 def _plain_summary(obj: Any) -> Any:
-    """The part's builtins with each ledger's holder table replaced by its root, every mapping sorted by key."""
+    """The part's builtins with each holder table (a share ledger's ``shares``, lending's ``supply`` and ``debt``,
+    governance's ``balances`` and ``latest_proposal``, a safety vault's ``user_index``, ``accrued`` and
+    ``cooldowns``, liquid's ``wrapped``) replaced by its root, every mapping sorted by key."""
     if isinstance(obj, dict):
-        if set(obj) == {"shares", "total_shares", "total_assets", "dead_shares"}:
-            obj = {**obj, "shares": plain_share_table_root(obj["shares"])}
+        tables = set().union(*HOLDER_TABLES.values())
+        obj = {k: plain_share_table_root(v) if k in tables and isinstance(v, dict) else v for k, v in obj.items()}
         return [(k, _plain_summary(obj[k])) for k in sorted(obj)]
     if isinstance(obj, list):
         return [_plain_summary(x) for x in obj]
@@ -141,6 +202,24 @@ def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
     store = state.modules
     store.get("liquid").ledger.shares[b"\x00\x01"] = 5  # a holder of another width: the tree's other path
     store.withdrawn[b"\x05" * 48] = 7
+    for holder in HOLDERS[3:]:  # every other holder table holds someone
+        process_module_message(state, holder, Supply(amount=2 * 10**9))
+        process_module_message(state, holder, Borrow(amount=10**8))
+        process_module_message(state, holder, SafetyStake(amount=2 * 10**9))
+        process_module_message(state, holder, Cooldown())
+    state.slot += DEVNET.SLOTS_PER_EPOCH
+    process_module_epoch(state)
+    governance, liquid = store.get("governance"), store.get("liquid")
+    governance.latest_proposal[HOLDERS[0]] = 3
+    liquid.wrapped[HOLDERS[0]] = 9
+    store.get("safety").stswk.accrued[HOLDERS[1]] = 11
+    for module, fields in (
+        (store.get("lending").swk, HOLDER_TABLES["lending Market"]),
+        (governance, HOLDER_TABLES["GovernanceState"]),
+        (store.get("safety").swk, {"user_index", "cooldowns"}),
+        (liquid, HOLDER_TABLES["LiquidState"]),
+    ):
+        assert all(getattr(module, name) for name in fields), fields  # the pinned root covers filled tables
     leaves = []
     for name, value in store_parts(store):
         canonical = msgspec.msgpack.encode(_plain_summary(msgspec.to_builtins(value, builtin_types=(bytes,))))
@@ -155,7 +234,7 @@ def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
     assert commitment.ModuleTree().update(store) == expected
     assert [name for name, _ in store_parts(store)] == [*(m.name for m in registry.modules()), "withdrawn"]
     assert modules_root([]) == sha256(bytes(32) + bytes(8))
-    assert expected.hex() == "3646b5daa7b0d6c9b638bf2db00a27f97e79fe560701e4b3892a55a2c14f6261"
+    assert expected.hex() == "46ab3c95c980295795d62ff29bdb7cdfee8879e77ca5267511b3b25ab00220bb"
 
 
 def test_root__an_unchanged_module__not_encoded_canonically_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,3 +256,93 @@ def test_root__an_unchanged_module__not_encoded_canonically_again(monkeypatch: p
     copy = state.copy()
     hash_state(copy)
     assert len(encoded) == 1  # the copy's cache came with it
+
+
+USERS = [bytes([i, 7 * i % 256]) + bytes(18) for i in range(1, 41)]
+"""Users of distinct first two bytes: each is alone in its bucket of every holder table."""
+
+
+def _crowded_state() -> BeaconState:
+    """Every user supplied and borrowed in lending's SWK market and staked in safety's SWK vault (so is in
+    governance's balances); hashed once: every holder table has its tree."""
+    state = _state()
+    for user in USERS:
+        state.accounts.credit(user, 10**12)
+        process_module_message(state, user, Supply(amount=5 * 10**9))
+        process_module_message(state, user, Borrow(amount=10**9))
+        process_module_message(state, user, SafetyStake(amount=2 * 10**9))
+    hash_state(state)
+    return state
+
+
+@pytest.mark.parametrize(
+    ("message", "tables"),
+    [
+        (Supply(amount=3 * 10**9), 1),  # lending.swk.supply
+        (Borrow(amount=10**8), 1),  # lending.swk.debt
+        (Cooldown(), 1),  # safety.swk.cooldowns
+        (SafetyStake(amount=10**9), 3),  # safety.swk.ledger.shares, safety.swk.user_index, governance.balances
+    ],
+    ids=["lend.supply", "lend.borrow", "safety.cooldown", "safety.stake"],
+)
+def test_root__one_lending_or_safety_or_governance_user_changed__only_that_users_buckets_rehashed(
+    monkeypatch: pytest.MonkeyPatch, message: object, tables: int
+) -> None:
+    state = _crowded_state()
+    hashed: list[list[bytes]] = []
+    real = commitment._bucket_leaf
+
+    def counting(table: dict[bytes, int], holders: list[bytes]) -> bytes:
+        hashed.append(list(holders))
+        return real(table, holders)
+
+    def refuse(self: commitment.ShareTree, table: dict[bytes, int]) -> set[int]:
+        raise AssertionError(f"a holder table of {len(table)} holders was rebuilt whole")
+
+    encoded: list[Any] = []
+    real_encode = commitment.canonical_summary_bytes
+
+    def encoding(summary: Any) -> bytes:
+        encoded.append(summary)
+        return real_encode(summary)
+
+    with monkeypatch.context() as m:
+        m.setattr(commitment, "_bucket_leaf", counting)
+        m.setattr(commitment.ShareTree, "_rebuild", refuse)
+        m.setattr(commitment, "canonical_summary_bytes", encoding)
+        process_module_message(state, USERS[7], message)
+        root = hash_state(state)
+    assert hashed == [[USERS[7]]] * tables  # one bucket (the user's, alone in it) per table the message wrote
+    tables_seen = set().union(*HOLDER_TABLES.values())
+    assert encoded and not [path for summary in encoded for path in _maps_named(summary, tables_seen, "")]
+    assert root == check_root(state)
+
+
+def _maps_named(summary: Any, names: set[str], path: str) -> list[str]:
+    """Paths in a part summary where a field named in `names` is still a mapping (not a table's root)."""
+    if isinstance(summary, dict):
+        found = [f"{path}.{k}" for k, v in summary.items() if k in names and isinstance(v, dict)]
+        return found + [p for k, v in summary.items() for p in _maps_named(v, names, f"{path}.{k}")]
+    if isinstance(summary, list):
+        return [p for i, v in enumerate(summary) for p in _maps_named(v, names, f"{path}[{i}]")]
+    return []
+
+
+def test_root__one_governance_proposer_noted__only_its_bucket_rehashed(monkeypatch: pytest.MonkeyPatch) -> None:
+    state = _crowded_state()
+    governance = state.modules.get("governance")
+    for i, user in enumerate(USERS):
+        governance.latest_proposal[user] = i + 1
+    hash_state(state)
+    hashed: list[list[bytes]] = []
+    real = commitment._bucket_leaf
+
+    def counting(table: dict[bytes, int], holders: list[bytes]) -> bytes:
+        hashed.append(list(holders))
+        return real(table, holders)
+
+    monkeypatch.setattr(commitment, "_bucket_leaf", counting)
+    governance.latest_proposal[USERS[3]] = 99
+    governance.balances[USERS[4]] += 1
+    assert hash_state(state) == check_root(state)
+    assert sorted(hashed) == sorted([[USERS[3]], [USERS[4]]])

@@ -32,7 +32,7 @@ in the protocol's favour.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import msgspec
 
@@ -49,9 +49,10 @@ DEFAULT_DEAD_SHARES = 10**6
 
 
 class ShareMap(dict[bytes, int]):
-    """A ledger's holder table (holder -> shares): a dict that notes the holders written through it, so the state
-    commitment re-hashes only their buckets (`state/commitment.py: ShareTree`) however the table was written (the
-    ledger's methods, a host service, a handler, a test writing it directly).
+    """A holder table (holder -> an unsigned 64-bit integer: a ledger's shares, a user's scaled supply, balance,
+    index...; see :class:`HolderTables`): a dict that notes the holders written through it, so the state commitment
+    re-hashes only their buckets (`state/commitment.py: ShareTree`) however the table was written (the owner's
+    methods, a host service, a handler, a test writing it directly).
 
     Every mutator notes its keys: ``[k] = v``, ``del``, ``pop``, ``popitem``, ``setdefault``, ``update``, ``|=``,
     ``clear``. Holders are noted only while a commitment tree follows the table (`follow`): a tree that starts
@@ -138,27 +139,49 @@ class ShareMap(dict[bytes, int]):
         return set(self._touched)
 
 
-class ShareLedger(msgspec.Struct, kw_only=True):
+class HolderTables(msgspec.Struct):
+    """Base of a module state struct whose per-holder integer maps are committed as holder tables: each field named
+    in :attr:`holder_tables` (declared ``dict[bytes, int]``, default ``ShareMap``) is committed as its own bucketed
+    tree (`state/commitment.py: ShareTree`; `modules/store.py: part_summary` puts the tree's root in its place), so
+    a block that writes one holder re-hashes that holder's bucket, not the map.
+
+    Such a field always holds a :class:`ShareMap`: a plain dict given to the constructor, decoded or converted by
+    msgspec (snapshots), or assigned later is wrapped (a dict subclass is kept as given: a test's instrumented
+    table, which the commitment then hashes whole each time, as it cannot see its writes). A table's holders are
+    bytes of at most 255 (addresses), its values unsigned 64-bit integers (what the store's msgpack encoding holds
+    anyway): the commitment refuses anything else."""
+
+    holder_tables: ClassVar[tuple[str, ...]] = ()
+    """The fields committed as holder tables, in declaration order (the commitment meets them in this order)."""
+
+    def __post_init__(self) -> None:  # also run when msgspec decodes or converts, and by msgspec.structs.replace
+        for name in self.holder_tables:
+            value = getattr(self, name, None)
+            if value is None:
+                raise TypeError(
+                    f"{type(self).__name__}.holder_tables names {name!r}, which is no dict[bytes, int] field"
+                )
+            if type(value) is dict:
+                msgspec.Struct.__setattr__(self, name, ShareMap(value))
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if type(value) is dict and name in self.holder_tables:
+            value = ShareMap(value)
+        msgspec.Struct.__setattr__(self, name, value)
+
+
+class ShareLedger(HolderTables, kw_only=True):
     """Shares per holder and the assets behind them (owner-supplied). Mutated only through its methods.
 
-    ``shares`` is always a :class:`ShareMap` (a plain dict given to the constructor, decoded from a snapshot or
-    assigned later is wrapped), so the state commitment sees every write to it."""
+    ``shares`` is a holder table (:class:`HolderTables`): always a :class:`ShareMap`, so the state commitment sees
+    every write to it."""
+
+    holder_tables = ("shares",)
 
     shares: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     total_shares: int = 0
     total_assets: int = 0
     dead_shares: int = DEFAULT_DEAD_SHARES
-
-    def __post_init__(self) -> None:  # also run when msgspec decodes or converts a ledger
-        if type(self.shares) is dict:
-            self.shares = ShareMap(self.shares)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        # A plain dict assigned to `shares` is wrapped (a dict subclass is kept as given: a test's instrumented
-        # table; the commitment then hashes it whole each time, as it cannot see its writes).
-        if name == "shares" and type(value) is dict:
-            value = ShareMap(value)
-        super().__setattr__(name, value)
 
     # --- views -------------------------------------------------------------------------------------------------
     def shares_of(self, holder: bytes) -> int:

@@ -29,7 +29,7 @@ import msgspec.inspect as mi
 from stakework.modules import registry
 from stakework.modules.errors import ModuleError
 from stakework.modules.host import ModuleHost
-from stakework.modules.shares import ShareLedger, ShareMap
+from stakework.modules.shares import HolderTables, ShareMap
 
 WITHDRAWN = "withdrawn"
 
@@ -209,58 +209,85 @@ def canonical_part_bytes(value: Any) -> bytes:
 
 _BYTES_KEPT = (bytes, bytearray, memoryview)
 
+_PLAIN, _WALK, _TABLE = 0, 1, 2
+"""How a field of a struct that can hold holder tables is committed: converted whole (it holds none), walked (it
+can hold some), or replaced by its table's root (it is one)."""
 
-def _holds_ledger(t: mi.Type, seen: frozenset[type]) -> bool:
-    """Whether a value of type `t` can hold a ShareLedger (anywhere inside)."""
+
+def _declares_tables(cls: type) -> bool:
+    return issubclass(cls, HolderTables) and bool(cls.holder_tables)
+
+
+def _holds_tables(t: mi.Type, seen: frozenset[type]) -> bool:
+    """Whether a value of type `t` can hold a holder table (a struct declaring some, anywhere inside)."""
     if isinstance(t, mi.StructType):
-        if t.cls is ShareLedger:
+        if _declares_tables(t.cls):
             return True
         if t.cls in seen:
             return False
-        return any(_holds_ledger(f.type, seen | {t.cls}) for f in t.fields)
+        return any(_holds_tables(f.type, seen | {t.cls}) for f in t.fields)
     if isinstance(t, mi.DictType):
-        return _holds_ledger(t.key_type, seen) or _holds_ledger(t.value_type, seen)
+        return _holds_tables(t.key_type, seen) or _holds_tables(t.value_type, seen)
     if isinstance(t, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType):
-        return _holds_ledger(t.item_type, seen)
+        return _holds_tables(t.item_type, seen)
     if isinstance(t, mi.TupleType):
-        return any(_holds_ledger(i, seen) for i in t.item_types)
+        return any(_holds_tables(i, seen) for i in t.item_types)
     if isinstance(t, mi.UnionType):
-        return any(_holds_ledger(i, seen) for i in t.types)
+        return any(_holds_tables(i, seen) for i in t.types)
     return False
 
 
 @functools.cache
-def _plan(cls: type) -> tuple[tuple[str, bool], ...] | None:
-    """For a struct type that can hold a share ledger: its fields, each with whether it can; None when it cannot
-    (the struct is then converted whole, at C speed)."""
+def _plan(cls: type) -> tuple[tuple[str, str, int], ...] | None:
+    """For a struct type that can hold holder tables: its fields (name, encoded name, `_PLAIN`/`_WALK`/`_TABLE`);
+    None when it cannot (the struct is then converted whole, at C speed). Raises TypeError for a struct that
+    declares a holder table the commitment cannot take (a field that is not ``dict[bytes, int]``), or whose
+    builtins are not a mapping of its fields."""
     info = mi.type_info(cls)
-    if not isinstance(info, mi.StructType) or not _holds_ledger(info, frozenset()):
+    if not isinstance(info, mi.StructType) or not _holds_tables(info, frozenset()):
         return None
-    return tuple((f.name, _holds_ledger(f.type, frozenset({cls}))) for f in info.fields)
+    if info.array_like or (issubclass(cls, msgspec.Struct) and cls.__struct_config__.omit_defaults):
+        raise TypeError(f"{cls.__name__} holds holder tables: it cannot be array_like or omit defaults")
+    tables = set(cls.holder_tables) if issubclass(cls, HolderTables) else set()
+    fields = {f.name: f for f in info.fields}
+    for name in tables:
+        f = fields.get(name)
+        if (
+            f is None
+            or not isinstance(f.type, mi.DictType)
+            or not isinstance(f.type.key_type, mi.BytesType)
+            or not isinstance(f.type.value_type, mi.IntType)
+        ):
+            raise TypeError(f"{cls.__name__}.holder_tables names {name!r}, which is no dict[bytes, int] field")
+    return tuple(
+        (
+            f.name,
+            f.encode_name,
+            _TABLE if f.name in tables else _WALK if _holds_tables(f.type, frozenset({cls})) else _PLAIN,
+        )
+        for f in info.fields
+    )
 
 
 def part_summary(value: Any, table_root: Callable[[dict[bytes, int]], bytes]) -> Any:
-    """The part as builtins (bytes kept) with each share ledger's holder table replaced by ``table_root(table)``
-    (a ledger becomes its fields' mapping, ``shares`` holding the root): what the state root commits to, the holder
-    tables through their own trees. Only the fields that can hold a ledger are walked in Python; the rest are
-    converted whole by msgspec."""
-    if isinstance(value, ShareLedger):
-        out: dict[str, Any] = {
-            name: msgspec.to_builtins(getattr(value, name)) for name in value.__struct_fields__ if name != "shares"
-        }
-        out["shares"] = table_root(value.shares)
-        return out
+    """The part as builtins (bytes kept) with each holder table (every field a struct names in its
+    ``holder_tables``: a share ledger's ``shares``, lending's ``supply``/``debt``, ...; :class:`HolderTables`)
+    replaced by ``table_root(table)``: what the state root commits to, the holder tables through their own trees.
+    Only the fields that can hold a table are walked in Python; the rest are converted whole by msgspec."""
     if isinstance(value, msgspec.Struct):
         plan = _plan(type(value))
         if plan is None:
             return msgspec.to_builtins(value, builtin_types=_BYTES_KEPT)
         config = value.__struct_config__
         fields: dict[Any, Any] = {} if config.tag is None else {config.tag_field: config.tag}
-        for name, holds in plan:
+        for name, key, kind in plan:
             item = getattr(value, name)
-            fields[name] = (
-                part_summary(item, table_root) if holds else msgspec.to_builtins(item, builtin_types=_BYTES_KEPT)
-            )
+            if kind == _TABLE:
+                fields[key] = table_root(item)
+            elif kind == _WALK:
+                fields[key] = part_summary(item, table_root)
+            else:
+                fields[key] = msgspec.to_builtins(item, builtin_types=_BYTES_KEPT)
         return fields
     if isinstance(value, dict):
         return {
@@ -271,45 +298,48 @@ def part_summary(value: Any, table_root: Callable[[dict[bytes, int]], bytes]) ->
     return msgspec.to_builtins(value, builtin_types=_BYTES_KEPT)
 
 
+def _copy_through_msgpack(value: Any, annotation: Any) -> Any:
+    return msgspec.msgpack.decode(msgspec.msgpack.encode(value), type=annotation)
+
+
 def _copy_state(value: Any, annotation: Any) -> Any:
-    """A deep copy of `value` (declared as `annotation`): what is no share ledger and holds none goes through
-    msgpack and back as its declared type (as a snapshot would); a ledger's holder table is copied whole into a new
-    ShareMap (holders and share counts are immutable: shared), its other fields are integers."""
-    if isinstance(value, ShareLedger):
-        return msgspec.structs.replace(value, shares=ShareMap(value.shares))
+    """A deep copy of `value` (declared as `annotation`): what holds no holder table goes through msgpack and back
+    as its declared type (as a snapshot would); a holder table is copied whole into a new ShareMap (holders and
+    integers are immutable: shared)."""
     if isinstance(value, msgspec.Struct):
         plan = _plan(type(value))
         if plan is None:
-            return msgspec.msgpack.decode(msgspec.msgpack.encode(value), type=type(value))
-        holds = dict(plan)
-        return msgspec.structs.replace(
-            value,
-            **{
-                f.name: _copy_state(getattr(value, f.name), f.type)
-                if holds[f.name]
-                else msgspec.msgpack.decode(msgspec.msgpack.encode(getattr(value, f.name)), type=f.type)
-                for f in msgspec.structs.fields(type(value))
-            },
-        )
+            return _copy_through_msgpack(value, type(value))
+        kinds = {name: kind for name, _, kind in plan}
+        copied: dict[str, Any] = {}
+        for f in msgspec.structs.fields(type(value)):
+            item, kind = getattr(value, f.name), kinds[f.name]
+            if kind == _TABLE:
+                copied[f.name] = ShareMap(item)
+            elif kind == _WALK:
+                copied[f.name] = _copy_state(item, f.type)
+            else:
+                copied[f.name] = _copy_through_msgpack(item, f.type)
+        return msgspec.structs.replace(value, **copied)
     args = typing.get_args(annotation)
     if isinstance(value, dict) and len(args) == 2:
         return {k: _copy_state(v, args[1]) for k, v in value.items()}
     if isinstance(value, list) and len(args) == 1:
         return [_copy_state(v, args[0]) for v in value]
-    return msgspec.msgpack.decode(msgspec.msgpack.encode(value), type=annotation)
+    return _copy_through_msgpack(value, annotation)
 
 
 def share_tables(value: Any) -> list[dict[bytes, int]]:
-    """Every share ledger's holder table in the part, in the order :func:`part_summary` meets them (a copy of the
-    part lists its own tables in the same order: the commitment pairs them up)."""
+    """Every holder table in the part, in the order :func:`part_summary` meets them (a copy of the part lists its
+    own tables in the same order: the commitment pairs them up)."""
     out: list[dict[bytes, int]] = []
 
     def walk(item: Any) -> None:
-        if isinstance(item, ShareLedger):
-            out.append(item.shares)
-        elif isinstance(item, msgspec.Struct):
-            for name, holds in _plan(type(item)) or ():
-                if holds:
+        if isinstance(item, msgspec.Struct):
+            for name, _, kind in _plan(type(item)) or ():
+                if kind == _TABLE:
+                    out.append(getattr(item, name))
+                elif kind == _WALK:
                     walk(getattr(item, name))
         elif isinstance(item, dict):
             for v in item.values():

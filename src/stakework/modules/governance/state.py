@@ -14,6 +14,7 @@ from stakework.modules.arith import BPS
 from stakework.modules.governance import MODULE
 from stakework.modules.governance.host import ParameterSpec
 from stakework.modules.governance.messages import Action
+from stakework.modules.shares import HolderTables, ShareMap
 
 MAINNET_EPOCHS_PER_DAY = 225
 """Epochs of 32 slots of 12 s in a day: the unit Bravo's and the Timelock's bounds are converted with."""
@@ -118,12 +119,17 @@ OWN_DOCS: dict[str, str] = {
 """Governance's own parameters, in the order they are listed, with what they do."""
 
 
-class GovernanceState(msgspec.Struct, kw_only=True):
+class GovernanceState(HolderTables, kw_only=True):
+    """``balances`` and ``latest_proposal`` are holder tables (:class:`~stakework.modules.shares.HolderTables`): each
+    committed as its own bucketed tree, so a block that changes one holder re-hashes that holder's bucket."""
+
+    holder_tables = ("balances", "latest_proposal")
+
     params: GovernanceParams
     bounds: dict[str, Bounds]
     """Bounds of each own parameter (keys: ``OWN_DOCS``); fixed at genesis, not governable. Every minimum is at
     least 1: no zero voting delay (a vote in the snapshot's epoch), voting period, timelock or grace period."""
-    balances: dict[bytes, int] = msgspec.field(default_factory=dict)
+    balances: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Each holder's staked balance as last reported by the host (zero balances are dropped)."""
     delegates: dict[bytes, bytes] = msgspec.field(default_factory=dict)
     """Holder -> delegatee, for holders who delegate to someone else (absent: the holder votes its own balance)."""
@@ -135,7 +141,7 @@ class GovernanceState(msgspec.Struct, kw_only=True):
     next_proposal_id: int = 1
     live: list[int] = msgspec.field(default_factory=list)
     """Ids of proposals whose stored status is live, ascending (what the epoch hook walks)."""
-    latest_proposal: dict[bytes, int] = msgspec.field(default_factory=dict)
+    latest_proposal: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Proposer -> its latest proposal's id (Bravo ``latestProposalIds``)."""
 
 

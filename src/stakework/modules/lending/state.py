@@ -19,6 +19,7 @@ from stakework.modules.arith import Rounding
 from stakework.modules.lending.errors import UnknownEntity
 from stakework.modules.lending.parameters import LendingParameters, check_parameters
 from stakework.modules.lending.ray import RAY, from_u128, ray_mul, to_u128
+from stakework.modules.shares import HolderTables, ShareMap
 from stakework.spec.presets import Preset
 
 BAD_DEBT_HISTORY = 64
@@ -26,8 +27,15 @@ BAD_DEBT_HISTORY = 64
 RAY_BYTES = to_u128(RAY)
 
 
-class Market(msgspec.Struct, kw_only=True):
-    """One asset's reserve (Aave ``ReserveData``): its indices, cash, scaled totals and balances, deficit."""
+class Market(HolderTables, kw_only=True):
+    """One asset's reserve (Aave ``ReserveData``): its indices, cash, scaled totals and balances, deficit.
+
+    ``supply`` and ``debt`` are holder tables (:class:`~stakework.modules.shares.HolderTables`): each committed as
+    its own bucketed tree, so a block that moves one account's position re-hashes that account's bucket. A scaled
+    balance never exceeds the amount it was minted for (the indices start at RAY and only grow), so it stays an
+    unsigned 64-bit integer."""
+
+    holder_tables = ("supply", "debt")
 
     asset: str
     liquidity_index: bytes = RAY_BYTES
@@ -39,9 +47,9 @@ class Market(msgspec.Struct, kw_only=True):
     """What the module holds of the asset for this market (Aave's available liquidity)."""
     total_scaled_supply: int = 0
     total_scaled_debt: int = 0
-    supply: dict[bytes, int] = msgspec.field(default_factory=dict)
+    supply: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Scaled supply per account (Aave aToken ``scaledBalanceOf``); absent: 0."""
-    debt: dict[bytes, int] = msgspec.field(default_factory=dict)
+    debt: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Scaled variable debt per account (Aave ``VariableDebtToken``); absent: 0."""
     deficit: int = 0
     """Bad debt written off and not yet covered (Aave v3.3 ``ReserveData.deficit``)."""

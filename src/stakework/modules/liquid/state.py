@@ -16,7 +16,7 @@ import msgspec
 
 from stakework.modules.keys import DepositKey
 from stakework.modules.queue import PriceSample, WithdrawalRequest
-from stakework.modules.shares import ShareLedger
+from stakework.modules.shares import HolderTables, ShareLedger, ShareMap
 from stakework.spec.presets import Preset
 
 WRAPPER = bytes.fromhex("00000000000000000000000000000000000000f2")
@@ -40,7 +40,13 @@ class LiquidValidator(msgspec.Struct, kw_only=True):
     exiting: bool = False
 
 
-class LiquidState(msgspec.Struct, kw_only=True):
+class LiquidState(HolderTables, kw_only=True):
+    """``wrapped`` (wstSWK per holder) is a holder table (:class:`~stakework.modules.shares.HolderTables`), as the
+    ledger's ``shares``: committed as its own bucketed tree, so a wrap or a wstSWK transfer re-hashes the holders'
+    buckets."""
+
+    holder_tables = ("wrapped",)
+
     admin: bytes
     treasury: bytes
     min_activation_balance: int
@@ -63,7 +69,7 @@ class LiquidState(msgspec.Struct, kw_only=True):
     """Largest withdrawal request (Lido ``MAX_STETH_WITHDRAWAL_AMOUNT`` = 1000 ether)."""
     history_length: int = 1024
     ledger: ShareLedger = msgspec.field(default_factory=ShareLedger)
-    wrapped: dict[bytes, int] = msgspec.field(default_factory=dict)
+    wrapped: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     buffer: int = 0
     reserved: int = 0
     unrecognised: int = 0

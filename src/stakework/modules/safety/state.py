@@ -21,7 +21,7 @@ import msgspec
 
 from stakework.modules.safety.errors import UnknownEntity
 from stakework.modules.safety.parameters import SafetyParameters, check_parameters, default_parameters
-from stakework.modules.shares import ShareLedger
+from stakework.modules.shares import HolderTables, ShareLedger, ShareMap
 from stakework.spec.presets import Preset
 
 INDEX_SCALE = 10**12
@@ -41,19 +41,25 @@ EmissionStatus = Literal["off", "no stakers", "too small", "paid", "treasury sho
 index unit per share; paid; the treasury could not fund it (emissions stop until it can); it would pass 2^64 - 1."""
 
 
-class Vault(msgspec.Struct, kw_only=True):
-    """One staked asset (SWK in Gwei, or stSWK shares) and the stkSWK shares minted for it."""
+class Vault(HolderTables, kw_only=True):
+    """One staked asset (SWK in Gwei, or stSWK shares) and the stkSWK shares minted for it.
+
+    ``user_index``, ``accrued`` and ``cooldowns`` are holder tables (:class:`~stakework.modules.shares.HolderTables`),
+    as the ledger's ``shares``: each committed as its own bucketed tree, so a block that settles one holder re-hashes
+    that holder's bucket."""
+
+    holder_tables = ("user_index", "accrued", "cooldowns")
 
     name: str
     ledger: ShareLedger = msgspec.field(default_factory=ShareLedger)
     """stkSWK shares; ``total_assets`` is what the vault holds in its asset."""
     index: int = 0
     """Reward index, scaled by :data:`INDEX_SCALE` (Aave ``assets[].index``)."""
-    user_index: dict[bytes, int] = msgspec.field(default_factory=dict)
+    user_index: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Index at each holder's last settlement (Aave ``assets[].users[]``); absent: 0 shares, nothing pending."""
-    accrued: dict[bytes, int] = msgspec.field(default_factory=dict)
+    accrued: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Settled, unclaimed rewards in Gwei (Aave ``stakerRewardsToClaim``); absent: 0."""
-    cooldowns: dict[bytes, int] = msgspec.field(default_factory=dict)
+    cooldowns: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Epoch each holder's cooldown started (Aave V2 ``stakersCooldowns``); absent: no cooldown."""
     emitted: int = 0
     """SWK paid in from the treasury for this vault's rewards, ever."""
