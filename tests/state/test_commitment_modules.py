@@ -8,6 +8,7 @@ The holder tables' trees: tests/state/test_commitment_share_maps.py."""
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -23,6 +24,7 @@ from stakework.modules.safety.messages import ClaimRewards, Cooldown, Transfer
 from stakework.modules.safety.messages import Stake as SafetyStake
 from stakework.modules.shares import ShareLedger
 from stakework.modules.store import ModuleStore, decode_store, encode_store, store_parts
+from stakework.node.storage.db import ChainStore
 from stakework.spec.errors import StakeworkError
 from stakework.spec.presets import DEVNET
 from stakework.state import commitment
@@ -30,6 +32,7 @@ from stakework.state.beacon_state import BeaconState
 from stakework.state.commitment import modules_root
 from stakework.state.proofs import sha256
 from stakework.state.root import hash_state
+from stakework.state.snapshot import load_state, save_state
 from stakework.transition.genesis import devnet_genesis
 from stakework.transition.modules import process_module_epoch, process_module_message
 from support.roots import check_root, plain_share_table_root
@@ -346,3 +349,29 @@ def test_root__one_governance_proposer_noted__only_its_bucket_rehashed(monkeypat
     governance.balances[USERS[4]] += 1
     assert hash_state(state) == check_root(state)
     assert sorted(hashed) == sorted([[USERS[3]], [USERS[4]]])
+
+
+@pytest.mark.parametrize("how", ["binary snapshot", "json snapshot", "chain database"])
+def test_root__filled_holder_tables_stored_and_reopened__same_root_and_same_roots_after_the_same_messages(
+    tmp_path: Path, how: str
+) -> None:
+    """A stored state's root is recomputed when it is read (load_binary and load_json compare it with the stored
+    one, the chain database with the root it recorded): a node restarting from its own stored state finds the root
+    it stored, and goes on to the same roots."""
+    state = _crowded_state()
+    state.modules.get("governance").latest_proposal[USERS[0]] = 1
+    state.modules.get("liquid").wrapped[USERS[1]] = 5
+    if how == "chain database":
+        ChainStore(tmp_path / "data", genesis=state).close()
+        reopened = ChainStore(tmp_path / "data").load_latest().anchor_state
+    else:
+        path = tmp_path / ("s.swk" if how == "binary snapshot" else "s.json")
+        save_state(state, path)
+        reopened = load_state(path)
+    assert hash_state(reopened) == hash_state(state)
+    for s in (state, reopened):
+        process_module_message(s, USERS[2], Supply(amount=10**9))
+        process_module_message(s, USERS[3], Cooldown())
+        s.slot += DEVNET.SLOTS_PER_EPOCH
+        process_module_epoch(s)
+    assert check_root(reopened) == check_root(state)
