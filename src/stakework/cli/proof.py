@@ -1,5 +1,6 @@
-"""`stakework proof account|validator`: ask a node for a Merkle proof that an account's balance or a validator's
-record is in a state root, and (`--verify`) check it here, with `stakework.state.proofs` alone.
+"""`stakework proof account|validator|holder`: ask a node for a Merkle proof that an account's balance, a
+validator's record or a holder's shares in a module are in a state root, and (`--verify`) check it here, with
+`stakework.state.proofs` alone.
 
 What `--verify` trusts: the state root given with `--root` (from a block header you trust); without it, the root
 the node reports for the state (`/eth/v1/beacon/states/{state}/root`), which checks the proof's consistency but
@@ -17,7 +18,9 @@ import typer
 from stakework.cli.common import console, fail, node_url
 from stakework.cli.wallet import DataDir, NodeUrl, WalletDir, _address, _wallet_dir
 
-app = typer.Typer(help="Merkle proofs of an account or a validator in a state root (light-client checks).")
+app = typer.Typer(
+    help="Merkle proofs of an account, a validator or a module holder in a state root (light-client checks)."
+)
 
 StateId = typer.Option("head", "--state", help="head, genesis, finalized, justified, a slot or a 0x state root.")
 Root = typer.Option(None, "--root", help="The state root to check against (0x + 64 hex digits), e.g. from a header.")
@@ -153,3 +156,53 @@ def validator(
         return
     lines = [f"validator {index}:", *(f"  {name}: {value}" for name, value in shown.items()), note]
     console.print("\n".join(lines), highlight=False)
+
+
+@app.command("holder")
+def holder(
+    module: str = typer.Argument(..., help="The module: liquid, amm, lending, safety, governance, pool."),
+    address: str = typer.Argument(..., metavar="ACCOUNT", help="A name in the wallet or a 0x address."),
+    table: str | None = typer.Option(
+        None, "--table", help="The holder table, keys joined by dots (default: the module's first; liquid: stSWK)."
+    ),
+    node: str | None = NodeUrl,
+    state: str = StateId,
+    root: str | None = Root,
+    verify: bool = Verify,
+    source: Path | None = FromFile,
+    as_json: bool = AsJson,
+    wallet_dir: Path | None = WalletDir,
+    data_dir: Path | None = DataDir,
+) -> None:
+    """A holder's shares in a module's holder table (stSWK in liquid, LP shares in amm, deposits and debts in
+    lending, stakes in safety, votes in governance) with a Merkle proof (a holder not in the table: a proof of
+    absence)."""
+    from urllib.parse import quote
+
+    from stakework.state.proofs import ProofError, parse_table, verify_holder
+
+    key = _address(_wallet_dir(wallet_dir), address)
+    if root is not None:
+        _hex_bytes(root, 32, "state root")
+    node = node_url(node, data_dir)
+    query = f"?state_id={state}" + (f"&table={quote(table)}" if table is not None else "")
+    data = _answer(f"/v1/proof/holder/{quote(module)}/0x{key.hex()}{query}", node, source)
+    shares, chosen = data.get("shares"), data.get("table")
+    note = "as the node says (not verified: add --verify)"
+    if verify or source is not None:
+        trusted, how = _trusted_root(root, state, node, source)
+        try:
+            proof = _proof(data)
+            steps = parse_table((proof.module.table if proof.module is not None else None) or [])
+            if table is not None and str(chosen) != table:
+                raise ProofError(f"the node answered for table {chosen!r}, not {table!r}")
+            proven = verify_holder(proof, trusted, module, steps, key)
+        except ProofError as exc:
+            fail(f"the proof does NOT verify: {exc}")
+        if str(proven) != shares:
+            fail(f"the node says {shares} shares; its proof shows {proven}")
+        note = f"proof verified against state root 0x{trusted.hex()} ({how})"
+    if as_json:
+        console.print_json(json.dumps({"data": data}))
+        return
+    console.print(f"{module} {chosen}: 0x{key.hex()} holds {shares} shares\n{note}", highlight=False)

@@ -49,10 +49,12 @@ from stakework.state.proofs import (
     ZERO32,
     ZERO_NODES,
     FieldPath,
+    ModulePath,
     StateProof,
     field_leaf,
     merkle_root,
     mix_in_count,
+    modules_root,
     preset_root,
     rows_per_chunk,
 )
@@ -511,18 +513,6 @@ def _row_bytes(f: Field, column: npt.NDArray[Any]) -> int:
     return int(column.dtype.itemsize * int(np.prod(column.shape[1:], dtype=np.int64)))
 
 
-def module_leaf(name: str, part_root: bytes) -> bytes:
-    """The module store's leaf for part `name` (a module, or ``withdrawn``)."""
-    encoded = name.encode()
-    return _sha(b"swk:module" + bytes([len(encoded)]) + encoded + part_root).digest()
-
-
-def modules_root(parts: list[tuple[str, bytes]]) -> bytes:
-    """The module store's field root over its parts' (name, root): a binary Merkle root of their leaves, in store
-    order (`store_parts`), mixed with their count."""
-    return mix_in_count(merkle_root([module_leaf(name, root) for name, root in parts]), len(parts))
-
-
 def _holder_bucket(holder: bytes) -> int:
     """A holder's bucket in a share table's tree: its first 16 bits (zero-padded), as an account's."""
     return int.from_bytes(holder[:2].ljust(2, b"\x00"), "big")
@@ -684,6 +674,25 @@ class ShareTree:
                     above.pop(parent, None)
                 else:
                     above[parent] = _sha(b"".join(children)).digest()
+
+    def bucket_bytes(self, table: dict[bytes, int], bucket: int) -> bytes:
+        """The bucket's entries as its leaf hashes them (the table this tree has just hashed); reads only."""
+        holders = self.members.get(bucket)
+        if holders is None and self.base is not None:
+            blob, width, offsets = self.base
+            lo, hi = int(offsets[bucket]) * width, int(offsets[bucket + 1]) * width
+            holders = [blob[i : i + width] for i in range(lo, hi, width)]
+        return b"".join([_holder_entry(h, table[h]) for h in holders or []])
+
+    def branch(self, bucket: int) -> list[list[bytes]]:
+        """The siblings of bucket `bucket`, level by level, bottom first."""
+        out = []
+        index = bucket
+        for height in range(ACCOUNT_HEIGHT):
+            layer, first = self.layers[height], index - index % ARITY
+            out.append([layer.get(j, ZERO_NODES[height]) for j in range(first, first + ARITY) if j != index])
+            index //= ARITY
+        return out
 
     def root(self) -> bytes:
         """The table's root: the bucket tree's root mixed with the holder count."""
@@ -865,6 +874,77 @@ class StateCommitment:
                 )
             )
         return self._proof(state, paths)
+
+
+TableStep = tuple[str, str | int]
+
+
+def table_paths(value: Any) -> list[tuple[list[TableStep], dict[bytes, int]]]:
+    """Where each holder table of a module's state (a part) sits in its summary: (the steps from the summary to
+    the table's root, as `proofs.ModulePath.table`; the table), in the order the summary meets them. A table
+    under a mapping key that is neither a string nor an integer is left out (a proof path cannot name it)."""
+    marks: dict[bytes, dict[bytes, int]] = {}
+
+    def mark(table: dict[bytes, int]) -> bytes:
+        sentinel = _sha(b"swk:table path " + len(marks).to_bytes(8, "big")).digest()
+        marks[sentinel] = table
+        return sentinel
+
+    summary = part_summary(value, mark)
+    out: list[tuple[list[TableStep], dict[bytes, int]]] = []
+
+    def walk(node: Any, path: list[TableStep]) -> None:
+        if isinstance(node, bytes) and node in marks:
+            out.append((path, marks[node]))
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
+                    walk(item, [*path, ("key", key)])
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, [*path, ("at", i)])
+
+    walk(summary, [])
+    return out
+
+
+def prove_holder(
+    commitment: StateCommitment, state: BeaconState, module: str, table: list[TableStep], holder: bytes
+) -> StateProof:
+    """A proof of `holder`'s shares (or absence) in module `module`'s holder table at `table` (see `table_paths`)
+    in the state last hashed by `commitment` (call update first). KeyError: no such module or table."""
+    parts = dict(store_parts(state.modules))
+    if module not in parts:
+        raise KeyError(f"module {module!r} is not enabled (enabled: {', '.join(parts) or 'none'})")
+    found = [t for steps, t in table_paths(parts[module]) if steps == list(table)]
+    if not found:
+        raise KeyError(f"{module} has no holder table at {table}")
+    known = commitment.modules.tables.get(id(found[0]))
+    if known is None or known[0] is not found[0]:
+        raise KeyError(f"{module}'s table at {table} was not hashed with the state (call update first)")
+    tree = known[1]
+
+    def root_of(t: dict[bytes, int]) -> bytes:
+        entry = commitment.modules.tables.get(id(t))
+        if entry is None or entry[0] is not t:
+            raise KeyError("a holder table was not hashed with the state (call update first)")
+        return entry[1].root()
+
+    summary = canonical_summary_bytes(part_summary(parts[module], root_of))
+    part_roots = [(name, commitment.modules.parts[name][1]) for name in parts]
+    bucket = _holder_bucket(holder)
+    path = ModulePath(
+        module,
+        part_roots,
+        summary,
+        list(table),
+        bucket,
+        tree.bucket_bytes(found[0], bucket),
+        tree.branch(bucket),
+        tree.count,
+    )
+    root = merkle_root([leaf for _, leaf in commitment.leaves])
+    return StateProof(root, state.preset.PRESET_NAME, list(commitment.leaves), [], path)
 
 
 def commitment_of(state: BeaconState) -> StateCommitment:

@@ -170,14 +170,38 @@ class FieldPath:
 
 
 @dataclass(frozen=True)
+class ModulePath:
+    """A holder table's bucket in the module store: the store's parts, the module's summary, where in it the
+    table's root sits, and the bucket with its branch up to that root."""
+
+    module: str
+    parts: list[tuple[str, bytes]]
+    """Every part of the store (name, part root), in store order (the store's field root is built from them)."""
+    summary: bytes
+    """The module's summary, canonical msgpack (its SHA-256 is the module's part root)."""
+    table: list[tuple[str, str | int]]
+    """The steps from the summary down to the table's 32-byte root: ``("key", k)`` (in the canonical encoding a
+    mapping is a list of [key, value] pairs sorted by key: the pair whose key is k) or ``("at", i)`` (a list's
+    item i). The liquid module's stSWK: ``[("key", "ledger"), ("key", "shares")]``."""
+    bucket: int
+    chunk: bytes
+    """The bucket's entries: len(holder) (1 byte) || holder || shares (8 LE), sorted by holder."""
+    branch: list[list[bytes]]
+    count: int
+    """Holders in the table (mixed into the table's root)."""
+
+
+@dataclass(frozen=True)
 class StateProof:
-    """A proof that some fields' chunks are in the state with root `state_root`."""
+    """A proof that some fields' chunks (or a module's holder-table bucket) are in the state with root
+    `state_root`."""
 
     state_root: bytes
     preset: str
     field_leaves: list[tuple[str, bytes]]
     """Every top-level leaf (name, leaf hash), in the state tree's order, preset first."""
     paths: list[FieldPath]
+    module: ModulePath | None = None
 
 
 def _check_state_root(proof: StateProof, expected_root: bytes) -> dict[str, bytes]:
@@ -276,6 +300,186 @@ def verify_validator(proof: StateProof, state_root: bytes, index: int) -> dict[s
     return out
 
 
+def holder_bucket(holder: bytes) -> int:
+    """A holder table's bucket of `holder`: its first 16 bits (zero-padded)."""
+    return int.from_bytes(holder[:2].ljust(2, b"\x00"), "big")
+
+
+def holder_entries(bucket: bytes) -> dict[bytes, int]:
+    """A holder-table bucket's entries: holder -> shares; refuses bytes that are not sorted entries."""
+    out: dict[bytes, int] = {}
+    previous: bytes | None = None
+    i = 0
+    while i < len(bucket):
+        width = bucket[i]
+        end = i + 1 + width + 8
+        if end > len(bucket):
+            raise ProofError("a holder-table bucket ends inside an entry")
+        holder = bucket[i + 1 : i + 1 + width]
+        if previous is not None and holder <= previous:
+            raise ProofError("the bucket's entries are not sorted by holder (or repeat one)")
+        previous = holder
+        out[holder] = int.from_bytes(bucket[end - 8 : end], "little")
+        i = end
+    return out
+
+
+_MSGPACK_DEPTH = 64
+
+
+def _msgpack(data: bytes, at: int, depth: int) -> tuple[object, int]:
+    """One msgpack value at `at` (the subset a module summary uses: nil, booleans, integers, floats, strings, bin,
+    arrays, maps) and where it ends."""
+    if depth > _MSGPACK_DEPTH:
+        raise ProofError("the module summary nests too deep")
+    if at >= len(data):
+        raise ProofError("the module summary ends inside a value")
+    tag = data[at]
+    at += 1
+
+    def take(n: int) -> bytes:
+        if at + n > len(data):
+            raise ProofError("the module summary ends inside a value")
+        return data[at : at + n]
+
+    def uint(n: int) -> int:
+        return int.from_bytes(take(n), "big")
+
+    if tag <= 0x7F:
+        return tag, at
+    if tag >= 0xE0:
+        return tag - 0x100, at
+    if tag == 0xC0:
+        return None, at
+    if tag in (0xC2, 0xC3):
+        return tag == 0xC3, at
+    if 0xA0 <= tag <= 0xBF or tag in (0xD9, 0xDA, 0xDB, 0xC4, 0xC5, 0xC6):
+        if 0xA0 <= tag <= 0xBF:
+            n, size = tag & 0x1F, 0
+        else:
+            size = {0xD9: 1, 0xDA: 2, 0xDB: 4, 0xC4: 1, 0xC5: 2, 0xC6: 4}[tag]
+            n = uint(size)
+        at += size
+        raw = take(n)
+        if tag in (0xC4, 0xC5, 0xC6):
+            return raw, at + n
+        try:
+            return raw.decode(), at + n
+        except UnicodeDecodeError:
+            raise ProofError("the module summary holds a string that is not UTF-8") from None
+    if tag in (0xCC, 0xCD, 0xCE, 0xCF):
+        size = 1 << (tag - 0xCC)
+        return uint(size), at + size
+    if tag in (0xD0, 0xD1, 0xD2, 0xD3):
+        size = 1 << (tag - 0xD0)
+        return int.from_bytes(take(size), "big", signed=True), at + size
+    if tag in (0xCA, 0xCB):
+        import struct
+
+        size = 4 if tag == 0xCA else 8
+        return struct.unpack(">f" if size == 4 else ">d", take(size))[0], at + size
+    if 0x90 <= tag <= 0x9F or tag in (0xDC, 0xDD):
+        if 0x90 <= tag <= 0x9F:
+            n = tag & 0x0F
+        else:
+            size = 2 if tag == 0xDC else 4
+            n = uint(size)
+            at += size
+        items = []
+        for _ in range(n):
+            item, at = _msgpack(data, at, depth + 1)
+            items.append(item)
+        return items, at
+    if 0x80 <= tag <= 0x8F or tag in (0xDE, 0xDF):
+        if 0x80 <= tag <= 0x8F:
+            n = tag & 0x0F
+        else:
+            size = 2 if tag == 0xDE else 4
+            n = uint(size)
+            at += size
+        mapping: dict[object, object] = {}
+        for _ in range(n):
+            key, at = _msgpack(data, at, depth + 1)
+            if isinstance(key, (list, dict)):
+                raise ProofError("the module summary has a map key that is not a scalar")
+            value, at = _msgpack(data, at, depth + 1)
+            mapping[key] = value
+        return mapping, at
+    raise ProofError(f"the module summary holds a msgpack type this reader does not know (0x{tag:02x})")
+
+
+def read_summary(data: bytes) -> object:
+    """A module summary's canonical msgpack bytes, decoded (standard library only)."""
+    value, end = _msgpack(data, 0, 0)
+    if end != len(data):
+        raise ProofError("the module summary has bytes after its value")
+    return value
+
+
+def module_leaf(name: str, part_root: bytes) -> bytes:
+    """The module store's leaf for part `name` (a module, or ``withdrawn``)."""
+    encoded = name.encode()
+    return sha256(b"swk:module" + bytes([len(encoded)]) + encoded + part_root)
+
+
+def modules_root(parts: list[tuple[str, bytes]]) -> bytes:
+    """The module store's field root over its parts' (name, root): a binary Merkle root of their leaves, in store
+    order, mixed with their count."""
+    return mix_in_count(merkle_root([module_leaf(name, root) for name, root in parts]), len(parts))
+
+
+def _step(node: object, step: tuple[str, str | int]) -> object:
+    """One step down a decoded canonical summary (see ModulePath.table); ProofError if there is nothing there."""
+    kind, key = step
+    if isinstance(node, list):
+        if kind == "at" and isinstance(key, int) and 0 <= key < len(node):
+            return node[key]
+        if kind == "key":
+            for item in node:
+                if isinstance(item, list) and len(item) == 2 and type(item[0]) is type(key) and item[0] == key:
+                    return item[1]
+    raise ProofError(f"the module summary has nothing at {kind} {key!r}")
+
+
+def verify_holder(
+    proof: StateProof, state_root: bytes, module: str, table: list[tuple[str, str | int]], holder: bytes
+) -> int:
+    """The shares `holder` holds in module `module`'s holder table at `table` (ModulePath.table: the steps from
+    the module's summary down to the table's root) in the state with root `state_root`: 0 for a holder not in the
+    table (the bucket shows its absence). ProofError if the proof does not show it."""
+    if not 1 <= len(holder) <= 255:
+        raise ProofError(f"a holder has 1 to 255 bytes, got {len(holder)}")
+    leaves = _check_state_root(proof, state_root)
+    path = proof.module
+    if path is None:
+        raise ProofError("the proof holds no module path")
+    if path.module != module or [tuple(t) for t in path.table] != [tuple(t) for t in table]:
+        raise ProofError(f"the proof is of {path.module} at {path.table}, not {module} at {table}")
+    names = [name for name, _ in path.parts]
+    if len(set(names)) != len(names) or module not in names:
+        raise ProofError(f"the store's parts {names} do not name {module} exactly once")
+    if "modules" not in leaves or field_leaf("modules", modules_root(path.parts)) != leaves["modules"]:
+        raise ProofError("the module store's parts do not lead to its field leaf (tampered?)")
+    if sha256(path.summary) != dict(path.parts)[module]:
+        raise ProofError(f"the summary is not {module}'s (its hash is not the part's root)")
+    node = read_summary(path.summary)
+    for step in table:
+        node = _step(node, step)
+    if not isinstance(node, bytes) or len(node) != 32:
+        raise ProofError(f"{module}'s summary holds no table root at {table}")
+    if path.bucket != holder_bucket(holder):
+        raise ProofError(f"the bucket is {path.bucket}, but 0x{holder.hex()} belongs in {holder_bucket(holder)}")
+    if len(path.branch) != ACCOUNT_HEIGHT:
+        raise ProofError(f"a holder-table branch has {ACCOUNT_HEIGHT} levels, got {len(path.branch)}")
+    leaf = sha256(path.chunk) if path.chunk else ZERO32
+    if mix_in_count(branch_root(leaf, path.bucket, path.branch), path.count) != node:
+        raise ProofError("the bucket and its branch do not lead to the table's root (tampered?)")
+    entries = holder_entries(path.chunk)
+    if any(holder_bucket(h) != path.bucket for h in entries):
+        raise ProofError("the bucket holds a holder that does not belong in it")
+    return entries.get(holder, 0)
+
+
 def proof_to_json(proof: StateProof) -> dict[str, object]:
     """The proof as JSON-able values (hex strings)."""
     return {
@@ -292,7 +496,73 @@ def proof_to_json(proof: StateProof) -> dict[str, object]:
             }
             for p in proof.paths
         ],
+        **({"module": _module_to_json(proof.module)} if proof.module is not None else {}),
     }
+
+
+def parse_table(doc: object) -> list[tuple[str, str | int]]:
+    """ModulePath.table from JSON: a list of ["key", k] or ["at", i] (k a string or an integer, i an integer)."""
+    steps: list[tuple[str, str | int]] = []
+    if not isinstance(doc, list):
+        raise ProofError("a module path's table is a list of steps")
+    for step in doc:
+        if not isinstance(step, list | tuple) or len(step) != 2 or step[0] not in ("key", "at"):
+            raise ProofError(f'a table step is ["key", k] or ["at", i], got {step!r}')
+        kind, key = step
+        if isinstance(key, bool) or not isinstance(key, str | int) or (kind == "at" and not isinstance(key, int)):
+            raise ProofError(f"a table step's key is a string or an integer (a position: an integer), got {key!r}")
+        steps.append((kind, key))
+    return steps
+
+
+def table_name(steps: list[tuple[str, str | int]]) -> str:
+    """A table path as people write it: keys joined by dots, a list position as #i (``ledger.shares``)."""
+    return ".".join(f"#{key}" if kind == "at" else str(key) for kind, key in steps)
+
+
+def parse_table_name(text: str) -> list[tuple[str, str | int]]:
+    """`table_name`'s inverse: ``swk.ledger.shares`` -> key steps; a part of digits is an integer key (a pool's
+    id), #i a list position."""
+    steps: list[tuple[str, str | int]] = []
+    for part in text.split("."):
+        if not part:
+            raise ProofError(f"table {text!r}: an empty step (write keys joined by dots, e.g. ledger.shares)")
+        if part.startswith("#") and part[1:].isdigit():
+            steps.append(("at", int(part[1:])))
+        elif part.isdigit():
+            steps.append(("key", int(part)))
+        else:
+            steps.append(("key", part))
+    return steps
+
+
+def _module_to_json(m: ModulePath) -> dict[str, object]:
+    return {
+        "module": m.module,
+        "parts": [[name, "0x" + root.hex()] for name, root in m.parts],
+        "summary": "0x" + m.summary.hex(),
+        "table": [[kind, key] for kind, key in m.table],
+        "bucket": m.bucket,
+        "chunk": "0x" + m.chunk.hex(),
+        "branch": [["0x" + b.hex() for b in level] for level in m.branch],
+        "count": m.count,
+    }
+
+
+def _module_from_json(doc: object) -> ModulePath:
+    if not isinstance(doc, dict):
+        raise ProofError("a proof's module path is a JSON object")
+    table = parse_table(doc["table"])
+    return ModulePath(
+        module=str(doc["module"]),
+        parts=[(str(n), _unhex(r, f"parts[{n}]")) for n, r in doc["parts"]],
+        summary=_unhex(doc["summary"], "summary"),
+        table=list(table),
+        bucket=int(doc["bucket"]),
+        chunk=_unhex(doc["chunk"], "chunk"),
+        branch=[[_unhex(b, "branch") for b in level] for level in doc["branch"]],
+        count=int(doc["count"]),
+    )
 
 
 def _unhex(value: object, what: str) -> bytes:
@@ -320,7 +590,8 @@ def proof_from_json(doc: object) -> StateProof:
             )
             for p in doc["paths"]
         ]
-        return StateProof(_unhex(doc["state_root"], "state_root"), str(doc["preset"]), leaves, paths)
+        module = _module_from_json(doc["module"]) if doc.get("module") is not None else None
+        return StateProof(_unhex(doc["state_root"], "state_root"), str(doc["preset"]), leaves, paths, module)
     except (KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, ProofError):
             raise

@@ -9,7 +9,8 @@ was last hashed. `hash_state_from_scratch` builds the tree anew and must always 
 from __future__ import annotations
 
 from stakework.state.beacon_state import BeaconState
-from stakework.state.commitment import StateCommitment, commitment_of
+from stakework.state.commitment import StateCommitment, TableStep, commitment_of
+from stakework.state.commitment import prove_holder as _prove_holder
 from stakework.state.proofs import StateProof
 
 
@@ -38,3 +39,12 @@ def prove_validator(state: BeaconState, index: int) -> StateProof:
     commitment = commitment_of(state)
     commitment.update(state)
     return commitment.prove_validator(state, index)
+
+
+def prove_holder(state: BeaconState, module: str, table: list[TableStep], holder: bytes) -> StateProof:
+    """A Merkle proof of `holder`'s shares (or absence) in module `module`'s holder table at `table` (steps from
+    the module's summary: `state.commitment.table_paths`) in `hash_state(state)`; KeyError when the module is not
+    enabled or has no table there."""
+    commitment = commitment_of(state)
+    commitment.update(state)
+    return _prove_holder(commitment, state, module, table, holder)
