@@ -224,6 +224,11 @@ def test_cli_proof_holder__verify_and_a_tampered_saved_proof(node, tmp_path: Pat
     path.write_text(json.dumps(doc))
     offline = runner.invoke(proof_app, ["holder", "liquid", address, "--from", str(path), "--root", root])
     assert offline.exit_code == 0, offline.output
+    doc["data"]["table"] = "wrapped"  # the node names another table than the one its proof shows
+    path.write_text(json.dumps(doc))
+    renamed = runner.invoke(proof_app, ["holder", "liquid", address, "--from", str(path), "--root", root])
+    assert renamed.exit_code == 2 and "does NOT verify" in renamed.output
+    doc["data"]["table"] = "ledger.shares"
     doc["data"]["shares"] = "1000000"  # the node claims more than its proof shows
     path.write_text(json.dumps(doc))
     lied = runner.invoke(proof_app, ["holder", "liquid", address, "--from", str(path), "--root", root])

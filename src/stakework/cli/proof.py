@@ -179,7 +179,7 @@ def holder(
     absence)."""
     from urllib.parse import quote
 
-    from stakework.state.proofs import ProofError, parse_table, verify_holder
+    from stakework.state.proofs import ProofError, parse_table_name, verify_holder
 
     key = _address(_wallet_dir(wallet_dir), address)
     if root is not None:
@@ -187,16 +187,13 @@ def holder(
     node = node_url(node, data_dir)
     query = f"?state_id={state}" + (f"&table={quote(table)}" if table is not None else "")
     data = _answer(f"/v1/proof/holder/{quote(module)}/0x{key.hex()}{query}", node, source)
-    shares, chosen = data.get("shares"), data.get("table")
+    shares = data.get("shares")
+    chosen = table if table is not None else str(data.get("table"))  # the table shown is the table verified
     note = "as the node says (not verified: add --verify)"
     if verify or source is not None:
         trusted, how = _trusted_root(root, state, node, source)
         try:
-            proof = _proof(data)
-            steps = parse_table((proof.module.table if proof.module is not None else None) or [])
-            if table is not None and str(chosen) != table:
-                raise ProofError(f"the node answered for table {chosen!r}, not {table!r}")
-            proven = verify_holder(proof, trusted, module, steps, key)
+            proven = verify_holder(_proof(data), trusted, module, parse_table_name(chosen), key)
         except ProofError as exc:
             fail(f"the proof does NOT verify: {exc}")
         if str(proven) != shares:

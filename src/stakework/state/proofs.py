@@ -327,6 +327,17 @@ def holder_entries(bucket: bytes) -> dict[bytes, int]:
 _MSGPACK_DEPTH = 64
 
 
+def _length(data: bytes, at: int, tag: int, fixed: int, wide16: int) -> tuple[int, int]:
+    """An array's or a map's item count (a fix type: in the tag's low 4 bits; else 2 or 4 bytes after the tag)
+    and where its items start."""
+    if fixed <= tag <= fixed + 0x0F:
+        return tag & 0x0F, at
+    size = 2 if tag == wide16 else 4
+    if at + size > len(data):
+        raise ProofError("the module summary ends inside a value")
+    return int.from_bytes(data[at : at + size], "big"), at + size
+
+
 def _msgpack(data: bytes, at: int, depth: int) -> tuple[object, int]:
     """One msgpack value at `at` (the subset a module summary uses: nil, booleans, integers, floats, strings, bin,
     arrays, maps) and where it ends."""
@@ -379,24 +390,14 @@ def _msgpack(data: bytes, at: int, depth: int) -> tuple[object, int]:
         size = 4 if tag == 0xCA else 8
         return struct.unpack(">f" if size == 4 else ">d", take(size))[0], at + size
     if 0x90 <= tag <= 0x9F or tag in (0xDC, 0xDD):
-        if 0x90 <= tag <= 0x9F:
-            n = tag & 0x0F
-        else:
-            size = 2 if tag == 0xDC else 4
-            n = uint(size)
-            at += size
+        n, at = _length(data, at, tag, 0x90, 0xDC)
         items = []
         for _ in range(n):
             item, at = _msgpack(data, at, depth + 1)
             items.append(item)
         return items, at
     if 0x80 <= tag <= 0x8F or tag in (0xDE, 0xDF):
-        if 0x80 <= tag <= 0x8F:
-            n = tag & 0x0F
-        else:
-            size = 2 if tag == 0xDE else 4
-            n = uint(size)
-            at += size
+        n, at = _length(data, at, tag, 0x80, 0xDE)
         mapping: dict[object, object] = {}
         for _ in range(n):
             key, at = _msgpack(data, at, depth + 1)
