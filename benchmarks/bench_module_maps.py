@@ -7,7 +7,9 @@ every such change; now only the user's bucket in each written map is re-hashed.
     .venv/bin/python benchmarks/bench_module_maps.py [--users 100000] [--runs 7]
 
 Prints, per module, the median time of the root after one user changed and of the first root (every table built).
-Keep U at 200k or below on a shared machine."""
+`--checkpoints` also gives every governance user a voting-power checkpoint: governance's `checkpoints` (a map of
+lists) is still part of its summary, so every root encodes it plainly to compare and a governance change re-encodes
+it canonically. Keep U at 200k or below on a shared machine."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ from collections.abc import Callable
 import numpy as np
 
 from stakework.modules import registry
+from stakework.modules.governance.state import Checkpoint
+from stakework.modules.governance.votes import record_balance_change
 from stakework.modules.store import ModuleStore
 from stakework.spec.presets import DEVNET
 from stakework.state.commitment import ModuleTree
@@ -31,8 +35,11 @@ def _users(n: int, rng: np.random.Generator) -> list[bytes]:
     return [raw[i : i + 20] for i in range(0, 20 * n, 20)]
 
 
-def _fill(store: ModuleStore, users: list[bytes], rng: np.random.Generator) -> dict[str, Callable[[int], None]]:
-    """Every per-user integer map of the three modules filled with `users`; per module, a write to one user."""
+def _fill(
+    store: ModuleStore, users: list[bytes], rng: np.random.Generator, checkpoints: bool
+) -> dict[str, Callable[[int], None]]:
+    """Every per-user integer map of the three modules filled with `users` (with `checkpoints`, governance's
+    checkpoints too: each user its own delegatee); per module, a write to one user."""
     n = len(users)
 
     def values() -> dict[bytes, int]:
@@ -44,6 +51,9 @@ def _fill(store: ModuleStore, users: list[bytes], rng: np.random.Generator) -> d
         market.debt.update(values())
     governance.balances.update(values())
     governance.latest_proposal.update(values())
+    if checkpoints:  # each holder its own delegatee, with one checkpoint (what record_balance_change leaves)
+        governance.checkpoints.update({u: [Checkpoint(1, b)] for u, b in governance.balances.items()})
+        governance.total_checkpoints.append(Checkpoint(1, sum(governance.balances.values())))
     for vault in (safety.swk, safety.stswk):
         vault.user_index.update(values())
         vault.accrued.update(values())
@@ -55,29 +65,44 @@ def _fill(store: ModuleStore, users: list[bytes], rng: np.random.Generator) -> d
 
     def govern(i: int) -> None:
         governance.balances[users[i]] += 1
+        governance.latest_proposal[users[i]] += 1
+
+    def vote_power(i: int) -> None:  # a staked balance reported: balances, and a checkpoint (summary, whole)
+        record_balance_change(governance, 2 + i, users[i], governance.balances[users[i]] + 1)
 
     def stake(i: int) -> None:
         safety.swk.user_index[users[i]] += 1
         safety.swk.accrued[users[i]] += 1
 
-    return {"lending": lend, "governance": govern, "safety": stake}
+    return {
+        "lending user (supply and debt)": lend,
+        "governance user (balance and latest proposal)": govern,
+        "safety user (index and accrued)": stake,
+        "governance voting power (balance and a checkpoint: governance's checkpoints map re-encoded whole)": vote_power,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--checkpoints",
+        action="store_true",
+        help="also give every governance user a voting-power checkpoint (a map of lists, still in the summary)",
+    )
     args = parser.parse_args()
     if args.users > 200_000:
         parser.error("at most 200,000 users on a shared machine")
     rng = np.random.default_rng(16)
     store = ModuleStore({m.name: m.genesis(DEVNET, ADMIN) for m in registry.modules()})
-    writes = _fill(store, _users(args.users, rng), rng)
+    writes = _fill(store, _users(args.users, rng), rng, args.checkpoints)
     tree = ModuleTree()
     start = time.perf_counter()
     tree.update(store)
     first = time.perf_counter() - start
-    print(f"{args.users:,} users in each per-user map of lending, governance and safety")
+    with_checkpoints = " (and governance's checkpoints)" if args.checkpoints else ""
+    print(f"{args.users:,} users in each per-user map of lending, governance and safety{with_checkpoints}")
     print(f"  first root (every table built): {first * 1000:.0f} ms")
     for name, write in writes.items():
         times: list[float] = []
@@ -86,7 +111,7 @@ def main() -> None:
             start = time.perf_counter()
             tree.update(store)
             times.append(time.perf_counter() - start)
-        print(f"  root after one {name} user changed: median {statistics.median(times) * 1000:.2f} ms")
+        print(f"  root after one {name} changed: median {statistics.median(times) * 1000:.2f} ms")
 
 
 if __name__ == "__main__":
