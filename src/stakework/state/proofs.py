@@ -26,10 +26,13 @@ The shape (built incrementally by `state/commitment.py`):
 - The **module store**: a leaf per part (each enabled module, then ``withdrawn`` if not empty),
   ``sha256(b"swk:module" || len(name) as one byte || name || sha256(canonical summary))``, a binary Merkle root
   over them (as the state root), ``field_root = sha256(root || part count as 8 bytes LE)``. A part's summary is its
-  state as builtins with each share ledger's holder table (``shares``) replaced by the table's root, every mapping
-  sorted by key, msgpack-encoded (`modules/store.py: part_summary`). A holder table is shaped like the accounts:
+  state as builtins with each holder table replaced by the table's root, every mapping sorted by key,
+  msgpack-encoded (`modules/store.py: part_summary`). The holder tables are the per-holder integer maps a module
+  state names in ``holder_tables`` (`modules/shares.py: HolderTables`): every share ledger's ``shares``, liquid's
+  ``wrapped``, lending's ``supply`` and ``debt`` per market, governance's ``balances`` and ``latest_proposal``, a
+  safety vault's ``user_index``, ``accrued`` and ``cooldowns``. A holder table is shaped like the accounts:
   ``2**16`` buckets by the holder's first 16 bits (zero-padded), a bucket's leaf ``sha256`` of its entries
-  ``len(holder) (1 byte) || holder || shares (8 LE)`` sorted by holder (an empty bucket: 32 zero bytes), a tree of
+  ``len(holder) (1 byte) || holder || value (8 LE)`` sorted by holder (an empty bucket: 32 zero bytes), a tree of
   height 4, ``table_root = sha256(tree_root || holder count as 8 bytes LE)``.
 - Every other field's root is a SHA-256 of its canonical bytes (`state/commitment.py`), given in a proof as
   the leaf itself.
