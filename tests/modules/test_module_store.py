@@ -33,7 +33,7 @@ from stakework.modules.store import (
 )
 from stakework.spec.presets import DEVNET
 from stakework.state.root import hash_state
-from stakework.state.snapshot import load_state, save_state
+from stakework.state.snapshot import SnapshotError, load_state, save_state
 from stakework.transition.genesis import devnet_genesis
 
 A, B, C = b"\xaa" * 20, b"\xbb" * 20, b"\xcc" * 20
@@ -307,6 +307,37 @@ def test_holder_tables__a_struct_declaring_a_field_that_is_no_integer_map__refus
         total: int = 0
 
     with pytest.raises(TypeError, match=r"Names.holder_tables names 'names', which is no dict\[bytes, int\] field"):
-        part_summary(Names(names={A: "a"}), lambda table: b"")
+        part_summary(Names(), lambda table: b"")
+    with pytest.raises(ValueError, match=r"Names.names: holder 0xaaaa.* holds 'a'; a holder table maps holders"):
+        Names(names={A: "a"})
     with pytest.raises(TypeError, match=r"Missing.holder_tables names 'balances', which is no dict\[bytes, int\]"):
         Missing()
+
+
+@pytest.mark.parametrize("value", [-1, 2**64])
+def test_holder_tables__json_snapshot_with_a_value_the_commitment_cannot_hold__refused_when_read(
+    tmp_path: Path, value: int
+) -> None:
+    """A stored or served state whose holder table holds a negative value, or one past 2^64 - 1 (JSON can write it),
+    is refused when read, naming the table and the holder, not when it is first hashed (a ValueError then)."""
+    state = devnet_genesis(DEVNET, 16, funded_accounts=0)
+    state.modules = _every_module()
+    save_state(state, tmp_path / "s.json")
+    doc = json.loads((tmp_path / "s.json").read_text())
+    doc["state_root"] = None
+    accrued = doc["modules"]["safety"]["stswk"]["accrued"]
+    accrued[next(iter(accrued))] = value
+    (tmp_path / "bad.json").write_text(json.dumps(doc))
+    with pytest.raises(SnapshotError, match=rf"Vault.accrued: holder 0x.* holds {value}; a holder table maps"):
+        load_state(tmp_path / "bad.json")
+
+
+def test_holder_tables__msgpack_store_with_a_negative_value_or_a_long_holder__refused_when_read() -> None:
+    lending = msgspec.to_builtins(_every_module().get("lending"), builtin_types=(bytes,))
+    for table, match in (
+        ({B: -1}, r"Market.supply: holder 0xbbbb.* \(20 bytes\) holds -1; a holder table maps"),
+        ({b"x" * 256: 1}, r"Market.supply: holder 0x7878.* \(256 bytes\) holds 1"),
+    ):
+        raw = msgspec.msgpack.encode({"lending": {**lending, "swk": {"asset": "swk", "supply": table}}})
+        with pytest.raises(ModuleStoreError, match=match):
+            decode_store(raw)

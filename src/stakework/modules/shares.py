@@ -46,6 +46,9 @@ MAX_SHARES = 2**64 - 1
 unsigned 64-bit integers. Only a price per share fallen near zero (a ledger almost wiped out) could get there:
 deposits that would pass it are refused, a fee mint that would is skipped."""
 DEFAULT_DEAD_SHARES = 10**6
+MAX_HOLDER_VALUE = 2**64 - 1
+"""The largest value a holder table holds (its commitment stores each as 8 bytes: `state/commitment.py:
+ShareTree`)."""
 
 
 class ShareMap(dict[bytes, int]):
@@ -162,12 +165,41 @@ class HolderTables(msgspec.Struct):
                     f"{type(self).__name__}.holder_tables names {name!r}, which is no dict[bytes, int] field"
                 )
             if type(value) is dict:
-                msgspec.Struct.__setattr__(self, name, ShareMap(value))
+                msgspec.Struct.__setattr__(self, name, self._wrap(name, value))
 
     def __setattr__(self, name: str, value: Any) -> None:
         if type(value) is dict and name in self.holder_tables:
-            value = ShareMap(value)
+            value = self._wrap(name, value)
         msgspec.Struct.__setattr__(self, name, value)
+
+    def _wrap(self, name: str, table: dict[bytes, int]) -> ShareMap:
+        """`table` as a ShareMap, once checked: a holder table read from a snapshot or a peer's state with an entry
+        the commitment cannot hold is refused here (msgspec reports a ValueError raised while decoding as a
+        ValidationError at the struct's path), not when the state is first hashed."""
+        try:  # at C speed (a million holders: a few ms); an entry is looked for only if one is bad
+            bad = bool(table) and (
+                min(table.values()) < 0 or max(table.values()) > MAX_HOLDER_VALUE or max(map(len, table)) > 255
+            )
+        except TypeError:
+            bad = True
+        if bad:
+            holder, value = next((h, v) for h, v in table.items() if not _holder_entry_ok(h, v))
+            shown = f"0x{holder[:32].hex()} ({len(holder)} bytes)" if isinstance(holder, bytes) else repr(holder)
+            raise ValueError(
+                f"{type(self).__name__}.{name}: holder {shown} holds {value!r}; a holder table maps holders (bytes, at "
+                "most 255) to unsigned 64-bit integers"
+            )
+        return ShareMap(table)
+
+
+def _holder_entry_ok(holder: object, value: object) -> bool:
+    return (
+        isinstance(holder, bytes)
+        and len(holder) <= 255
+        and isinstance(value, int)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_HOLDER_VALUE
+    )
 
 
 class ShareLedger(HolderTables, kw_only=True):
