@@ -288,10 +288,14 @@ def _crowded_state() -> BeaconState:
     ],
     ids=["lend.supply", "lend.borrow", "safety.cooldown", "safety.stake"],
 )
+@pytest.mark.parametrize("on", ["the state", "a copy"])
 def test_root__one_lending_or_safety_or_governance_user_changed__only_that_users_buckets_rehashed(
-    monkeypatch: pytest.MonkeyPatch, message: object, tables: int
+    monkeypatch: pytest.MonkeyPatch, message: object, tables: int, on: str
 ) -> None:
+    """On a copy too: its trees follow the copy's tables (paired with the source's in the summary's order)."""
     state = _crowded_state()
+    if on == "a copy":
+        state = state.copy()
     hashed: list[list[bytes]] = []
     real = commitment._bucket_leaf
 
