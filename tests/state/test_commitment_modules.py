@@ -379,3 +379,27 @@ def test_root__filled_holder_tables_stored_and_reopened__same_root_and_same_root
         s.slot += DEVNET.SLOTS_PER_EPOCH
         process_module_epoch(s)
     assert check_root(reopened) == check_root(state)
+
+
+def test_reopen__data_directory_written_under_another_state_commitment__refused_naming_the_commitment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A data directory (or snapshot) written by a stakework that committed the state otherwise (as before the
+    modules' per-user maps were holder tables) records roots this build does not compute: refused with that
+    reason and what to do, not called corrupted."""
+    from stakework.node.storage import db
+    from stakework.node.storage.errors import StorageError
+    from stakework.state import snapshot
+    from stakework.state.snapshot import SnapshotError
+
+    state = _crowded_state()
+    with monkeypatch.context() as m:  # the other commitment: another root for the same state
+        other = lambda s: sha256(b"another commitment" + hash_state(s))  # noqa: E731
+        m.setattr(snapshot, "hash_state", other)
+        m.setattr(db, "hash_state", other)
+        ChainStore(tmp_path / "data", genesis=state).close()
+        save_state(state, tmp_path / "s.swk")
+    with pytest.raises(StorageError, match=r"state commitment differs.*start with a new --data-dir"):
+        ChainStore(tmp_path / "data").load_latest()
+    with pytest.raises(SnapshotError, match="its checksum holds, so it was written by a stakework whose state commit"):
+        load_state(tmp_path / "s.swk")

@@ -500,7 +500,10 @@ def load_json(path: str | Path, raw: bytes | None = None) -> BeaconState:
     state = state_from_json(doc, _preset_from_json(doc.preset, where=str(path)), where=str(path))
     checked = doc.format == SNAPSHOT_FORMAT and doc.version == SNAPSHOT_VERSION
     if doc.state_root is not None and checked and _unhex(doc.state_root) != hash_state(state):
-        raise SnapshotError(f"{path}: state_root does not match the state: the file was edited or corrupted")
+        raise SnapshotError(
+            f"{path}: state_root does not match the state: the file was edited or corrupted, or written by a "
+            "stakework whose state commitment differs (read it with that version)"
+        )
     return state
 
 
@@ -635,7 +638,10 @@ def load_binary(path: str | Path, raw: bytes | None = None) -> BeaconState:
             raise SnapshotError(f"{path}: {exc}") from None
     check_state(state, where=str(path))
     if hash_state(state) != header.state_root and header.version == SNAPSHOT_VERSION:
-        raise SnapshotError(f"{path}: state root mismatch: the snapshot is corrupted")
+        raise SnapshotError(
+            f"{path}: state root mismatch: its checksum holds, so it was written by a stakework whose state commitment "
+            "differs (read it with that version; a node's data directory: start with a new --data-dir) or edited"
+        )
     return state
 
 
