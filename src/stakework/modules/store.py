@@ -11,9 +11,11 @@ Encodings (unchanged since the store had one typed field per module, so old root
 - canonical (:func:`canonical_store_bytes`, and per part :func:`canonical_part_bytes`): the same mapping as state
   builtins with every mapping sorted by key, msgpack-encoded;
 - committed (what the state root hashes, one part at a time: :func:`part_summary`, :func:`canonical_summary_bytes`):
-  a part's canonical form with each share ledger's holder table replaced by the root of its own bucketed tree
-  (``state/commitment.py: ShareTree``), so a block that moves one holder's shares re-hashes that holder's bucket,
-  not the ledger.
+  a part's canonical form with each holder table (every per-holder integer map a struct names in
+  ``holder_tables``: a share ledger's ``shares``, lending's ``supply``/``debt``, governance's ``balances``, a safety
+  vault's ``user_index``...; :class:`~stakework.modules.shares.HolderTables`) replaced by the root of its own
+  bucketed tree (``state/commitment.py: ShareTree``), so a block that writes one holder re-hashes that holder's
+  bucket, not the map. The snapshot and canonical encodings do not change with it: only the root.
 """
 
 from __future__ import annotations
@@ -93,8 +95,8 @@ class ModuleStore:
         return not self.states
 
     def copy(self) -> ModuleStore:
-        """A deep copy (nothing mutable shared): what a snapshot round trip gives, but a share ledger's holder table
-        is copied as a dict (C speed), not encoded and decoded holder by holder (`_copy_state`)."""
+        """A deep copy (nothing mutable shared): what a snapshot round trip gives, but a holder table is copied as
+        a dict (C speed), not encoded and decoded holder by holder (`_copy_state`)."""
         if self.is_empty() and not self.withdrawn:
             return self
         return ModuleStore(
