@@ -7,9 +7,11 @@ every such change; now only the user's bucket in each written map is re-hashed.
     .venv/bin/python benchmarks/bench_module_maps.py [--users 100000] [--runs 7]
 
 Prints, per module, the median time of the root after one user changed and of the first root (every table built).
-`--checkpoints` also gives every governance user a voting-power checkpoint: governance's `checkpoints` (a map of
-lists) is still part of its summary, so every root encodes it plainly to compare and a governance change re-encodes
-it canonically. Keep U at 200k or below on a shared machine."""
+`--checkpoints` also fills the record tables (`HolderTables.record_tables`): every governance user gets a
+voting-power checkpoint (governance's `checkpoints`, a tuple per user) and every lending user settings (lending's
+`users`), and adds a delegation and a settings change to the writes. Before these were record tables they were part
+of their module's summary: every root encoded it plainly to compare, and a governance change re-encoded it
+canonically. Keep U at 200k or below on a shared machine."""
 
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ import numpy as np
 
 from stakework.modules import registry
 from stakework.modules.governance.state import Checkpoint
-from stakework.modules.governance.votes import record_balance_change
+from stakework.modules.governance.votes import delegate, record_balance_change
+from stakework.modules.lending.state import UserConfig
 from stakework.modules.store import ModuleStore
 from stakework.spec.presets import DEVNET
 from stakework.state.commitment import ModuleTree
@@ -38,8 +41,9 @@ def _users(n: int, rng: np.random.Generator) -> list[bytes]:
 def _fill(
     store: ModuleStore, users: list[bytes], rng: np.random.Generator, checkpoints: bool
 ) -> dict[str, Callable[[int], None]]:
-    """Every per-user integer map of the three modules filled with `users` (with `checkpoints`, governance's
-    checkpoints too: each user its own delegatee); per module, a write to one user."""
+    """Every per-user integer map of the three modules filled with `users` (with `checkpoints`, the record tables
+    too: governance's checkpoints, each user its own delegatee, and lending's user settings); per module, a write to
+    one user."""
     n = len(users)
 
     def values() -> dict[bytes, int]:
@@ -52,8 +56,9 @@ def _fill(
     governance.balances.update(values())
     governance.latest_proposal.update(values())
     if checkpoints:  # each holder its own delegatee, with one checkpoint (what record_balance_change leaves)
-        governance.checkpoints.update({u: [Checkpoint(1, b)] for u, b in governance.balances.items()})
+        governance.checkpoints.update({u: (Checkpoint(1, b),) for u, b in governance.balances.items()})
         governance.total_checkpoints.append(Checkpoint(1, sum(governance.balances.values())))
+        lending.users.update({u: UserConfig(emode=True) for u in users})
     for vault in (safety.swk, safety.stswk):
         vault.user_index.update(values())
         vault.accrued.update(values())
@@ -70,16 +75,26 @@ def _fill(
     def vote_power(i: int) -> None:  # a staked balance reported: balances, and a checkpoint (summary, whole)
         record_balance_change(governance, 2 + i, users[i], governance.balances[users[i]] + 1)
 
+    def delegation(i: int) -> None:  # votes move: the delegator's record, both delegatees' checkpoints
+        delegate(governance, 2 + i, users[i], users[-1 - i])
+
+    def settings(i: int) -> None:  # one lending user's settings replaced (a record)
+        lending.users[users[i]] = UserConfig(emode=bool(i % 2), collateral_off=("swk",))
+
     def stake(i: int) -> None:
         safety.swk.user_index[users[i]] += 1
         safety.swk.accrued[users[i]] += 1
 
-    return {
+    writes = {
         "lending user (supply and debt)": lend,
         "governance user (balance and latest proposal)": govern,
         "safety user (index and accrued)": stake,
-        "governance voting power (balance and a checkpoint: governance's checkpoints map re-encoded whole)": vote_power,
+        "governance voting power (balance and a checkpoint)": vote_power,
     }
+    if checkpoints:
+        writes["governance delegation (a delegate and two checkpoints)"] = delegation
+        writes["lending user's settings (a record)"] = settings
+    return writes
 
 
 def main() -> None:
@@ -89,7 +104,7 @@ def main() -> None:
     parser.add_argument(
         "--checkpoints",
         action="store_true",
-        help="also give every governance user a voting-power checkpoint (a map of lists, still in the summary)",
+        help="also fill the record tables: a checkpoint for every governance user, settings for every lending user",
     )
     args = parser.parse_args()
     if args.users > 200_000:
@@ -101,7 +116,7 @@ def main() -> None:
     start = time.perf_counter()
     tree.update(store)
     first = time.perf_counter() - start
-    with_checkpoints = " (and governance's checkpoints)" if args.checkpoints else ""
+    with_checkpoints = " (and governance's checkpoints and lending's user settings)" if args.checkpoints else ""
     print(f"{args.users:,} users in each per-user map of lending, governance and safety{with_checkpoints}")
     print(f"  first root (every table built): {first * 1000:.0f} ms")
     for name, write in writes.items():

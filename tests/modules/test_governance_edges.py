@@ -156,7 +156,7 @@ def test_propose__threshold_read_from_the_total_at_the_end_of_the_previous_epoch
 
 def test_delegate__an_account_with_no_stake__writes_no_checkpoint_for_either_side() -> None:
     state, host = _setup()
-    before = {account: list(cps) for account, cps in state.checkpoints.items()}
+    before = dict(state.checkpoints)  # records are immutable tuples: a copy of the map keeps them as they were
     _run(state, host, DAVE, Delegate(to=ALICE))
     assert state.delegates == {DAVE: ALICE}
     assert state.checkpoints == before

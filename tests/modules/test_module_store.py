@@ -16,10 +16,12 @@ import pytest
 
 from stakework.crypto.ed25519 import devnet_account_key
 from stakework.modules import registry
+from stakework.modules.governance.state import Checkpoint
 from stakework.modules.keys import DepositKey
+from stakework.modules.lending.state import UserConfig
 from stakework.modules.liquid import state as ls
 from stakework.modules.pool import state as ps
-from stakework.modules.shares import HolderTables, ShareLedger, ShareMap
+from stakework.modules.shares import HolderTables, MutableRecord, RecordMap, ShareLedger, ShareMap
 from stakework.modules.store import (
     ModuleStore,
     ModuleStoreError,
@@ -208,14 +210,26 @@ HOLDER_TABLES = {
     "pool": [],
     "liquid": ["ledger.shares", "wrapped"],
     "amm": ["lp.shares"],
-    "lending": ["swk.supply", "swk.debt", "stswk.supply", "stswk.debt"],
+    "lending": ["swk.supply", "swk.debt", "stswk.supply", "stswk.debt", "users"],
     "safety": [
         *(f"{v}.{f}" for v in ("swk", "stswk") for f in ("ledger.shares", "user_index", "accrued", "cooldowns")),
     ],
-    "governance": ["balances", "latest_proposal"],
+    "governance": ["balances", "delegates", "checkpoints", "latest_proposal"],
     "fees": [],
 }
-"""Every module's holder tables at genesis, in the order the commitment meets them (field order)."""
+"""Every module's holder tables (integer and record tables) at genesis, in the order the commitment meets them
+(field order)."""
+
+RECORDS = {
+    "users": lambda i: UserConfig(emode=True, collateral_off=("swk",) * (i % 2)),
+    "delegates": lambda i: bytes([i]) * 20,
+    "checkpoints": lambda i: (Checkpoint(1, i), Checkpoint(3, 2 * i)),
+}
+"""The record tables among them (`HolderTables.record_tables`), with a record to fill them with."""
+
+
+def _kind(path: str) -> type[ShareMap]:
+    return RecordMap if path.rpartition(".")[2] in RECORDS else ShareMap
 
 
 def _at(state: object, path: str) -> Any:
@@ -229,7 +243,10 @@ def _every_module() -> ModuleStore:
     for name, paths in HOLDER_TABLES.items():
         for i, path in enumerate(paths):
             owner, _, field = path.rpartition(".")
-            setattr(_at(store.get(name), owner) if owner else store.get(name), field, {B: i + 1, C: 2 * i + 1})
+            make = RECORDS.get(field, lambda v: v)
+            setattr(
+                _at(store.get(name), owner) if owner else store.get(name), field, {B: make(i + 1), C: make(2 * i + 1)}
+            )
     return store
 
 
@@ -243,7 +260,7 @@ def test_holder_tables__every_module__listed_in_field_order_and_plain_dicts_assi
     tables = _tables(store)
     for name, paths in HOLDER_TABLES.items():
         assert [id(t) for t in tables[name]] == [id(_at(store.get(name), p)) for p in paths], name
-        assert all(type(t) is ShareMap and t for t in tables[name]), name
+        assert [type(t) for t in tables[name]] == [_kind(p) for p in paths] and all(tables[name]), name
 
 
 @pytest.mark.parametrize(
@@ -271,7 +288,14 @@ def test_holder_tables__every_way_a_state_is_made__share_maps_equal_to_the_sourc
     assert again == store
     ours, theirs = _tables(again), _tables(store)
     for name in store.enabled():
-        assert all(type(t) is ShareMap for t in ours[name]), (how, name)
+        assert [type(t) for t in ours[name]] == [_kind(p) for p in HOLDER_TABLES[name]], (how, name)
+        for table in ours[name]:  # records come back as the immutable types the tables take
+            for record in table.values():
+                assert type(record) in (bytes, int, tuple, UserConfig), (how, record)
+                if isinstance(record, tuple):
+                    assert all(type(c) is Checkpoint for c in record), (how, record)
+                if isinstance(record, UserConfig):
+                    assert type(record.collateral_off) is tuple, (how, record)
         assert ours[name] == theirs[name] and not {id(t) for t in ours[name]} & {id(t) for t in theirs[name]}
 
 
@@ -297,6 +321,72 @@ def _replaced(value: Any) -> Any:
     return msgspec.structs.replace(value, **changes)
 
 
+class _Loose(msgspec.Struct):
+    votes: int
+
+
+_MUTABLE = {
+    "list": [Checkpoint(1, 2)],
+    "tuple holding a list": (Checkpoint(1, 2), [3]),
+    "dict": {"emode": True},
+    "bytearray": bytearray(b"x"),
+    "mutable struct": _Loose(1),
+    "tuple of one": (_Loose(1),),
+    "frozen with a list": UserConfig(emode=True, collateral_off=["swk"]),  # type: ignore[arg-type]
+}
+_WRITES = ["set", "setdefault", "update", "|=", "assigned table", "constructor"]
+
+
+@pytest.mark.parametrize(
+    ("value", "how"),
+    [
+        pytest.param(value, how, id=f"{how}-{name}")
+        for name, value in _MUTABLE.items()
+        for how in _WRITES
+        # a whole table (assigned, built, decoded) takes a frozen struct whose declaration allows nothing mutable
+        # as declared (how msgspec decodes it): only a single write looks inside
+        if not (name == "frozen with a list" and how in ("assigned table", "constructor"))
+    ],
+)
+def test_record_tables__a_value_that_can_change_in_place_written__refused(value: Any, how: str) -> None:
+    """A record edited in place would escape the table's noting (and so the state commitment): refused when
+    written, whichever way, naming the holder and what to do instead."""
+    governance = registry.get("governance").genesis(DEVNET, A)
+    lending = registry.get("lending").genesis(DEVNET, A)
+    table = governance.checkpoints
+    with pytest.raises((MutableRecord, ValueError), match=r"record table holds immutable values only"):
+        if how == "set":
+            table[B] = value
+        elif how == "setdefault":
+            table.setdefault(B, value)
+        elif how == "update":
+            table.update({C: (), B: value})
+        elif how == "|=":
+            table |= {B: value}
+        elif how == "assigned table":
+            lending.users = {B: value}
+        else:
+            msgspec.structs.replace(governance, delegates={B: value})
+    assert B not in table and B not in lending.users
+
+
+def test_record_tables__immutable_records__taken_and_noted() -> None:
+    governance = registry.get("governance").genesis(DEVNET, A)
+    governance.checkpoints[B] = (Checkpoint(1, 2),)
+    governance.delegates.setdefault(C, B)
+    governance.delegates.setdefault(C, [])  # present: nothing is written, nothing refused
+    assert type(governance.checkpoints) is RecordMap and governance.delegates == {C: B}
+
+
+def test_record_tables__a_struct_declaring_a_mutable_record__refused_when_committed() -> None:
+    class Lists(HolderTables, kw_only=True):
+        record_tables = ("lists",)
+        lists: dict[bytes, list[int]] = msgspec.field(default_factory=dict)
+
+    with pytest.raises(TypeError, match=r"Lists.record_tables names 'lists', which is no dict\[bytes, T\] field"):
+        part_summary(Lists(), lambda table, records: b"")
+
+
 def test_holder_tables__a_struct_declaring_a_field_that_is_no_integer_map__refused_when_committed() -> None:
     class Names(HolderTables, kw_only=True):
         holder_tables = ("names",)
@@ -307,7 +397,7 @@ def test_holder_tables__a_struct_declaring_a_field_that_is_no_integer_map__refus
         total: int = 0
 
     with pytest.raises(TypeError, match=r"Names.holder_tables names 'names', which is no dict\[bytes, int\] field"):
-        part_summary(Names(), lambda table: b"")
+        part_summary(Names(), lambda table, records: b"")
     with pytest.raises(ValueError, match=r"Names.names: holder 0xaaaa.* holds 'a'; a holder table maps holders"):
         Names(names={A: "a"})
     with pytest.raises(TypeError, match=r"Missing.holder_tables names 'balances', which is no dict\[bytes, int\]"):

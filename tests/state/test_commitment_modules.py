@@ -18,7 +18,10 @@ from hypothesis import strategies as st
 
 from stakework.modules import registry
 from stakework.modules.errors import ModuleError
-from stakework.modules.lending.messages import Borrow, Repay, Supply, Withdraw
+from stakework.modules.governance.messages import CastVote, Delegate
+from stakework.modules.governance.state import Checkpoint, Proposal, Receipt, Status
+from stakework.modules.lending.messages import Borrow, Repay, SetCollateral, SetEmode, Supply, Withdraw
+from stakework.modules.lending.state import UserConfig
 from stakework.modules.liquid.messages import Stake, TransferShares, Wrap
 from stakework.modules.safety.messages import ClaimRewards, Cooldown, Transfer
 from stakework.modules.safety.messages import Stake as SafetyStake
@@ -31,7 +34,7 @@ from stakework.state import commitment
 from stakework.state.beacon_state import BeaconState
 from stakework.state.commitment import modules_root
 from stakework.state.proofs import sha256
-from stakework.state.root import hash_state
+from stakework.state.root import hash_state, prove_holder
 from stakework.state.snapshot import load_state, save_state
 from stakework.transition.genesis import devnet_genesis
 from stakework.transition.modules import process_module_epoch, process_module_message
@@ -68,6 +71,9 @@ def _apply(state: BeaconState, op: tuple[str, int, int]) -> BeaconState:
         "safety.cooldown": Cooldown(),
         "safety.transfer": Transfer(to=other, shares=1 + b * 1000),
         "safety.claim": ClaimRewards(),
+        "gov.delegate": Delegate(to=other),
+        "lend.set_emode": SetEmode(enabled=bool(b % 2)),
+        "lend.set_collateral": SetCollateral(market="swk" if a % 2 else "stswk", enabled=bool(b % 2)),
     }
     if kind in messages:
         with contextlib.suppress(ModuleError, StakeworkError):  # refused: nothing changed, the roots must agree
@@ -93,6 +99,19 @@ def _apply(state: BeaconState, op: tuple[str, int, int]) -> BeaconState:
             del vault.cooldowns[sender]
         else:
             vault.cooldowns[sender] = a
+    elif kind == "direct_records":  # writes to the record tables no handler made (set, replace, delete)
+        lending, governance = state.modules.get("lending"), state.modules.get("governance")
+        lending.users[sender] = UserConfig(emode=bool(a % 2), collateral_off=("swk",) * (b % 2))
+        lending.users.pop(other, None)
+        governance.delegates.update({other: sender} if a != b else {})
+        cps = governance.checkpoints.get(sender, ())
+        governance.checkpoints[sender] = (*cps, Checkpoint(len(cps) + 100, a + b))
+        if a == b:
+            governance.checkpoints.pop(sender)
+        proposal = governance.proposals.setdefault(1, _proposal(1))
+        proposal.receipts[sender] = Receipt(a % 3, b + 1)
+        if b == 0:
+            proposal.receipts.clear()
     elif kind == "replace":  # a module's state replaced by an equal copy built in another insertion order
         liquid = state.modules.get("liquid")
         liquid.ledger.shares = dict(reversed(list(liquid.ledger.shares.items())))
@@ -105,6 +124,22 @@ def _apply(state: BeaconState, op: tuple[str, int, int]) -> BeaconState:
     elif kind == "reload":
         state.modules = decode_store(encode_store(state.modules))
     return state
+
+
+def _proposal(pid: int, start: int = 0, end: int = 10**6) -> Proposal:
+    """A proposal written into governance's state directly (active from `start` to `end`)."""
+    return Proposal(
+        id=pid,
+        proposer=HOLDERS[0],
+        actions=[],
+        description="",
+        created=0,
+        start=start,
+        end=end,
+        quorum_bps=400,
+        queue_deadline=end + 10,
+        status=Status.ACTIVE,
+    )
 
 
 OPS = st.tuples(
@@ -124,6 +159,10 @@ OPS = st.tuples(
             "epoch",
             "direct",
             "direct_maps",
+            "gov.delegate",
+            "lend.set_emode",
+            "lend.set_collateral",
+            "direct_records",
             "withdrawn",
             "replace",
             "copy",
@@ -179,6 +218,27 @@ HOLDER_TABLES = {
     "LiquidState": {"wrapped"},
 }
 """The maps committed as holder tables (state/proofs.py, docs/consensus.md), by the struct holding them."""
+RECORD_TABLES = {"GovernanceState": {"delegates", "checkpoints"}, "Proposal": {"receipts"}, "LendingState": {"users"}}
+"""The maps committed as record tables (values: the record's canonical msgpack, length-prefixed)."""
+
+
+def _plain_record_table_root(table: dict[bytes, Any]) -> bytes:
+    """A record table's root as state/proofs.py describes it, computed plainly from the table's builtins: entries
+    len(holder) (1 byte) || holder || len(value) (4 LE) || value, the value its builtins with every mapping sorted
+    by key, msgpack-encoded; buckets and tree as an integer table's."""
+    buckets: dict[int, list[bytes]] = {}
+    for holder in table:
+        buckets.setdefault(int.from_bytes(holder[:2].ljust(2, b"\x00"), "big"), []).append(holder)
+    layer = [bytes(32)] * 2**16
+    for bucket, holders in buckets.items():
+        entries = []
+        for h in sorted(holders):
+            body = msgspec.msgpack.encode(_plain_summary(table[h]))
+            entries.append(bytes([len(h)]) + h + len(body).to_bytes(4, "little") + body)
+        layer[bucket] = sha256(b"".join(entries))
+    while len(layer) > 1:
+        layer = [sha256(b"".join(layer[i : i + 16])) for i in range(0, len(layer), 16)]
+    return sha256(layer[0] + len(table).to_bytes(8, "little"))
 
 
 def _plain_summary(obj: Any) -> Any:
@@ -186,8 +246,15 @@ def _plain_summary(obj: Any) -> Any:
     governance's ``balances`` and ``latest_proposal``, a safety vault's ``user_index``, ``accrued`` and
     ``cooldowns``, liquid's ``wrapped``) replaced by its root, every mapping sorted by key."""
     if isinstance(obj, dict):
-        tables = set().union(*HOLDER_TABLES.values())
-        obj = {k: plain_share_table_root(v) if k in tables and isinstance(v, dict) else v for k, v in obj.items()}
+        tables, records = set().union(*HOLDER_TABLES.values()), set().union(*RECORD_TABLES.values())
+        obj = {
+            k: plain_share_table_root(v)
+            if k in tables and isinstance(v, dict)
+            else _plain_record_table_root(v)
+            if k in records and isinstance(v, dict)
+            else v
+            for k, v in obj.items()
+        }
         return [(k, _plain_summary(obj[k])) for k in sorted(obj)]
     if isinstance(obj, list):
         return [_plain_summary(x) for x in obj]
@@ -213,6 +280,11 @@ def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
     state.slot += DEVNET.SLOTS_PER_EPOCH
     process_module_epoch(state)
     governance, liquid = store.get("governance"), store.get("liquid")
+    process_module_message(state, HOLDERS[3], Delegate(to=HOLDERS[4]))
+    process_module_message(state, HOLDERS[4], SetEmode(enabled=True))
+    process_module_message(state, HOLDERS[5], SetCollateral(market="stswk", enabled=False))
+    governance.proposals[1] = _proposal(1)
+    governance.proposals[1].receipts.update({HOLDERS[1]: Receipt(1, 7), HOLDERS[2]: Receipt(0, 3)})
     governance.latest_proposal[HOLDERS[0]] = 3
     liquid.wrapped[HOLDERS[0]] = 9
     store.get("safety").stswk.accrued[HOLDERS[1]] = 11
@@ -221,6 +293,8 @@ def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
         (governance, HOLDER_TABLES["GovernanceState"]),
         (store.get("safety").swk, {"user_index", "cooldowns"}),
         (liquid, HOLDER_TABLES["LiquidState"]),
+        (governance, RECORD_TABLES["GovernanceState"]),
+        (store.get("lending"), RECORD_TABLES["LendingState"]),
     ):
         assert all(getattr(module, name) for name in fields), fields  # the pinned root covers filled tables
     leaves = []
@@ -237,7 +311,7 @@ def test_module_root__the_documented_shape_computed_plainly__pinned() -> None:
     assert commitment.ModuleTree().update(store) == expected
     assert [name for name, _ in store_parts(store)] == [*(m.name for m in registry.modules()), "withdrawn"]
     assert modules_root([]) == sha256(bytes(32) + bytes(8))
-    assert expected.hex() == "46ab3c95c980295795d62ff29bdb7cdfee8879e77ca5267511b3b25ab00220bb"
+    assert expected.hex() == "d99a1f0bb01f2ccb4d0de9afdca21be42ab65edb871ab157546e5b1564f52246"
 
 
 def test_root__an_unchanged_module__not_encoded_canonically_again(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -320,7 +394,7 @@ def test_root__one_lending_or_safety_or_governance_user_changed__only_that_users
         process_module_message(state, USERS[7], message)
         root = hash_state(state)
     assert hashed == [[USERS[7]]] * tables  # one bucket (the user's, alone in it) per table the message wrote
-    tables_seen = set().union(*HOLDER_TABLES.values())
+    tables_seen = set().union(*HOLDER_TABLES.values(), *RECORD_TABLES.values())
     assert encoded and not [path for summary in encoded for path in _maps_named(summary, tables_seen, "")]
     assert root == check_root(state)
 
@@ -333,6 +407,79 @@ def _maps_named(summary: Any, names: set[str], path: str) -> list[str]:
     if isinstance(summary, list):
         return [p for i, v in enumerate(summary) for p in _maps_named(v, names, f"{path}[{i}]")]
     return []
+
+
+@pytest.mark.parametrize(
+    ("message", "records"),
+    [
+        (Delegate(to=USERS[8]), [[USERS[7]], [USERS[7]], [USERS[8]]]),  # delegates; both delegatees' checkpoints
+        (SetEmode(enabled=True), [[USERS[7]]]),  # lending.users
+        (SetCollateral(market="stswk", enabled=False), [[USERS[7]]]),  # lending.users
+        (CastVote(proposal_id=1, support=1), [[USERS[7]]]),  # the proposal's receipts
+        (SafetyStake(amount=10**9), [[USERS[7]]]),  # governance.checkpoints (its balance changed)
+    ],
+    ids=["gov.delegate", "lend.set_emode", "lend.set_collateral", "gov.vote", "safety.stake"],
+)
+@pytest.mark.parametrize("on", ["the state", "a copy"])
+def test_root__one_governance_or_lending_record_changed__only_that_users_record_buckets_rehashed(
+    monkeypatch: pytest.MonkeyPatch, message: object, records: list[list[bytes]], on: str
+) -> None:
+    """Governance's delegates, checkpoints and receipts and lending's user settings are record tables: a message
+    that changes one user's record re-hashes that user's bucket (the tables of 40 users are not rebuilt, and no
+    record table is left in a module's summary, re-encoded whole)."""
+    state = _crowded_state()
+    governance = state.modules.get("governance")
+    governance.proposals[1] = _proposal(1, start=0)
+    governance.proposals[1].receipts.update({user: Receipt(0, 1) for user in USERS[10:]})
+    for user in USERS[10:]:
+        state.modules.get("lending").users[user] = UserConfig(emode=True)
+    state.slot += DEVNET.SLOTS_PER_EPOCH  # the proposal is active
+    hash_state(state)
+    if on == "a copy":
+        state = state.copy()
+    hashed: list[list[bytes]] = []
+    real = commitment._record_leaf
+
+    def counting(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
+        hashed.append(list(holders))
+        return real(table, holders)
+
+    def refuse(self: commitment.ShareTree, table: dict[bytes, Any]) -> set[int]:
+        raise AssertionError(f"a holder table of {len(table)} holders was rebuilt whole")
+
+    encoded: list[Any] = []
+    real_encode = commitment.canonical_summary_bytes
+
+    def encoding(summary: Any) -> bytes:
+        encoded.append(summary)
+        return real_encode(summary)
+
+    with monkeypatch.context() as m:
+        m.setattr(commitment, "_record_leaf", counting)
+        m.setattr(commitment.ShareTree, "_rebuild", refuse)
+        m.setattr(commitment, "canonical_summary_bytes", encoding)
+        process_module_message(state, USERS[7], message)
+        root = hash_state(state)
+    assert sorted(hashed) == sorted(records)
+    names = set().union(*RECORD_TABLES.values())
+    assert encoded and not [path for summary in encoded for path in _maps_named(summary, names, "")]
+    assert root == check_root(state)
+
+
+def test_prove_holder__a_record_table__refused_naming_the_tables_proofs_cover() -> None:
+    """Holder proofs read integer entries (proofs.verify_holder): a record table is not offered (table_paths) and
+    asking for one is refused with the tables that can be proved."""
+    state = _state()
+    process_module_message(state, HOLDERS[0], SafetyStake(amount=10**9))  # a checkpoint for HOLDERS[0]
+    hash_state(state)
+    governance = state.modules.get("governance")
+    assert [steps for steps, _ in commitment.table_paths(governance)] == [
+        [("key", "balances")],
+        [("key", "latest_proposal")],
+    ]
+    with pytest.raises(KeyError, match=r"is a record table .*holder proofs cover the integer tables only"):
+        prove_holder(state, "governance", [("key", "checkpoints")], HOLDERS[0])
+    assert prove_holder(state, "governance", [("key", "balances")], HOLDERS[0]).module is not None
 
 
 def test_root__one_governance_proposer_noted__only_its_bucket_rehashed(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -32,9 +32,13 @@ in the protocol's favour.
 
 from __future__ import annotations
 
+import functools
+import itertools
+from enum import Enum
 from typing import Any, ClassVar
 
 import msgspec
+import msgspec.inspect as mi
 
 from stakework.modules.arith import Rounding, mul_div
 from stakework.modules.errors import AboveMaximum, BelowMinimum, Insolvent, InsufficientShares
@@ -115,9 +119,9 @@ class ShareMap(dict[bytes, int]):
             self._touched.update(self)
         super().clear()
 
-    def __reduce__(self) -> tuple[type[ShareMap], tuple[dict[bytes, int]]]:
+    def __reduce__(self) -> tuple[type[ShareMap], tuple[dict[bytes, Any]]]:
         # copy.copy, copy.deepcopy and pickle give a table that no tree follows (nothing noted, nothing shared)
-        return ShareMap, (dict(self),)
+        return type(self), (dict(self),)
 
     # -- for the state commitment (state/commitment.py) ------------------------------------------------------
     def take_touched(self, token: object) -> set[bytes] | None:
@@ -142,55 +146,188 @@ class ShareMap(dict[bytes, int]):
         return set(self._touched)
 
 
-class HolderTables(msgspec.Struct):
-    """Base of a module state struct whose per-holder integer maps are committed as holder tables: each field named
-    in :attr:`holder_tables` (declared ``dict[bytes, int]``, default ``ShareMap``) is committed as its own bucketed
-    tree (`state/commitment.py: ShareTree`; `modules/store.py: part_summary` puts the tree's root in its place), so
-    a block that writes one holder re-hashes that holder's bucket, not the map.
+_SCALARS = frozenset({int, bool, bytes, str, float, type(None)})
+"""Types whose values cannot change (enums too: checked with isinstance)."""
 
-    Such a field always holds a :class:`ShareMap`: a plain dict given to the constructor, decoded or converted by
-    msgspec (snapshots), or assigned later is wrapped (a dict subclass is kept as given: a test's instrumented
-    table, which the commitment then hashes whole each time, as it cannot see its writes). A table's holders are
-    bytes of at most 255 (addresses), its values unsigned 64-bit integers (what the store's msgpack encoding holds
-    anyway): the commitment refuses anything else."""
+
+@functools.cache
+def _trusted_struct(cls: type) -> bool:
+    """A frozen struct whose fields are all declared immutable (so its values are immutable as msgspec builds
+    them): its instances are taken without looking inside."""
+    info = mi.type_info(cls)
+    return (
+        isinstance(info, mi.StructType)
+        and info.cls.__struct_config__.frozen
+        and all(immutable_type(f.type) for f in info.fields)
+    )
+
+
+def immutable_type(t: mi.Type) -> bool:
+    """Whether every value of the declared type `t` is immutable all the way down (what a record table's values
+    are declared as: scalars, enums, tuples of such, frozen structs of such)."""
+    if isinstance(t, mi.IntType | mi.BoolType | mi.BytesType | mi.StrType | mi.FloatType | mi.NoneType):
+        return True
+    if isinstance(t, mi.EnumType | mi.LiteralType):
+        return True
+    if isinstance(t, mi.VarTupleType | mi.FrozenSetType):
+        return immutable_type(t.item_type)
+    if isinstance(t, mi.TupleType):
+        return all(immutable_type(i) for i in t.item_types)
+    if isinstance(t, mi.UnionType):
+        return all(immutable_type(i) for i in t.types)
+    if isinstance(t, mi.StructType):
+        return _trusted_struct(t.cls)
+    return False
+
+
+def _immutable(value: object) -> bool:
+    """Whether `value` cannot change in place, looked into all the way down (a frozen struct built by hand can hold
+    a list its declaration does not allow)."""
+    t = type(value)
+    if t in _SCALARS or isinstance(value, Enum):
+        return True
+    if t is tuple or t is frozenset:
+        return all(map(_immutable, value))  # type: ignore[call-overload]
+    if isinstance(value, msgspec.Struct):
+        cls = type(value)
+        return cls.__struct_config__.frozen and all(_immutable(getattr(value, f)) for f in cls.__struct_fields__)
+    return False
+
+
+def _all_immutable(values: Any) -> bool:
+    """`_immutable` for each of `values` (a whole table: decoded, copied), at C speed for the common shapes: every
+    value of a trusted type (a frozen struct whose declaration allows nothing mutable: as msgspec decodes it), or
+    tuples whose items are."""
+    values = list(values)
+    types = set(map(type, values))
+    if types <= _SCALARS or all(issubclass(t, msgspec.Struct) and _trusted_struct(t) for t in types):
+        return True
+    if types == {tuple}:
+        items = set(map(type, itertools.chain.from_iterable(values)))
+        if items <= _SCALARS or all(issubclass(t, msgspec.Struct) and _trusted_struct(t) for t in items):
+            return True
+    return all(map(_immutable, values))
+
+
+class MutableRecord(TypeError):
+    """A value written into a record table that could change in place (a list, dict, bytearray, a struct that is
+    not frozen...): the table would not see that change, so the state commitment would miss it."""
+
+
+class RecordMap(ShareMap):
+    """A record table (holder -> an immutable record: a delegatee, a tuple of checkpoints, a frozen struct; see
+    :class:`HolderTables`): a :class:`ShareMap` (it notes the holders written through it) that refuses, when it is
+    written, a value that could change in place (:class:`MutableRecord`), since a change made inside a value is no
+    write the table sees. Modules replace a record (``msgspec.structs.replace``, a new tuple), never edit it."""
+
+    __slots__ = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not _all_immutable(self.values()):
+            holder, value = next((h, v) for h, v in self.items() if not _immutable(v))
+            raise MutableRecord(_refusal(holder, value))
+
+    def __setitem__(self, key: bytes, value: Any) -> None:
+        if not _immutable(value):
+            raise MutableRecord(_refusal(key, value))
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: bytes, default: Any = None) -> Any:
+        if key not in self and not _immutable(default):
+            raise MutableRecord(_refusal(key, default))
+        return super().setdefault(key, default)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        other = dict(*args, **kwargs)
+        if not all(map(_immutable, other.values())):
+            holder, value = next((h, v) for h, v in other.items() if not _immutable(v))
+            raise MutableRecord(_refusal(holder, value))
+        super().update(other)
+
+
+def record_table() -> dict[bytes, Any]:
+    """An empty :class:`RecordMap`, typed for any record (a record table field's ``default_factory``)."""
+    return RecordMap()
+
+
+def _refusal(holder: object, value: object) -> str:
+    shown = f"0x{holder.hex()}" if isinstance(holder, bytes) else repr(holder)
+    return (
+        f"holder {shown}: a record table holds immutable values only (tuples, frozen structs, scalars), got a "
+        f"{type(value).__name__}; replace the record (a new tuple, msgspec.structs.replace) instead of editing it"
+    )
+
+
+class HolderTables(msgspec.Struct):
+    """Base of a module state struct whose per-holder maps are committed as holder tables: each field named in
+    :attr:`holder_tables` (declared ``dict[bytes, int]``, default ``ShareMap``) or in :attr:`record_tables`
+    (declared ``dict[bytes, T]`` with ``T`` immutable all the way down: bytes, a tuple of frozen structs, a frozen
+    struct...; default ``RecordMap``) is committed as its own bucketed tree (`state/commitment.py: ShareTree`,
+    `RecordTree`; `modules/store.py: part_summary` puts the tree's root in its place), so a block that writes one
+    holder re-hashes that holder's bucket, not the map.
+
+    Such a field always holds a :class:`ShareMap` (a :class:`RecordMap` for a record table): a plain dict given to
+    the constructor, decoded or converted by msgspec (snapshots), or assigned later is wrapped (a dict subclass is
+    kept as given: a test's instrumented table, which the commitment then hashes whole each time, as it cannot see
+    its writes). A table's holders are bytes of at most 255 (addresses); an integer table's values are unsigned
+    64-bit integers (what the store's msgpack encoding holds anyway), a record table's immutable (a value that
+    could change in place is refused when written: :class:`MutableRecord`): the commitment refuses anything else."""
 
     holder_tables: ClassVar[tuple[str, ...]] = ()
-    """The fields committed as holder tables, in declaration order (the commitment meets them in this order)."""
+    """The fields committed as integer holder tables."""
+    record_tables: ClassVar[tuple[str, ...]] = ()
+    """The fields committed as record tables. Both kinds are met in declaration order (the commitment pairs a copy's
+    tables with the source's in that order)."""
 
     def __post_init__(self) -> None:  # also run when msgspec decodes or converts, and by msgspec.structs.replace
-        for name in self.holder_tables:
+        for name in (*self.holder_tables, *self.record_tables):
             value = getattr(self, name, None)
             if value is None:
-                raise TypeError(
-                    f"{type(self).__name__}.holder_tables names {name!r}, which is no dict[bytes, int] field"
+                kind, what = (
+                    ("holder_tables", "dict[bytes, int]") if name in self.holder_tables else ("record_tables", "dict")
                 )
+                raise TypeError(f"{type(self).__name__}.{kind} names {name!r}, which is no {what} field")
             if type(value) is dict:
                 msgspec.Struct.__setattr__(self, name, self._wrap(name, value))
 
     def __setattr__(self, name: str, value: Any) -> None:
-        if type(value) is dict and name in self.holder_tables:
+        if type(value) is dict and (name in self.holder_tables or name in self.record_tables):
             value = self._wrap(name, value)
         msgspec.Struct.__setattr__(self, name, value)
 
-    def _wrap(self, name: str, table: dict[bytes, int]) -> ShareMap:
-        """`table` as a ShareMap, once checked: a holder table read from a snapshot or a peer's state with an entry
-        the commitment cannot hold is refused here (msgspec reports a ValueError raised while decoding as a
-        ValidationError at the struct's path), not when the state is first hashed."""
+    def _wrap(self, name: str, table: dict[bytes, Any]) -> ShareMap:
+        """`table` as a ShareMap (a RecordMap for a record table), once checked: a holder table read from a snapshot
+        or a peer's state with an entry the commitment cannot hold is refused here (msgspec reports a ValueError
+        raised while decoding as a ValidationError at the struct's path), not when the state is first hashed."""
+        records = name in self.record_tables
         try:  # at C speed (~30 ms at a million holders); an entry is looked for only if one is bad
             bad = bool(table) and (
-                min(table.values()) < 0 or max(table.values()) > MAX_HOLDER_VALUE or max(map(len, table)) > 255
+                max(map(len, table)) > 255
+                or (not records and (min(table.values()) < 0 or max(table.values()) > MAX_HOLDER_VALUE))
             )
         except TypeError:
             bad = True
-        found = next(((h, v) for h, v in table.items() if not _holder_entry_ok(h, v)), None) if bad else None
+        ok = _record_holder_ok if records else _holder_entry_ok
+        found = next(((h, v) for h, v in table.items() if not ok(h, v)), None) if bad else None
         if found is not None:
             holder, value = found
             shown = f"0x{holder[:32].hex()} ({len(holder)} bytes)" if isinstance(holder, bytes) else repr(holder)
+            what = "records" if records else "unsigned 64-bit integers"
             raise ValueError(
                 f"{type(self).__name__}.{name}: holder {shown} holds {value!r}; a holder table maps holders (bytes, at "
-                "most 255) to unsigned 64-bit integers"
+                f"most 255) to {what}"
             )
+        if records:
+            try:
+                return RecordMap(table)
+            except MutableRecord as exc:
+                raise ValueError(f"{type(self).__name__}.{name}: {exc}") from None
         return ShareMap(table)
+
+
+def _record_holder_ok(holder: object, value: object) -> bool:
+    return isinstance(holder, bytes) and len(holder) <= 255
 
 
 def _holder_entry_ok(holder: object, value: object) -> bool:

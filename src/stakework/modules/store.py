@@ -15,7 +15,9 @@ Encodings (unchanged since the store had one typed field per module, so old root
   ``holder_tables``: a share ledger's ``shares``, lending's ``supply``/``debt``, governance's ``balances``, a safety
   vault's ``user_index``...; :class:`~stakework.modules.shares.HolderTables`) replaced by the root of its own
   bucketed tree (``state/commitment.py: ShareTree``), so a block that writes one holder re-hashes that holder's
-  bucket, not the map. The snapshot and canonical encodings do not change with it: only the root.
+  bucket, not the map; likewise each record table (a per-holder map of immutable records a struct names in
+  ``record_tables``: governance's ``checkpoints``, ``delegates`` and a proposal's ``receipts``, lending's ``users``).
+  The snapshot and canonical encodings do not change with it: only the root.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import msgspec.inspect as mi
 from stakework.modules import registry
 from stakework.modules.errors import ModuleError
 from stakework.modules.host import ModuleHost
-from stakework.modules.shares import HolderTables, ShareMap
+from stakework.modules.shares import HolderTables, RecordMap, ShareMap, immutable_type
 
 WITHDRAWN = "withdrawn"
 
@@ -211,13 +213,13 @@ def canonical_part_bytes(value: Any) -> bytes:
 
 _BYTES_KEPT = (bytes, bytearray, memoryview)
 
-_PLAIN, _WALK, _TABLE = 0, 1, 2
+_PLAIN, _WALK, _TABLE, _RECORDS = 0, 1, 2, 3
 """How a field of a struct that can hold holder tables is committed: converted whole (it holds none), walked (it
-can hold some), or replaced by its table's root (it is one)."""
+can hold some), or replaced by its table's root (it is one: an integer table, or a record table)."""
 
 
 def _declares_tables(cls: type) -> bool:
-    return issubclass(cls, HolderTables) and bool(cls.holder_tables)
+    return issubclass(cls, HolderTables) and bool(cls.holder_tables or cls.record_tables)
 
 
 def _holds_tables(t: mi.Type, seen: frozenset[type]) -> bool:
@@ -243,15 +245,29 @@ def _holds_tables(t: mi.Type, seen: frozenset[type]) -> bool:
 def _plan(cls: type) -> tuple[tuple[str, str, int], ...] | None:
     """For a struct type that can hold holder tables: its fields (name, encoded name, `_PLAIN`/`_WALK`/`_TABLE`);
     None when it cannot (the struct is then converted whole, at C speed). Raises TypeError for a struct that
-    declares a holder table the commitment cannot take (a field that is not ``dict[bytes, int]``), or whose
-    builtins are not a mapping of its fields."""
+    declares a holder table the commitment cannot take (an integer table that is not ``dict[bytes, int]``, a record
+    table that is not ``dict[bytes, T]`` with ``T`` immutable all the way down), or whose builtins are not a mapping
+    of its fields."""
     info = mi.type_info(cls)
     if not isinstance(info, mi.StructType) or not _holds_tables(info, frozenset()):
         return None
     if info.array_like or (issubclass(cls, msgspec.Struct) and cls.__struct_config__.omit_defaults):
         raise TypeError(f"{cls.__name__} holds holder tables: it cannot be array_like or omit defaults")
     tables = set(cls.holder_tables) if issubclass(cls, HolderTables) else set()
+    records = set(cls.record_tables) if issubclass(cls, HolderTables) else set()
     fields = {f.name: f for f in info.fields}
+    for name in records:
+        f = fields.get(name)
+        if (
+            f is None
+            or not isinstance(f.type, mi.DictType)
+            or not isinstance(f.type.key_type, mi.BytesType)
+            or not immutable_type(f.type.value_type)
+        ):
+            raise TypeError(
+                f"{cls.__name__}.record_tables names {name!r}, which is no dict[bytes, T] field with T immutable (a "
+                "tuple, a frozen struct, bytes...)"
+            )
     for name in tables:
         f = fields.get(name)
         if (
@@ -265,17 +281,24 @@ def _plan(cls: type) -> tuple[tuple[str, str, int], ...] | None:
         (
             f.name,
             f.encode_name,
-            _TABLE if f.name in tables else _WALK if _holds_tables(f.type, frozenset({cls})) else _PLAIN,
+            _TABLE
+            if f.name in tables
+            else _RECORDS
+            if f.name in records
+            else _WALK
+            if _holds_tables(f.type, frozenset({cls}))
+            else _PLAIN,
         )
         for f in info.fields
     )
 
 
-def part_summary(value: Any, table_root: Callable[[dict[bytes, int]], bytes]) -> Any:
+def part_summary(value: Any, table_root: Callable[[dict[bytes, Any], bool], bytes]) -> Any:
     """The part as builtins (bytes kept) with each holder table (every field a struct names in its
-    ``holder_tables``: a share ledger's ``shares``, lending's ``supply``/``debt``, ...; :class:`HolderTables`)
-    replaced by ``table_root(table)``: what the state root commits to, the holder tables through their own trees.
-    Only the fields that can hold a table are walked in Python; the rest are converted whole by msgspec."""
+    ``holder_tables``: a share ledger's ``shares``, lending's ``supply``/``debt``, ...; or in its ``record_tables``:
+    governance's ``checkpoints``, lending's ``users``...; :class:`HolderTables`) replaced by ``table_root(table,
+    records)`` (``records``: a record table): what the state root commits to, the holder tables through their own
+    trees. Only the fields that can hold a table are walked in Python; the rest are converted whole by msgspec."""
     if isinstance(value, msgspec.Struct):
         plan = _plan(type(value))
         if plan is None:
@@ -284,8 +307,8 @@ def part_summary(value: Any, table_root: Callable[[dict[bytes, int]], bytes]) ->
         fields: dict[Any, Any] = {} if config.tag is None else {config.tag_field: config.tag}
         for name, key, kind in plan:
             item = getattr(value, name)
-            if kind == _TABLE:
-                fields[key] = table_root(item)
+            if kind in (_TABLE, _RECORDS):
+                fields[key] = table_root(item, kind == _RECORDS)
             elif kind == _WALK:
                 fields[key] = part_summary(item, table_root)
             else:
@@ -306,8 +329,8 @@ def _copy_through_msgpack(value: Any, annotation: Any) -> Any:
 
 def _copy_state(value: Any, annotation: Any) -> Any:
     """A deep copy of `value` (declared as `annotation`): what holds no holder table goes through msgpack and back
-    as its declared type (as a snapshot would); a holder table is copied whole into a new ShareMap (holders and
-    integers are immutable: shared)."""
+    as its declared type (as a snapshot would); a holder table is copied whole into a new ShareMap (a RecordMap for
+    a record table; holders and values are immutable: shared)."""
     if isinstance(value, msgspec.Struct):
         plan = _plan(type(value))
         if plan is None:
@@ -318,6 +341,8 @@ def _copy_state(value: Any, annotation: Any) -> Any:
             item, kind = getattr(value, f.name), kinds[f.name]
             if kind == _TABLE:
                 copied[f.name] = ShareMap(item)
+            elif kind == _RECORDS:
+                copied[f.name] = RecordMap(item)
             elif kind == _WALK:
                 copied[f.name] = _copy_state(item, f.type)
             else:
@@ -331,15 +356,15 @@ def _copy_state(value: Any, annotation: Any) -> Any:
     return _copy_through_msgpack(value, annotation)
 
 
-def share_tables(value: Any) -> list[dict[bytes, int]]:
-    """Every holder table in the part, in the order :func:`part_summary` meets them (a copy of the part lists its
-    own tables in the same order: the commitment pairs them up)."""
-    out: list[dict[bytes, int]] = []
+def share_tables(value: Any) -> list[dict[bytes, Any]]:
+    """Every holder table in the part (integer and record tables), in the order :func:`part_summary` meets them (a
+    copy of the part lists its own tables in the same order: the commitment pairs them up)."""
+    out: list[dict[bytes, Any]] = []
 
     def walk(item: Any) -> None:
         if isinstance(item, msgspec.Struct):
             for name, _, kind in _plan(type(item)) or ():
-                if kind == _TABLE:
+                if kind in (_TABLE, _RECORDS):
                     out.append(getattr(item, name))
                 elif kind == _WALK:
                     walk(getattr(item, name))
@@ -358,6 +383,12 @@ def canonical_summary_bytes(summary: Any) -> bytes:
     """A part summary's canonical bytes (every mapping sorted by key, msgpack-encoded): its root is their
     SHA-256."""
     return msgspec.msgpack.encode(_canonical(summary))
+
+
+def record_bytes(value: Any) -> bytes:
+    """A record table's value as its bucket entry holds it: its builtins (bytes kept) with every mapping sorted by
+    key, msgpack-encoded (what :func:`canonical_summary_bytes` makes of it; a tuple encodes as a list would)."""
+    return msgspec.msgpack.encode(_canonical(msgspec.to_builtins(value, builtin_types=_BYTES_KEPT)))
 
 
 def _module_for(message: object) -> registry.ModuleDef:

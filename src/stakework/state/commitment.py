@@ -14,7 +14,8 @@ keeps it up to date:
 - The **module store**: one part per enabled module (and the withdrawals it has not taken), each part's root the
   SHA-256 of its summary's canonical bytes (every mapping sorted by key), the summary being the part with each
   share ledger's holder table replaced by the root of the table's own bucket tree (`ShareTree`: the table, a
-  `ShareMap`, notes the holders written to it, and only their buckets are re-hashed); a part whose summary's plain
+  `ShareMap`, notes the holders written to it, and only their buckets are re-hashed; a record table, a `RecordMap`
+  of immutable records, likewise through a `RecordTree`); a part whose summary's plain
   msgpack encoding (C speed, no sorting) is the one last hashed is not encoded canonically again (`ModuleTree`).
 - Every **other field** (scalars, checkpoints, the header, the queues) is hashed whole on every root: they are
   small next to the registry.
@@ -36,7 +37,14 @@ import numpy as np
 import numpy.typing as npt
 
 from stakework.modules.shares import ShareMap
-from stakework.modules.store import ModuleStore, canonical_summary_bytes, part_summary, share_tables, store_parts
+from stakework.modules.store import (
+    ModuleStore,
+    canonical_summary_bytes,
+    part_summary,
+    record_bytes,
+    share_tables,
+    store_parts,
+)
 from stakework.state.accounts import AccountEntry, Accounts
 from stakework.state.beacon_state import BeaconState
 from stakework.state.fields import STATE_FIELDS, Field
@@ -534,13 +542,26 @@ def _bucket_leaf(table: dict[bytes, int], holders: list[bytes]) -> bytes:
     return _sha(b"".join([_holder_entry(h, table[h]) for h in holders])).digest()
 
 
+def _record_entry(holder: Any, value: Any) -> bytes:
+    """One holder's entry in a record table's bucket: len(holder) (1 byte) || holder || len(value bytes) (4 bytes
+    LE) || value bytes, the value bytes the record's canonical msgpack (`modules/store.py: record_bytes`)."""
+    if not isinstance(holder, bytes) or len(holder) > 255:
+        raise ValueError(f"a record table's holder is at most 255 bytes, got {holder!r}")
+    body = record_bytes(value)
+    return bytes([len(holder)]) + holder + len(body).to_bytes(4, "little") + body
+
+
+def _record_leaf(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
+    return _sha(b"".join([_record_entry(h, table[h]) for h in holders])).digest()
+
+
 class ShareTree:
     """One share ledger's holder table as a tree (shaped like the accounts'): 2**16 buckets by the holder's first
     16 bits, a bucket's leaf the SHA-256 of its entries sorted by holder (`_holder_entry`), a 16-ary tree of height
     4 over the buckets, the holder count mixed in. Sparse: only non-empty buckets and the nodes above them are
     stored (a chain has many small ledgers). The table (a `ShareMap`) notes the holders written to it; an update
     re-hashes their buckets and those buckets' ancestors. A table that notes nothing (a dict that is not a
-    ShareMap) is hashed whole each time.
+    ShareMap) is hashed whole each time. A record table's tree is a `RecordTree`: the same but for its entries.
 
     A bucket's holders are read from `base` (every holder, sorted, as the last rebuild found them: one immutable
     blob, shared by copies) until the bucket first changes; from then on from `members` (a sorted list)."""
@@ -561,7 +582,7 @@ class ShareTree:
         self.followed: dict[bytes, int] | None = None
 
     def copy(self) -> ShareTree:
-        new = ShareTree.__new__(ShareTree)
+        new = type(self).__new__(type(self))
         new.base = self.base  # immutable: shared
         new.members = {bucket: list(holders) for bucket, holders in self.members.items()}
         new.layers = [dict(layer) for layer in self.layers]
@@ -581,7 +602,15 @@ class ShareTree:
                 holders.extend(blob[i : i + width] for i in range(lo, hi, width))
         return holders
 
-    def _rebuild(self, table: dict[bytes, int]) -> set[int]:
+    @staticmethod
+    def _entry(holder: Any, value: Any) -> bytes:
+        return _holder_entry(holder, value)
+
+    @staticmethod
+    def _leaf(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
+        return _bucket_leaf(table, holders)
+
+    def _rebuild(self, table: dict[bytes, Any]) -> set[int]:
         """Every bucket from the whole table; returns the buckets whose leaves were set."""
         self.layers = [{} for _ in range(ACCOUNT_HEIGHT + 1)]
         self.members, self.base = {}, None
@@ -589,7 +618,12 @@ class ShareTree:
         holders = list(table)
         width = len(holders[0]) if holders else 0
         values: npt.NDArray[np.uint64] | None = None
-        if 2 <= width <= 255 and set(map(type, holders)) == {bytes} and set(map(len, holders)) == {width}:
+        if (
+            not isinstance(self, RecordTree)
+            and 2 <= width <= 255
+            and set(map(type, holders)) == {bytes}
+            and set(map(len, holders)) == {width}
+        ):
             shares = list(table.values())
             if set(map(type, shares)) == {int}:
                 try:
@@ -599,11 +633,11 @@ class ShareTree:
         leaf = self.layers[0]
         if values is None:
             for holder in holders:
-                _holder_entry(holder, table[holder])
+                self._entry(holder, table[holder])
                 self.members.setdefault(_holder_bucket(holder), []).append(holder)
             for bucket, bucket_holders in self.members.items():
                 bucket_holders.sort()
-                leaf[bucket] = _bucket_leaf(table, bucket_holders)
+                leaf[bucket] = self._leaf(table, bucket_holders)
             return set(self.members)
         # All holders of one width (addresses): sorted and hashed with numpy, one SHA-256 call per bucket.
         n = len(holders)
@@ -636,7 +670,10 @@ class ShareTree:
         """Bring the touched holders' buckets up to date; returns those buckets."""
         dirty: set[int] = set()
         for holder in touched:
-            _holder_entry(holder, table.get(holder, 0))
+            if holder in table:
+                self._entry(holder, table[holder])
+            else:
+                _holder_entry(holder, 0)  # the holder's own check
             bucket = _holder_bucket(holder)
             dirty.add(bucket)
             holders = self._holders(bucket)
@@ -653,7 +690,7 @@ class ShareTree:
         for bucket in dirty:
             holders = self.members[bucket]
             if holders:
-                leaf[bucket] = _bucket_leaf(table, holders)
+                leaf[bucket] = self._leaf(table, holders)
             else:
                 leaf.pop(bucket, None)
         return dirty
@@ -685,7 +722,7 @@ class ShareTree:
             blob, width, offsets = self.base
             lo, hi = int(offsets[bucket]) * width, int(offsets[bucket + 1]) * width
             holders = [blob[i : i + width] for i in range(lo, hi, width)]
-        return b"".join([_holder_entry(h, table[h]) for h in holders or []])
+        return b"".join([self._entry(h, table[h]) for h in holders or []])
 
     def branch(self, bucket: int) -> list[list[bytes]]:
         """The siblings of bucket `bucket`, level by level, bottom first."""
@@ -702,6 +739,23 @@ class ShareTree:
         return mix_in_count(self.layers[ACCOUNT_HEIGHT].get(0, ZERO_NODES[ACCOUNT_HEIGHT]), self.count)
 
 
+class RecordTree(ShareTree):
+    """A record table's tree (holder -> an immutable record: `modules/shares.py: RecordMap`): a `ShareTree` whose
+    bucket entries are `_record_entry` (the record's canonical msgpack, length-prefixed) instead of an 8-byte
+    integer. The table refuses values that could change in place, so every change to a record is a write it notes.
+    """
+
+    __slots__ = ()
+
+    @staticmethod
+    def _entry(holder: Any, value: Any) -> bytes:
+        return _record_entry(holder, value)
+
+    @staticmethod
+    def _leaf(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
+        return _record_leaf(table, holders)
+
+
 class ModuleTree:
     """The module store's part roots (one per enabled module, and ``withdrawn``). A part is committed as its
     summary (`part_summary`): its state as builtins with each share ledger's holder table replaced by that table's
@@ -716,8 +770,9 @@ class ModuleTree:
     def __init__(self) -> None:
         self.parts: dict[str, tuple[bytes, bytes]] = {}
         """Part name -> (its summary's plain encoding, its root: sha256 of the summary's canonical bytes)."""
-        self.tables: dict[int, tuple[dict[bytes, int], ShareTree]] = {}
-        """id(holder table) -> (the table, its tree), for the tables of the store last hashed."""
+        self.tables: dict[int, tuple[dict[bytes, Any], ShareTree]] = {}
+        """id(holder table) -> (the table, its tree: a RecordTree for a record table), for the tables of the store
+        last hashed."""
 
     def copy(self, source: ModuleStore | None = None, target: ModuleStore | None = None) -> ModuleTree:
         """A copy; with `source` (the store this tree hashed) and `target` (a fresh copy of it, `ModuleStore.copy`),
@@ -745,13 +800,14 @@ class ModuleTree:
 
     def update(self, store: ModuleStore, *, follow: bool = True) -> bytes:
         """The module store's root. `follow=False`: every holder table hashed whole, none taken over."""
-        tables: dict[int, tuple[dict[bytes, int], ShareTree]] = {}
+        tables: dict[int, tuple[dict[bytes, Any], ShareTree]] = {}
 
-        def table_root(table: dict[bytes, int]) -> bytes:
+        def table_root(table: dict[bytes, Any], records: bool) -> bytes:
             found = tables.get(id(table))
             if found is None:  # each table once per update, even if two ledgers share it
                 known = self.tables.get(id(table))
-                tree = known[1] if known is not None and known[0] is table else ShareTree()
+                kind = RecordTree if records else ShareTree
+                tree = known[1] if known is not None and known[0] is table and type(known[1]) is kind else kind()
                 tree.update(table, follow=follow)
                 found = tables[id(table)] = (table, tree)
             return found[1].root()
@@ -883,22 +939,28 @@ TableStep = tuple[str, str | int]
 
 
 def table_paths(value: Any) -> list[tuple[list[TableStep], dict[bytes, int]]]:
-    """Where each holder table of a module's state (a part) sits in its summary: (the steps from the summary to
-    the table's root, as `proofs.ModulePath.table`; the table), in the order the summary meets them. A table
-    under a mapping key that is neither a string nor an integer is left out (a proof path cannot name it)."""
-    marks: dict[bytes, dict[bytes, int]] = {}
+    """Where each integer holder table of a module's state (a part) sits in its summary: (the steps from the
+    summary to the table's root, as `proofs.ModulePath.table`; the table), in the order the summary meets them: the
+    tables a holder proof covers (record tables are left out: `_all_table_paths`). A table under a mapping key that
+    is neither a string nor an integer is left out (a proof path cannot name it)."""
+    return [(steps, table) for steps, table, records in _all_table_paths(value) if not records]
 
-    def mark(table: dict[bytes, int]) -> bytes:
+
+def _all_table_paths(value: Any) -> list[tuple[list[TableStep], dict[bytes, Any], bool]]:
+    """`table_paths` with the record tables too: (steps, table, whether it is a record table)."""
+    marks: dict[bytes, tuple[dict[bytes, Any], bool]] = {}
+
+    def mark(table: dict[bytes, Any], records: bool) -> bytes:
         sentinel = _sha(b"swk:table path " + len(marks).to_bytes(8, "big")).digest()
-        marks[sentinel] = table
+        marks[sentinel] = (table, records)
         return sentinel
 
     summary = part_summary(value, mark)
-    out: list[tuple[list[TableStep], dict[bytes, int]]] = []
+    out: list[tuple[list[TableStep], dict[bytes, Any], bool]] = []
 
     def walk(node: Any, path: list[TableStep]) -> None:
         if isinstance(node, bytes) and node in marks:
-            out.append((path, marks[node]))
+            out.append((path, *marks[node]))
         elif isinstance(node, dict):
             for key, item in node.items():
                 if isinstance(key, str) or (isinstance(key, int) and not isinstance(key, bool)):
@@ -915,11 +977,18 @@ def prove_holder(
     commitment: StateCommitment, state: BeaconState, module: str, table: list[TableStep], holder: bytes
 ) -> StateProof:
     """A proof of `holder`'s shares (or absence) in module `module`'s holder table at `table` (see `table_paths`)
-    in the state last hashed by `commitment` (call update first). KeyError: no such module or table."""
+    in the state last hashed by `commitment` (call update first). KeyError: no such module or table, or a record
+    table (its entries are records, not the integers `proofs.verify_holder` reads: no proof is made for it)."""
     parts = dict(store_parts(state.modules))
     if module not in parts:
         raise KeyError(f"module {module!r} is not enabled (enabled: {', '.join(parts) or 'none'})")
-    found = [t for steps, t in table_paths(parts[module]) if steps == list(table)]
+    matches = [(t, records) for steps, t, records in _all_table_paths(parts[module]) if steps == list(table)]
+    if matches and matches[0][1]:
+        raise KeyError(
+            f"{module}'s table at {table} is a record table (its values are records, not integers): holder proofs "
+            f"cover the integer tables only ({', '.join(str(steps) for steps, _ in table_paths(parts[module]))})"
+        )
+    found = [t for t, _ in matches]
     if not found:
         raise KeyError(f"{module} has no holder table at {table}")
     known = commitment.modules.tables.get(id(found[0]))
@@ -927,7 +996,7 @@ def prove_holder(
         raise KeyError(f"{module}'s table at {table} was not hashed with the state (call update first)")
     tree = known[1]
 
-    def root_of(t: dict[bytes, int]) -> bytes:
+    def root_of(t: dict[bytes, Any], records: bool) -> bytes:
         entry = commitment.modules.tables.get(id(t))
         if entry is None or entry[0] is not t:
             raise KeyError("a holder table was not hashed with the state (call update first)")

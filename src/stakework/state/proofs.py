@@ -33,7 +33,12 @@ The shape (built incrementally by `state/commitment.py`):
   safety vault's ``user_index``, ``accrued`` and ``cooldowns``. A holder table is shaped like the accounts:
   ``2**16`` buckets by the holder's first 16 bits (zero-padded), a bucket's leaf ``sha256`` of its entries
   ``len(holder) (1 byte) || holder || value (8 LE)`` sorted by holder (an empty bucket: 32 zero bytes), a tree of
-  height 4, ``table_root = sha256(tree_root || holder count as 8 bytes LE)``.
+  height 4, ``table_root = sha256(tree_root || holder count as 8 bytes LE)``. The **record tables** (the per-holder
+  maps of immutable records a module state names in ``record_tables``: governance's ``delegates`` and
+  ``checkpoints``, each proposal's ``receipts``, lending's ``users``) are shaped the same, with the entry
+  ``len(holder) (1 byte) || holder || len(value) (4 LE) || value``, ``value`` the record's canonical bytes (its
+  builtins with every mapping sorted by key, msgpack-encoded: `modules/store.py: record_bytes`). `verify_holder`
+  reads integer tables only: no proof is made for a record table.
 - Every other field's root is a SHA-256 of its canonical bytes (`state/commitment.py`), given in a proof as
   the leaf itself.
 """

@@ -12,6 +12,7 @@ in ``[eta, expires)``; governance's own parameters within their bounds.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 from stakework.modules.governance.host import voting_power_of
 from stakework.modules.governance.state import LIVE, MAX_LIVE_PROPOSALS, Checkpoint, GovernanceState, Status, get_own
@@ -19,7 +20,7 @@ from stakework.modules.governance.votes import current_votes, delegate_of, expec
 from stakework.modules.host import ModuleHost
 
 
-def _ordered(name: str, checkpoints: list[Checkpoint]) -> list[str]:
+def _ordered(name: str, checkpoints: Sequence[Checkpoint]) -> list[str]:
     problems = []
     if any(a.epoch >= b.epoch for a, b in itertools.pairwise(checkpoints)):
         problems.append(f"{name}: checkpoint epochs not strictly increasing")

@@ -14,7 +14,7 @@ from stakework.modules.arith import BPS
 from stakework.modules.governance import MODULE
 from stakework.modules.governance.host import ParameterSpec
 from stakework.modules.governance.messages import Action
-from stakework.modules.shares import HolderTables, ShareMap
+from stakework.modules.shares import HolderTables, ShareMap, record_table
 
 MAINNET_EPOCHS_PER_DAY = 225
 """Epochs of 32 slots of 12 s in a day: the unit Bravo's and the Timelock's bounds are converted with."""
@@ -60,7 +60,12 @@ class Bounds(msgspec.Struct, array_like=True, frozen=True):
     maximum: int
 
 
-class Proposal(msgspec.Struct, kw_only=True):
+class Proposal(HolderTables, kw_only=True):
+    """``receipts`` is a record table (:class:`~stakework.modules.shares.HolderTables`): committed as its own bucketed
+    tree, so a vote re-hashes the voter's bucket, not every receipt."""
+
+    record_tables = ("receipts",)
+
     id: int
     proposer: bytes
     actions: list[Action]
@@ -87,7 +92,7 @@ class Proposal(msgspec.Struct, kw_only=True):
     expires: int = 0
     """0 until queued; then the first epoch it may no longer execute (``eta + grace_period`` at queueing)."""
     executed_epoch: int = 0
-    receipts: dict[bytes, Receipt] = msgspec.field(default_factory=dict)
+    receipts: dict[bytes, Receipt] = msgspec.field(default_factory=record_table)
 
 
 class GovernanceParams(msgspec.Struct, kw_only=True):
@@ -120,10 +125,13 @@ OWN_DOCS: dict[str, str] = {
 
 
 class GovernanceState(HolderTables, kw_only=True):
-    """``balances`` and ``latest_proposal`` are holder tables (:class:`~stakework.modules.shares.HolderTables`): each
-    committed as its own bucketed tree, so a block that changes one holder re-hashes that holder's bucket."""
+    """``balances`` and ``latest_proposal`` are holder tables, ``delegates`` and ``checkpoints`` record tables
+    (:class:`~stakework.modules.shares.HolderTables`): each committed as its own bucketed tree, so a block that
+    changes one holder re-hashes that holder's bucket. A record is immutable (a delegatee, a tuple of frozen
+    checkpoints): a change replaces it."""
 
     holder_tables = ("balances", "latest_proposal")
+    record_tables = ("delegates", "checkpoints")
 
     params: GovernanceParams
     bounds: dict[str, Bounds]
@@ -131,10 +139,11 @@ class GovernanceState(HolderTables, kw_only=True):
     least 1: no zero voting delay (a vote in the snapshot's epoch), voting period, timelock or grace period."""
     balances: dict[bytes, int] = msgspec.field(default_factory=ShareMap)
     """Each holder's staked balance as last reported by the host (zero balances are dropped)."""
-    delegates: dict[bytes, bytes] = msgspec.field(default_factory=dict)
+    delegates: dict[bytes, bytes] = msgspec.field(default_factory=record_table)
     """Holder -> delegatee, for holders who delegate to someone else (absent: the holder votes its own balance)."""
-    checkpoints: dict[bytes, list[Checkpoint]] = msgspec.field(default_factory=dict)
-    """Delegatee -> its votes over time, epochs strictly increasing (Comp ``checkpoints``)."""
+    checkpoints: dict[bytes, tuple[Checkpoint, ...]] = msgspec.field(default_factory=record_table)
+    """Delegatee -> its votes over time, epochs strictly increasing (Comp ``checkpoints``); a tuple, replaced whole
+    when it changes (msgpack and JSON encode it as the list it once was)."""
     total_checkpoints: list[Checkpoint] = msgspec.field(default_factory=list)
     """The total voting power over time (for the threshold and the quorum)."""
     proposals: dict[int, Proposal] = msgspec.field(default_factory=dict)

@@ -16,13 +16,14 @@ affected, so moving stake or delegation between voters never lets the same stake
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 
 from stakework.modules.arith import BPS, Rounding, mul_div
 from stakework.modules.governance.errors import CheckpointError
 from stakework.modules.governance.state import Checkpoint, GovernanceState, Proposal, Status
 
 
-def value_at(checkpoints: list[Checkpoint], epoch: int) -> int:
+def value_at(checkpoints: Sequence[Checkpoint], epoch: int) -> int:
     """The votes of the last checkpoint at or before ``epoch`` (0 before the first): Comp ``getPriorVotes``."""
     i = bisect_right(checkpoints, epoch, key=lambda c: c.epoch)
     return checkpoints[i - 1].votes if i else 0
@@ -31,7 +32,7 @@ def value_at(checkpoints: list[Checkpoint], epoch: int) -> int:
 def votes_at(state: GovernanceState, account: bytes, epoch: int) -> int:
     """``account``'s voting power (its own undelegated balance plus what is delegated to it) at the end of
     ``epoch``."""
-    return value_at(state.checkpoints.get(account, []), epoch)
+    return value_at(state.checkpoints.get(account, ()), epoch)
 
 
 def total_at(state: GovernanceState, epoch: int) -> int:
@@ -92,7 +93,16 @@ def _write(checkpoints: list[Checkpoint], epoch: int, votes: int) -> None:
         checkpoints.append(Checkpoint(epoch, votes))
 
 
-def _check_epoch(checkpoints: list[Checkpoint], epoch: int) -> None:
+def _written(checkpoints: tuple[Checkpoint, ...], epoch: int, votes: int) -> tuple[Checkpoint, ...]:
+    """`_write` for a delegatee's checkpoints, a record (immutable): the new tuple."""
+    if checkpoints and checkpoints[-1].epoch == epoch:
+        return (*checkpoints[:-1], Checkpoint(epoch, votes))
+    if not checkpoints or checkpoints[-1].votes != votes:
+        return (*checkpoints, Checkpoint(epoch, votes))
+    return checkpoints
+
+
+def _check_epoch(checkpoints: Sequence[Checkpoint], epoch: int) -> None:
     if checkpoints and epoch < checkpoints[-1].epoch:
         raise CheckpointError(
             f"a change of voting power recorded for epoch {epoch}, after one for epoch {checkpoints[-1].epoch}"
@@ -105,14 +115,14 @@ def move_votes(state: GovernanceState, epoch: int, src: bytes | None, dst: bytes
     if amount == 0 or src == dst:
         return
     for account in (src, dst):
-        _check_epoch(state.checkpoints.get(account, []) if account is not None else state.total_checkpoints, epoch)
+        _check_epoch(state.checkpoints.get(account, ()) if account is not None else state.total_checkpoints, epoch)
     if src is not None:
-        cps = state.checkpoints.setdefault(src, [])
+        cps = state.checkpoints.get(src, ())
         # equivalent mutant (const 0 to -1|const 0 to 1): votes leave only an account that has them: cps is not empty
-        _write(cps, epoch, (cps[-1].votes if cps else 0) - amount)
+        state.checkpoints[src] = _written(cps, epoch, (cps[-1].votes if cps else 0) - amount)
     if dst is not None:
-        cps = state.checkpoints.setdefault(dst, [])
-        _write(cps, epoch, (cps[-1].votes if cps else 0) + amount)
+        cps = state.checkpoints.get(dst, ())
+        state.checkpoints[dst] = _written(cps, epoch, (cps[-1].votes if cps else 0) + amount)
     if src is None or dst is None:
         total = state.total_checkpoints[-1].votes if state.total_checkpoints else 0
         _write(state.total_checkpoints, epoch, total + (amount if src is None else -amount))

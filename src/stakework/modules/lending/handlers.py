@@ -22,9 +22,11 @@ Rules (anchors: Aave v3 ``SupplyLogic``, ``BorrowLogic``, ``LiquidationLogic``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from stakework.modules.arith import BPS, Rounding, mul_div
 from stakework.modules.host import ModuleHost
@@ -202,7 +204,7 @@ def account_values(
     supply: dict[str, int] | None = None,
     debt: dict[str, int] | None = None,
     emode: bool | None = None,
-    collateral_off: list[str] | None = None,
+    collateral_off: Sequence[str] | None = None,
 ) -> AccountValues:
     """``account``'s values now, or after a change: ``supply`` / ``debt`` give a market's balance afterwards,
     ``emode`` and ``collateral_off`` its settings afterwards."""
@@ -428,7 +430,7 @@ def handle_set_collateral(state: LendingState, host: ModuleHost, sender: bytes, 
         after = account_values(state, sender, prices(state, host), collateral_off=off)
         if not after.healthy():
             raise _hf_refusal(after, f"turning off {msg.market} as collateral")
-    _set_config(state, sender, UserConfig(emode=cfg.emode, collateral_off=sorted(off)))
+    _set_config(state, sender, msgspec.structs.replace(cfg, collateral_off=tuple(sorted(off))))
 
 
 def handle_set_emode(state: LendingState, host: ModuleHost, sender: bytes, msg: SetEmode) -> None:
@@ -438,7 +440,7 @@ def handle_set_emode(state: LendingState, host: ModuleHost, sender: bytes, msg: 
         after = account_values(state, sender, prices(state, host), emode=msg.enabled)
         if not after.healthy():
             raise _hf_refusal(after, "leaving e-mode" if cfg.emode else "entering e-mode")
-    _set_config(state, sender, UserConfig(emode=msg.enabled, collateral_off=list(cfg.collateral_off)))
+    _set_config(state, sender, msgspec.structs.replace(cfg, emode=msg.enabled))
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from stakework.modules.arith import Rounding
 from stakework.modules.lending.errors import UnknownEntity
 from stakework.modules.lending.parameters import LendingParameters, check_parameters
 from stakework.modules.lending.ray import RAY, from_u128, ray_mul, to_u128
-from stakework.modules.shares import HolderTables, ShareMap
+from stakework.modules.shares import HolderTables, ShareMap, record_table
 from stakework.spec.presets import Preset
 
 BAD_DEBT_HISTORY = 64
@@ -99,15 +99,21 @@ class BadDebt(msgspec.Struct, kw_only=True):
     """What the safety module covered at once (the rest is retried each epoch)."""
 
 
-class UserConfig(msgspec.Struct, kw_only=True):
-    """A user's settings when they differ from the default (every supply counts as collateral; no e-mode)."""
+class UserConfig(msgspec.Struct, kw_only=True, frozen=True):
+    """A user's settings when they differ from the default (every supply counts as collateral; no e-mode). A record
+    of :attr:`LendingState.users` (a record table): immutable, replaced whole when a setting changes."""
 
     emode: bool = False
-    collateral_off: list[str] = msgspec.field(default_factory=list)
+    collateral_off: tuple[str, ...] = ()
     """Markets whose supply does not count as collateral (Aave ``UserConfigurationMap``)."""
 
 
-class LendingState(msgspec.Struct, kw_only=True):
+class LendingState(HolderTables, kw_only=True):
+    """``users`` is a record table (:class:`~stakework.modules.shares.HolderTables`): committed as its own bucketed
+    tree, so a block that changes one user's settings re-hashes that user's bucket."""
+
+    record_tables = ("users",)
+
     governance: bytes
     """The governance executor: may send ``lending.set_parameters`` (the governance module sets them too)."""
     treasury: bytes
@@ -117,7 +123,7 @@ class LendingState(msgspec.Struct, kw_only=True):
     params: LendingParameters = msgspec.field(default_factory=LendingParameters)
     swk: Market = msgspec.field(default_factory=lambda: Market(asset="swk"))
     stswk: Market = msgspec.field(default_factory=lambda: Market(asset="stswk"))
-    users: dict[bytes, UserConfig] = msgspec.field(default_factory=dict)
+    users: dict[bytes, UserConfig] = msgspec.field(default_factory=record_table)
     oracle_anchor: int = 0
     """The stSWK exchange rate the oracle last accepted (SWK per share x 10^18; 0: none yet): the next epoch's rate
     may exceed it by at most ``oracle_max_growth_ppb`` per epoch (Aave CAPO)."""
