@@ -3,6 +3,7 @@ in every enabled module (each module's page provides its rows)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from stakework.api.errors import ApiError
@@ -10,13 +11,30 @@ from stakework.api.routes.stakework import account
 from stakework.api.schemas.encoding import parse_bytes
 from stakework.crypto.ed25519 import address_of
 from stakework.web.app import Body, PageError
-from stakework.web.html import PageContext, dl, join, link, short, table, tag
+from stakework.web.html import Markup, PageContext, dl, join, link, short, table, tag
 from stakework.web.pages import modules
 from stakework.web.pages.chain import _payload_kind, hexs, recent_blocks
 
 TOP_ACCOUNTS = 50
 SCAN_BLOCKS = 512
 """Recent canonical blocks searched for an account's transactions."""
+PROOF_MESSAGES = (
+    "checking",
+    "verified",
+    "failed",
+    "could_not",
+    "balance",
+    "nonce",
+    "shares",
+    "root_label",
+    "slot",
+    "slot_said",
+    "source",
+    "source_node",
+    "source_pasted",
+    "claim",
+)
+"""The proof panel's words the script shows (`static/proofs.js`), handed over in the page's language."""
 
 
 def accounts_page(ctx: PageContext, view: Any) -> Body:
@@ -103,4 +121,39 @@ def account_page(ctx: PageContext, view: Any, address: str) -> Body:
         parts.append(table(headers, tx_rows, cls="data"))
     else:
         parts.append(tag("p", m.t("accounts.no_transactions", n=SCAN_BLOCKS)))
-    return m.t("accounts.one"), join(parts)
+    parts.append(proof_panel(ctx, view, addr))
+    return m.t("accounts.one"), join(parts), ("/static/proofs.js",)
+
+
+def proof_panel(ctx: PageContext, view: Any, addr: bytes) -> Markup:
+    """The "Proof" panel: a button that has the browser fetch the account's proofs (and its stSWK proof when the
+    liquid module runs) and verify them against a state root, the node's head root or one the user pastes
+    (`static/proofs.js`; docs/web.md, "Proofs checked in the browser"). Nothing is fetched until it is pressed."""
+    m = ctx.m
+    with view.lock:
+        liquid = "liquid" in view.chain.head_state.modules.enabled()
+    return tag(
+        "section",
+        tag("h2", m.t("proof.title"), id="proof"),
+        tag("p", m.t("proof.intro")),
+        tag("p", m.t("proof.trust")),
+        tag("label", m.t("proof.root_input"), for_="trusted-root"),
+        " ",
+        tag(
+            "input",
+            id="trusted-root",
+            name="trusted-root",
+            type="text",
+            placeholder="0x…",
+            size="70",
+            spellcheck="false",
+        ),
+        " ",
+        tag("button", m.t("proof.button"), id="verify-proof", type="button"),
+        tag("div", cls="proof-result", role="status", aria_live="polite"),
+        cls="proof-panel",
+        aria_labelledby="proof",
+        data_address=hexs(addr),
+        data_liquid="1" if liquid else None,
+        data_msgs=json.dumps({key: m.t(f"proof.{key}") for key in PROOF_MESSAGES}, ensure_ascii=False),
+    )
