@@ -555,6 +555,26 @@ def _record_leaf(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
     return _sha(b"".join([_record_entry(h, table[h]) for h in holders])).digest()
 
 
+def _sorted_holders(
+    holders: list[bytes], width: int
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.uint8], npt.NDArray[np.int64]]:
+    """Holders all of `width` bytes sorted with numpy: (the order that sorts them, their bytes in that order as rows,
+    bucket b's holders are rows offsets[b] to offsets[b + 1])."""
+    n = len(holders)
+    raw = np.frombuffer(b"".join(holders), dtype=np.uint8).reshape(n, width)
+    padded = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
+    padded[:, :width] = raw
+    words = padded.view(">u8")  # byte order is the order of these big-endian words, first word first
+    order = np.argsort(words[:, 0], kind="stable")
+    first = words[order, 0]
+    if words.shape[1] > 1 and bool((first[1:] == first[:-1]).any()):
+        order = np.lexsort(words.T[::-1])  # holders sharing their first 8 bytes: sort on every word
+    ordered = raw[order]
+    buckets = (ordered[:, 0].astype(np.int64) << 8) | ordered[:, 1]
+    offsets = np.searchsorted(buckets, np.arange(_BUCKETS + 1, dtype=np.int64)).astype(np.int64)
+    return order, ordered, offsets
+
+
 class ShareTree:
     """One share ledger's holder table as a tree (shaped like the accounts'): 2**16 buckets by the holder's first
     16 bits, a bucket's leaf the SHA-256 of its entries sorted by holder (`_holder_entry`), a 16-ary tree of height
@@ -641,17 +661,7 @@ class ShareTree:
             return set(self.members)
         # All holders of one width (addresses): sorted and hashed with numpy, one SHA-256 call per bucket.
         n = len(holders)
-        raw = np.frombuffer(b"".join(holders), dtype=np.uint8).reshape(n, width)
-        padded = np.zeros((n, -(-width // 8) * 8), dtype=np.uint8)
-        padded[:, :width] = raw
-        words = padded.view(">u8")  # byte order is the order of these big-endian words, first word first
-        order = np.argsort(words[:, 0], kind="stable")
-        first = words[order, 0]
-        if words.shape[1] > 1 and bool((first[1:] == first[:-1]).any()):
-            order = np.lexsort(words.T[::-1])  # holders sharing their first 8 bytes: sort on every word
-        ordered = raw[order]
-        buckets = (ordered[:, 0].astype(np.int64) << 8) | ordered[:, 1]
-        offsets = np.searchsorted(buckets, np.arange(_BUCKETS + 1, dtype=np.int64)).astype(np.int64)
+        order, ordered, offsets = _sorted_holders(holders, width)
         self.base = (ordered.tobytes(), width, offsets)
         record = 1 + width + 8
         entries = np.empty((n, record), dtype=np.uint8)
@@ -750,6 +760,27 @@ class RecordTree(ShareTree):
     @staticmethod
     def _entry(holder: Any, value: Any) -> bytes:
         return _record_entry(holder, value)
+
+    def _rebuild(self, table: dict[bytes, Any]) -> set[int]:
+        """Every bucket from the whole table (each record encoded once); returns the buckets whose leaves were set."""
+        holders = list(table)
+        width = len(holders[0]) if holders else 0
+        if not (2 <= width <= 255 and set(map(type, holders)) == {bytes} and set(map(len, holders)) == {width}):
+            return super()._rebuild(table)  # holders of several widths (or none): bucket by bucket
+        self.layers = [{} for _ in range(ACCOUNT_HEIGHT + 1)]
+        self.members, self.count = {}, len(table)
+        order, ordered, offsets = _sorted_holders(holders, width)
+        blob = ordered.tobytes()
+        self.base = (blob, width, offsets)
+        values = list(table.values())
+        entries = [_record_entry(blob[i * width : (i + 1) * width], values[j]) for i, j in enumerate(order.tolist())]
+        leaf = self.layers[0]
+        present = np.flatnonzero(offsets[1:] > offsets[:-1])
+        for bucket, lo, hi in zip(
+            present.tolist(), offsets[present].tolist(), offsets[present + 1].tolist(), strict=True
+        ):
+            leaf[bucket] = _sha(b"".join(entries[lo:hi])).digest()
+        return set(present.tolist())
 
     @staticmethod
     def _leaf(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
