@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import struct
 from collections.abc import Callable, Iterator
@@ -315,7 +316,7 @@ JS_READ = """(items) => {
         if (v === null) return ["nil"];
         if (typeof v === "boolean") return ["bool", v];
         if (typeof v === "bigint") return ["int", v.toString()];
-        if (typeof v === "number") return ["float", bits(v)];
+        if (typeof v === "number") return ["float", Number.isNaN(v) ? "nan" : bits(v)];
         if (typeof v === "string") return ["str", v];
         if (v instanceof Uint8Array) return ["bin", StakeworkProofs.toHex(v).slice(2)];
         if (Array.isArray(v)) return ["arr", v.map(tagged)];
@@ -336,8 +337,8 @@ def _tagged(v: object) -> object:
         return ["bool", v]
     if isinstance(v, int):
         return ["int", str(v)]
-    if isinstance(v, float):
-        return ["float", struct.pack(">d", v).hex()]
+    if isinstance(v, float):  # (any NaN alike: JS quiets a signalling NaN's payload)
+        return ["float", "nan" if math.isnan(v) else struct.pack(">d", v).hex()]
     if isinstance(v, str):
         return ["str", v]
     if isinstance(v, bytes):
@@ -368,10 +369,12 @@ def _random_value(rng: random.Random, depth: int) -> object:
         return "".join(rng.choice("aZ9 .éß質押驗證🙂\u0000") for _ in range(n))
     if kind == "bin":
         return rng.randbytes(rng.choice([0, 1, 32, 255, 256, 300]))
-    n = rng.choice([0, 1, 15, 16, 17])
+    n = rng.choice([0, 1, 15, 16, 17] if depth < 2 else [0, 1, 2, 3])  # fix and 16-bit sizes, kept small
     if kind == "list":
         return [_random_value(rng, depth + 1) for _ in range(n)]
-    keys: list[object] = list({rng.choice([str(rng.randint(0, 99)), rng.randint(-50, 2**40)]) for _ in range(n)})
+    keys: list[object] = list(
+        dict.fromkeys(rng.choice([str(rng.randint(0, 99)), rng.randint(-50, 2**40)]) for _ in range(n))
+    )
     return {k: _random_value(rng, depth + 1) for k in keys}
 
 
