@@ -532,7 +532,7 @@ def test_account_page__altered_balance__does_not_verify(page: Any, node_url: str
 def test_account_page__altered_chunk_byte__does_not_verify(page: Any, node_url: str) -> None:
     def flip(d: dict[str, Any]) -> None:
         path = d["data"]["proof"]["paths"][0]
-        path["chunk"] = _flip(path["chunk"], 30)  # inside the first entry's balance
+        path["chunk"] = _flip(path["chunk"], 22)  # the first entry's balance (bytes 20..27)
 
     _alter(page, flip)
     verdict, text = _press(page, node_url)

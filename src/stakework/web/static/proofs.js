@@ -417,11 +417,12 @@
         claimed(msgs.shares, holder.shares, shares);
       }
       out.textContent = "";
-      var head = document.createElement("p"); head.className = "verdict ok"; head.textContent = msgs.verified;
+      var head = document.createElement("p"); head.className = "verdict ok";
+      var ok = document.createElement("strong"); ok.textContent = msgs.verified; head.append(ok);
       var list = document.createElement("dl"); list.className = "facts";
       row(list, msgs.balance, swk(proven.balance, "SWK"), { value: proven.balance.toString() });
       row(list, msgs.nonce, grouped(proven.nonce), { value: proven.nonce.toString() });
-      if (shares !== null) { row(list, msgs.shares, swk(shares, "stSWK"), { value: shares.toString() }); }
+      if (shares !== null) { row(list, msgs.shares, grouped(shares), { value: shares.toString() }); }  // share units, not stSWK
       row(list, msgs.root_label, stateRoot, { value: stateRoot });
       row(list, msgs.slot, grouped(BigInt(acct.slot)) + " " + msgs.slot_said, { value: String(acct.slot) });
       row(list, msgs.source, pasted ? msgs.source_pasted : msgs.source_node);
