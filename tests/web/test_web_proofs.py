@@ -564,3 +564,16 @@ def test_account_page__another_states_proof_for_a_pasted_root__does_not_verify(p
     page.route("**/v1/proof/account/**", handle)
     verdict, text = _press(page, node_url, root)
     assert verdict == "failed" and f"not {root}" in text, text
+
+
+def test_account_page__pasted_root_the_node_does_not_hold__could_not_check(page: Any, node_url: str) -> None:
+    verdict, text = _press(page, node_url, "0x" + "ab" * 32)
+    assert verdict == "error" and "could not check" in text and "does NOT verify" not in text, text
+
+
+def test_account_page__pasted_root_malformed__refused_before_asking_the_node(page: Any, node_url: str) -> None:
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    verdict, text = _press(page, node_url, "0x1234")
+    assert verdict == "error" and "could not check" in text and "32 bytes" in text, text
+    assert not [r for r in requests if "/v1/proof/" in r]

@@ -9,6 +9,8 @@
 //   tableSteps: [["key", "ledger"], ["key", "shares"]] (liquid's stSWK).
 // StakeworkProofs.readSummary(bytes) -> the decoded msgpack value (ints BigInt, floats Number, str string,
 //   bin Uint8Array, arrays Array, maps Map).
+// Reading the JSON is a little stricter than proof_from_json (no spaces inside hex, an index or count must be an
+// integer or a string of digits, not 5.0): a malformed proof Python would read is refused, never the reverse.
 "use strict";
 (function (root) {
   var ARITY = 16;
@@ -377,7 +379,7 @@
   async function getJson(url) {
     var r = await fetch(url, { headers: { Accept: "application/json" } });
     var answer = await r.json().catch(function () { return {}; });
-    if (!r.ok) { throw Object.assign(new Error((answer.message || "HTTP " + r.status) + " (" + url + ")"), { fetching: true }); }
+    if (!r.ok) { throw Object.assign(new Error((answer.message || "HTTP " + r.status) + " (" + url + ")"), { unchecked: true }); }
     return answer.data;
   }
   function claimed(name, said, proven) {
@@ -400,8 +402,10 @@
       var pasted = document.getElementById("trusted-root").value.trim();
       var stateRoot;
       if (pasted) {
-        stateRoot = toHex(unhex(pasted, msgs.root_label));
-        if (stateRoot.length !== 66) { fail(msgs.root_label + ": 32 bytes (0x and 64 hex digits)"); }
+        if (!/^0x[0-9a-fA-F]{64}$/.test(pasted)) {
+          throw Object.assign(new Error(msgs.root_label + ": 32 bytes (0x and 64 hex digits)"), { unchecked: true });
+        }
+        stateRoot = pasted.toLowerCase();
       } else {
         stateRoot = (await getJson("/eth/v1/beacon/states/head/root")).root;
       }
@@ -432,10 +436,10 @@
       out.textContent = "";
       var bad = document.createElement("p"); bad.className = "verdict bad";
       var strong = document.createElement("strong");
-      strong.textContent = (err.fetching ? msgs.could_not : msgs.failed) + ": " + String(err.message || err);
+      strong.textContent = (err.unchecked ? msgs.could_not : msgs.failed) + ": " + String(err.message || err);
       bad.append(strong);
       out.append(bad);
-      out.dataset.verdict = err.fetching ? "error" : "failed";
+      out.dataset.verdict = err.unchecked ? "error" : "failed";
       out.classList.add("error");
     } finally {
       button.disabled = false;
