@@ -1,5 +1,6 @@
 """Accounts: the largest balances, and one account's balance, nonce, validators, recent transactions and positions
-in every enabled module (each module's page provides its rows)."""
+in every enabled module (each module's page provides its rows), with a panel that verifies the balance, nonce and
+stSWK shares with Merkle proofs in the browser (`static/proofs.js`)."""
 
 from __future__ import annotations
 
