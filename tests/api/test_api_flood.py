@@ -1,5 +1,5 @@
 """The slot loop keeps proposing while the API is flooded (issue #12, item 6: 5,000 event streams stalled
-finality). Counted in blocks: a devnet on the wall clock (0.6 s slots) runs 20 slots while another process opens
+finality). Counted in blocks: a devnet on the wall clock (1 s slots) runs 20 slots while another process opens
 5,000 event streams and sends requests back to back; every one of the 20 slots must have its block (a slot loop
 that falls behind the clock skips slots). Before the stream cap and the slot gate, 18 of 38 slots were skipped."""
 
@@ -21,7 +21,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("devnet-clock")]  # one w
 SLOTS = 20
 STREAMS = 5000
 WORKERS = 16
-SECONDS = 0.6
+SECONDS = 1.0
+"""(0.6 s before: on the loaded 2-core CI machine, with the other test worker busy, a slot was now and then late
+without the flood at fault; the starvation this test was written for skipped 18 of 38 slots at 0.6 s.)"""
 
 
 def test_api_flooded__every_slot_still_proposed(tmp_path: Path) -> None:
