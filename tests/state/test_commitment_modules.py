@@ -8,6 +8,7 @@ The holder tables' trees: tests/state/test_commitment_share_maps.py."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -339,6 +340,34 @@ USERS = [bytes([i, 7 * i % 256]) + bytes(18) for i in range(1, 41)]
 """Users of distinct first two bytes: each is alone in its bucket of every holder table."""
 
 
+@contextlib.contextmanager
+def _watched(monkeypatch: pytest.MonkeyPatch, leaf: str) -> Iterator[tuple[list[list[bytes]], list[Any]]]:
+    """While inside: the holders of every bucket hashed through `commitment.<leaf>` (`_bucket_leaf`: integer
+    tables, `_record_leaf`: record tables), and every summary encoded canonically; a holder table rebuilt whole
+    fails the test."""
+    hashed: list[list[bytes]] = []
+    encoded: list[Any] = []
+    real_leaf = getattr(commitment, leaf)
+    real_encode = commitment.canonical_summary_bytes
+
+    def counting(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
+        hashed.append(list(holders))
+        return bytes(real_leaf(table, holders))
+
+    def refuse(self: commitment.ShareTree, table: dict[bytes, Any]) -> set[int]:
+        raise AssertionError(f"a holder table of {len(table)} holders was rebuilt whole")
+
+    def encoding(summary: Any) -> bytes:
+        encoded.append(summary)
+        return real_encode(summary)
+
+    with monkeypatch.context() as m:
+        m.setattr(commitment, leaf, counting)
+        m.setattr(commitment.ShareTree, "_rebuild", refuse)
+        m.setattr(commitment, "canonical_summary_bytes", encoding)
+        yield hashed, encoded
+
+
 def _crowded_state() -> BeaconState:
     """Every user supplied and borrowed in lending's SWK market and staked in safety's SWK vault (so is in
     governance's balances); hashed once: every holder table has its tree."""
@@ -370,27 +399,7 @@ def test_root__one_lending_or_safety_or_governance_user_changed__only_that_users
     state = _crowded_state()
     if on == "a copy":
         state = state.copy()
-    hashed: list[list[bytes]] = []
-    real = commitment._bucket_leaf
-
-    def counting(table: dict[bytes, int], holders: list[bytes]) -> bytes:
-        hashed.append(list(holders))
-        return real(table, holders)
-
-    def refuse(self: commitment.ShareTree, table: dict[bytes, int]) -> set[int]:
-        raise AssertionError(f"a holder table of {len(table)} holders was rebuilt whole")
-
-    encoded: list[Any] = []
-    real_encode = commitment.canonical_summary_bytes
-
-    def encoding(summary: Any) -> bytes:
-        encoded.append(summary)
-        return real_encode(summary)
-
-    with monkeypatch.context() as m:
-        m.setattr(commitment, "_bucket_leaf", counting)
-        m.setattr(commitment.ShareTree, "_rebuild", refuse)
-        m.setattr(commitment, "canonical_summary_bytes", encoding)
+    with _watched(monkeypatch, "_bucket_leaf") as (hashed, encoded):
         process_module_message(state, USERS[7], message)
         root = hash_state(state)
     assert hashed == [[USERS[7]]] * tables  # one bucket (the user's, alone in it) per table the message wrote
@@ -437,27 +446,7 @@ def test_root__one_governance_or_lending_record_changed__only_that_users_record_
     hash_state(state)
     if on == "a copy":
         state = state.copy()
-    hashed: list[list[bytes]] = []
-    real = commitment._record_leaf
-
-    def counting(table: dict[bytes, Any], holders: list[bytes]) -> bytes:
-        hashed.append(list(holders))
-        return real(table, holders)
-
-    def refuse(self: commitment.ShareTree, table: dict[bytes, Any]) -> set[int]:
-        raise AssertionError(f"a holder table of {len(table)} holders was rebuilt whole")
-
-    encoded: list[Any] = []
-    real_encode = commitment.canonical_summary_bytes
-
-    def encoding(summary: Any) -> bytes:
-        encoded.append(summary)
-        return real_encode(summary)
-
-    with monkeypatch.context() as m:
-        m.setattr(commitment, "_record_leaf", counting)
-        m.setattr(commitment.ShareTree, "_rebuild", refuse)
-        m.setattr(commitment, "canonical_summary_bytes", encoding)
+    with _watched(monkeypatch, "_record_leaf") as (hashed, encoded):
         process_module_message(state, USERS[7], message)
         root = hash_state(state)
     assert sorted(hashed) == sorted(records)
