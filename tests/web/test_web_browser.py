@@ -15,22 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from browser_support import launched, playwright_or_skip
 from typer.testing import CliRunner
 
 from stakework.cli.main import app as cli_app
 from stakework.crypto.ed25519 import devnet_account_key
 from support.module_cli import devnet_process
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 PAGES = [
     "/",
     "/blocks",
@@ -47,16 +38,7 @@ PAGES = [
 WAIT_MS = 60_000
 """Upper bound of a wait for the page (a safety net: each wait ends as soon as its condition holds)."""
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` (and fonts-noto-cjk for zh-TW) "
-        "to run the browser tests",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="Playwright for Python is missing: pip install -e '.[dev]' (or pip install playwright)",
-)
+sync_api = playwright_or_skip(" (and fonts-noto-cjk for zh-TW)")
 
 pytestmark = pytest.mark.xdist_group("web_browser")
 
@@ -75,10 +57,8 @@ def node_url(devnet: tuple[str, Path]) -> str:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched(sync_api) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from browser_support import launched, playwright_or_skip
 
 import stakework.web
 from stakework.crypto.ed25519 import devnet_account_key
@@ -37,8 +38,6 @@ from stakework.state.root import hash_state, prove_account, prove_holder
 from stakework.transition.genesis import devnet_genesis
 from support.module_cli import devnet_process
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 WAIT_MS = 90_000
 """Upper bound of a wait (a safety net for a loaded machine: each wait ends as soon as its condition holds)."""
 PROOFS_JS = Path(stakework.web.__file__).parent / "static" / "proofs.js"
@@ -49,25 +48,15 @@ ALICE = bytes.fromhex("11" * 20)
 NEIGHBOUR = bytes.fromhex("11" * 19 + "12")  # ALICE's bucket
 STRANGER = bytes.fromhex("77" * 20)  # in no table, no account
 
-if not Path(CHROMIUM).exists():
-    pytest.skip(
-        f"no Chromium at {CHROMIUM}: install it with `apt-get install chromium` to run the browser tests",
-        allow_module_level=True,
-    )
-sync_api = pytest.importorskip(
-    "playwright.sync_api",
-    reason="Playwright for Python is missing: pip install -e '.[dev]' (or pip install playwright)",
-)
+sync_api = playwright_or_skip("")
 
 pytestmark = pytest.mark.xdist_group("web_browser")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launched(sync_api) as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
