@@ -256,27 +256,25 @@ def _plan(cls: type) -> tuple[tuple[str, str, int], ...] | None:
     tables = set(cls.holder_tables) if issubclass(cls, HolderTables) else set()
     records = set(cls.record_tables) if issubclass(cls, HolderTables) else set()
     fields = {f.name: f for f in info.fields}
-    for name in records:
-        f = fields.get(name)
-        if (
-            f is None
-            or not isinstance(f.type, mi.DictType)
-            or not isinstance(f.type.key_type, mi.BytesType)
-            or not immutable_type(f.type.value_type)
-        ):
-            raise TypeError(
-                f"{cls.__name__}.record_tables names {name!r}, which is no dict[bytes, T] field with T immutable (a "
-                "tuple, a frozen struct, bytes...)"
-            )
-    for name in tables:
-        f = fields.get(name)
-        if (
-            f is None
-            or not isinstance(f.type, mi.DictType)
-            or not isinstance(f.type.key_type, mi.BytesType)
-            or not isinstance(f.type.value_type, mi.IntType)
-        ):
-            raise TypeError(f"{cls.__name__}.holder_tables names {name!r}, which is no dict[bytes, int] field")
+    kinds: tuple[tuple[set[str], Callable[[Any], bool], str, str], ...] = (
+        (
+            records,
+            immutable_type,
+            "record_tables",
+            "dict[bytes, T] field with T immutable (a tuple, a frozen struct, bytes...)",
+        ),
+        (tables, lambda t: isinstance(t, mi.IntType), "holder_tables", "dict[bytes, int] field"),
+    )
+    for names, value_ok, declared_in, expected in kinds:
+        for name in names:
+            f = fields.get(name)
+            if (
+                f is None
+                or not isinstance(f.type, mi.DictType)
+                or not isinstance(f.type.key_type, mi.BytesType)
+                or not value_ok(f.type.value_type)
+            ):
+                raise TypeError(f"{cls.__name__}.{declared_in} names {name!r}, which is no {expected}")
     return tuple(
         (
             f.name,
