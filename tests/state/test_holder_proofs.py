@@ -240,3 +240,20 @@ def test_cli_proof_holder__verify_and_a_tampered_saved_proof(node, tmp_path: Pat
     unknown = runner.invoke(proof_app, ["holder", "liquid", address, "--node", url, "--table", "nope"])
     said = unknown.output + str(unknown.exception)  # (the stakework entry point prints the node's refusal)
     assert unknown.exit_code != 0 and "no holder table 'nope'; its tables: ledger.shares" in said
+
+
+@pytest.mark.parametrize("kind", ["account", "holder"])
+def test_cli_proof__saved_file_nested_too_deep_or_not_a_proof__refused_without_a_traceback(
+    tmp_path: Path, kind: str
+) -> None:
+    root = "0x" + "00" * 32
+    args = ["account", "0x" + ALICE.hex()] if kind == "account" else ["holder", "liquid", "0x" + ALICE.hex()]
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    result = CliRunner().invoke(proof_app, [*args, "--from", str(deep), "--root", root])
+    assert result.exit_code == 2 and "nested too deep" in result.output, result.output
+    for doc in ({"data": {"proof": None}}, {"data": {"proof": {"module": {"summary": "0x" + "dc" * 3}}}}):
+        odd = tmp_path / "odd.json"
+        odd.write_text(json.dumps(doc))
+        result = CliRunner().invoke(proof_app, [*args, "--from", str(odd), "--root", root])
+        assert result.exit_code == 2 and "does NOT verify" in result.output, result.output

@@ -49,6 +49,8 @@ def _answer(path: str, node: str, source: Path | None) -> dict[str, Any]:
             fail(f"{source}: cannot read ({exc.strerror or exc})")
         except ValueError as exc:
             fail(f"{source}: not JSON ({exc})")
+        except RecursionError:
+            fail(f"{source}: not a proof answer (JSON nested too deep to read)")
         data = doc.get("data") if isinstance(doc, dict) else None
         if not isinstance(data, dict):
             fail(f"{source}: not a proof answer (expected the --json output: an object with `data`)")
