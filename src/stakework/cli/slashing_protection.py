@@ -47,6 +47,8 @@ def import_interchange(
         fail(f"{file}: no such interchange file")
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         fail(f"{file}: not a readable JSON interchange file ({exc})")
+    except RecursionError:
+        fail(f"{file}: not an EIP-3076 interchange file (JSON nested too deep to read)")
     with SlashingProtection(db, root) as sp:
         summary = sp.import_interchange(document, str(file))
     console.print(

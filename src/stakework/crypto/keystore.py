@@ -320,6 +320,11 @@ class Keystore:
             raise KeystoreError(
                 f"{source}: not valid JSON ({exc}); the file is truncated or corrupt — restore it from a backup"
             ) from None
+        except RecursionError:
+            raise KeystoreError(
+                f"{source}: not a keystore (JSON nested too deep to read); the file is corrupt — restore it from a "
+                "backup"
+            ) from None
         return cls.from_dict(obj, source)
 
 

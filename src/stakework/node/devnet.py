@@ -287,9 +287,10 @@ def open_devnet_dir(config: DevnetConfig, *, now: float | None = None) -> Opened
             validators = int(meta["validators"])
             modules = bool(meta.get("modules", False))  # directories made before modules existed have none
             float(meta.get("clock_shift_seconds", 0))
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
             raise DevnetError(
-                f"{meta_path}: unreadable ({exc}); move the data directory away to start afresh"
+                f"{meta_path}: unreadable ({type(exc).__name__}: {str(exc)[:200]}); move the data directory away to "
+                "start afresh"
             ) from None
         if preset_name != config.preset.PRESET_NAME or validators != config.validators:
             raise DevnetError(

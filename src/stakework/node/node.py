@@ -110,6 +110,8 @@ class NetworkGenesis:
             raise NodeError(f"{path}: cannot read the genesis file ({exc.strerror or exc})") from None
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise NodeError(f"{path}: not a stakework network genesis file ({exc})") from None
+        except RecursionError:
+            raise NodeError(f"{path}: not a stakework network genesis file (JSON nested too deep to read)") from None
 
     def write(self, path: Path) -> None:
         write_private_file(path, msgspec.json.encode(self))
@@ -223,8 +225,15 @@ class NodeRunner:
         data.mkdir(parents=True, exist_ok=True)
         meta_path = data / META_FILENAME
         if meta_path.exists():
-            meta = json.loads(meta_path.read_text())
-            if int(meta.get("genesis_time", -1)) != g.genesis_time or int(meta.get("validators", -1)) != g.validators:
+            try:
+                meta = json.loads(meta_path.read_text())
+                known = (int(meta.get("genesis_time", -1)), int(meta.get("validators", -1)))
+            except (OSError, ValueError, TypeError, AttributeError, RecursionError) as exc:
+                raise NodeError(
+                    f"{meta_path}: unreadable ({type(exc).__name__}: {str(exc)[:200]}); the data directory is damaged: "
+                    "move it away and start with a new --data-dir"
+                ) from None
+            if known != (g.genesis_time, g.validators):
                 raise NodeError(
                     f"{data} holds a chain of another genesis (genesis time {meta.get('genesis_time')}, "
                     f"{meta.get('validators')} validators); use a new --data-dir for this network"

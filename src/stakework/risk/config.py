@@ -134,6 +134,8 @@ def load_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {str(p)!r}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"config file {str(p)!r}: TOML nested too deep to read") from None
     for key, value in data.items():
         if key not in CONFIG_SECTIONS:
             raise ConfigError(f"unknown key {key!r} in {str(p)!r}; valid top-level keys: {', '.join(CONFIG_SECTIONS)}")

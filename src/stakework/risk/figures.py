@@ -351,6 +351,8 @@ def load_figures(path: str | Path) -> dict[str, Value]:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise FiguresError(f"figures file {str(p)!r} is not valid JSON: {exc}") from None
+        except RecursionError:
+            raise FiguresError(f"figures file {str(p)!r}: JSON nested too deep to read") from None
         if not isinstance(data, dict):
             raise FiguresError(f"figures file {str(p)!r} must hold a JSON object of name: value")
     else:
@@ -358,6 +360,8 @@ def load_figures(path: str | Path) -> dict[str, Value]:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise FiguresError(f"figures file {str(p)!r} is not valid TOML: {exc}") from None
+        except RecursionError:
+            raise FiguresError(f"figures file {str(p)!r}: TOML nested too deep to read") from None
     return check_figures(data)
 
 

@@ -442,6 +442,8 @@ def _decode_json(raw: bytes, kind: type[Any], path: Path) -> Any:
         raise SnapshotError(f"{path}: {exc}") from None
     except msgspec.DecodeError as exc:
         raise SnapshotError(f"{path}: not valid JSON, the file may be truncated ({exc})") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: not a stakework snapshot (JSON nested too deep to read)") from None
 
 
 @dataclass(frozen=True)
