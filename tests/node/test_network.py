@@ -224,6 +224,18 @@ def test_bad_peer__oversized_frame_garbage_wrong_genesis_bad_signature__dropped_
         peer.receive()
         peer.send(os.urandom(64))
         assert peer.closed_by_node()
+        # 2b. a message nested past the decoder's recursion (an unknown field): refused as undecodable, and the
+        # peer's read loop goes on (it died of the RecursionError before)
+        from stakework.node.p2p.frames import encode_frame
+
+        peer = _RawPeer(net.ports[0])
+        peer.receive()
+        peer.send(_frame(_as_peer(status, b"\x05" * 16)))
+        peer.send(encode_frame(b"\x81\xa1a" + b"\x91" * 100_000 + b"\x01"))
+        peer.send(_frame(messages.Ping(7)))
+        while (reply := peer.receive()) != messages.Pong(7):
+            assert reply is not None and not isinstance(reply, messages.Goodbye), reply
+        peer.close()
         # 3. another chain's Status: goodbye (irrelevant network), then closed
         peer = _RawPeer(net.ports[0])
         peer.receive()

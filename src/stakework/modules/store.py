@@ -153,6 +153,8 @@ def decode_store(raw: bytes) -> ModuleStore:
         )
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise ModuleStoreError(f"unreadable module state: {exc}") from None
+    except RecursionError:
+        raise ModuleStoreError("unreadable module state: nested too deep") from None
 
 
 def store_to_builtins(store: ModuleStore) -> dict[str, Any]:

@@ -599,6 +599,8 @@ def load_binary(path: str | Path, raw: bytes | None = None) -> BeaconState:
         header = msgspec.msgpack.decode(raw[start : start + head_len], type=_BinHeader)
     except (msgspec.ValidationError, msgspec.DecodeError) as exc:
         raise SnapshotError(f"{path}: bad header: {exc}") from None
+    except RecursionError:
+        raise SnapshotError(f"{path}: bad header: nested too deep") from None
     if header.version not in READABLE_VERSIONS:
         raise SnapshotError(f"{path}: snapshot version {header.version} is not supported")
     preset = _preset_from_json(header.preset, where=str(path))

@@ -88,3 +88,21 @@ def test_scores__four_invalid_messages_in_a_row__below_threshold_then_banned() -
     now[0] += 3600
     assert not scores.is_banned(b"p")
     assert scores.score(b"p") == 0.0  # forgiven with time
+
+
+DEEP = b"\x91" * 200_000 + b"\x01"
+"""An array nested 200,000 deep: past msgspec's recursion (it recurses to skip an unknown field)."""
+
+
+def test_decode__a_field_nested_too_deep__message_error_not_recursion_error() -> None:
+    with pytest.raises(messages.MessageError, match="nested too deep"):
+        messages.decode(b"\x81\xa1a" + DEEP)
+    with pytest.raises(messages.MessageError):
+        messages.decode_payload(messages.TOPIC_BLOCK, b"\x81\xa1a" + DEEP)
+
+
+def test_decode_store__nested_too_deep__module_store_error() -> None:
+    from stakework.modules.store import ModuleStoreError, decode_store
+
+    with pytest.raises(ModuleStoreError, match="nested too deep"):
+        decode_store(b"\x81\xa6liquid" + b"\x81\xa1a" + DEEP)

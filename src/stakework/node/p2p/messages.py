@@ -162,6 +162,8 @@ def decode(data: bytes) -> Message:
         return _decoder.decode(data)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise MessageError(f"not a stakework message ({exc})") from None
+    except RecursionError:  # (an unknown field nested past the decoder's recursion: skipping it recurses)
+        raise MessageError("not a stakework message (nested too deep)") from None
 
 
 def decode_payload(topic: str, data: bytes) -> object:
@@ -174,6 +176,8 @@ def decode_payload(topic: str, data: bytes) -> object:
         return msgspec.msgpack.decode(data, type=kind)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise MessageError(f"{topic} payload does not decode ({exc})") from None
+    except RecursionError:
+        raise MessageError(f"{topic} payload does not decode (nested too deep)") from None
 
 
 def message_id(topic: str, data: bytes) -> bytes:

@@ -386,7 +386,7 @@ class Network:
             raise RequestError(f"{peer.name} refused: {response.error}")
         try:
             return [msgspec.msgpack.decode(b, type=SignedBeaconBlock) for b in response.blocks]
-        except (msgspec.DecodeError, msgspec.ValidationError):
+        except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
             if self._penalize(peer, "bad_response"):
                 self._spawn(peer.close(goodbye=messages.GOODBYE_FAULT))
             raise RequestError(f"{peer.name} sent blocks that do not decode") from None
