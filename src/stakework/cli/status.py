@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from stakework.cli.common import console
+from stakework.cli.common import console, fail
 
 
 def status(
@@ -25,10 +25,10 @@ def status(
 
     store = ChainStore.open_readonly(data_dir)
     try:
+        # One read transaction: the head, the checkpoints and the blocks as the node last committed them together
+        # (a head read apart could name a block the node imported after the blocks were read).
         stored = store.load_latest()
-        head = store.head()
-        justified = store.justified_checkpoint()
-        finalized = store.finalized_checkpoint()
+        head, justified, finalized = stored.head, stored.justified, stored.finalized
         blocks = store.block_count()
     finally:
         store.close()
@@ -40,7 +40,10 @@ def status(
             state = parent.copy()
             state_transition(state, signed, verify_signatures=False, validate_result=False)
             states[signed.message.hash_tree_root()] = state
-    state = states.get(head.root, stored.anchor_state)
+    head_state = states.get(head.root)
+    if head_state is None:  # the stored blocks do not reach the recorded head: say so rather than show another state
+        fail(f"{data_dir}: the chain database's head 0x{head.root.hex()} is not reachable from its blocks; run again")
+    state = head_state
     v = state.validators
     epoch = np.uint64(state.current_epoch())
     ctx = EpochContext.build(state)
