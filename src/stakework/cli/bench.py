@@ -8,13 +8,13 @@ import time
 
 import typer
 
-from stakework.cli.common import console, err_console, fail, parse_preset
+from stakework.cli.common import MAX_VALIDATORS, console, err_console, fail, parse_preset
 from stakework.state.beacon_state import BeaconState
 
 app = typer.Typer(help="Benchmarks: median timings on realistic states.", no_args_is_help=True)
 
 
-BLOCK_BENCH_MAX = 4_000_000
+BLOCK_BENCH_MAX = MAX_VALIDATORS
 """The most validators (and accounts) `bench block` builds: ~7 GiB at the peak, a few minutes of set-up."""
 
 
@@ -36,7 +36,9 @@ def _time_reference(state: BeaconState, runs: int) -> float | None:
 
 @app.command("epoch")
 def epoch(
-    validators: int = typer.Option(100_000, "--validators", "-n", min=16, help="Validators in the state."),
+    validators: int = typer.Option(
+        100_000, "--validators", "-n", min=16, max=MAX_VALIDATORS, help="Validators in the state (16 to 4,000,000)."
+    ),
     runs: int = typer.Option(7, "--runs", "-r", min=1, help="Timed runs (the median is reported)."),
     preset: str = typer.Option("mainnet", "--preset", "-p", help="Preset of the state."),
     reference_max: int = typer.Option(

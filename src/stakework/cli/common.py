@@ -73,6 +73,11 @@ def wide_console() -> Console:
 
 EXIT_USAGE = 2
 
+MAX_VALIDATORS = 4_000_000
+"""The most validators a command builds a state of (`--validators`): devnet keys take ~0.4 ms each (a million in
+~7 minutes) and a million validators' state ~1 GiB; past this a typo (an extra digit or ten) would run for hours
+or fail deep inside numpy rather than be refused."""
+
 
 def fail(message: str) -> NoReturn:
     """Print `message` as an error and exit with status 2 (a mistake in the user's input)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from stakework.cli.common import fail, parse_preset, wide_console
+from stakework.cli.common import MAX_VALIDATORS, fail, parse_preset, wide_console
 
 
 def devnet(
@@ -16,7 +16,12 @@ def devnet(
         Path("devnet-data"), "--data-dir", "-d", help="Where the chain, keys and protection live."
     ),
     validators: int = typer.Option(
-        64, "--validators", "-n", min=1, help="Genesis validators (all run in this process)."
+        64,
+        "--validators",
+        "-n",
+        min=1,
+        max=MAX_VALIDATORS,
+        help="Genesis validators (all run in this process; at most 4,000,000).",
     ),
     preset: str = typer.Option("devnet", "--preset", "-p", help="devnet, minimal, mainnet or a TOML/YAML file."),
     slot_seconds: float | None = typer.Option(

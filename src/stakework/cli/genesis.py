@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from stakework.cli.common import console, fail, parse_preset
+from stakework.cli.common import MAX_VALIDATORS, console, fail, parse_preset
 from stakework.spec.types import GWEI_PER_SWK
 
 SNAPSHOT_EXTENSIONS = (".json", ".json.gz", ".swk")
@@ -28,7 +28,9 @@ def genesis(
         ..., "--out", "-o", help="Snapshot to write: .json / .json.gz (readable) or .swk (binary)."
     ),
     preset: str = typer.Option("devnet", "--preset", "-p", help="mainnet, minimal, devnet, or a TOML/YAML file."),
-    validators: int = typer.Option(64, "--validators", "-n", min=1, help="Number of genesis validators."),
+    validators: int = typer.Option(
+        64, "--validators", "-n", min=1, max=MAX_VALIDATORS, help="Number of genesis validators (at most 4,000,000)."
+    ),
     balance: float = typer.Option(
         0, "--balance", help="Balance per validator in SWK (default: MIN_ACTIVATION_BALANCE)."
     ),

@@ -15,8 +15,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from stakework.cli.common import fail, parse_preset, wide_console
+from stakework.cli.common import MAX_VALIDATORS, fail, parse_preset, wide_console
 from stakework.spec.types import GWEI_PER_SWK
+
+MAX_EPOCHS = 1_000_000
+"""The most epochs `simulate` runs (Ethereum's 225 a day: about 12 years); a typo past it would run for days."""
 
 
 def _check_target(flag: str, target: Path | None) -> None:
@@ -39,9 +42,18 @@ def _swk(gwei: float, digits: int = 3) -> str:
 def simulate(
     ctx: typer.Context,
     preset: str = typer.Option("devnet", "--preset", "-p", help="mainnet, minimal, devnet, or a TOML/YAML file."),
-    validators: int = typer.Option(256, "--validators", "-n", min=1, help="Genesis validators (ignored with --state)."),
+    validators: int = typer.Option(
+        256,
+        "--validators",
+        "-n",
+        min=1,
+        max=MAX_VALIDATORS,
+        help="Genesis validators, at most 4,000,000 (ignored with --state).",
+    ),
     state_file: Path | None = typer.Option(None, "--state", help="Start from this snapshot instead of a genesis."),
-    epochs: int = typer.Option(64, "--epochs", "-e", min=1, help="Epochs to run."),
+    epochs: int = typer.Option(
+        64, "--epochs", "-e", min=1, max=MAX_EPOCHS, help="Epochs to run (at most 1,000,000: ~12 years of Ethereum's)."
+    ),
     online: float = typer.Option(1.0, "--online", help="Fraction of validators that run at all."),
     miss_rate: float = typer.Option(0.02, "--miss-rate", help="Chance an online validator misses an epoch."),
     slash: list[str] = typer.Option(["16@6"], "--slash", help="COUNT@EPOCH: slash validators (repeatable)."),
