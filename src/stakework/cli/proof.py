@@ -10,8 +10,9 @@ not the node's honesty. `--from FILE` checks a proof saved earlier (`--json > FI
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import typer
 
@@ -27,6 +28,7 @@ Root = typer.Option(None, "--root", help="The state root to check against (0x + 
 Verify = typer.Option(False, "--verify", help="Check the proof here (against --root, else the node's root).")
 FromFile = typer.Option(None, "--from", help="Check the proof in this file (the --json output) instead of asking.")
 AsJson = typer.Option(False, "--json", help="Print the node's answer (with the proof) as JSON.")
+T = TypeVar("T")
 
 
 def _hex_bytes(text: str, length: int, what: str) -> bytes:
@@ -86,6 +88,42 @@ def _proof(data: dict[str, Any]) -> Any:
     return proof_from_json(data.get("proof"))
 
 
+UNVERIFIED = "as the node says (not verified: add --verify)"
+
+
+def _ask(
+    path: str, node: str | None, data_dir: Path | None, root: str | None, source: Path | None
+) -> tuple[dict[str, Any], str]:
+    """The node's answer for `path` (or the saved one in `source`) and the node's URL; a malformed --root is refused
+    before anything is asked."""
+    if root is not None:
+        _hex_bytes(root, 32, "state root")
+    url = node_url(node, data_dir)
+    return _answer(path, url, source), url
+
+
+def _verified(
+    data: dict[str, Any], check: Callable[[Any, bytes], T], root: str | None, state: str, node: str, source: Path | None
+) -> tuple[T, str]:
+    """`check(proof, trusted root)` on the answer's proof, and the note saying what it was checked against; a proof
+    that does not verify ends the command (`check` raises ProofError)."""
+    from stakework.state.proofs import ProofError
+
+    trusted, how = _trusted_root(root, state, node, source)
+    try:
+        result = check(_proof(data), trusted)
+    except ProofError as exc:
+        fail(f"the proof does NOT verify: {exc}")
+    return result, f"proof verified against state root 0x{trusted.hex()} ({how})"
+
+
+def _show(data: dict[str, Any], as_json: bool, text: str) -> None:
+    if as_json:
+        console.print_json(json.dumps({"data": data}))
+    else:
+        console.print(text, highlight=False)
+
+
 @app.command("account")
 def account(
     address: str = typer.Argument(..., metavar="ACCOUNT", help="A name in the wallet or a 0x address."),
@@ -99,27 +137,16 @@ def account(
     data_dir: Path | None = DataDir,
 ) -> None:
     """An account's balance and nonce with a Merkle proof (an address never used has a proof of absence)."""
-    from stakework.state.proofs import ProofError, verify_account
+    from stakework.state.proofs import verify_account
 
     key = _address(_wallet_dir(wallet_dir), address)
-    if root is not None:
-        _hex_bytes(root, 32, "state root")
-    node = node_url(node, data_dir)
-    data = _answer(f"/v1/proof/account/0x{key.hex()}?state_id={state}", node, source)
-    balance, nonce, note = data.get("balance"), data.get("nonce"), "as the node says (not verified: add --verify)"
+    data, url = _ask(f"/v1/proof/account/0x{key.hex()}?state_id={state}", node, data_dir, root, source)
+    balance, nonce, note = data.get("balance"), data.get("nonce"), UNVERIFIED
     if verify or source is not None:
-        trusted, how = _trusted_root(root, state, node, source)
-        try:
-            proven = verify_account(_proof(data), trusted, key)
-        except ProofError as exc:
-            fail(f"the proof does NOT verify: {exc}")
+        proven, note = _verified(data, lambda p, r: verify_account(p, r, key), root, state, url, source)
         if (str(proven[0]), str(proven[1])) != (balance, nonce):
             fail(f"the node says balance {balance}, nonce {nonce}; its proof shows {proven[0]}, {proven[1]}")
-        note = f"proof verified against state root 0x{trusted.hex()} ({how})"
-    if as_json:
-        console.print_json(json.dumps({"data": data}))
-        return
-    console.print(f"account 0x{key.hex()}: balance {balance} Gwei, nonce {nonce}\n{note}", highlight=False)
+    _show(data, as_json, f"account 0x{key.hex()}: balance {balance} Gwei, nonce {nonce}\n{note}")
 
 
 @app.command("validator")
@@ -134,30 +161,19 @@ def validator(
     data_dir: Path | None = DataDir,
 ) -> None:
     """A validator's record and balance with a Merkle proof."""
-    from stakework.state.proofs import ProofError, verify_validator
+    from stakework.state.proofs import verify_validator
 
-    if root is not None:
-        _hex_bytes(root, 32, "state root")
-    node = node_url(node, data_dir)
-    data = _answer(f"/v1/proof/validator/{index}?state_id={state}", node, source)
+    data, url = _ask(f"/v1/proof/validator/{index}?state_id={state}", node, data_dir, root, source)
     shown: dict[str, Any] = dict(data.get("validator") or {})
-    note = "as the node says (not verified: add --verify)"
+    note = UNVERIFIED
     if verify or source is not None:
-        trusted, how = _trusted_root(root, state, node, source)
-        try:
-            record = verify_validator(_proof(data), trusted, index)
-        except ProofError as exc:
-            fail(f"the proof does NOT verify: {exc}")
+        record, note = _verified(data, lambda p, r: verify_validator(p, r, index), root, state, url, source)
         shown = {k: "0x" + v.hex() if isinstance(v, bytes) else v for k, v in record.items()}
         claimed = {k: str(v).lower() for k, v in (data.get("validator") or {}).items()}
         if claimed != {k: str(v).lower() for k, v in shown.items()}:
             fail("the node's validator record differs from what its proof shows")
-        note = f"proof verified against state root 0x{trusted.hex()} ({how})"
-    if as_json:
-        console.print_json(json.dumps({"data": data}))
-        return
     lines = [f"validator {index}:", *(f"  {name}: {value}" for name, value in shown.items()), note]
-    console.print("\n".join(lines), highlight=False)
+    _show(data, as_json, "\n".join(lines))
 
 
 @app.command("holder")
@@ -181,27 +197,20 @@ def holder(
     absence)."""
     from urllib.parse import quote
 
-    from stakework.state.proofs import ProofError, parse_table_name, verify_holder
+    from stakework.state.proofs import parse_table_name, verify_holder
 
     key = _address(_wallet_dir(wallet_dir), address)
-    if root is not None:
-        _hex_bytes(root, 32, "state root")
-    node = node_url(node, data_dir)
     query = f"?state_id={state}" + (f"&table={quote(table)}" if table is not None else "")
-    data = _answer(f"/v1/proof/holder/{quote(module)}/0x{key.hex()}{query}", node, source)
+    data, url = _ask(f"/v1/proof/holder/{quote(module)}/0x{key.hex()}{query}", node, data_dir, root, source)
     shares = data.get("shares")
     chosen = table if table is not None else str(data.get("table"))  # the table shown is the table verified
-    note = "as the node says (not verified: add --verify)"
+    note = UNVERIFIED
     if verify or source is not None:
-        trusted, how = _trusted_root(root, state, node, source)
-        try:
-            proven = verify_holder(_proof(data), trusted, module, parse_table_name(chosen), key)
-        except ProofError as exc:
-            fail(f"the proof does NOT verify: {exc}")
+
+        def check(proof: Any, trusted: bytes) -> int:
+            return verify_holder(proof, trusted, module, parse_table_name(chosen), key)
+
+        proven, note = _verified(data, check, root, state, url, source)
         if str(proven) != shares:
             fail(f"the node says {shares} shares; its proof shows {proven}")
-        note = f"proof verified against state root 0x{trusted.hex()} ({how})"
-    if as_json:
-        console.print_json(json.dumps({"data": data}))
-        return
-    console.print(f"{module} {chosen}: 0x{key.hex()} holds {shares} shares\n{note}", highlight=False)
+    _show(data, as_json, f"{module} {chosen}: 0x{key.hex()} holds {shares} shares\n{note}")
