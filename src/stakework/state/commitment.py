@@ -60,6 +60,7 @@ from stakework.state.proofs import (
     ModulePath,
     StateProof,
     field_leaf,
+    holder_bucket,
     merkle_root,
     mix_in_count,
     modules_root,
@@ -524,11 +525,6 @@ def _row_bytes(f: Field, column: npt.NDArray[Any]) -> int:
     return int(column.dtype.itemsize * int(np.prod(column.shape[1:], dtype=np.int64)))
 
 
-def _holder_bucket(holder: bytes) -> int:
-    """A holder's bucket in a share table's tree: its first 16 bits (zero-padded), as an account's."""
-    return int.from_bytes(holder[:2].ljust(2, b"\x00"), "big")
-
-
 def _holder_entry(holder: Any, shares: Any) -> bytes:
     """One holder's entry in its bucket: len(holder) (1 byte) || holder || shares (8 bytes LE)."""
     if not isinstance(holder, bytes) or len(holder) > 255:
@@ -654,7 +650,7 @@ class ShareTree:
         if values is None:
             for holder in holders:
                 self._entry(holder, table[holder])
-                self.members.setdefault(_holder_bucket(holder), []).append(holder)
+                self.members.setdefault(holder_bucket(holder), []).append(holder)
             for bucket, bucket_holders in self.members.items():
                 bucket_holders.sort()
                 leaf[bucket] = self._leaf(table, bucket_holders)
@@ -684,7 +680,7 @@ class ShareTree:
                 self._entry(holder, table[holder])
             else:
                 _holder_entry(holder, 0)  # the holder's own check
-            bucket = _holder_bucket(holder)
+            bucket = holder_bucket(holder)
             dirty.add(bucket)
             holders = self._holders(bucket)
             at = bisect.bisect_left(holders, holder)
@@ -1035,7 +1031,7 @@ def prove_holder(
 
     summary = canonical_summary_bytes(part_summary(parts[module], root_of))
     part_roots = [(name, commitment.modules.parts[name][1]) for name in parts]
-    bucket = _holder_bucket(holder)
+    bucket = holder_bucket(holder)
     path = ModulePath(
         module,
         part_roots,
